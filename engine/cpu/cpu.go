@@ -1,0 +1,168 @@
+// Package cpu is fluxcore's CPU backend: cgo loops over the shared formulas in kernels/,
+// compiled once per ISA variant, run by goroutines over chunks of each batch.
+package cpu
+
+// #cgo CFLAGS: -O3 -std=gnu11 -Wall -Wno-unknown-pragmas
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+// Backend runs operations on the host with one ISA variant and a fixed number of workers.
+type Backend struct {
+	variant Variant
+	workers int
+}
+
+// Options configure a CPU backend.
+type Options struct {
+	// Variant pins an ISA variant; nil picks Best().
+	Variant *Variant
+	// Workers is the number of goroutines per operation; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// New returns a CPU backend, or an error if the pinned variant cannot run here.
+func New(opts Options) (*Backend, error) {
+	v := Best()
+	if opts.Variant != nil {
+		v = *opts.Variant
+		if err := v.Check(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Workers < 0 {
+		return nil, fmt.Errorf("cpu: workers = %d, want ≥ 0", opts.Workers)
+	}
+	workers := opts.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{variant: v, workers: workers}, nil
+}
+
+func (b *Backend) Kind() backend.Kind { return backend.KindCPU }
+func (b *Backend) Name() string       { return "cpu/" + b.variant.String() }
+func (b *Backend) Variant() Variant   { return b.variant }
+func (b *Backend) Workers() int       { return b.workers }
+func (b *Backend) Close() error       { return nil }
+
+// Synchronize returns at once: every CPU operation has finished when its call returns.
+func (b *Backend) Synchronize(ctx context.Context) error { return ctx.Err() }
+
+// buffer is host memory, backed by uint64 words so that every element type is aligned.
+type buffer struct {
+	dtype backend.DType
+	n     int
+	words []uint64
+}
+
+func (buf *buffer) DType() backend.DType { return buf.dtype }
+func (buf *buffer) Len() int             { return buf.n }
+
+func (buf *buffer) bytes() []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size())
+}
+
+func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
+	if dt.Size() == 0 {
+		return nil, fmt.Errorf("cpu: alloc: unknown dtype %v", dt)
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("cpu: alloc: %d elements, want ≥ 0", n)
+	}
+	return &buffer{dtype: dt, n: n, words: make([]uint64, (n*dt.Size()+7)/8)}, nil
+}
+
+func (b *Backend) Free(buf backend.Buffer) error {
+	hb, err := b.own(buf)
+	if err != nil {
+		return err
+	}
+	hb.words = nil
+	return nil
+}
+
+func (b *Backend) Upload(ctx context.Context, dst backend.Buffer, src []byte) error {
+	hb, err := b.own(dst)
+	if err != nil {
+		return err
+	}
+	if len(src) != len(hb.bytes()) {
+		return fmt.Errorf("cpu: upload: %d bytes into a buffer of %d", len(src), len(hb.bytes()))
+	}
+	copy(hb.bytes(), src)
+	return ctx.Err()
+}
+
+func (b *Backend) Download(ctx context.Context, dst []byte, src backend.Buffer) error {
+	hb, err := b.own(src)
+	if err != nil {
+		return err
+	}
+	if len(dst) != len(hb.bytes()) {
+		return fmt.Errorf("cpu: download: buffer of %d bytes into %d", len(hb.bytes()), len(dst))
+	}
+	copy(dst, hb.bytes())
+	return ctx.Err()
+}
+
+var errFreed = errors.New("cpu: buffer used after Free")
+
+func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
+	hb, ok := buf.(*buffer)
+	if !ok {
+		return nil, fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
+	}
+	if hb.words == nil && hb.n > 0 {
+		return nil, errFreed
+	}
+	return hb, nil
+}
+
+// parallel runs body over [0, items) in chunks on the backend's workers. Chunks are several
+// per worker so that uneven chunk costs still balance; tiny jobs run on the calling
+// goroutine because a goroutine hand-off costs more than they do.
+func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float64, body func(lo, hi int64)) error {
+	const minFlopsPerChunk = 1 << 16
+	chunks := int64(b.workers) * 4
+	if byCost := int64(float64(items) * flopsPerItem / minFlopsPerChunk); byCost < chunks {
+		chunks = max(byCost, 1)
+	}
+	chunks = min(chunks, items)
+	if chunks <= 1 {
+		body(0, items)
+		return ctx.Err()
+	}
+	var (
+		next int64
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+	)
+	claim := func() (int64, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next >= chunks || ctx.Err() != nil {
+			return 0, false
+		}
+		next++
+		return next - 1, true
+	}
+	for range min(int64(b.workers), chunks) {
+		wg.Go(func() {
+			for c, ok := claim(); ok; c, ok = claim() {
+				body(items*c/chunks, items*(c+1)/chunks)
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}

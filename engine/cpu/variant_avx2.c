@@ -1,0 +1,8 @@
+// x86-64-v3: AVX2 with FMA. The pragma applies to everything below it, including the
+// inlined formulas from kernels/include, so the same source vectorizes 8-wide with FMA.
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC target("avx2,fma,bmi,bmi2,f16c,lzcnt,movbe,popcnt")
+#define FC_CPU_NAME(name) name##_avx2
+#define FC_MIX_MODE_TILE 4
+#include "../../kernels/cpu/spectral_mix.c"
+#endif

@@ -1,0 +1,73 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+)
+
+// selfTest runs a small channel mixing on the device and on the CPU backend, which shares
+// the kernel math but not the compiler, and refuses a device whose result differs: a module
+// that loaded but computes garbage must not be chosen over the CPU.
+func selfTest(b *Backend) error {
+	ctx := context.Background()
+	s := backend.MixShape{Batch: 3, In: 5, Out: 4, Modes: 37}
+	rng := rand.New(rand.NewPCG(3, 5))
+	in, w := make([]complex64, s.InLen()), make([]complex64, s.WeightLen())
+	for _, v := range [][]complex64{in, w} {
+		for i := range v {
+			v[i] = complex(float32(rng.NormFloat64()), float32(rng.NormFloat64()))
+		}
+	}
+	host, err := cpu.New(cpu.Options{Workers: 1})
+	if err != nil {
+		return err
+	}
+	want, err := mixOn(ctx, host, s, in, w)
+	if err != nil {
+		return fmt.Errorf("self-test on the CPU: %w", err)
+	}
+	got, err := mixOn(ctx, b, s, in, w)
+	if err != nil {
+		return fmt.Errorf("self-test: %w", err)
+	}
+	var num, den float64
+	for i := range want {
+		d := complex128(got[i] - want[i])
+		num += real(d)*real(d) + imag(d)*imag(d)
+		den += real(complex128(want[i]))*real(complex128(want[i])) + imag(complex128(want[i]))*imag(complex128(want[i]))
+	}
+	if e := math.Sqrt(num / den); !(e <= 1e-5) {
+		return fmt.Errorf("self-test: spectral mix differs from the CPU backend (relative L2 error %.3g)", e)
+	}
+	return nil
+}
+
+func mixOn(ctx context.Context, b backend.Backend, s backend.MixShape, in, w []complex64) ([]complex64, error) {
+	inBuf, err := backend.FromHost(ctx, b, in)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Free(inBuf)
+	wBuf, err := backend.FromHost(ctx, b, w)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Free(wBuf)
+	outBuf, err := b.Alloc(backend.Complex64, s.OutLen())
+	if err != nil {
+		return nil, err
+	}
+	defer b.Free(outBuf)
+	if err := b.SpectralMix(ctx, outBuf, inBuf, wBuf, s); err != nil {
+		return nil, err
+	}
+	out := make([]complex64, s.OutLen())
+	return out, backend.Download(ctx, b, out, outBuf)
+}

@@ -1,0 +1,174 @@
+// Package engine chooses where fluxcore computes, once, at Open: a usable CUDA device if
+// there is one (when the build has CUDA), else the CPU at the fastest ISA variant the
+// processor supports. The domain packages (FNO inference, conservation updates, trajectory
+// scoring) run on an Engine's Backend, so they never choose a device themselves.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/cuda"
+)
+
+// Environment variables read by Open when the matching option is empty.
+const (
+	EnvDevice = "FLUXCORE_DEVICE" // auto | cpu | cuda | cuda:N
+	EnvCPU    = "FLUXCORE_CPU"    // generic | avx2 | avx512
+)
+
+// Options configure Open. Each empty field falls back to its environment variable, then to
+// automatic choice; a field that is set wins over the environment.
+type Options struct {
+	// Device is auto, cpu, cuda (the best CUDA device) or cuda:N. An explicit cuda that
+	// cannot be had is an error, never a silent fall-back.
+	Device string
+	// CPUVariant pins the CPU kernels' ISA level: generic, avx2 or avx512 (or auto).
+	// Pinning one the processor lacks is an error.
+	CPUVariant string
+	// CPUWorkers is the number of goroutines of a CPU operation; 0 means GOMAXPROCS.
+	CPUWorkers int
+}
+
+// Engine is an opened backend with the record of why it was chosen.
+type Engine struct {
+	backend backend.Backend
+	info    Info
+}
+
+// Open chooses and opens a backend.
+func Open(opts Options) (*Engine, error) {
+	spec, err := ParseDevice(firstSet(opts.Device, os.Getenv(EnvDevice), "auto"))
+	if err != nil {
+		return nil, err
+	}
+	variantName := firstSet(opts.CPUVariant, os.Getenv(EnvCPU), "auto")
+	cpuOpts := cpu.Options{Workers: opts.CPUWorkers}
+	if variantName != "auto" {
+		v, err := cpu.ParseVariant(variantName)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		if err := v.Check(); err != nil {
+			return nil, fmt.Errorf("engine: %s=%s: %w", EnvCPU, variantName, err)
+		}
+		cpuOpts.Variant = &v
+	}
+	// The CPU backend is opened whatever the device, so that a pinned variant the processor
+	// lacks is reported even when CUDA is chosen, and Info always describes the CPU.
+	host, err := cpu.New(cpuOpts)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	probe := cuda.Probe()
+	info := Info{CPU: describeCPU(host), CUDA: probe}
+
+	chosen, reason, err := choose(spec, probe, host)
+	if err != nil {
+		return nil, err
+	}
+	info.Backend = chosen.Kind()
+	info.Device = chosen.Name()
+	info.Reason = reason
+	return &Engine{backend: chosen, info: info}, nil
+}
+
+// choose applies the device request to what the probe found.
+func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend) (backend.Backend, string, error) {
+	switch spec.Kind {
+	case backend.KindCPU:
+		return host, "cpu requested", nil
+	case backend.KindCUDA:
+		if !probe.Available {
+			return nil, "", fmt.Errorf("engine: device %q requested but CUDA is unavailable: %s", spec, probe.Reason)
+		}
+		ordinal := spec.Ordinal
+		if ordinal < 0 {
+			ordinal = bestDevice(probe.Devices)
+		}
+		b, err := cuda.Open(ordinal)
+		if err != nil {
+			return nil, "", fmt.Errorf("engine: device %q requested but cannot be opened: %w", spec, err)
+		}
+		return b, fmt.Sprintf("%s requested", spec), nil
+	}
+	// auto
+	if !probe.Available {
+		return host, fmt.Sprintf("cpu: CUDA unavailable (%s)", probe.Reason), nil
+	}
+	ordinal := bestDevice(probe.Devices)
+	b, err := cuda.Open(ordinal)
+	if err != nil {
+		return host, fmt.Sprintf("cpu: CUDA device %d failed to open (%v)", ordinal, err), nil
+	}
+	return b, fmt.Sprintf("cuda:%d: best of %d CUDA device(s)", ordinal, len(probe.Devices)), nil
+}
+
+// bestDevice scores devices by compute capability, then multiprocessors, then memory, the
+// way ggml ranks its backends; the lowest ordinal wins ties.
+func bestDevice(devs []cuda.Device) int {
+	best := 0
+	for i, d := range devs {
+		b := devs[best]
+		if d.ComputeCapability != b.ComputeCapability {
+			if versionLess(b.ComputeCapability, d.ComputeCapability) {
+				best = i
+			}
+			continue
+		}
+		if d.Multiprocessors > b.Multiprocessors || (d.Multiprocessors == b.Multiprocessors && d.MemoryBytes > b.MemoryBytes) {
+			best = i
+		}
+	}
+	return devs[best].Ordinal
+}
+
+func versionLess(a, b string) bool {
+	var amaj, amin, bmaj, bmin int
+	fmt.Sscanf(a, "%d.%d", &amaj, &amin)
+	fmt.Sscanf(b, "%d.%d", &bmaj, &bmin)
+	return amaj < bmaj || (amaj == bmaj && amin < bmin)
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Backend is the chosen backend, on which every operation runs.
+func (e *Engine) Backend() backend.Backend { return e.backend }
+
+// Info describes the machine and the choice Open made.
+func (e *Engine) Info() Info { return e.info }
+
+// Close releases the backend.
+func (e *Engine) Close() error {
+	if e == nil || e.backend == nil {
+		return errors.New("engine: Close of an engine that is not open")
+	}
+	err := e.backend.Close()
+	e.backend = nil
+	return err
+}
+
+func describeCPU(host *cpu.Backend) CPUInfo {
+	info := CPUInfo{
+		Model:    cpuModel(),
+		Variant:  host.Variant().String(),
+		Features: cpuFeatures(),
+		Workers:  host.Workers(),
+		Threads:  runtime.NumCPU(),
+	}
+	for _, v := range cpu.Supported() {
+		info.Supported = append(info.Supported, v.String())
+	}
+	return info
+}

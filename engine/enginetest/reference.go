@@ -1,0 +1,32 @@
+package enginetest
+
+import "math"
+
+// mixReference is the channel mixing out[b,o,k] = Σ_i in[b,i,k]·w[i,o,k], written plainly in
+// float64 from the definition and sharing no code with any backend.
+func mixReference(in, w []complex64, batch, nIn, nOut, modes int) []complex128 {
+	out := make([]complex128, batch*nOut*modes)
+	for b := range batch {
+		for o := range nOut {
+			for k := range modes {
+				var acc complex128
+				for i := range nIn {
+					acc += complex128(in[(b*nIn+i)*modes+k]) * complex128(w[(i*nOut+o)*modes+k])
+				}
+				out[(b*nOut+o)*modes+k] = acc
+			}
+		}
+	}
+	return out
+}
+
+// relL2 is ‖got − want‖₂ / ‖want‖₂.
+func relL2(got []complex64, want []complex128) float64 {
+	var num, den float64
+	for i := range want {
+		d := complex128(got[i]) - want[i]
+		num += real(d)*real(d) + imag(d)*imag(d)
+		den += real(want[i])*real(want[i]) + imag(want[i])*imag(want[i])
+	}
+	return math.Sqrt(num / den)
+}
