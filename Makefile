@@ -1,0 +1,77 @@
+# fluxcore's build entry points. Fresh machine: `make demo` runs the main job and
+# `make test` passes the tests; both need only Go and gcc. CUDA work needs `make cuda-deps`.
+GO      ?= go
+BUILD   := build
+TESTFLAGS ?=
+
+.PHONY: all build demo test vet unit conformance bench kernels kernels-check \
+        cuda-deps cuda-check lib lib-test cmake-build clean
+
+all: build
+
+build:
+	$(GO) build -o $(BUILD)/fluxcore ./cmd/fluxcore
+
+# The main job: where fluxcore runs on this machine, and how fast its kernels are there.
+demo: build
+	$(BUILD)/fluxcore info
+	@echo
+	$(BUILD)/fluxcore bench --suite mix --iters 30
+
+# The test command CI runs: vet, the unit tests under the race detector, the conformance
+# suite on every CPU variant, the generated-kernel freshness check and the C ABI example.
+test: vet unit conformance kernels-check lib-test
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+# One line per backend and CPU variant: PASS where the machine has it, SKIP (with the
+# reason) where it does not.
+conformance:
+	$(GO) test -count=1 -run 'TestConformance' -v ./engine/enginetest | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|ok|FAIL|\s+conformance_test)' | grep -v '=== RUN'
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./bench
+
+# Regenerate the fatbin, its manifest and the typed launchers from kernels/ (needs nvcc).
+kernels:
+	$(GO) run ./kernels/gen
+
+kernels-check:
+	$(GO) run ./kernels/gen -check
+
+# Debian's CUDA 11.8 toolkit (contrib/non-free) and cmake.
+cuda-deps:
+	bash scripts/install-cuda.sh
+
+# The CUDA build on a machine without a GPU: it must compile, be fresh, and fall back.
+cuda-check: kernels-check
+	@command -v nvcc >/dev/null || $(MAKE) cuda-deps
+	$(GO) vet -tags cuda ./...
+	$(GO) build -tags cuda ./...
+	$(GO) test -tags cuda -count=1 ./engine/...
+	$(GO) run -tags cuda ./cmd/fluxcore info
+
+# libfluxcore.so and libfluxcore.a with the hand-written header beside them.
+lib:
+	$(GO) build -buildmode=c-shared -o $(BUILD)/libfluxcore.so ./bindings/capi
+	$(GO) build -buildmode=c-archive -o $(BUILD)/libfluxcore.a ./bindings/capi
+	rm -f $(BUILD)/libfluxcore.h
+	cp bindings/include/fluxcore.h $(BUILD)/fluxcore.h
+
+lib-test: lib
+	$(CC) -O2 -Wall -Wextra -Ibindings/include bindings/examples/mix.c -L$(BUILD) -lfluxcore -lm \
+		-Wl,-rpath,'$$ORIGIN' -o $(BUILD)/mix-example
+	$(BUILD)/mix-example
+
+# The same library and example, plus the kernels when a CUDA compiler is found, via CMake.
+cmake-build:
+	cmake -S . -B $(BUILD)/cmake
+	cmake --build $(BUILD)/cmake
+	cd $(BUILD)/cmake && ctest --output-on-failure
+
+clean:
+	rm -rf $(BUILD)
