@@ -19,4 +19,3 @@ type Manifest struct {
 	Architectures []string `json:"architectures"`
 	Kernels       []string `json:"kernels"`
 }
-
