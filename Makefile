@@ -1,15 +1,21 @@
 # fluxcore's build entry points. Fresh machine: `make demo` runs the main job and
 # `make test` passes the tests; both need only Go and gcc. CUDA work needs `make cuda-deps`.
+SHELL   := bash
+.SHELLFLAGS := -o pipefail -ec
 GO      ?= go
 BUILD   := build
 TESTFLAGS ?=
 
-.PHONY: all build demo test vet unit conformance bench kernels kernels-check \
+.PHONY: all cpu-stamp build demo test vet unit conformance bench kernels kernels-check \
         cuda-deps cuda-check lib lib-test cmake-build clean
 
 all: build
 
-build:
+# cgo does not notice edits to the kernel sources it includes from kernels/; this stamp does.
+cpu-stamp:
+	@$(GO) run ./kernels/gen -cpu
+
+build: cpu-stamp
 	$(GO) build -o $(BUILD)/fluxcore ./cmd/fluxcore
 
 # The main job: where fluxcore runs on this machine, and how fast its kernels are there.
@@ -25,15 +31,15 @@ test: vet unit conformance kernels-check lib-test
 vet:
 	$(GO) vet ./...
 
-unit:
+unit: cpu-stamp
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 # One line per backend and CPU variant: PASS where the machine has it, SKIP (with the
 # reason) where it does not.
-conformance:
+conformance: cpu-stamp
 	$(GO) test -count=1 -run 'TestConformance' -v ./engine/enginetest | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|ok|FAIL|\s+conformance_test)' | grep -v '=== RUN'
 
-bench:
+bench: cpu-stamp
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./bench
 
 # Regenerate the fatbin, its manifest and the typed launchers from kernels/ (needs nvcc).
@@ -56,7 +62,7 @@ cuda-check: kernels-check
 	$(GO) run -tags cuda ./cmd/fluxcore info
 
 # libfluxcore.so and libfluxcore.a with the hand-written header beside them.
-lib:
+lib: cpu-stamp
 	$(GO) build -buildmode=c-shared -o $(BUILD)/libfluxcore.so ./bindings/capi
 	$(GO) build -buildmode=c-archive -o $(BUILD)/libfluxcore.a ./bindings/capi
 	rm -f $(BUILD)/libfluxcore.h

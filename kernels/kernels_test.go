@@ -18,7 +18,8 @@ func readFile(t *testing.T, path string) []byte {
 
 // The committed fatbin manifest and launchers must come from the sources as they are now.
 func TestGeneratedFilesAreFresh(t *testing.T) {
-	err := CheckFresh(os.DirFS("."), readFile(t, "module/manifest.json"), readFile(t, "../engine/cuda/launch_gen.go"))
+	err := CheckFresh(os.DirFS("."), readFile(t, "module/manifest.json"), readFile(t, "../engine/cuda/launch_gen.go"),
+		readFile(t, "../engine/cpu/kernels_stamp_gen.go"))
 	if err != nil {
 		t.Fatalf("%v; run `make kernels`", err)
 	}
@@ -26,15 +27,22 @@ func TestGeneratedFilesAreFresh(t *testing.T) {
 
 func TestCheckFreshDetectsEditedSource(t *testing.T) {
 	dir := fstest.MapFS{}
-	for _, f := range must(SourceFiles(os.DirFS("."))) {
+	for _, f := range must(SourceFiles(os.DirFS("."), append(CUDASources, CPUSources...))) {
 		dir[f] = &fstest.MapFile{Data: readFile(t, f)}
 	}
 	manifest, launchers := readFile(t, "module/manifest.json"), readFile(t, "../engine/cuda/launch_gen.go")
-	if err := CheckFresh(dir, manifest, launchers); err != nil {
+	stamp := readFile(t, "../engine/cpu/kernels_stamp_gen.go")
+	if err := CheckFresh(dir, manifest, launchers, stamp); err != nil {
 		t.Fatalf("unchanged copy: %v", err)
 	}
+	loop := dir["cpu/spectral_mix.c"].Data
+	dir["cpu/spectral_mix.c"].Data = append(append([]byte{}, loop...), "\n/* edited */\n"...)
+	if err := CheckFresh(dir, manifest, launchers, stamp); err == nil || !strings.Contains(err.Error(), "kernels_stamp_gen.go") {
+		t.Errorf("edited CPU loop: got %v, want a stale-stamp error", err)
+	}
+	dir["cpu/spectral_mix.c"].Data = loop
 	dir["include/fc_complex.h"].Data = append(dir["include/fc_complex.h"].Data, "\n/* edited */\n"...)
-	if err := CheckFresh(dir, manifest, launchers); err == nil || !strings.Contains(err.Error(), "changed") {
+	if err := CheckFresh(dir, manifest, launchers, stamp); err == nil || !strings.Contains(err.Error(), "changed") {
 		t.Errorf("edited header: got %v, want a stale-sources error", err)
 	}
 }

@@ -10,14 +10,17 @@ import (
 	"strings"
 )
 
-// sourceGlobs are the files the fatbin and the launchers are generated from, relative to
-// kernels/. The CPU loops are not among them: cgo compiles those on every build.
-var sourceGlobs = []string{"include/*.h", "cuda/*.cu"}
+// CUDASources are the files the fatbin and the launchers are generated from; CPUSources are
+// the files engine/cpu's variants include. Both are relative to kernels/.
+var (
+	CUDASources = []string{"include/*.h", "cuda/*.cu"}
+	CPUSources  = []string{"include/*.h", "cpu/*.c"}
+)
 
-// SourceFiles lists the generator's inputs in a stable order.
-func SourceFiles(dir fs.FS) ([]string, error) {
+// SourceFiles lists the files matching globs under dir in a stable order.
+func SourceFiles(dir fs.FS, globs []string) ([]string, error) {
 	var files []string
-	for _, g := range sourceGlobs {
+	for _, g := range globs {
 		m, err := fs.Glob(dir, g)
 		if err != nil {
 			return nil, err
@@ -26,14 +29,14 @@ func SourceFiles(dir fs.FS) ([]string, error) {
 	}
 	slices.Sort(files)
 	if len(files) == 0 {
-		return nil, fmt.Errorf("kernels: no sources matching %s", strings.Join(sourceGlobs, ", "))
+		return nil, fmt.Errorf("kernels: no sources matching %s", strings.Join(globs, ", "))
 	}
 	return files, nil
 }
 
-// SourcesHash is the SHA-256 over the names and contents of the generator's inputs.
-func SourcesHash(dir fs.FS) (string, error) {
-	files, err := SourceFiles(dir)
+// SourcesHash is the SHA-256 over the names and contents of the files matching globs.
+func SourcesHash(dir fs.FS, globs []string) (string, error) {
+	files, err := SourceFiles(dir, globs)
 	if err != nil {
 		return "", err
 	}

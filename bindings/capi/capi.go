@@ -111,37 +111,14 @@ func fluxcore_spectral_mix(h C.int64_t, in, w, out *C.float, batch, nIn, nOut, n
 				return fmt.Errorf("fluxcore_spectral_mix: %s is NULL", name)
 			}
 		}
-		return spectralMix(e.Backend(), s, complexSlice(in, s.InLen()), complexSlice(w, s.WeightLen()), complexSlice(out, s.OutLen()))
+		return backend.SpectralMixHost(context.Background(), e.Backend(), s,
+			complexSlice(out, s.OutLen()), complexSlice(in, s.InLen()), complexSlice(w, s.WeightLen()))
 	}))
 }
 
 // complexSlice views caller-owned interleaved floats as complex64 values.
 func complexSlice(p *C.float, n int) []complex64 {
 	return unsafe.Slice((*complex64)(unsafe.Pointer(p)), n)
-}
-
-// spectralMix moves the operands to the backend once, mixes, and copies the result back.
-func spectralMix(b backend.Backend, s backend.MixShape, in, w, out []complex64) error {
-	ctx := context.Background()
-	inBuf, err := backend.FromHost(ctx, b, in)
-	if err != nil {
-		return err
-	}
-	defer b.Free(inBuf)
-	wBuf, err := backend.FromHost(ctx, b, w)
-	if err != nil {
-		return err
-	}
-	defer b.Free(wBuf)
-	outBuf, err := b.Alloc(backend.Complex64, s.OutLen())
-	if err != nil {
-		return err
-	}
-	defer b.Free(outBuf)
-	if err := b.SpectralMix(ctx, outBuf, inBuf, wBuf, s); err != nil {
-		return err
-	}
-	return backend.Download(ctx, b, out, outBuf)
 }
 
 //export fluxcore_errmsg

@@ -1,6 +1,9 @@
 package backend
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Upload copies a host slice into a buffer of the same element type and length.
 func Upload[T Element](ctx context.Context, b Backend, dst Buffer, src []T) error {
@@ -29,4 +32,40 @@ func FromHost[T Element](ctx context.Context, b Backend, src []T) (Buffer, error
 		return nil, err
 	}
 	return buf, nil
+}
+
+// SpectralMixHost runs SpectralMix on host slices: it moves in and w to b once, mixes, and
+// copies the result into out. Callers that chain operations should keep buffers on the
+// backend instead.
+func SpectralMixHost(ctx context.Context, b Backend, s MixShape, out, in, w []complex64) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	for _, op := range []struct {
+		name      string
+		got, want int
+	}{{"input", len(in), s.InLen()}, {"weights", len(w), s.WeightLen()}, {"output", len(out), s.OutLen()}} {
+		if op.got != op.want {
+			return fmt.Errorf("spectral mix: %s slice has %d elements, want %d", op.name, op.got, op.want)
+		}
+	}
+	inBuf, err := FromHost(ctx, b, in)
+	if err != nil {
+		return err
+	}
+	defer b.Free(inBuf)
+	wBuf, err := FromHost(ctx, b, w)
+	if err != nil {
+		return err
+	}
+	defer b.Free(wBuf)
+	outBuf, err := b.Alloc(Complex64, s.OutLen())
+	if err != nil {
+		return err
+	}
+	defer b.Free(outBuf)
+	if err := b.SpectralMix(ctx, outBuf, inBuf, wBuf, s); err != nil {
+		return err
+	}
+	return Download(ctx, b, out, outBuf)
 }

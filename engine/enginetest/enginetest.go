@@ -78,28 +78,9 @@ func testSpectralMix(t *testing.T, b backend.Backend) {
 
 func runMix(t *testing.T, b backend.Backend, s backend.MixShape, in, w []complex64) []complex64 {
 	t.Helper()
-	ctx := context.Background()
-	inBuf, err := backend.FromHost(ctx, b, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Free(inBuf)
-	wBuf, err := backend.FromHost(ctx, b, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Free(wBuf)
-	outBuf, err := b.Alloc(backend.Complex64, s.OutLen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Free(outBuf)
-	if err := b.SpectralMix(ctx, outBuf, inBuf, wBuf, s); err != nil {
-		t.Fatalf("%+v: %v", s, err)
-	}
 	got := make([]complex64, s.OutLen())
-	if err := backend.Download(ctx, b, got, outBuf); err != nil {
-		t.Fatal(err)
+	if err := backend.SpectralMixHost(context.Background(), b, s, got, in, w); err != nil {
+		t.Fatalf("%+v: %v", s, err)
 	}
 	return got
 }

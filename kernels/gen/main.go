@@ -1,9 +1,10 @@
 // Command gen regenerates what kernels/cuda/*.cu compiles to: module/fluxcore.fatbin (one
 // module; SASS for sm_70..sm_90 and PTX for newer GPUs), module/manifest.json (the hash of
-// the sources and the nvcc version), and engine/cuda/launch_gen.go (typed launchers).
+// the sources and the nvcc version), engine/cuda/launch_gen.go (typed launchers) and
+// engine/cpu/kernels_stamp_gen.go (the hash that makes Go rebuild the CPU variants).
 //
-// Run from the module root: `go run ./kernels/gen` (needs nvcc) or `go run ./kernels/gen
-// -check`, which needs no nvcc and fails when the committed outputs are stale.
+// Run from the module root: `go run ./kernels/gen` (needs nvcc); `-cpu` rewrites only the
+// CPU stamp (no nvcc); `-check` needs no nvcc and fails when a committed output is stale.
 package main
 
 import (
@@ -29,16 +30,21 @@ const (
 	fatbinPath   = "kernels/module/fluxcore.fatbin"
 	manifestPath = "kernels/module/manifest.json"
 	launcherPath = "engine/cuda/launch_gen.go"
+	stampPath    = "engine/cpu/kernels_stamp_gen.go"
 )
 
 func main() {
 	check := flag.Bool("check", false, "only verify that the committed outputs match the sources")
+	cpuOnly := flag.Bool("cpu", false, "only rewrite the CPU stamp (needs no nvcc)")
 	nvcc := flag.String("nvcc", "nvcc", "the nvcc to compile with")
 	flag.Parse()
 	var err error
-	if *check {
+	switch {
+	case *check:
 		err = checkFresh()
-	} else {
+	case *cpuOnly:
+		err = writeCPUStamp()
+	default:
 		err = generate(*nvcc)
 	}
 	if err != nil {
@@ -48,7 +54,7 @@ func main() {
 }
 
 func checkFresh() error {
-	if err := kernels.CheckFresh(os.DirFS(kernelDir), mustRead(manifestPath), mustRead(launcherPath)); err != nil {
+	if err := kernels.CheckFresh(os.DirFS(kernelDir), mustRead(manifestPath), mustRead(launcherPath), mustRead(stampPath)); err != nil {
 		return fmt.Errorf("%w; run `make kernels`", err)
 	}
 	fmt.Println("kernels/gen: generated kernels are up to date")
@@ -64,13 +70,29 @@ func mustRead(path string) []byte {
 	return data
 }
 
+// writeCPUStamp rewrites the stamp only when it changed, so that an unchanged tree stays
+// cached.
+func writeCPUStamp() error {
+	stamp, err := kernels.RenderCPUStamp(os.DirFS(kernelDir))
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(stampPath); err == nil && bytes.Equal(old, stamp) {
+		return nil
+	}
+	return writeAtomic(stampPath, stamp)
+}
+
 func generate(nvcc string) error {
+	if err := writeCPUStamp(); err != nil {
+		return err
+	}
 	src := os.DirFS(kernelDir)
 	ks, err := kernels.ParseKernels(src)
 	if err != nil {
 		return err
 	}
-	hash, err := kernels.SourcesHash(src)
+	hash, err := kernels.SourcesHash(src, kernels.CUDASources)
 	if err != nil {
 		return err
 	}

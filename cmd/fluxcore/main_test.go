@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/cuda"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestInfoJSON(t *testing.T) {
+	t.Setenv(engine.EnvDevice, "")
+	t.Setenv(engine.EnvCPU, "")
+	code, out, errOut := runCLI(t, "info", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Backend string `json:"backend"`
+		CPU     struct {
+			Variant  string   `json:"variant"`
+			Features []string `json:"features"`
+			Model    string   `json:"model"`
+		} `json:"cpu"`
+		CUDA struct {
+			Compiled  *bool           `json:"compiled"`
+			Available *bool           `json:"available"`
+			Reason    string          `json:"reason"`
+			Devices   json.RawMessage `json:"devices"`
+		} `json:"cuda"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if got.CPU.Variant != cpu.Best().String() || got.CPU.Model == "" || len(got.CPU.Features) == 0 {
+		t.Errorf("cpu section %+v", got.CPU)
+	}
+	if got.CUDA.Compiled == nil || *got.CUDA.Compiled != cuda.Compiled || got.CUDA.Available == nil || got.CUDA.Reason == "" {
+		t.Errorf("cuda section %+v", got.CUDA)
+	}
+	if string(got.CUDA.Devices) == "null" {
+		t.Error(`"devices" is null, want a list`)
+	}
+	if !cuda.Probe().Available && got.Backend != "cpu" {
+		t.Errorf("backend %q without a CUDA device, want cpu", got.Backend)
+	}
+}
+
+func TestInfoHonoursVariantVariable(t *testing.T) {
+	t.Setenv(engine.EnvCPU, "generic")
+	code, out, _ := runCLI(t, "info", "--json", "--device", "cpu")
+	if code != 0 || !strings.Contains(out, `"variant": "generic"`) {
+		t.Errorf("exit %d, output %s: want variant generic", code, out)
+	}
+}
+
+func TestExplicitCUDAFailsWithReason(t *testing.T) {
+	probe := cuda.Probe()
+	if probe.Available {
+		t.Skip("this machine has a CUDA device")
+	}
+	t.Setenv(engine.EnvDevice, "cuda")
+	code, _, errOut := runCLI(t, "info")
+	if code != 1 || !strings.Contains(errOut, probe.Reason) {
+		t.Errorf("exit %d, stderr %q: want 1 and the reason %q", code, errOut, probe.Reason)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"info", "--no-such-flag"}, {"info", "extra"}, {"bench", "--suite", "nope"}, {"bench", "--iters", "0"}} {
+		code, _, errOut := runCLI(t, args...)
+		if code == 0 || errOut == "" {
+			t.Errorf("%q: exit %d, stderr %q; want a failure that says why", args, code, errOut)
+		}
+	}
+}
+
+func TestBenchWritesJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench.json")
+	code, out, errOut := runCLI(t, "bench", "--device", "cpu", "--iters", "2", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report benchReport
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Mix) != 3 || report.PeakGFLOPS <= 0 || report.Mix[0].GFLOPS <= 0 {
+		t.Errorf("report %+v; stdout %s", report, out)
+	}
+}
