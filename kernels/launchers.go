@@ -65,10 +65,6 @@ func RenderLaunchers(ks []Kernel) ([]byte, error) {
 	for _, k := range ks {
 		fmt.Fprintf(&b, "s.%s = m.GetFunction(%q)\n", GoName(k.Name), k.Name)
 	}
-	b.WriteString("}\n\n// kernelNames lists the module's kernels in the order of kernelSet.\nvar kernelNames = []string{")
-	for _, k := range ks {
-		fmt.Fprintf(&b, "%q,", k.Name)
-	}
 	b.WriteString("}\n")
 	for _, k := range ks {
 		var params, words []string

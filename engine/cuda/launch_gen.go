@@ -18,9 +18,6 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 }
 
-// kernelNames lists the module's kernels in the order of kernelSet.
-var kernelNames = []string{"fc_spectral_mix"}
-
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.
 func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, in cu.DevicePtr, w cu.DevicePtr, out cu.DevicePtr, nBatch int32, nIn int32, nOut int32, nModes int32) {
 	launch(s.fcSpectralMix, cfg, []uint64{uint64(in), uint64(w), uint64(out), uint64(uint32(nBatch)), uint64(uint32(nIn)), uint64(uint32(nOut)), uint64(uint32(nModes))})
