@@ -6,7 +6,6 @@ package main
 /*
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 */
 import "C"
 

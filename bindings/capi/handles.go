@@ -23,24 +23,22 @@ func register(e *engine.Engine) int64 {
 	return handles.next
 }
 
-func lookup(h int64) (*engine.Engine, error) {
-	handles.Lock()
-	defer handles.Unlock()
-	e, ok := handles.engines[h]
-	if !ok {
-		return nil, fmt.Errorf("fluxcore: %d is not an open engine handle", h)
-	}
-	return e, nil
-}
+func lookup(h int64) (*engine.Engine, error) { return find(h, false) }
 
-func unregister(h int64) (*engine.Engine, error) {
+// unregister removes h, and with it h's last error.
+func unregister(h int64) (*engine.Engine, error) { return find(h, true) }
+
+func find(h int64, remove bool) (*engine.Engine, error) {
 	handles.Lock()
 	defer handles.Unlock()
 	e, ok := handles.engines[h]
 	if !ok {
 		return nil, fmt.Errorf("fluxcore: %d is not an open engine handle", h)
 	}
-	delete(handles.engines, h)
+	if remove {
+		delete(handles.engines, h)
+		delete(handles.errs, h)
+	}
 	return e, nil
 }
 

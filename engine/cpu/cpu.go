@@ -63,6 +63,7 @@ type buffer struct {
 	dtype backend.DType
 	n     int
 	words []uint64
+	freed bool
 }
 
 func (buf *buffer) DType() backend.DType { return buf.dtype }
@@ -87,7 +88,7 @@ func (b *Backend) Free(buf backend.Buffer) error {
 	if err != nil {
 		return err
 	}
-	hb.words = nil
+	hb.words, hb.freed = nil, true
 	return nil
 }
 
@@ -122,7 +123,7 @@ func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
 	if !ok {
 		return nil, fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
 	}
-	if hb.words == nil && hb.n > 0 {
+	if hb.freed {
 		return nil, errFreed
 	}
 	return hb, nil

@@ -19,6 +19,7 @@ const MixTolerance = 1e-5
 // Run runs every conformance case against b.
 func Run(t *testing.T, b backend.Backend) {
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, b) })
+	t.Run("UseAfterFree", func(t *testing.T) { testUseAfterFree(t, b) })
 	t.Run("SpectralMix", func(t *testing.T) { testSpectralMix(t, b) })
 	t.Run("SpectralMixErrors", func(t *testing.T) { testSpectralMixErrors(t, b) })
 }
@@ -53,6 +54,29 @@ func testTransfer(t *testing.T, b backend.Backend) {
 	}
 	if err := backend.Download(ctx, b, make([]float32, 2000), buf); err == nil {
 		t.Error("download into a slice of the wrong type succeeded")
+	}
+}
+
+// A freed buffer, even an empty one, must be refused rather than silently reused.
+func testUseAfterFree(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	for _, n := range []int{0, 16} {
+		buf, err := b.Alloc(backend.Complex64, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Free(buf); err != nil {
+			t.Fatalf("%d elements: first Free: %v", n, err)
+		}
+		if err := b.Free(buf); err == nil {
+			t.Errorf("%d elements: second Free succeeded", n)
+		}
+		if err := backend.Download(ctx, b, make([]complex64, n), buf); err == nil {
+			t.Errorf("%d elements: download from a freed buffer succeeded", n)
+		}
+		if err := backend.Upload(ctx, b, buf, make([]complex64, n)); err == nil {
+			t.Errorf("%d elements: upload into a freed buffer succeeded", n)
+		}
 	}
 }
 
