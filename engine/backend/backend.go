@@ -51,6 +51,8 @@ type Backend interface {
 	// k innermost. out must not alias in or w.
 	SpectralMix(ctx context.Context, out, in, w Buffer, shape MixShape) error
 
+	Dense
+
 	// Synchronize waits until all queued work has finished.
 	Synchronize(ctx context.Context) error
 	// Close releases every resource of the backend; buffers become invalid.

@@ -9,6 +9,11 @@ FC_DECLARE_VARIANTS(void, fc_cpu_spectral_mix,
                     (const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut,
                      int32_t nModes, int64_t item0, int64_t item1))
 
+FC_DECLARE_VARIANTS(int64_t, fc_cpu_gemm_items, (const fc_gemm_args *g))
+FC_DECLARE_VARIANTS(int, fc_cpu_gemm, (const fc_gemm_args *g, int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
+                    (const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0, int64_t outer1))
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FC_HAVE_X86_VARIANTS 1
 #else
@@ -34,4 +39,30 @@ void fc_cpu_spectral_mix(int variant, const fc_c32 *in, const fc_c32 *w, fc_c32 
     }
 #endif
     fc_cpu_spectral_mix_generic(in, w, out, nBatch, nIn, nOut, nModes, item0, item1);
+}
+
+/* FC_DISPATCH calls name_<variant>(args...) for the variant the Go side chose. */
+#if FC_HAVE_X86_VARIANTS
+#define FC_DISPATCH(variant, name, ...)                                                                \
+    ((variant) == FC_CPU_AVX512 ? name##_avx512(__VA_ARGS__)                                            \
+     : (variant) == FC_CPU_AVX2 ? name##_avx2(__VA_ARGS__)                                              \
+                                : name##_generic(__VA_ARGS__))
+#else
+#define FC_DISPATCH(variant, name, ...) name##_generic(__VA_ARGS__)
+#endif
+
+int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g)
+{
+    return FC_DISPATCH(variant, fc_cpu_gemm_items, g);
+}
+
+int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1)
+{
+    return FC_DISPATCH(variant, fc_cpu_gemm, g, item0, item1);
+}
+
+void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
+                            int64_t outer1)
+{
+    FC_DISPATCH(variant, fc_cpu_complex_combine, p, z, nRows, pairs, outer0, outer1);
 }

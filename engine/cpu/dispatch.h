@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "../../kernels/include/fc_complex.h"
+#include "../../kernels/include/fc_gemm.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -12,5 +13,12 @@ int fc_cpu_variant_compiled(int variant);
 
 void fc_cpu_spectral_mix(int variant, const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch,
                          int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
+
+// fc_cpu_gemm_items is the number of work items fc_cpu_gemm splits g into.
+int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g);
+// fc_cpu_gemm computes items [item0, item1) of g; it returns −1 if scratch allocation failed.
+int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1);
+void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
+                            int64_t outer1);
 
 #endif

@@ -4,5 +4,8 @@
 #pragma GCC target("avx2,fma,bmi,bmi2,f16c,lzcnt,movbe,popcnt")
 #define FC_CPU_NAME(name) name##_avx2
 #define FC_MIX_MODE_TILE 4
+#define FC_VEC 8
+#define FC_GEMM_MR 6
 #include "../../kernels/cpu/spectral_mix.c"
+#include "../../kernels/cpu/gemm.c"
 #endif

@@ -4,5 +4,8 @@
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx512cd,avx2,fma,bmi,bmi2,f16c,lzcnt,movbe,popcnt,prefer-vector-width=512")
 #define FC_CPU_NAME(name) name##_avx512
 #define FC_MIX_MODE_TILE 8
+#define FC_VEC 16
+#define FC_GEMM_MR 8
 #include "../../kernels/cpu/spectral_mix.c"
+#include "../../kernels/cpu/gemm.c"
 #endif

@@ -10,12 +10,33 @@ import (
 
 // kernelSet holds a handle to every kernel of the module.
 type kernelSet struct {
-	fcSpectralMix cu.Function
+	fcGemm           cu.Function
+	fcComplexCombine cu.Function
+	fcCopyBox        cu.Function
+	fcSpectralMix    cu.Function
 }
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
 func (s *kernelSet) load(m cu.Module) {
+	s.fcGemm = m.GetFunction("fc_gemm")
+	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
+	s.fcCopyBox = m.GetFunction("fc_copy_box")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
+}
+
+// launchFcGemm enqueues fc_gemm from cuda/dense.cu.
+func (s *kernelSet) launchFcGemm(cfg launchConfig, a cu.DevicePtr, b cu.DevicePtr, c cu.DevicePtr, bias cu.DevicePtr, addend cu.DevicePtr, lda int64, ldb int64, ldc int64, ldd int64, strideA int64, strideB int64, strideC int64, strideD int64, m int32, n int32, k int32, batch int32, act int32) {
+	launch(s.fcGemm, cfg, []uint64{uint64(a), uint64(b), uint64(c), uint64(bias), uint64(addend), uint64(lda), uint64(ldb), uint64(ldc), uint64(ldd), uint64(strideA), uint64(strideB), uint64(strideC), uint64(strideD), uint64(uint32(m)), uint64(uint32(n)), uint64(uint32(k)), uint64(uint32(batch)), uint64(uint32(act))})
+}
+
+// launchFcComplexCombine enqueues fc_complex_combine from cuda/dense.cu.
+func (s *kernelSet) launchFcComplexCombine(cfg launchConfig, p cu.DevicePtr, z cu.DevicePtr, outer int64, nRows int32, pairs int64) {
+	launch(s.fcComplexCombine, cfg, []uint64{uint64(p), uint64(z), uint64(outer), uint64(uint32(nRows)), uint64(pairs)})
+}
+
+// launchFcCopyBox enqueues fc_copy_box from cuda/dense.cu.
+func (s *kernelSet) launchFcCopyBox(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, outer int64, s0 int32, s1 int32, s2 int32, d0 int32, d1 int32, d2 int32) {
+	launch(s.fcCopyBox, cfg, []uint64{uint64(src), uint64(dst), uint64(outer), uint64(uint32(s0)), uint64(uint32(s1)), uint64(uint32(s2)), uint64(uint32(d0)), uint64(uint32(d1)), uint64(uint32(d2))})
 }
 
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.

@@ -22,6 +22,11 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("UseAfterFree", func(t *testing.T) { testUseAfterFree(t, b) })
 	t.Run("SpectralMix", func(t *testing.T) { testSpectralMix(t, b) })
 	t.Run("SpectralMixErrors", func(t *testing.T) { testSpectralMixErrors(t, b) })
+	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
+	t.Run("GELU", func(t *testing.T) { testGELU(t, b) })
+	t.Run("ComplexCombine", func(t *testing.T) { testComplexCombine(t, b) })
+	t.Run("CopyBox", func(t *testing.T) { testCopyBox(t, b) })
+	t.Run("DenseErrors", func(t *testing.T) { testDenseErrors(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

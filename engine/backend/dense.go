@@ -1,0 +1,227 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Activation is the pointwise nonlinearity an operation's epilogue applies. The values match
+// FC_ACT_* in kernels/include/fc_math.h.
+type Activation int32
+
+const (
+	ActNone Activation = 0
+	// ActGELU is the exact (erf) GELU, PyTorch's F.gelu default.
+	ActGELU Activation = 1
+)
+
+func (a Activation) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActGELU:
+		return "gelu"
+	}
+	return fmt.Sprintf("Activation(%d)", int32(a))
+}
+
+// Matrix views part of a float32 buffer as a batch of row-major matrices: matrix b, row r,
+// column c is element Offset + b·BatchStride + r·LD + c. A BatchStride of 0 shares one matrix
+// across the batch; an LD of 0 means Cols (dense rows).
+type Matrix struct {
+	Buf         Buffer
+	Offset      int
+	Rows, Cols  int
+	LD          int
+	BatchStride int
+}
+
+// RowStride is LD with its default applied.
+func (m Matrix) RowStride() int {
+	if m.LD == 0 {
+		return m.Cols
+	}
+	return m.LD
+}
+
+func (m Matrix) check(name string, batch int) error {
+	if m.Buf == nil {
+		return fmt.Errorf("%s: buffer is nil", name)
+	}
+	if m.Buf.DType() != Float32 {
+		return fmt.Errorf("%s: buffer holds %s, want float32", name, m.Buf.DType())
+	}
+	if m.Rows <= 0 || m.Cols <= 0 || m.Offset < 0 || m.BatchStride < 0 || m.LD < 0 {
+		return fmt.Errorf("%s: view %d×%d at offset %d, ld %d, batch stride %d: extents must be positive and offsets ≥ 0",
+			name, m.Rows, m.Cols, m.Offset, m.LD, m.BatchStride)
+	}
+	if m.RowStride() < m.Cols {
+		return fmt.Errorf("%s: row stride %d is shorter than a row of %d", name, m.RowStride(), m.Cols)
+	}
+	last := int64(m.Offset) + int64(batch-1)*int64(m.BatchStride) + int64(m.Rows-1)*int64(m.RowStride()) + int64(m.Cols)
+	if last > int64(m.Buf.Len()) {
+		return fmt.Errorf("%s: view %d×%d (ld %d) ×%d batches at offset %d needs %d elements, buffer has %d",
+			name, m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, m.Buf.Len())
+	}
+	if last > maxInt32Extent*int64(maxInt32Extent) {
+		return fmt.Errorf("%s: view spans %d elements, beyond the kernels' 64-bit index range", name, last)
+	}
+	return nil
+}
+
+// maxInt32Extent bounds each extent passed to the kernels as int32.
+const maxInt32Extent = 1<<31 - 1
+
+// Gemm is one batched matrix product with a fused epilogue:
+//
+//	C[b] = Act(A[b]·B[b] + Bias ⊗ 1 + Addend[b])
+//
+// A is M×K, B is K×N, C and Addend are M×N. Bias (M float32 values) and Addend are optional.
+// C must not overlap A, B or Bias; it may be Addend itself (same view), which makes the
+// product accumulate in place.
+type Gemm struct {
+	Batch   int
+	A, B, C Matrix
+	Bias    Buffer
+	Addend  *Matrix
+	Act     Activation
+}
+
+// Flops counts 2·M·N·K per batch entry.
+func (g Gemm) Flops() float64 {
+	return 2 * float64(g.Batch) * float64(g.C.Rows) * float64(g.C.Cols) * float64(g.A.Cols)
+}
+
+// Validate checks the shapes, views and epilogue of g, naming the first problem.
+func (g Gemm) Validate() error {
+	if g.Batch <= 0 || g.Batch > maxInt32Extent {
+		return fmt.Errorf("gemm: batch = %d, want 1..%d", g.Batch, maxInt32Extent)
+	}
+	for _, m := range []struct {
+		name string
+		view Matrix
+	}{{"A", g.A}, {"B", g.B}, {"C", g.C}} {
+		if err := m.view.check("gemm: "+m.name, g.Batch); err != nil {
+			return err
+		}
+	}
+	if g.A.Rows != g.C.Rows || g.B.Cols != g.C.Cols || g.A.Cols != g.B.Rows {
+		return fmt.Errorf("gemm: A is %d×%d, B is %d×%d, C is %d×%d: want A M×K, B K×N, C M×N",
+			g.A.Rows, g.A.Cols, g.B.Rows, g.B.Cols, g.C.Rows, g.C.Cols)
+	}
+	if g.C.BatchStride == 0 && g.Batch > 1 {
+		return errors.New("gemm: C has batch stride 0, so every batch entry would overwrite the same matrix")
+	}
+	if g.Bias != nil {
+		if g.Bias.DType() != Float32 || g.Bias.Len() != g.C.Rows {
+			return fmt.Errorf("gemm: bias is %d %s values, want %d float32 (one per row of C)", g.Bias.Len(), g.Bias.DType(), g.C.Rows)
+		}
+	}
+	if g.Addend != nil {
+		if err := g.Addend.check("gemm: addend", g.Batch); err != nil {
+			return err
+		}
+		if g.Addend.Rows != g.C.Rows || g.Addend.Cols != g.C.Cols {
+			return fmt.Errorf("gemm: addend is %d×%d, C is %d×%d", g.Addend.Rows, g.Addend.Cols, g.C.Rows, g.C.Cols)
+		}
+		if g.Addend.Buf == g.C.Buf && *g.Addend != g.C {
+			return errors.New("gemm: addend shares C's buffer with a different view; only the same view may alias")
+		}
+	}
+	for _, in := range []Buffer{g.A.Buf, g.B.Buf, g.Bias} {
+		if in == g.C.Buf {
+			return errors.New("gemm: C aliases an input (A, B or bias)")
+		}
+	}
+	switch g.Act {
+	case ActNone, ActGELU:
+	default:
+		return fmt.Errorf("gemm: unknown activation %v", g.Act)
+	}
+	return nil
+}
+
+// CombineShape is the extent of a ComplexCombine: Outer independent blocks, each turning
+// 2·Rows rows of P (the products with the real and then the imaginary part of a complex
+// matrix) into Rows complex rows of Pairs (re, im) values.
+type CombineShape struct {
+	Outer, Rows, Pairs int
+}
+
+// PLen and ZLen are the float32 element counts of the two operands.
+func (s CombineShape) PLen() int { return s.Outer * 2 * s.Rows * 2 * s.Pairs }
+func (s CombineShape) ZLen() int { return s.Outer * s.Rows * 2 * s.Pairs }
+
+// CheckCombine validates a ComplexCombine call.
+func CheckCombine(z, p Buffer, s CombineShape) error {
+	if s.Outer <= 0 || s.Rows <= 0 || s.Pairs <= 0 {
+		return fmt.Errorf("complex combine: shape %+v: extents must be positive", s)
+	}
+	if int64(s.Outer)*int64(s.Rows)*int64(s.Pairs) > maxInt32Extent*int64(maxInt32Extent)/4 {
+		return fmt.Errorf("complex combine: shape %+v overflows the kernels' index range", s)
+	}
+	for _, op := range []struct {
+		name string
+		buf  Buffer
+		want int
+	}{{"P", p, s.PLen()}, {"Z", z, s.ZLen()}} {
+		if op.buf == nil || op.buf.DType() != Float32 || op.buf.Len() != op.want {
+			return fmt.Errorf("complex combine: %s must be %d float32 values for shape %+v", op.name, op.want, s)
+		}
+	}
+	if z == p {
+		return errors.New("complex combine: Z aliases P")
+	}
+	return nil
+}
+
+// Box describes a copy between two dense tensors of shape [Outer, d0, d1, d2] that differ only
+// in their spatial extents: the overlap (the minimum of each extent) is copied and the rest
+// of the destination is set to zero. It pads an activation on the right of each axis and
+// crops it back. Unused trailing axes have extent 1.
+type Box struct {
+	Outer    int
+	Src, Dst [3]int
+}
+
+// Len of the source and destination in elements.
+func (bx Box) SrcLen() int { return bx.Outer * bx.Src[0] * bx.Src[1] * bx.Src[2] }
+func (bx Box) DstLen() int { return bx.Outer * bx.Dst[0] * bx.Dst[1] * bx.Dst[2] }
+
+// CheckBox validates a CopyBox call.
+func CheckBox(dst, src Buffer, bx Box) error {
+	if bx.Outer <= 0 {
+		return fmt.Errorf("copy box: outer = %d, want > 0", bx.Outer)
+	}
+	for i := range 3 {
+		if bx.Src[i] <= 0 || bx.Dst[i] <= 0 {
+			return fmt.Errorf("copy box: extents %v → %v must be positive", bx.Src, bx.Dst)
+		}
+	}
+	for _, op := range []struct {
+		name string
+		buf  Buffer
+		want int
+		dims [3]int
+	}{{"source", src, bx.SrcLen(), bx.Src}, {"destination", dst, bx.DstLen(), bx.Dst}} {
+		if op.buf == nil || op.buf.DType() != Float32 || op.buf.Len() != op.want {
+			return fmt.Errorf("copy box: %s must be %d float32 values (%d×%v)", op.name, op.want, bx.Outer, op.dims)
+		}
+	}
+	if dst == src {
+		return errors.New("copy box: destination aliases source")
+	}
+	return nil
+}
+
+// Dense is the set of dense float32 operations a neural-operator forward pass is built from.
+// Every backend implements it.
+type Dense interface {
+	Gemm(ctx context.Context, g Gemm) error
+	// ComplexCombine finishes a complex matrix product done as a real one (see
+	// kernels/include/fc_gemm.h): z[o][k] = P[o][k] ⊙ (Re) combined with P[o][Rows+k] (Im).
+	ComplexCombine(ctx context.Context, z, p Buffer, s CombineShape) error
+	// CopyBox copies src into dst per Box, zero-filling dst outside the overlap.
+	CopyBox(ctx context.Context, dst, src Buffer, bx Box) error
+}

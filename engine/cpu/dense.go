@@ -1,0 +1,125 @@
+package cpu
+
+// #include "dispatch.h"
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	// The argument block lives in Go memory and points at buffer memory, which cgo allows
+	// only while those buffers are pinned.
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	ptr := func(m backend.Matrix) (*C.float, error) {
+		hb, err := b.own(m.Buf)
+		if err != nil {
+			return nil, fmt.Errorf("gemm: %w", err)
+		}
+		p := &hb.floats()[m.Offset]
+		pin.Pin(p)
+		return (*C.float)(unsafe.Pointer(p)), nil
+	}
+	var args C.fc_gemm_args
+	var err error
+	if args.a, err = ptr(g.A); err != nil {
+		return err
+	}
+	if args.b, err = ptr(g.B); err != nil {
+		return err
+	}
+	if args.c, err = ptr(g.C); err != nil {
+		return err
+	}
+	if g.Bias != nil {
+		if args.bias, err = ptr(backend.Matrix{Buf: g.Bias, Rows: 1, Cols: g.Bias.Len()}); err != nil {
+			return err
+		}
+	}
+	if g.Addend != nil {
+		if args.addend, err = ptr(*g.Addend); err != nil {
+			return err
+		}
+		args.ldd, args.strideD = C.int64_t(g.Addend.RowStride()), C.int64_t(g.Addend.BatchStride)
+	}
+	args.lda, args.strideA = C.int64_t(g.A.RowStride()), C.int64_t(g.A.BatchStride)
+	args.ldb, args.strideB = C.int64_t(g.B.RowStride()), C.int64_t(g.B.BatchStride)
+	args.ldc, args.strideC = C.int64_t(g.C.RowStride()), C.int64_t(g.C.BatchStride)
+	args.m, args.n, args.k = C.int32_t(g.C.Rows), C.int32_t(g.C.Cols), C.int32_t(g.A.Cols)
+	args.batch, args.act = C.int32_t(g.Batch), C.int32_t(g.Act)
+
+	items := int64(C.fc_cpu_gemm_items(C.int(b.variant), &args))
+	var failed atomic.Bool
+	err = b.parallel(ctx, items, g.Flops()/float64(items), func(lo, hi int64) {
+		if C.fc_cpu_gemm(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi)) != 0 {
+			failed.Store(true)
+		}
+	})
+	if failed.Load() {
+		return fmt.Errorf("gemm: out of memory for packing buffers (K = %d)", g.A.Cols)
+	}
+	return err
+}
+
+func (b *Backend) ComplexCombine(ctx context.Context, z, p backend.Buffer, s backend.CombineShape) error {
+	if err := backend.CheckCombine(z, p, s); err != nil {
+		return err
+	}
+	zb, err := b.own(z)
+	if err != nil {
+		return fmt.Errorf("complex combine: %w", err)
+	}
+	pb, err := b.own(p)
+	if err != nil {
+		return fmt.Errorf("complex combine: %w", err)
+	}
+	zPtr := (*C.float)(unsafe.Pointer(unsafe.SliceData(zb.words)))
+	pPtr := (*C.float)(unsafe.Pointer(unsafe.SliceData(pb.words)))
+	return b.parallel(ctx, int64(s.Outer), float64(4*s.Rows*s.Pairs), func(lo, hi int64) {
+		C.fc_cpu_complex_combine(C.int(b.variant), pPtr, zPtr, C.int32_t(s.Rows), C.int64_t(s.Pairs), C.int64_t(lo), C.int64_t(hi))
+	})
+}
+
+// CopyBox is a memory move, which Go's copy does at memmove speed, so it needs no kernel.
+func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backend.Box) error {
+	if err := backend.CheckBox(dst, src, bx); err != nil {
+		return err
+	}
+	db, err := b.own(dst)
+	if err != nil {
+		return fmt.Errorf("copy box: %w", err)
+	}
+	sb, err := b.own(src)
+	if err != nil {
+		return fmt.Errorf("copy box: %w", err)
+	}
+	d, s := db.floats(), sb.floats()
+	keep := [3]int{min(bx.Src[0], bx.Dst[0]), min(bx.Src[1], bx.Dst[1]), min(bx.Src[2], bx.Dst[2])}
+	srcPlane, dstPlane := bx.Src[1]*bx.Src[2], bx.Dst[1]*bx.Dst[2]
+	return b.parallel(ctx, int64(bx.Outer), float64(bx.Dst[0]*dstPlane), func(lo, hi int64) {
+		for o := int(lo); o < int(hi); o++ {
+			so, do := s[o*bx.Src[0]*srcPlane:], d[o*bx.Dst[0]*dstPlane:(o+1)*bx.Dst[0]*dstPlane]
+			clear(do)
+			for i := range keep[0] {
+				for j := range keep[1] {
+					from := so[i*srcPlane+j*bx.Src[2]:]
+					copy(do[i*dstPlane+j*bx.Dst[2]:][:keep[2]], from[:keep[2]])
+				}
+			}
+		}
+	})
+}
+
+func (buf *buffer) floats() []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size()/4)
+}

@@ -1,0 +1,127 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mumax/3/cuda/cu"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+const gemmTile = 16 // FC_GEMM_TILE in kernels/cuda/dense.cu
+
+// viewPtr is the device address of a view's first element.
+func (b *Backend) viewPtr(op string, buf backend.Buffer, offset int) (cu.DevicePtr, error) {
+	db, err := b.own(buf)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return db.ptr + cu.DevicePtr(4*offset), nil
+}
+
+func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	aPtr, err := b.viewPtr("gemm", g.A.Buf, g.A.Offset)
+	if err != nil {
+		return err
+	}
+	bPtr, err := b.viewPtr("gemm", g.B.Buf, g.B.Offset)
+	if err != nil {
+		return err
+	}
+	cPtr, err := b.viewPtr("gemm", g.C.Buf, g.C.Offset)
+	if err != nil {
+		return err
+	}
+	var biasPtr, dPtr cu.DevicePtr
+	var ldd, strideD int64
+	if g.Bias != nil {
+		if biasPtr, err = b.viewPtr("gemm", g.Bias, 0); err != nil {
+			return err
+		}
+	}
+	if g.Addend != nil {
+		if dPtr, err = b.viewPtr("gemm", g.Addend.Buf, g.Addend.Offset); err != nil {
+			return err
+		}
+		ldd, strideD = int64(g.Addend.RowStride()), int64(g.Addend.BatchStride)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := launchConfig{
+		grid:   [3]int{(g.C.Cols + gemmTile - 1) / gemmTile, (g.C.Rows + gemmTile - 1) / gemmTile, min(g.Batch, maxGridYZ)},
+		block:  [3]int{gemmTile, gemmTile, 1},
+		stream: b.stream,
+	}
+	if cfg.grid[1] > maxGridYZ {
+		return fmt.Errorf("gemm: %d rows need %d row tiles, beyond the grid limit %d", g.C.Rows, cfg.grid[1], maxGridYZ)
+	}
+	return b.do("launch fc_gemm", func() error {
+		b.kernels.launchFcGemm(cfg, aPtr, bPtr, cPtr, biasPtr, dPtr,
+			int64(g.A.RowStride()), int64(g.B.RowStride()), int64(g.C.RowStride()), ldd,
+			int64(g.A.BatchStride), int64(g.B.BatchStride), int64(g.C.BatchStride), strideD,
+			int32(g.C.Rows), int32(g.C.Cols), int32(g.A.Cols), int32(g.Batch), int32(g.Act))
+		return nil
+	})
+}
+
+// elementwiseConfig covers n threads with 256-thread blocks; kernels stride past the cap.
+func (b *Backend) elementwiseConfig(n int64) launchConfig {
+	const threads = 256
+	return launchConfig{
+		grid:   [3]int{int(min((n+threads-1)/threads, 1<<20)), 1, 1},
+		block:  [3]int{threads, 1, 1},
+		stream: b.stream,
+	}
+}
+
+func (b *Backend) ComplexCombine(ctx context.Context, z, p backend.Buffer, s backend.CombineShape) error {
+	if err := backend.CheckCombine(z, p, s); err != nil {
+		return err
+	}
+	zPtr, err := b.viewPtr("complex combine", z, 0)
+	if err != nil {
+		return err
+	}
+	pPtr, err := b.viewPtr("complex combine", p, 0)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := b.elementwiseConfig(int64(s.Outer) * int64(s.Rows) * int64(s.Pairs))
+	return b.do("launch fc_complex_combine", func() error {
+		b.kernels.launchFcComplexCombine(cfg, pPtr, zPtr, int64(s.Outer), int32(s.Rows), int64(s.Pairs))
+		return nil
+	})
+}
+
+func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backend.Box) error {
+	if err := backend.CheckBox(dst, src, bx); err != nil {
+		return err
+	}
+	dPtr, err := b.viewPtr("copy box", dst, 0)
+	if err != nil {
+		return err
+	}
+	sPtr, err := b.viewPtr("copy box", src, 0)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := b.elementwiseConfig(int64(bx.DstLen()))
+	return b.do("launch fc_copy_box", func() error {
+		b.kernels.launchFcCopyBox(cfg, sPtr, dPtr, int64(bx.Outer),
+			int32(bx.Src[0]), int32(bx.Src[1]), int32(bx.Src[2]), int32(bx.Dst[0]), int32(bx.Dst[1]), int32(bx.Dst[2]))
+		return nil
+	})
+}

@@ -1,0 +1,332 @@
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+// DenseTolerance is the largest relative L2 error of Gemm against float64; GELU's polynomial
+// adds about 1e-7 to float32 rounding.
+const DenseTolerance = 1e-5
+
+type gemmCase struct {
+	name          string
+	batch         int
+	m, n, k       int
+	padA, padB    int // extra row stride
+	sharedA       bool
+	bias, addend  bool
+	inPlaceAddend bool
+	act           backend.Activation
+}
+
+func testGemm(t *testing.T, b backend.Backend) {
+	cases := []gemmCase{
+		{name: "1x1x1", batch: 1, m: 1, n: 1, k: 1},
+		{name: "odd edges", batch: 3, m: 13, n: 37, k: 7, padA: 3, padB: 5, bias: true},
+		{name: "pointwise conv", batch: 4, m: 64, n: 300, k: 64, sharedA: true, bias: true, addend: true, act: backend.ActGELU},
+		{name: "dft rows", batch: 1, m: 500, n: 32, k: 129},
+		{name: "in-place accumulate", batch: 2, m: 20, n: 97, k: 20, sharedA: true, addend: true, inPlaceAddend: true},
+		{name: "gelu tails", batch: 1, m: 7, n: 270, k: 3, bias: true, act: backend.ActGELU},
+		{name: "beyond one block", batch: 2, m: 200, n: 600, k: 9, sharedA: true, act: backend.ActGELU},
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { runGemmCase(t, b, rng, c) })
+	}
+}
+
+func randomFloats(rng *rand.Rand, n int, scale float64) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(scale * rng.NormFloat64())
+	}
+	return s
+}
+
+func runGemmCase(t *testing.T, b backend.Backend, rng *rand.Rand, c gemmCase) {
+	ctx := context.Background()
+	lda, ldb := c.k+c.padA, c.n+c.padB
+	strideA := c.m * lda
+	if c.sharedA {
+		strideA = 0
+	}
+	aLen := max(strideA*c.batch, c.m*lda)
+	// Large inputs in the GELU cases reach both tails of the erf polynomial.
+	scale := 1.0
+	if c.act == backend.ActGELU {
+		scale = 3
+	}
+	a := randomFloats(rng, aLen+2, scale/math.Sqrt(float64(c.k)))
+	bm := randomFloats(rng, c.batch*c.k*ldb, 1)
+	bias := randomFloats(rng, c.m, 1)
+	addend := randomFloats(rng, c.batch*c.m*c.n, 1)
+
+	up := func(s []float32) backend.Buffer {
+		buf, err := backend.FromHost(ctx, b, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Free(buf) })
+		return buf
+	}
+	g := backend.Gemm{
+		Batch: c.batch,
+		A:     backend.Matrix{Buf: up(a), Offset: 2, Rows: c.m, Cols: c.k, LD: lda, BatchStride: strideA},
+		B:     backend.Matrix{Buf: up(bm), Rows: c.k, Cols: c.n, LD: ldb, BatchStride: c.k * ldb},
+		Act:   c.act,
+	}
+	cBuf := up(make([]float32, c.batch*c.m*c.n))
+	g.C = backend.Matrix{Buf: cBuf, Rows: c.m, Cols: c.n, BatchStride: c.m * c.n}
+	if c.bias {
+		g.Bias = up(bias)
+	}
+	if c.addend || c.inPlaceAddend {
+		d := g.C
+		if c.inPlaceAddend {
+			if err := backend.Upload(ctx, b, cBuf, addend); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			d.Buf = up(addend)
+		}
+		g.Addend = &d
+	}
+	if err := b.Gemm(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, c.batch*c.m*c.n)
+	if err := backend.Download(ctx, b, got, cBuf); err != nil {
+		t.Fatal(err)
+	}
+
+	var num, den float64
+	for bi := range c.batch {
+		for i := range c.m {
+			for j := range c.n {
+				var acc float64
+				for p := range c.k {
+					acc += float64(a[2+bi*strideA+i*lda+p]) * float64(bm[bi*c.k*ldb+p*ldb+j])
+				}
+				if c.bias {
+					acc += float64(bias[i])
+				}
+				if c.addend || c.inPlaceAddend {
+					acc += float64(addend[(bi*c.m+i)*c.n+j])
+				}
+				if c.act == backend.ActGELU {
+					acc = 0.5 * acc * math.Erfc(-acc/math.Sqrt2)
+				}
+				d := float64(got[(bi*c.m+i)*c.n+j]) - acc
+				num += d * d
+				den += acc * acc
+			}
+		}
+	}
+	e := math.Sqrt(num / den)
+	if e > DenseTolerance || math.IsNaN(e) {
+		t.Errorf("relative L2 error %.3g against float64, want ≤ %g", e, DenseTolerance)
+	}
+	t.Logf("relative L2 error %.2g", e)
+}
+
+// The polynomial GELU against math.Erfc on a fine grid, pointwise: the absolute error is
+// what the activation adds to every layer.
+func testGELU(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	const n = 4001
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(-20 + 40*float64(i)/(n-1))
+	}
+	one := []float32{1}
+	alloc := func(s []float32) backend.Buffer {
+		buf, err := backend.FromHost(ctx, b, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Free(buf) })
+		return buf
+	}
+	out := alloc(make([]float32, n))
+	g := backend.Gemm{
+		Batch: 1,
+		A:     backend.Matrix{Buf: alloc(one), Rows: 1, Cols: 1},
+		B:     backend.Matrix{Buf: alloc(x), Rows: 1, Cols: n},
+		C:     backend.Matrix{Buf: out, Rows: 1, Cols: n},
+		Act:   backend.ActGELU,
+	}
+	if err := b.Gemm(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, n)
+	if err := backend.Download(ctx, b, got, out); err != nil {
+		t.Fatal(err)
+	}
+	// The bound is absolute, scaled by |x|: the polynomial's 1.2e-7 relative error plus the
+	// float32 rounding of the exponent −x²/2, which in the far negative tail (|x| > 4) costs
+	// about 1e-6 relative on results below 1e-4 — far under what a layer's sum can see.
+	worst, worstRel := 0.0, 0.0
+	for i, xi := range x {
+		want := 0.5 * float64(xi) * math.Erfc(-float64(xi)/math.Sqrt2)
+		e := math.Abs(float64(got[i]) - want)
+		if e > 3e-7*max(1, math.Abs(float64(xi))) {
+			t.Errorf("gelu(%g) = %g, want %g (error %.2g)", xi, got[i], want, e)
+		}
+		worst = max(worst, e/max(1, math.Abs(float64(xi))))
+		if math.Abs(want) > 1e-3 {
+			worstRel = max(worstRel, e/math.Abs(want))
+		}
+	}
+	t.Logf("worst error on [-20, 20]: %.2g·max(1,|x|); worst relative error where |gelu| > 1e-3: %.2g", worst, worstRel)
+}
+
+func testComplexCombine(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	s := backend.CombineShape{Outer: 5, Rows: 3, Pairs: 7}
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := randomFloats(rng, s.PLen(), 1)
+	pb, err := backend.FromHost(ctx, b, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(pb)
+	zb, err := b.Alloc(backend.Float32, s.ZLen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(zb)
+	if err := b.ComplexCombine(ctx, zb, pb, s); err != nil {
+		t.Fatal(err)
+	}
+	z := make([]float32, s.ZLen())
+	if err := backend.Download(ctx, b, z, zb); err != nil {
+		t.Fatal(err)
+	}
+	row := 2 * s.Pairs
+	for o := range s.Outer {
+		for k := range s.Rows {
+			for j := range s.Pairs {
+				re := p[(o*2*s.Rows+k)*row+2*j : (o*2*s.Rows+k)*row+2*j+2]
+				im := p[(o*2*s.Rows+s.Rows+k)*row+2*j : (o*2*s.Rows+s.Rows+k)*row+2*j+2]
+				// (Ere·T) + i·(Eim·T), with each product stored as an interleaved pair.
+				want := complex(re[0], re[1]) + complex(0, 1)*complex(im[0], im[1])
+				at := (o*s.Rows+k)*row + 2*j
+				if got := complex(z[at], z[at+1]); got != want {
+					t.Fatalf("outer %d row %d pair %d: got %v, want %v", o, k, j, got, want)
+				}
+			}
+		}
+	}
+}
+
+func testCopyBox(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	for _, bx := range []backend.Box{
+		{Outer: 3, Src: [3]int{5, 1, 1}, Dst: [3]int{8, 1, 1}},  // 1-D pad
+		{Outer: 2, Src: [3]int{4, 6, 1}, Dst: [3]int{7, 9, 1}},  // 2-D pad
+		{Outer: 2, Src: [3]int{7, 9, 1}, Dst: [3]int{4, 6, 1}},  // 2-D crop
+		{Outer: 1, Src: [3]int{3, 4, 5}, Dst: [3]int{5, 4, 2}},  // 3-D mixed
+	} {
+		t.Run(fmt.Sprint(bx.Src, "→", bx.Dst), func(t *testing.T) {
+			src := make([]float32, bx.SrcLen())
+			for i := range src {
+				src[i] = float32(i + 1)
+			}
+			sb, err := backend.FromHost(ctx, b, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Free(sb)
+			// Start from garbage so that the zero fill is tested too.
+			garbage := make([]float32, bx.DstLen())
+			for i := range garbage {
+				garbage[i] = -7
+			}
+			db, err := backend.FromHost(ctx, b, garbage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Free(db)
+			if err := b.CopyBox(ctx, db, sb, bx); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float32, bx.DstLen())
+			if err := backend.Download(ctx, b, got, db); err != nil {
+				t.Fatal(err)
+			}
+			for o := range bx.Outer {
+				for i := range bx.Dst[0] {
+					for j := range bx.Dst[1] {
+						for k := range bx.Dst[2] {
+							var want float32
+							if i < bx.Src[0] && j < bx.Src[1] && k < bx.Src[2] {
+								want = src[((o*bx.Src[0]+i)*bx.Src[1]+j)*bx.Src[2]+k]
+							}
+							if g := got[((o*bx.Dst[0]+i)*bx.Dst[1]+j)*bx.Dst[2]+k]; g != want {
+								t.Fatalf("[%d,%d,%d,%d] = %g, want %g", o, i, j, k, g, want)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func testDenseErrors(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	alloc := func(dt backend.DType, n int) backend.Buffer {
+		buf, err := b.Alloc(dt, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Free(buf) })
+		return buf
+	}
+	a, bb, c := alloc(backend.Float32, 12), alloc(backend.Float32, 20), alloc(backend.Float32, 15)
+	ok := backend.Gemm{
+		Batch: 1,
+		A:     backend.Matrix{Buf: a, Rows: 3, Cols: 4},
+		B:     backend.Matrix{Buf: bb, Rows: 4, Cols: 5},
+		C:     backend.Matrix{Buf: c, Rows: 3, Cols: 5},
+	}
+	if err := b.Gemm(ctx, ok); err != nil {
+		t.Fatalf("valid gemm: %v", err)
+	}
+	mutate := func(f func(*backend.Gemm)) backend.Gemm { g := ok; f(&g); return g }
+	cases := []struct {
+		name string
+		g    backend.Gemm
+		want string
+	}{
+		{"inner mismatch", mutate(func(g *backend.Gemm) { g.B.Rows = 5; g.B.Cols = 4 }), "want A M×K, B K×N"},
+		{"view past end", mutate(func(g *backend.Gemm) { g.A.Offset = 1 }), "needs 13 elements, buffer has 12"},
+		{"complex operand", mutate(func(g *backend.Gemm) { g.B.Buf = alloc(backend.Complex64, 20) }), "want float32"},
+		{"short bias", mutate(func(g *backend.Gemm) { g.Bias = alloc(backend.Float32, 2) }), "bias is 2 float32 values, want 3"},
+		{"aliased C", mutate(func(g *backend.Gemm) { g.C.Buf = bb; g.C.Rows = 4; g.A.Rows = 4; g.A.Buf = alloc(backend.Float32, 16) }), "C aliases an input"},
+		{"zero batch", mutate(func(g *backend.Gemm) { g.Batch = 0 }), "batch = 0"},
+		{"shared C", mutate(func(g *backend.Gemm) { g.Batch = 2; g.A.BatchStride = 0; g.B.Buf = alloc(backend.Float32, 40); g.B.BatchStride = 20 }), "batch stride 0"},
+		{"bad activation", mutate(func(g *backend.Gemm) { g.Act = 9 }), "unknown activation"},
+	}
+	for _, c := range cases {
+		err := b.Gemm(ctx, c.g)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	if err := b.ComplexCombine(ctx, alloc(backend.Float32, 7), alloc(backend.Float32, 8), backend.CombineShape{Outer: 1, Rows: 1, Pairs: 2}); err == nil ||
+		!strings.Contains(err.Error(), "Z must be 4 float32 values") {
+		t.Errorf("combine with a wrong Z: got %v", err)
+	}
+	if err := b.CopyBox(ctx, alloc(backend.Float32, 5), alloc(backend.Float32, 4), backend.Box{Outer: 1, Src: [3]int{4, 1, 1}, Dst: [3]int{6, 1, 1}}); err == nil ||
+		!strings.Contains(err.Error(), "destination must be 6 float32 values") {
+		t.Errorf("copy box with a short destination: got %v", err)
+	}
+}

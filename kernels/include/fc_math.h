@@ -1,0 +1,89 @@
+/* fc_math.h: elementwise functions written so that they vectorize on the CPU (no calls, no
+ * branches, only arithmetic and selects) and compile unchanged for the GPU. Both backends
+ * therefore evaluate the same polynomial and agree to the last bit up to FMA contraction,
+ * which libm's erff or CUDA's erff would not guarantee. */
+#ifndef FC_MATH_H
+#define FC_MATH_H
+
+#include "fc_common.h"
+
+FC_HD static inline int32_t fc_float_bits(float x)
+{
+#ifdef __CUDA_ARCH__
+    return __float_as_int(x);
+#else
+    int32_t i;
+    __builtin_memcpy(&i, &x, sizeof i);
+    return i;
+#endif
+}
+
+FC_HD static inline float fc_bits_float(int32_t i)
+{
+#ifdef __CUDA_ARCH__
+    return __int_as_float(i);
+#else
+    float x;
+    __builtin_memcpy(&x, &i, sizeof x);
+    return x;
+#endif
+}
+
+/* e^x for x in [-87, 88] (clamped outside): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its
+ * degree-6 Taylor polynomial (relative error below 2e-7 on that interval), and 2^n put
+ * straight into the exponent bits. */
+FC_HD static inline float fc_expf(float x)
+{
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = x * 1.44269504088896341f;
+    n = n < 0.0f ? (float)(int32_t)(n - 0.5f) : (float)(int32_t)(n + 0.5f);
+    /* ln2 split in two so that n·ln2_hi is exact and r keeps its low bits. */
+    float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * fc_bits_float(((int32_t)n + 127) << 23);
+}
+
+/* erfc(x) with relative error below 1.2e-7 everywhere: the Chebyshev fit of Press et al.,
+ * Numerical Recipes §6.2, erfc(z) ≈ t·exp(−z² + P(t)), t = 1/(1 + z/2), for z = |x|, and
+ * erfc(−z) = 2 − erfc(z). Relative accuracy in the tail is what keeps GELU exact for large
+ * negative inputs, where 1 + erf(x) would cancel. */
+FC_HD static inline float fc_erfcf(float x)
+{
+    float z = x < 0.0f ? -x : x;
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    float tail = t * fc_expf(p - z * z);
+    return x < 0.0f ? 2.0f - tail : tail;
+}
+
+/* The exact (erf) GELU that PyTorch's F.gelu computes by default:
+ *   gelu(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) = ½·x·erfc(−x/√2). */
+FC_HD static inline float fc_gelu(float x)
+{
+    return 0.5f * x * fc_erfcf(-0.70710678118654752f * x);
+}
+
+/* Activation codes shared by the Go side (engine/backend.Activation) and the kernels. */
+enum { FC_ACT_NONE = 0, FC_ACT_GELU = 1 };
+
+FC_HD static inline float fc_activate(int32_t act, float x)
+{
+    return act == FC_ACT_GELU ? fc_gelu(x) : x;
+}
+
+#endif
