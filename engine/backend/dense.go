@@ -49,8 +49,9 @@ func (m Matrix) check(name string, batch int) error {
 	if m.Buf == nil {
 		return fmt.Errorf("%s: buffer is nil", name)
 	}
-	if m.Buf.DType() != Float32 {
-		return fmt.Errorf("%s: buffer holds %s, want float32", name, m.Buf.DType())
+	floats, ok := FloatLen(m.Buf)
+	if !ok {
+		return fmt.Errorf("%s: buffer holds %s, want float32 (or complex64 viewed as pairs)", name, m.Buf.DType())
 	}
 	if m.Rows <= 0 || m.Cols <= 0 || m.Offset < 0 || m.BatchStride < 0 || m.LD < 0 {
 		return fmt.Errorf("%s: view %d×%d at offset %d, ld %d, batch stride %d: extents must be positive and offsets ≥ 0",
@@ -60,14 +61,33 @@ func (m Matrix) check(name string, batch int) error {
 		return fmt.Errorf("%s: row stride %d is shorter than a row of %d", name, m.RowStride(), m.Cols)
 	}
 	last := int64(m.Offset) + int64(batch-1)*int64(m.BatchStride) + int64(m.Rows-1)*int64(m.RowStride()) + int64(m.Cols)
-	if last > int64(m.Buf.Len()) {
+	if last > int64(floats) {
 		return fmt.Errorf("%s: view %d×%d (ld %d) ×%d batches at offset %d needs %d elements, buffer has %d",
-			name, m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, m.Buf.Len())
+			name, m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, floats)
 	}
 	if last > maxInt32Extent*int64(maxInt32Extent) {
 		return fmt.Errorf("%s: view spans %d elements, beyond the kernels' 64-bit index range", name, last)
 	}
 	return nil
+}
+
+// FloatLen is the number of float32 values a buffer holds when a dense operation reads it:
+// its length for float32, twice that for complex64 (interleaved re, im), and false otherwise.
+func FloatLen(buf Buffer) (int, bool) {
+	switch buf.DType() {
+	case Float32:
+		return buf.Len(), true
+	case Complex64:
+		return 2 * buf.Len(), true
+	}
+	return 0, false
+}
+
+func floatLenOf(buf Buffer) (int, bool) {
+	if buf == nil {
+		return 0, false
+	}
+	return FloatLen(buf)
 }
 
 // maxInt32Extent bounds each extent passed to the kernels as int32.
@@ -149,7 +169,8 @@ type CombineShape struct {
 	Outer, Rows, Pairs int
 }
 
-// PLen and ZLen are the float32 element counts of the two operands.
+// PLen and ZLen are the float32 element counts of the two operands; longer buffers are
+// used from their start.
 func (s CombineShape) PLen() int { return s.Outer * 2 * s.Rows * 2 * s.Pairs }
 func (s CombineShape) ZLen() int { return s.Outer * s.Rows * 2 * s.Pairs }
 
@@ -166,8 +187,8 @@ func CheckCombine(z, p Buffer, s CombineShape) error {
 		buf  Buffer
 		want int
 	}{{"P", p, s.PLen()}, {"Z", z, s.ZLen()}} {
-		if op.buf == nil || op.buf.DType() != Float32 || op.buf.Len() != op.want {
-			return fmt.Errorf("complex combine: %s must be %d float32 values for shape %+v", op.name, op.want, s)
+		if n, ok := floatLenOf(op.buf); !ok || n < op.want {
+			return fmt.Errorf("complex combine: %s must hold at least %d float32 values for shape %+v", op.name, op.want, s)
 		}
 	}
 	if z == p {

@@ -229,10 +229,10 @@ func testComplexCombine(t *testing.T, b backend.Backend) {
 func testCopyBox(t *testing.T, b backend.Backend) {
 	ctx := context.Background()
 	for _, bx := range []backend.Box{
-		{Outer: 3, Src: [3]int{5, 1, 1}, Dst: [3]int{8, 1, 1}},  // 1-D pad
-		{Outer: 2, Src: [3]int{4, 6, 1}, Dst: [3]int{7, 9, 1}},  // 2-D pad
-		{Outer: 2, Src: [3]int{7, 9, 1}, Dst: [3]int{4, 6, 1}},  // 2-D crop
-		{Outer: 1, Src: [3]int{3, 4, 5}, Dst: [3]int{5, 4, 2}},  // 3-D mixed
+		{Outer: 3, Src: [3]int{5, 1, 1}, Dst: [3]int{8, 1, 1}}, // 1-D pad
+		{Outer: 2, Src: [3]int{4, 6, 1}, Dst: [3]int{7, 9, 1}}, // 2-D pad
+		{Outer: 2, Src: [3]int{7, 9, 1}, Dst: [3]int{4, 6, 1}}, // 2-D crop
+		{Outer: 1, Src: [3]int{3, 4, 5}, Dst: [3]int{5, 4, 2}}, // 3-D mixed
 	} {
 		t.Run(fmt.Sprint(bx.Src, "→", bx.Dst), func(t *testing.T) {
 			src := make([]float32, bx.SrcLen())
@@ -308,11 +308,16 @@ func testDenseErrors(t *testing.T, b backend.Backend) {
 	}{
 		{"inner mismatch", mutate(func(g *backend.Gemm) { g.B.Rows = 5; g.B.Cols = 4 }), "want A M×K, B K×N"},
 		{"view past end", mutate(func(g *backend.Gemm) { g.A.Offset = 1 }), "needs 13 elements, buffer has 12"},
-		{"complex operand", mutate(func(g *backend.Gemm) { g.B.Buf = alloc(backend.Complex64, 20) }), "want float32"},
+		{"int operand", mutate(func(g *backend.Gemm) { g.B.Buf = alloc(backend.Int32, 20) }), "want float32"},
 		{"short bias", mutate(func(g *backend.Gemm) { g.Bias = alloc(backend.Float32, 2) }), "bias is 2 float32 values, want 3"},
 		{"aliased C", mutate(func(g *backend.Gemm) { g.C.Buf = bb; g.C.Rows = 4; g.A.Rows = 4; g.A.Buf = alloc(backend.Float32, 16) }), "C aliases an input"},
 		{"zero batch", mutate(func(g *backend.Gemm) { g.Batch = 0 }), "batch = 0"},
-		{"shared C", mutate(func(g *backend.Gemm) { g.Batch = 2; g.A.BatchStride = 0; g.B.Buf = alloc(backend.Float32, 40); g.B.BatchStride = 20 }), "batch stride 0"},
+		{"shared C", mutate(func(g *backend.Gemm) {
+			g.Batch = 2
+			g.A.BatchStride = 0
+			g.B.Buf = alloc(backend.Float32, 40)
+			g.B.BatchStride = 20
+		}), "batch stride 0"},
 		{"bad activation", mutate(func(g *backend.Gemm) { g.Act = 9 }), "unknown activation"},
 	}
 	for _, c := range cases {
@@ -321,8 +326,8 @@ func testDenseErrors(t *testing.T, b backend.Backend) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
-	if err := b.ComplexCombine(ctx, alloc(backend.Float32, 7), alloc(backend.Float32, 8), backend.CombineShape{Outer: 1, Rows: 1, Pairs: 2}); err == nil ||
-		!strings.Contains(err.Error(), "Z must be 4 float32 values") {
+	if err := b.ComplexCombine(ctx, alloc(backend.Float32, 3), alloc(backend.Float32, 8), backend.CombineShape{Outer: 1, Rows: 1, Pairs: 2}); err == nil ||
+		!strings.Contains(err.Error(), "Z must hold at least 4 float32 values") {
 		t.Errorf("combine with a wrong Z: got %v", err)
 	}
 	if err := b.CopyBox(ctx, alloc(backend.Float32, 5), alloc(backend.Float32, 4), backend.Box{Outer: 1, Src: [3]int{4, 1, 1}, Dst: [3]int{6, 1, 1}}); err == nil ||

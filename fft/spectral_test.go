@@ -1,0 +1,282 @@
+package fft
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/cmplx"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+)
+
+// refForward is the kept part of rfftn from the definition, in float64:
+// X[k] = Σ_x g[x]·e^{−2πi Σ_a f_a(k)·x_a / n_a}, with f the kept frequency of each axis.
+func refForward(g []float32, dims []int, keep [][]int, m int) []complex128 {
+	freqs := append(append([][]int(nil), keep...), iota(m))
+	out := make([]complex128, 0)
+	forEach(freqs, func(f []int) {
+		var acc complex128
+		forEach(ranges(dims), func(x []int) {
+			phase := 0.0
+			for a := range dims {
+				phase += float64(f[a]*x[a]%dims[a]) / float64(dims[a])
+			}
+			acc += complex(float64(g[flat(x, dims)]), 0) * cmplx.Exp(complex(0, -2*math.Pi*phase))
+		})
+		out = append(out, acc)
+	})
+	return out
+}
+
+// refInverse is irfftn of a spectrum that is zero outside the kept modes, following NumPy:
+// inverse complex DFTs on the outer axes, then a c2r on the last axis that reads only the real
+// parts of its DC and Nyquist bins.
+func refInverse(z []complex64, dims []int, keep [][]int, m int) []float64 {
+	freqs := append(append([][]int(nil), keep...), iota(m))
+	out := make([]float64, 0)
+	last := dims[len(dims)-1]
+	forEach(ranges(dims), func(x []int) {
+		var acc float64
+		i := 0
+		forEach(freqs, func(f []int) {
+			v := complex128(z[i])
+			i++
+			phase := 0.0
+			for a := range len(dims) - 1 {
+				phase += float64(f[a]*x[a]%dims[a]) / float64(dims[a])
+			}
+			// The outer inverses first: v·e^{+iφ} is this mode's contribution to the
+			// last-axis spectrum at this outer position.
+			v *= cmplx.Exp(complex(0, 2*math.Pi*phase))
+			k := f[len(f)-1]
+			theta := 2 * math.Pi * float64(k*x[len(x)-1]%last) / float64(last)
+			if k == 0 || 2*k == last {
+				acc += real(v) * math.Cos(theta)
+			} else {
+				acc += 2 * real(v*cmplx.Exp(complex(0, theta)))
+			}
+		})
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		out = append(out, acc/float64(n))
+	})
+	return out
+}
+
+func iota(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+func ranges(dims []int) [][]int {
+	r := make([][]int, len(dims))
+	for a, d := range dims {
+		r[a] = iota(d)
+	}
+	return r
+}
+
+// forEach calls f with every combination of one value per list, the last list fastest.
+func forEach(lists [][]int, f func([]int)) {
+	idx := make([]int, len(lists))
+	cur := make([]int, len(lists))
+	for {
+		for a := range lists {
+			cur[a] = lists[a][idx[a]]
+		}
+		f(cur)
+		a := len(lists) - 1
+		for ; a >= 0; a-- {
+			idx[a]++
+			if idx[a] < len(lists[a]) {
+				break
+			}
+			idx[a] = 0
+		}
+		if a < 0 {
+			return
+		}
+	}
+}
+
+func flat(x, dims []int) int {
+	i := 0
+	for a := range dims {
+		i = i*dims[a] + x[a]
+	}
+	return i
+}
+
+type spectralCase struct {
+	name string
+	dims []int
+	keep [][]int
+	m    int
+}
+
+func spectralCases() []spectralCase {
+	return []spectralCase{
+		{"1d", []int{64}, nil, 8},
+		{"1d odd length", []int{15}, nil, 8},
+		{"1d with Nyquist", []int{10}, nil, 6},
+		{"2d corners padded", []int{33, 33}, [][]int{Corners(33, 6)}, 6},
+		{"2d Nyquist on last axis", []int{6, 8}, [][]int{Corners(6, 2)}, 5},
+		{"2d centered", []int{12, 10}, [][]int{Centered(12, 6)}, 4},
+		{"3d corners", []int{8, 6, 10}, [][]int{Corners(8, 2), Corners(6, 2)}, 3},
+	}
+}
+
+func newCPU(t testing.TB) backend.Backend {
+	b, err := cpu.New(cpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSpectralAgainstDefinition(t *testing.T) {
+	ctx := context.Background()
+	b := newCPU(t)
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, c := range spectralCases() {
+		t.Run(c.name, func(t *testing.T) {
+			plan, err := NewSpectral(c.dims, c.keep, c.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const rows = 3
+			bound, err := plan.Bind(ctx, b, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bound.Close()
+
+			grid := make([]float32, rows*plan.Points())
+			for i := range grid {
+				grid[i] = float32(rng.NormFloat64())
+			}
+			gridBuf, _ := backend.FromHost(ctx, b, grid)
+			modesBuf, _ := b.Alloc(backend.Complex64, rows*plan.Modes())
+			if err := bound.Forward(ctx, modesBuf, gridBuf, rows); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]complex64, rows*plan.Modes())
+			backend.Download(ctx, b, got, modesBuf)
+			var num, den float64
+			for r := range rows {
+				want := refForward(grid[r*plan.Points():(r+1)*plan.Points()], c.dims, c.keep, c.m)
+				for i, w := range want {
+					d := complex128(got[r*plan.Modes()+i]) - w
+					num += real(d)*real(d) + imag(d)*imag(d)
+					den += real(w)*real(w) + imag(w)*imag(w)
+				}
+			}
+			if e := math.Sqrt(num / den); e > 1e-6 {
+				t.Errorf("forward: relative L2 error %.3g against the float64 definition", e)
+			}
+
+			// The inverse on a random, non-Hermitian spectrum: DC and Nyquist carry
+			// imaginary parts that NumPy's irfftn ignores.
+			spec := make([]complex64, rows*plan.Modes())
+			for i := range spec {
+				spec[i] = complex(float32(rng.NormFloat64()), float32(rng.NormFloat64()))
+			}
+			specBuf, _ := backend.FromHost(ctx, b, spec)
+			outBuf, _ := b.Alloc(backend.Float32, rows*plan.Points())
+			if err := bound.Inverse(ctx, outBuf, specBuf, rows); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float32, rows*plan.Points())
+			backend.Download(ctx, b, out, outBuf)
+			num, den = 0, 0
+			for r := range rows {
+				want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, c.keep, c.m)
+				for i, w := range want {
+					d := float64(out[r*plan.Points()+i]) - w
+					num += d * d
+					den += w * w
+				}
+			}
+			if e := math.Sqrt(num / den); e > 1e-6 {
+				t.Errorf("inverse: relative L2 error %.3g against NumPy's irfftn semantics", e)
+			}
+		})
+	}
+}
+
+// Ignoring the imaginary part of the Nyquist bin is observable: a spectrum with only that
+// part set must invert to zero, and one with only the DC imaginary part too.
+func TestSpectralInverseDropsImaginaryDCAndNyquist(t *testing.T) {
+	ctx := context.Background()
+	b := newCPU(t)
+	plan, err := NewSpectral([]int{4, 8}, [][]int{Corners(4, 1)}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, err := plan.Bind(ctx, b, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	spec := make([]complex64, plan.Modes())
+	spec[0] = 3i // k1 = 0, k2 = 0 (DC)
+	spec[4] = 2i // k1 = 0, k2 = 4 (Nyquist)
+	specBuf, _ := backend.FromHost(ctx, b, spec)
+	outBuf, _ := b.Alloc(backend.Float32, plan.Points())
+	if err := bound.Inverse(ctx, outBuf, specBuf, 1); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, plan.Points())
+	backend.Download(ctx, b, out, outBuf)
+	for i, v := range out {
+		if math.Abs(float64(v)) > 1e-7 {
+			t.Fatalf("grid[%d] = %g from purely imaginary DC and Nyquist bins, want 0", i, v)
+		}
+	}
+}
+
+func TestSpectralErrors(t *testing.T) {
+	for _, c := range []struct {
+		dims []int
+		keep [][]int
+		m    int
+		want string
+	}{
+		{[]int{8, 8, 8, 8}, nil, 2, "4 dimensions"},
+		{[]int{16}, nil, 10, "10 modes on the last axis of length 16, want 1..9"},
+		{[]int{8, 16}, [][]int{Corners(8, 5)}, 4, "each must be distinct"},
+		{[]int{8, 16}, nil, 4, "needs kept frequencies for 1 outer axes"},
+		{[]int{0}, nil, 1, "axis 0 has extent 0"},
+	} {
+		_, err := NewSpectral(c.dims, c.keep, c.m)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v keep %v m %d: got %v, want an error containing %q", c.dims, c.keep, c.m, err, c.want)
+		}
+	}
+	ctx := context.Background()
+	b := newCPU(t)
+	plan, _ := NewSpectral([]int{16}, nil, 4)
+	bound, err := plan.Bind(ctx, b, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	grid, _ := b.Alloc(backend.Float32, 48)
+	modes, _ := b.Alloc(backend.Complex64, 12)
+	if err := bound.Forward(ctx, modes, grid, 3); err == nil || !strings.Contains(err.Error(), "3 rows, plan bound for 1..2") {
+		t.Errorf("too many rows: got %v", err)
+	}
+	short, _ := b.Alloc(backend.Float32, 31)
+	if err := bound.Forward(ctx, modes, short, 2); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("want %d float32", 32)) {
+		t.Errorf("short grid: got %v", err)
+	}
+}
