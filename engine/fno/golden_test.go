@@ -1,0 +1,132 @@
+package fno_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/internal/npy"
+)
+
+// GoldenTolerance is the issue's bound on the relative L2 error against the reference
+// outputs, which PyTorch's own float32 forward meets at about 5e-7.
+const GoldenTolerance = 1e-5
+
+type goldenCase struct {
+	Arch         string    `json:"arch"`
+	Batch        int       `json:"batch"`
+	BC           string    `json:"bc"`
+	FluxLeft     float64   `json:"flux_left"`
+	FluxRight    float64   `json:"flux_right"`
+	StencilLeft  []float64 `json:"stencil_left"`
+	StencilRight []float64 `json:"stencil_right"`
+}
+
+// Backends returns one backend per CPU variant this machine runs, plus every CUDA device
+// when built with -tags cuda (see backends_cuda_test.go).
+func backends(t *testing.T) []backend.Backend {
+	var out []backend.Backend
+	for _, v := range cpu.Supported() {
+		b, err := cpu.New(cpu.Options{Variant: &v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return append(out, extraBackends(t)...)
+}
+
+func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *npy.Array, *fno.Boundary) {
+	t.Helper()
+	var c goldenCase
+	raw, err := os.ReadFile(filepath.Join(dir, "case.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	m, err := fno.Load(filepath.Join(dir, "model.safetensors"), fno.Overrides{}, fno.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := npy.Read(filepath.Join(dir, "input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npy.Read(filepath.Join(dir, "output.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bc *fno.Boundary
+	switch c.BC {
+	case "dirichlet":
+		left, err := npy.Read(filepath.Join(dir, "left.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		right, err := npy.Read(filepath.Join(dir, "right.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bc = &fno.Boundary{Kind: fno.Dirichlet, Left: left.Data, Right: right.Data}
+	case "neumann":
+		bc = &fno.Boundary{Kind: fno.Neumann, FluxLeft: c.FluxLeft, FluxRight: c.FluxRight,
+			StencilLeft: c.StencilLeft, StencilRight: c.StencilRight}
+	case "periodic":
+		bc = &fno.Boundary{Kind: fno.Periodic}
+	}
+	return c, m, in, want, bc
+}
+
+func relL2(got, want []float32) float64 {
+	var num, den float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(num / den)
+}
+
+func TestGolden(t *testing.T) {
+	ctx := context.Background()
+	dirs, err := filepath.Glob("testdata/golden/*/case.json")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases under testdata/golden: %v", err)
+	}
+	for _, b := range backends(t) {
+		for _, caseFile := range dirs {
+			dir := filepath.Dir(caseFile)
+			t.Run(fmt.Sprintf("%s/%s", b.Name(), filepath.Base(dir)), func(t *testing.T) {
+				c, m, in, want, bc := loadCase(t, dir)
+				grid := in.Shape[1 : len(in.Shape)-1]
+				// A runner larger than the batch checks that partial batches are exact too.
+				r, err := m.NewRunner(ctx, b, grid, c.Batch+1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				got, err := r.Forward(ctx, in.Data, c.Batch, bc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want.Data) {
+					t.Fatalf("output has %d values, want %v", len(got), want.Shape)
+				}
+				e := relL2(got, want.Data)
+				if e > GoldenTolerance || math.IsNaN(e) {
+					t.Errorf("relative L2 error %.3g against the reference, want ≤ %g", e, GoldenTolerance)
+				}
+				t.Logf("relative L2 error %.2g", e)
+			})
+		}
+	}
+}
