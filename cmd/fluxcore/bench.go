@@ -26,6 +26,9 @@ type benchReport struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "fno" {
+		return runBenchFNO(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("fluxcore bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ef engineFlags

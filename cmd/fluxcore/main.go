@@ -18,7 +18,8 @@ var commands = []struct {
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }{
 	{"info", "describe the CPU, the CUDA devices and the backend fluxcore chooses", runInfo},
-	{"bench", "benchmark the kernels on the chosen backend", runBench},
+	{"bench", "benchmark the kernels (or, with 'bench fno', a model) on the chosen backend", runBench},
+	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO},
 }
 
 // errUsage marks errors already explained by a usage message; they exit with status 2.

@@ -396,4 +396,3 @@ func linspace(lb, ub float64, n int, endpoint bool) []float32 {
 	}
 	return out
 }
-

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/internal/atomicfile"
+	"github.com/fluxcore/fluxcore/internal/npy"
+)
+
+// fnoFlags are the model and boundary flags shared by `fno` and `bench fno`.
+type fnoFlags struct {
+	engineFlags
+	model, input, config      string
+	bc, left, right           string
+	fluxLeft, fluxRight       float64
+	stencilLeft, stencilRight string
+	padding                   int
+	gridLB, gridUB            float64
+	gridEndpoint              bool
+	batchSize                 int
+	set                       map[string]bool
+}
+
+func (f *fnoFlags) register(fs *flag.FlagSet) {
+	f.engineFlags.register(fs)
+	fs.StringVar(&f.model, "model", "", "model weights (.safetensors state_dict)")
+	fs.StringVar(&f.input, "input", "", "input array (.npy, channels-last [batch, grid..., channels])")
+	fs.StringVar(&f.config, "config", "", "JSON file of hyper-parameters (padding, grid_lb, grid_ub, grid_endpoint, bc)")
+	fs.StringVar(&f.bc, "bc", "", "boundary condition to enforce: dirichlet, neumann or periodic")
+	fs.StringVar(&f.left, "left", "", "dirichlet: left boundary values (.npy, one per sample)")
+	fs.StringVar(&f.right, "right", "", "dirichlet: right boundary values (.npy, one per sample)")
+	fs.Float64Var(&f.fluxLeft, "flux-left", 0, "neumann: flux at the left boundary")
+	fs.Float64Var(&f.fluxRight, "flux-right", 0, "neumann: flux at the right boundary")
+	fs.StringVar(&f.stencilLeft, "stencil-left", "", "neumann: normalized left stencil, comma-separated (default: third-order one-sided)")
+	fs.StringVar(&f.stencilRight, "stencil-right", "", "neumann: normalized right stencil, comma-separated (default: third-order one-sided)")
+	fs.IntVar(&f.padding, "padding", 0, "zero padding per spatial axis (default: metadata, else the reference script's)")
+	fs.Float64Var(&f.gridLB, "grid-lb", 0, "lower bound of the grid channels (default: metadata, else 0)")
+	fs.Float64Var(&f.gridUB, "grid-ub", 1, "upper bound of the grid channels (default: metadata, else 1)")
+	fs.BoolVar(&f.gridEndpoint, "grid-endpoint", true, "grid channels include the upper bound (default: metadata, else true)")
+	fs.IntVar(&f.batchSize, "batch-size", 32, "samples per forward pass")
+}
+
+// parse records which flags were given, so that only those override the file.
+func (f *fnoFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if f.model == "" || f.input == "" {
+		fmt.Fprintln(fs.Output(), "--model and --input are required")
+		fs.Usage()
+		return errUsage
+	}
+	if f.batchSize < 1 {
+		return fmt.Errorf("--batch-size %d: want ≥ 1", f.batchSize)
+	}
+	return nil
+}
+
+func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
+	if f.set["padding"] {
+		flags.Padding = &f.padding
+	}
+	if f.set["grid-lb"] {
+		flags.GridLB = &f.gridLB
+	}
+	if f.set["grid-ub"] {
+		flags.GridUB = &f.gridUB
+	}
+	if f.set["grid-endpoint"] {
+		flags.GridEndpoint = &f.gridEndpoint
+	}
+	if f.bc != "" {
+		k, err := fno.ParseBoundaryKind(f.bc)
+		if err != nil {
+			return flags, cfg, fmt.Errorf("--bc: %w", err)
+		}
+		flags.BC = &k
+	}
+	if f.config != "" {
+		raw, err := os.ReadFile(f.config)
+		if err != nil {
+			return flags, cfg, fmt.Errorf("--config: %w", err)
+		}
+		var c struct {
+			Padding      *int     `json:"padding"`
+			GridLB       *float64 `json:"grid_lb"`
+			GridUB       *float64 `json:"grid_ub"`
+			GridEndpoint *bool    `json:"grid_endpoint"`
+			BC           *string  `json:"bc"`
+		}
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
+		}
+		cfg = fno.Overrides{Padding: c.Padding, GridLB: c.GridLB, GridUB: c.GridUB, GridEndpoint: c.GridEndpoint}
+		if c.BC != nil {
+			k, err := fno.ParseBoundaryKind(*c.BC)
+			if err != nil {
+				return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
+			}
+			cfg.BC = &k
+		}
+	}
+	return flags, cfg, nil
+}
+
+// boundary builds the run-time boundary data for the model and input.
+func (f *fnoFlags) boundary(m *fno.Model, samples int) (*fno.Boundary, error) {
+	kind := m.BOON
+	if f.bc != "" {
+		kind = fno.BoundaryKind(f.bc)
+	}
+	if kind == "" {
+		return nil, nil
+	}
+	bc := &fno.Boundary{Kind: kind}
+	switch kind {
+	case fno.Dirichlet:
+		if f.left == "" || f.right == "" {
+			return nil, fmt.Errorf("--bc dirichlet needs --left and --right")
+		}
+		for _, side := range []struct {
+			path string
+			dst  *[]float32
+		}{{f.left, &bc.Left}, {f.right, &bc.Right}} {
+			a, err := npy.Read(side.path)
+			if err != nil {
+				return nil, err
+			}
+			if len(a.Data) != samples {
+				return nil, fmt.Errorf("%s: shape %v holds %d values, want one per sample (%d)", side.path, a.Shape, len(a.Data), samples)
+			}
+			*side.dst = a.Data
+		}
+	case fno.Neumann:
+		bc.FluxLeft, bc.FluxRight = f.fluxLeft, f.fluxRight
+		var err error
+		if bc.StencilLeft, err = parseStencil("--stencil-left", f.stencilLeft); err != nil {
+			return nil, err
+		}
+		if bc.StencilRight, err = parseStencil("--stencil-right", f.stencilRight); err != nil {
+			return nil, err
+		}
+	}
+	return bc, nil
+}
+
+func parseStencil(flagName, s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s %q: %q is not a finite number", flagName, s, part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// loaded is a model, its input and its runner, ready to run.
+type loaded struct {
+	engine *engine.Engine
+	model  *fno.Model
+	input  *npy.Array
+	runner *fno.Runner
+	bc     *fno.Boundary
+	batch  int
+}
+
+func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) {
+	flags, cfg, err := f.overrides()
+	if err != nil {
+		return nil, err
+	}
+	m, err := fno.Load(f.model, cfg, flags)
+	if err != nil {
+		return nil, err
+	}
+	if d := m.UsedDefaults(); len(d) > 0 {
+		parts := make([]string, len(d))
+		for i, s := range d {
+			parts[i] = s.Name + "=" + s.Value
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(stderr, "fluxcore fno: using reference defaults for %s\n", strings.Join(parts, ", "))
+	}
+	in, err := npy.Read(f.input)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Shape) != m.Dims+2 || in.Shape[len(in.Shape)-1] != m.InChannels {
+		return nil, fmt.Errorf("input %s: shape %v, want [batch, %s, %d] for this %d-D model",
+			f.input, in.Shape, strings.Repeat("n, ", m.Dims-1)+"n", m.InChannels, m.Dims)
+	}
+	samples := in.Shape[0]
+	if samples < 1 {
+		return nil, fmt.Errorf("input %s: shape %v has no samples", f.input, in.Shape)
+	}
+	bc, err := f.boundary(m, samples)
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu})
+	if err != nil {
+		return nil, err
+	}
+	batch := min(f.batchSize, samples)
+	r, err := m.NewRunner(ctx, e.Backend(), in.Shape[1:len(in.Shape)-1], batch)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return &loaded{engine: e, model: m, input: in, runner: r, bc: bc, batch: batch}, nil
+}
+
+func (l *loaded) close() {
+	l.runner.Close()
+	l.engine.Close()
+}
+
+// forward runs samples [lo, hi) of the input.
+func (l *loaded) forward(ctx context.Context, lo, hi int) ([]float32, error) {
+	per := len(l.input.Data) / l.input.Shape[0]
+	var bc *fno.Boundary
+	if l.bc != nil {
+		c := *l.bc
+		if c.Kind == fno.Dirichlet {
+			c.Left, c.Right = c.Left[lo:hi], c.Right[lo:hi]
+		}
+		bc = &c
+	}
+	return l.runner.Forward(ctx, l.input.Data[lo*per:hi*per], hi-lo, bc)
+}
+
+func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore fno", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f fnoFlags
+	f.register(fs)
+	output := fs.String("output", "", "output array to write (.npy, channels-last [batch, grid..., out])")
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if *output == "" {
+		fmt.Fprintln(stderr, "--output is required")
+		fs.Usage()
+		return errUsage
+	}
+	l, err := f.load(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	samples := l.input.Shape[0]
+	var out []float32
+	start, lastReport := time.Now(), time.Now()
+	for lo := 0; lo < samples; lo += l.batch {
+		hi := min(lo+l.batch, samples)
+		y, err := l.forward(ctx, lo, hi)
+		if err != nil {
+			return fmt.Errorf("samples %d..%d: %w", lo, hi-1, err)
+		}
+		out = append(out, y...)
+		if time.Since(lastReport) > 2*time.Second {
+			fmt.Fprintf(stderr, "fluxcore fno: %d/%d samples (%.0f samples/s)\n", hi, samples, float64(hi)/time.Since(start).Seconds())
+			lastReport = time.Now()
+		}
+	}
+	shape := l.runner.OutputShape(samples)
+	if err := npy.Write(*output, &npy.Array{Shape: shape, Data: out}); err != nil {
+		return err
+	}
+	info := l.engine.Info()
+	fmt.Fprintf(stdout, "wrote %s %v: %d samples in %s on %s\n", *output, shape, samples, time.Since(start).Round(time.Millisecond), info.Device)
+	return nil
+}
+
+// fnoBenchResult is what `fluxcore bench fno --json` writes.
+type fnoBenchResult struct {
+	Engine        engine.Info `json:"engine"`
+	Model         string      `json:"model"`
+	Batch         int         `json:"batch"`
+	Grid          []int       `json:"grid"`
+	Transform     string      `json:"transform"`
+	MedianSeconds float64     `json:"median_seconds_per_batch"`
+	SamplesPerSec float64     `json:"samples_per_second"`
+	Iterations    int         `json:"iterations"`
+	Time          time.Time   `json:"time"`
+}
+
+func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore bench fno", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f fnoFlags
+	f.register(fs)
+	iters := fs.Int("iters", 20, "timed iterations (the median is reported)")
+	jsonPath := fs.String("json", "", "also write the result as JSON to this file")
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if *iters < 1 {
+		return fmt.Errorf("--iters %d: want ≥ 1", *iters)
+	}
+	l, err := f.load(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	// Warm up once (plans, probes, caches), then time whole batches.
+	if _, err := l.forward(ctx, 0, l.batch); err != nil {
+		return err
+	}
+	times := make([]float64, *iters)
+	for i := range times {
+		t0 := time.Now()
+		if _, err := l.forward(ctx, 0, l.batch); err != nil {
+			return err
+		}
+		times[i] = time.Since(t0).Seconds()
+	}
+	sort.Float64s(times)
+	med := times[len(times)/2]
+	info := l.engine.Info()
+	res := fnoBenchResult{
+		Engine: info, Model: f.model, Batch: l.batch, Grid: l.input.Shape[1 : len(l.input.Shape)-1],
+		Transform: "truncated-dft", MedianSeconds: med, SamplesPerSec: float64(l.batch) / med,
+		Iterations: *iters, Time: time.Now().UTC(),
+	}
+	variant := ""
+	if info.CPU.Variant != "" && info.Backend == "cpu" {
+		variant = " (" + info.CPU.Variant + ")"
+	}
+	fmt.Fprintf(stdout, "%s on %s%s: batch %d, grid %v, transform %s: median %.3f ms per batch, %.0f samples/s\n",
+		f.model, info.Device, variant, l.batch, res.Grid, res.Transform, 1e3*med, res.SamplesPerSec)
+	if *jsonPath != "" {
+		return atomicfile.Write(*jsonPath, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		})
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package fno_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/fno"
+)
+
+// BOON's corrections on a plain FNO checkpoint make the output satisfy the condition to float
+// rounding, whatever the weights.
+func TestCorrectionsOnPlainFNO(t *testing.T) {
+	ctx := context.Background()
+	_, m, in, _, _ := loadCase(t, "testdata/golden/fno1d")
+	const batch = 3
+	n := in.Shape[1]
+	h := 1.0 / float64(n-1)
+	left, right := fno.NeumannStencils(h)
+	for _, b := range backends(t) {
+		r, err := m.NewRunner(ctx, b, []int{n}, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		t.Run(b.Name()+"/dirichlet", func(t *testing.T) {
+			bc := &fno.Boundary{Kind: fno.Dirichlet, Left: []float32{0.5, -1, 2}, Right: []float32{1.25, 0, -3}}
+			u, err := r.Forward(ctx, in.Data, batch, bc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range batch {
+				if e := max(math.Abs(float64(u[s*n]-bc.Left[s])), math.Abs(float64(u[s*n+n-1]-bc.Right[s]))); e > 1e-6 {
+					t.Errorf("sample %d: boundary off by %.3g", s, e)
+				}
+			}
+		})
+		t.Run(b.Name()+"/neumann", func(t *testing.T) {
+			bc := &fno.Boundary{Kind: fno.Neumann, FluxLeft: 0, FluxRight: 5}
+			u, err := r.Forward(ctx, in.Data, batch, bc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range batch {
+				line := u[s*n : (s+1)*n]
+				gl, gr := fno.NeumannFlux(line, left, false), fno.NeumannFlux(line, right, true)
+				// The flux divides float32 values by 6h/11 ≈ 0.009, so rounding grows ~100×.
+				if math.Abs(gl-bc.FluxLeft) > 1e-4 || math.Abs(gr-bc.FluxRight) > 1e-4*5 {
+					t.Errorf("sample %d: discrete fluxes %.6g, %.6g, want %g, %g", s, gl, gr, bc.FluxLeft, bc.FluxRight)
+				}
+			}
+		})
+		t.Run(b.Name()+"/periodic", func(t *testing.T) {
+			u, err := r.Forward(ctx, in.Data, batch, &fno.Boundary{Kind: fno.Periodic})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range batch {
+				if u[s*n] != u[s*n+n-1] {
+					t.Errorf("sample %d: ends %g and %g differ", s, u[s*n], u[s*n+n-1])
+				}
+			}
+		})
+	}
+}
+
+func TestForwardErrors(t *testing.T) {
+	ctx := context.Background()
+	_, m, in, _, _ := loadCase(t, "testdata/golden/boon1d_dirichlet")
+	b := backends(t)[0]
+	r, err := m.NewRunner(ctx, b, []int{in.Shape[1]}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	nan := append([]float32(nil), in.Data...)
+	nan[70] = float32(math.NaN())
+	for _, c := range []struct {
+		name  string
+		input []float32
+		batch int
+		bc    *fno.Boundary
+		want  string
+	}{
+		{"no boundary values", in.Data, 3, nil, "trained with dirichlet boundaries"},
+		{"wrong kind", in.Data, 3, &fno.Boundary{Kind: fno.Periodic}, "enforces dirichlet boundaries, asked for periodic"},
+		{"short values", in.Data, 3, &fno.Boundary{Kind: fno.Dirichlet, Left: []float32{1}, Right: []float32{1}}, "1 left and 1 right, want one per sample (3)"},
+		{"NaN input", nan, 3, nil, "input element 70 (flat, channels-last) is NaN"},
+		{"short input", in.Data[1:], 3, nil, "want shape [3 64 1] = 192"},
+		{"batch too big", in.Data, 4, nil, "batch of 4, runner holds 1..3"},
+	} {
+		_, err := r.Forward(ctx, c.input, c.batch, c.bc)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	if _, err := fno.Load("testdata/golden/fno1d/input.npy", fno.Overrides{}, fno.Overrides{}); err == nil ||
+		!strings.Contains(err.Error(), "header length") {
+		t.Errorf("loading a .npy as a model: got %v", err)
+	}
+}
