@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Compare fluxcore's FNO forward with PyTorch's on the CPU, same weights, same inputs, same run.
+
+Builds the reference FNO architectures (fourier_1d.py / fourier_2d.py layer structure) for the
+issue's three benchmark configurations with random weights, writes each as a safetensors
+state_dict plus an input .npy, times PyTorch's eager forward with torch.set_num_threads(T),
+then runs `fluxcore bench fno` on the same files with GOMAXPROCS=T and prints the ratio of
+samples per second. Needs Debian's python3-torch and python3-numpy; CI does not run it.
+
+    /usr/bin/python3 bench/fno_vs_torch.py [--threads 2] [--iters 20] [--fluxcore ./fluxcore]
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIGS = [
+    # name, dims, modes, width, grid n, padding, input channels, batch
+    ("burgers1d", 1, 16, 64, 1024, 0, 1, 20),
+    ("darcy2d", 2, 12, 32, 85, 9, 1, 20),
+    ("navierstokes2d", 2, 12, 20, 64, 0, 10, 20),
+]
+
+
+class Spectral(nn.Module):
+    def __init__(self, width, modes, dims):
+        super().__init__()
+        self.dims, self.modes = dims, modes
+        scale = 1 / (width * width)
+        shape = (width, width) + (modes,) * dims
+        self.weights1 = nn.Parameter(scale * torch.rand(*shape, dtype=torch.cfloat))
+        if dims == 2:
+            self.weights2 = nn.Parameter(scale * torch.rand(*shape, dtype=torch.cfloat))
+
+    def forward(self, x):
+        m = self.modes
+        if self.dims == 1:
+            x_ft = torch.fft.rfft(x)
+            out = torch.zeros(x.shape[0], x.shape[1], x.shape[-1] // 2 + 1, dtype=torch.cfloat)
+            out[:, :, :m] = torch.einsum("bix,iox->box", x_ft[:, :, :m], self.weights1)
+            return torch.fft.irfft(out, n=x.shape[-1])
+        x_ft = torch.fft.rfft2(x)
+        out = torch.zeros(x.shape[0], x.shape[1], x.shape[-2], x.shape[-1] // 2 + 1, dtype=torch.cfloat)
+        out[:, :, :m, :m] = torch.einsum("bixy,ioxy->boxy", x_ft[:, :, :m, :m], self.weights1)
+        out[:, :, -m:, :m] = torch.einsum("bixy,ioxy->boxy", x_ft[:, :, -m:, :m], self.weights2)
+        return torch.fft.irfft2(out, s=(x.shape[-2], x.shape[-1]))
+
+
+class FNO(nn.Module):
+    def __init__(self, dims, modes, width, padding, cin):
+        super().__init__()
+        self.dims, self.padding = dims, padding
+        self.fc0 = nn.Linear(cin + dims, width)
+        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        for i in range(4):
+            setattr(self, f"conv{i}", Spectral(width, modes, dims))
+            setattr(self, f"w{i}", conv(width, width, 1))
+        self.fc1 = nn.Linear(width, 128)
+        self.fc2 = nn.Linear(128, 1)
+
+    def forward(self, x):
+        grids = []
+        for a in range(self.dims):
+            n = x.shape[1 + a]
+            g = torch.tensor(np.linspace(0, 1, n), dtype=torch.float)
+            shape = [1] * (self.dims + 2)
+            shape[1 + a] = n
+            reps = list(x.shape[:-1]) + [1]
+            reps[1 + a] = 1
+            grids.append(g.reshape(shape).repeat(reps))
+        x = self.fc0(torch.cat([x] + grids, dim=-1))
+        x = x.permute(0, self.dims + 1, *range(1, self.dims + 1))
+        if self.padding:
+            x = F.pad(x, [0, self.padding] * self.dims)
+        for i in range(4):
+            y = getattr(self, f"conv{i}")(x) + getattr(self, f"w{i}")(x)
+            x = F.gelu(y) if i < 3 else y
+        if self.padding:
+            x = x[(...,) + (slice(0, -self.padding),) * self.dims]
+        x = x.permute(0, *range(2, self.dims + 2), 1)
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+def write_safetensors(path, state, metadata):
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, t in sorted(state.items()):
+        if t.is_complex():
+            t = torch.view_as_real(t)
+        data = t.detach().contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--fluxcore", default="./fluxcore")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    out_dir = tempfile.mkdtemp(prefix="fno_vs_torch_")
+    rows = []
+    for name, dims, modes, width, n, padding, cin, batch in CONFIGS:
+        model = FNO(dims, modes, width, padding, cin).eval()
+        x = torch.randn(batch, *([n] * dims), cin)
+        meta = {"arch": f"fno{dims}d", "layout": "zongyi", "width": str(width), "padding": str(padding),
+                "grid_lb": "0", "grid_ub": "1", "grid_endpoint": "true"}
+        weights = os.path.join(out_dir, name + ".safetensors")
+        inp = os.path.join(out_dir, name + ".npy")
+        write_safetensors(weights, model.state_dict(), meta)
+        np.save(inp, x.numpy())
+        with torch.no_grad():
+            for _ in range(3):
+                model(x)
+            times = []
+            for _ in range(args.iters):
+                t0 = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - t0)
+        torch_sps = batch / sorted(times)[len(times) // 2]
+        res_path = os.path.join(out_dir, name + ".json")
+        env = dict(os.environ, GOMAXPROCS=str(args.threads))
+        subprocess.run([args.fluxcore, "bench", "fno", "--model", weights, "--input", inp, "--batch-size", str(batch),
+                        "--iters", str(args.iters), "--json", res_path], check=True, env=env, stdout=subprocess.DEVNULL)
+        with open(res_path) as f:
+            fc = json.load(f)
+        rows.append((name, torch_sps, fc["samples_per_second"], fc["engine"]["device"]))
+    print(f"{'config':16} {'torch samples/s':>16} {'fluxcore samples/s':>19} {'ratio':>6}  device   (threads={args.threads})")
+    for name, t, f, dev in rows:
+        print(f"{name:16} {t:16.1f} {f:19.1f} {f / t:6.2f}  {dev}")
+
+
+if __name__ == "__main__":
+    main()
