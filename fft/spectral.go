@@ -1,3 +1,7 @@
+// Package fft holds fluxcore's Fourier-transform plans. Spectral is the truncated transform
+// pair of a Fourier layer: only the kept modes are formed, as matrix products on a backend,
+// which costs O(n·m) per line instead of a full FFT's O(n log n) plus the discarded modes and
+// turns batched work into well-shaped GEMMs.
 package fft
 
 import (
@@ -158,28 +162,13 @@ func (p *Spectral) Modes() int {
 	return m
 }
 
-// Flops is the arithmetic of one direction over rows grids.
-func (p *Spectral) Flops(rows int) float64 {
-	// Forward and inverse cost the same; count the forward: last axis, then outer axes from
-	// the innermost out, each on the already-reduced tensor.
-	inner := float64(2 * p.lastModes)
-	outer := float64(rows)
-	for _, d := range p.dims[:len(p.dims)-1] {
-		outer *= float64(d)
-	}
-	total := 2 * outer * float64(p.dims[len(p.dims)-1]) * inner
-	for a := len(p.keep) - 1; a >= 0; a-- {
-		outer /= float64(p.dims[a])
-		total += 2 * outer * float64(2*len(p.keep[a])) * float64(p.dims[a]) * inner
-		inner *= float64(len(p.keep[a]))
-	}
-	return total
-}
+// Method names how the transforms are computed, for reports: "truncated-dft".
+func (p *Spectral) Method() string { return "truncated-dft" }
 
 // Bound is a plan with its matrices on one backend and scratch space for up to a number of
 // rows. It is not safe for concurrent use: each executor binds its own.
 type Bound struct {
-	plan     *Spectral
+	*Spectral
 	b        backend.Backend
 	lastFwd  backend.Buffer
 	lastInv  backend.Buffer
@@ -195,7 +184,7 @@ func (p *Spectral) Bind(ctx context.Context, b backend.Backend, rows int) (*Boun
 	if rows < 1 {
 		return nil, fmt.Errorf("fft: bind: %d rows, want ≥ 1", rows)
 	}
-	bd := &Bound{plan: p, b: b, rows: rows}
+	bd := &Bound{Spectral: p, b: b, rows: rows}
 	ok := false
 	defer func() {
 		if !ok {
@@ -282,7 +271,7 @@ func (bd *Bound) checkRows(dir string, rows int, grid, modes backend.Buffer) err
 	if rows < 1 || rows > bd.rows {
 		return fmt.Errorf("fft: spectral %s: %d rows, plan bound for 1..%d", dir, rows, bd.rows)
 	}
-	p := bd.plan
+	p := bd.Spectral
 	if grid.DType() != backend.Float32 || grid.Len() != rows*p.Points() {
 		return fmt.Errorf("fft: spectral %s: grid buffer is %d %s values, want %d float32 = %d rows × %v",
 			dir, grid.Len(), grid.DType(), rows*p.Points(), rows, p.dims)
@@ -300,22 +289,13 @@ func (bd *Bound) Forward(ctx context.Context, modes, grid backend.Buffer, rows i
 	if err := bd.checkRows("forward", rows, grid, modes); err != nil {
 		return err
 	}
-	p := bd.plan
-	last := p.dims[len(p.dims)-1]
-	lines := rows * p.Points() / last
-	m2 := 2 * p.lastModes
-	// The last axis: every line of the grid times the N×2M matrix.
+	p := bd.Spectral
+	// The last axis first: every line of the grid times the N×2M matrix.
 	dst := modes
 	if len(p.keep) > 0 {
 		dst = bd.scratch[0]
 	}
-	err := bd.b.Gemm(ctx, backend.Gemm{
-		Batch: 1,
-		A:     backend.Matrix{Buf: grid, Rows: lines, Cols: last},
-		B:     backend.Matrix{Buf: bd.lastFwd, Rows: last, Cols: m2},
-		C:     backend.Matrix{Buf: dst, Rows: lines, Cols: m2},
-	})
-	if err != nil {
+	if err := bd.lastAxis(ctx, bd.lastFwd, grid, dst, rows, false); err != nil {
 		return fmt.Errorf("fft: spectral forward, last axis: %w", err)
 	}
 	// Outer axes from the innermost out; each shrinks its axis from n to K.
@@ -340,7 +320,7 @@ func (bd *Bound) Inverse(ctx context.Context, grid, modes backend.Buffer, rows i
 	if err := bd.checkRows("inverse", rows, grid, modes); err != nil {
 		return err
 	}
-	p := bd.plan
+	p := bd.Spectral
 	stages := p.stages(rows)
 	src := modes
 	for a := range p.keep {
@@ -351,19 +331,27 @@ func (bd *Bound) Inverse(ctx context.Context, grid, modes backend.Buffer, rows i
 		}
 		src = dst
 	}
-	last := p.dims[len(p.dims)-1]
-	lines := rows * p.Points() / last
-	m2 := 2 * p.lastModes
-	err := bd.b.Gemm(ctx, backend.Gemm{
-		Batch: 1,
-		A:     backend.Matrix{Buf: src, Rows: lines, Cols: m2},
-		B:     backend.Matrix{Buf: bd.lastInv, Rows: m2, Cols: last},
-		C:     backend.Matrix{Buf: grid, Rows: lines, Cols: last},
-	})
-	if err != nil {
+	if err := bd.lastAxis(ctx, bd.lastInv, src, grid, rows, true); err != nil {
 		return fmt.Errorf("fft: spectral inverse, last axis: %w", err)
 	}
 	return nil
+}
+
+// lastAxis multiplies every line along the last axis by the N×2M forward matrix (grid →
+// interleaved modes) or the 2M×N inverse one (modes → grid).
+func (bd *Bound) lastAxis(ctx context.Context, matrix, src, dst backend.Buffer, rows int, inverse bool) error {
+	n, m2 := bd.dims[len(bd.dims)-1], 2*bd.lastModes
+	lines := rows * bd.Points() / n
+	from, to := n, m2
+	if inverse {
+		from, to = m2, n
+	}
+	return bd.b.Gemm(ctx, backend.Gemm{
+		Batch: 1,
+		A:     backend.Matrix{Buf: src, Rows: lines, Cols: from},
+		B:     backend.Matrix{Buf: matrix, Rows: from, Cols: to},
+		C:     backend.Matrix{Buf: dst, Rows: lines, Cols: to},
+	})
 }
 
 // axis applies a complex matrix (stored as [Re; Im], 2·to × from) along the middle axis of

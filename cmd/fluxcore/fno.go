@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -102,7 +103,7 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 			GridEndpoint *bool    `json:"grid_endpoint"`
 			BC           *string  `json:"bc"`
 		}
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&c); err != nil {
 			return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
@@ -341,7 +342,7 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	info := l.engine.Info()
 	res := fnoBenchResult{
 		Engine: info, Model: f.model, Batch: l.batch, Grid: l.input.Shape[1 : len(l.input.Shape)-1],
-		Transform: "truncated-dft", MedianSeconds: med, SamplesPerSec: float64(l.batch) / med,
+		Transform: l.runner.Transform(), MedianSeconds: med, SamplesPerSec: float64(l.batch) / med,
 		Iterations: *iters, Time: time.Now().UTC(),
 	}
 	variant := ""

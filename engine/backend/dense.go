@@ -53,8 +53,9 @@ func (m Matrix) check(name string, batch int) error {
 	if !ok {
 		return fmt.Errorf("%s: buffer holds %s, want float32 (or complex64 viewed as pairs)", name, m.Buf.DType())
 	}
-	if m.Rows <= 0 || m.Cols <= 0 || m.Offset < 0 || m.BatchStride < 0 || m.LD < 0 {
-		return fmt.Errorf("%s: view %d×%d at offset %d, ld %d, batch stride %d: extents must be positive and offsets ≥ 0",
+	if m.Rows <= 0 || m.Cols <= 0 || m.Rows > maxInt32Extent || m.Cols > maxInt32Extent ||
+		m.Offset < 0 || m.BatchStride < 0 || m.LD < 0 {
+		return fmt.Errorf("%s: view %d×%d at offset %d, ld %d, batch stride %d: extents must be 1..2³¹−1 and offsets ≥ 0",
 			name, m.Rows, m.Cols, m.Offset, m.LD, m.BatchStride)
 	}
 	if m.RowStride() < m.Cols {
@@ -65,15 +66,16 @@ func (m Matrix) check(name string, batch int) error {
 		return fmt.Errorf("%s: view %d×%d (ld %d) ×%d batches at offset %d needs %d elements, buffer has %d",
 			name, m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, floats)
 	}
-	if last > maxInt32Extent*int64(maxInt32Extent) {
-		return fmt.Errorf("%s: view spans %d elements, beyond the kernels' 64-bit index range", name, last)
-	}
 	return nil
 }
 
 // FloatLen is the number of float32 values a buffer holds when a dense operation reads it:
-// its length for float32, twice that for complex64 (interleaved re, im), and false otherwise.
+// its length for float32, twice that for complex64 (interleaved re, im), and false otherwise
+// (including a nil buffer).
 func FloatLen(buf Buffer) (int, bool) {
+	if buf == nil {
+		return 0, false
+	}
 	switch buf.DType() {
 	case Float32:
 		return buf.Len(), true
@@ -81,13 +83,6 @@ func FloatLen(buf Buffer) (int, bool) {
 		return 2 * buf.Len(), true
 	}
 	return 0, false
-}
-
-func floatLenOf(buf Buffer) (int, bool) {
-	if buf == nil {
-		return 0, false
-	}
-	return FloatLen(buf)
 }
 
 // maxInt32Extent bounds each extent passed to the kernels as int32.
@@ -176,18 +171,15 @@ func (s CombineShape) ZLen() int { return s.Outer * s.Rows * 2 * s.Pairs }
 
 // CheckCombine validates a ComplexCombine call.
 func CheckCombine(z, p Buffer, s CombineShape) error {
-	if s.Outer <= 0 || s.Rows <= 0 || s.Pairs <= 0 {
-		return fmt.Errorf("complex combine: shape %+v: extents must be positive", s)
-	}
-	if int64(s.Outer)*int64(s.Rows)*int64(s.Pairs) > maxInt32Extent*int64(maxInt32Extent)/4 {
-		return fmt.Errorf("complex combine: shape %+v overflows the kernels' index range", s)
+	if s.Outer <= 0 || s.Rows <= 0 || s.Pairs <= 0 || s.Rows > maxInt32Extent {
+		return fmt.Errorf("complex combine: shape %+v: extents must be positive, rows at most 2³¹−1", s)
 	}
 	for _, op := range []struct {
 		name string
 		buf  Buffer
 		want int
 	}{{"P", p, s.PLen()}, {"Z", z, s.ZLen()}} {
-		if n, ok := floatLenOf(op.buf); !ok || n < op.want {
+		if n, ok := FloatLen(op.buf); !ok || n < op.want {
 			return fmt.Errorf("complex combine: %s must hold at least %d float32 values for shape %+v", op.name, op.want, s)
 		}
 	}
@@ -236,6 +228,18 @@ func CheckBox(dst, src Buffer, bx Box) error {
 	return nil
 }
 
+// CheckActivate validates an Activate call.
+func CheckActivate(x Matrix, act Activation) error {
+	if err := x.check("activate", 1); err != nil {
+		return err
+	}
+	switch act {
+	case ActNone, ActGELU:
+		return nil
+	}
+	return fmt.Errorf("activate: unknown activation %v", act)
+}
+
 // Dense is the set of dense float32 operations a neural-operator forward pass is built from.
 // Every backend implements it.
 type Dense interface {
@@ -245,4 +249,7 @@ type Dense interface {
 	ComplexCombine(ctx context.Context, z, p Buffer, s CombineShape) error
 	// CopyBox copies src into dst per Box, zero-filling dst outside the overlap.
 	CopyBox(ctx context.Context, dst, src Buffer, bx Box) error
+	// Activate applies act in place to one matrix view (its BatchStride is ignored); a
+	// view that skips columns leaves them untouched.
+	Activate(ctx context.Context, x Matrix, act Activation) error
 }

@@ -123,3 +123,17 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 func (buf *buffer) floats() []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size()/4)
 }
+
+func (b *Backend) Activate(ctx context.Context, x backend.Matrix, act backend.Activation) error {
+	if err := backend.CheckActivate(x, act); err != nil {
+		return err
+	}
+	hb, err := b.own(x.Buf)
+	if err != nil {
+		return fmt.Errorf("activate: %w", err)
+	}
+	ptr := (*C.float)(unsafe.Pointer(&hb.floats()[x.Offset]))
+	return b.parallel(ctx, int64(x.Rows), float64(40*x.Cols), func(lo, hi int64) {
+		C.fc_cpu_activate(C.int(b.variant), ptr, C.int64_t(x.RowStride()), C.int32_t(x.Cols), C.int32_t(act), C.int64_t(lo), C.int64_t(hi))
+	})
+}

@@ -11,6 +11,7 @@ FC_DECLARE_VARIANTS(void, fc_cpu_spectral_mix,
 
 FC_DECLARE_VARIANTS(int64_t, fc_cpu_gemm_items, (const fc_gemm_args *g))
 FC_DECLARE_VARIANTS(int, fc_cpu_gemm, (const fc_gemm_args *g, int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(void, fc_cpu_activate, (float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1))
 FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
                     (const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0, int64_t outer1))
 
@@ -65,4 +66,9 @@ void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows
                             int64_t outer1)
 {
     FC_DISPATCH(variant, fc_cpu_complex_combine, p, z, nRows, pairs, outer0, outer1);
+}
+
+void fc_cpu_activate(int variant, float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
+{
+    FC_DISPATCH(variant, fc_cpu_activate, x, ld, cols, act, row0, row1);
 }

@@ -20,5 +20,7 @@ int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g);
 int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
+// fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.
+void fc_cpu_activate(int variant, float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1);
 
 #endif

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "08879289b63b22fc9861570ad6a2f63f574061ef8a8ab0626c81d1459b1a46cb"
+const kernelSourcesSHA256 = "3a882dd1a3a7524b65efc619565057775864fa27f60843c71f181ab6282ce33d"

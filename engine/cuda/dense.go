@@ -125,3 +125,21 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 		return nil
 	})
 }
+
+func (b *Backend) Activate(ctx context.Context, x backend.Matrix, act backend.Activation) error {
+	if err := backend.CheckActivate(x, act); err != nil {
+		return err
+	}
+	ptr, err := b.viewPtr("activate", x.Buf, x.Offset)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := b.elementwiseConfig(int64(x.Rows) * int64(x.Cols))
+	return b.do("launch fc_activate_rows", func() error {
+		b.kernels.launchFcActivateRows(cfg, ptr, int64(x.RowStride()), int64(x.Rows), int32(x.Cols), int32(act))
+		return nil
+	})
+}

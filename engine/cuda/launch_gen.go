@@ -13,6 +13,7 @@ type kernelSet struct {
 	fcGemm           cu.Function
 	fcComplexCombine cu.Function
 	fcCopyBox        cu.Function
+	fcActivateRows   cu.Function
 	fcSpectralMix    cu.Function
 }
 
@@ -21,6 +22,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcGemm = m.GetFunction("fc_gemm")
 	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
 	s.fcCopyBox = m.GetFunction("fc_copy_box")
+	s.fcActivateRows = m.GetFunction("fc_activate_rows")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 }
 
@@ -37,6 +39,11 @@ func (s *kernelSet) launchFcComplexCombine(cfg launchConfig, p cu.DevicePtr, z c
 // launchFcCopyBox enqueues fc_copy_box from cuda/dense.cu.
 func (s *kernelSet) launchFcCopyBox(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, outer int64, s0 int32, s1 int32, s2 int32, d0 int32, d1 int32, d2 int32) {
 	launch(s.fcCopyBox, cfg, []uint64{uint64(src), uint64(dst), uint64(outer), uint64(uint32(s0)), uint64(uint32(s1)), uint64(uint32(s2)), uint64(uint32(d0)), uint64(uint32(d1)), uint64(uint32(d2))})
+}
+
+// launchFcActivateRows enqueues fc_activate_rows from cuda/dense.cu.
+func (s *kernelSet) launchFcActivateRows(cfg launchConfig, x cu.DevicePtr, ld int64, rows int64, cols int32, act int32) {
+	launch(s.fcActivateRows, cfg, []uint64{uint64(x), uint64(ld), uint64(rows), uint64(uint32(cols)), uint64(uint32(act))})
 }
 
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.

@@ -23,9 +23,9 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("SpectralMix", func(t *testing.T) { testSpectralMix(t, b) })
 	t.Run("SpectralMixErrors", func(t *testing.T) { testSpectralMixErrors(t, b) })
 	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
-	t.Run("GELU", func(t *testing.T) { testGELU(t, b) })
 	t.Run("ComplexCombine", func(t *testing.T) { testComplexCombine(t, b) })
 	t.Run("CopyBox", func(t *testing.T) { testCopyBox(t, b) })
+	t.Run("Activate", func(t *testing.T) { testActivate(t, b) })
 	t.Run("DenseErrors", func(t *testing.T) { testDenseErrors(t, b) })
 }
 
@@ -119,27 +119,19 @@ func runMix(t *testing.T, b backend.Backend, s backend.MixShape, in, w []complex
 func testSpectralMixErrors(t *testing.T, b backend.Backend) {
 	ctx := context.Background()
 	s := backend.MixShape{Batch: 2, In: 3, Out: 4, Modes: 5}
-	alloc := func(dt backend.DType, n int) backend.Buffer {
-		buf, err := b.Alloc(dt, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Free(buf) })
-		return buf
-	}
-	in, w, out := alloc(backend.Complex64, s.InLen()), alloc(backend.Complex64, s.WeightLen()), alloc(backend.Complex64, s.OutLen())
+	in, w, out := alloc(t, b, backend.Complex64, s.InLen()), alloc(t, b, backend.Complex64, s.WeightLen()), alloc(t, b, backend.Complex64, s.OutLen())
 	cases := []struct {
 		name        string
 		out, in, w  backend.Buffer
 		shape       backend.MixShape
 		wantMessage string
 	}{
-		{"short input", out, alloc(backend.Complex64, s.InLen()-1), w, s, "input buffer has 29 elements, want [2,3,5] = 30"},
-		{"float input", out, alloc(backend.Float32, s.InLen()), w, s, "input buffer holds float32, want complex64"},
-		{"long weights", out, in, alloc(backend.Complex64, s.WeightLen()+1), s, "weights buffer has 61 elements"},
+		{"short input", out, alloc(t, b, backend.Complex64, s.InLen()-1), w, s, "input buffer has 29 elements, want [2,3,5] = 30"},
+		{"float input", out, alloc(t, b, backend.Float32, s.InLen()), w, s, "input buffer holds float32, want complex64"},
+		{"long weights", out, in, alloc(t, b, backend.Complex64, s.WeightLen()+1), s, "weights buffer has 61 elements"},
 		{"zero modes", out, in, w, backend.MixShape{Batch: 2, In: 3, Out: 4}, "modes = 0"},
 		{"negative batch", out, in, w, backend.MixShape{Batch: -1, In: 3, Out: 4, Modes: 5}, "batch = -1"},
-		{"aliased output", in, in, alloc(backend.Complex64, 45), backend.MixShape{Batch: 2, In: 3, Out: 3, Modes: 5}, "aliases"},
+		{"aliased output", in, in, alloc(t, b, backend.Complex64, 45), backend.MixShape{Batch: 2, In: 3, Out: 3, Modes: 5}, "aliases"},
 		{"nil weights", out, in, nil, s, "weights buffer is nil"},
 	}
 	for _, c := range cases {

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
 )
 
@@ -17,14 +20,13 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 	const batch = 3
 	n := in.Shape[1]
 	h := 1.0 / float64(n-1)
-	left, right := fno.NeumannStencils(h)
-	for _, b := range backends(t) {
+	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
 		r, err := m.NewRunner(ctx, b, []int{n}, batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		t.Run(b.Name()+"/dirichlet", func(t *testing.T) {
+		t.Run("dirichlet", func(t *testing.T) {
 			bc := &fno.Boundary{Kind: fno.Dirichlet, Left: []float32{0.5, -1, 2}, Right: []float32{1.25, 0, -3}}
 			u, err := r.Forward(ctx, in.Data, batch, bc)
 			if err != nil {
@@ -36,22 +38,25 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 				}
 			}
 		})
-		t.Run(b.Name()+"/neumann", func(t *testing.T) {
+		t.Run("neumann", func(t *testing.T) {
 			bc := &fno.Boundary{Kind: fno.Neumann, FluxLeft: 0, FluxRight: 5}
 			u, err := r.Forward(ctx, in.Data, batch, bc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for s := range batch {
-				line := u[s*n : (s+1)*n]
-				gl, gr := fno.NeumannFlux(line, left, false), fno.NeumannFlux(line, right, true)
+				// The default stencils are the third-order one-sided differences, written
+				// out here independently of the package.
+				d := func(i int) float64 { return float64(u[s*n+i]) }
+				gl := (-11*d(0) + 18*d(1) - 9*d(2) + 2*d(3)) / (6 * h)
+				gr := (11*d(n-1) - 18*d(n-2) + 9*d(n-3) - 2*d(n-4)) / (6 * h)
 				// The flux divides float32 values by 6h/11 ≈ 0.009, so rounding grows ~100×.
 				if math.Abs(gl-bc.FluxLeft) > 1e-4 || math.Abs(gr-bc.FluxRight) > 1e-4*5 {
 					t.Errorf("sample %d: discrete fluxes %.6g, %.6g, want %g, %g", s, gl, gr, bc.FluxLeft, bc.FluxRight)
 				}
 			}
 		})
-		t.Run(b.Name()+"/periodic", func(t *testing.T) {
+		t.Run("periodic", func(t *testing.T) {
 			u, err := r.Forward(ctx, in.Data, batch, &fno.Boundary{Kind: fno.Periodic})
 			if err != nil {
 				t.Fatal(err)
@@ -62,13 +67,16 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 				}
 			}
 		})
-	}
+	})
 }
 
 func TestForwardErrors(t *testing.T) {
 	ctx := context.Background()
 	_, m, in, _, _ := loadCase(t, "testdata/golden/boon1d_dirichlet")
-	b := backends(t)[0]
+	b, err := cpu.New(cpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := m.NewRunner(ctx, b, []int{in.Shape[1]}, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -98,5 +106,24 @@ func TestForwardErrors(t *testing.T) {
 	if _, err := fno.Load("testdata/golden/fno1d/input.npy", fno.Overrides{}, fno.Overrides{}); err == nil ||
 		!strings.Contains(err.Error(), "header length") {
 		t.Errorf("loading a .npy as a model: got %v", err)
+	}
+}
+
+// The default stencils are exact for cubics, so the flux they encode is the derivative of
+// u = x³ − 2x² + x at each end: u'(0) = 1 and u'(1) = 0 on [0, 1].
+func TestNeumannStencilsExactOnCubics(t *testing.T) {
+	const n = 11
+	h := 1.0 / (n - 1)
+	u := make([]float32, n)
+	for i := range u {
+		x := float64(i) * h
+		u[i] = float32(x*x*x - 2*x*x + x)
+	}
+	left, right := fno.NeumannStencils(h)
+	if g := fno.NeumannFlux(u, left, false); math.Abs(g-1) > 1e-5 {
+		t.Errorf("left flux %g, want 1", g)
+	}
+	if g := fno.NeumannFlux(u, right, true); math.Abs(g) > 1e-5 {
+		t.Errorf("right flux %g, want 0", g)
 	}
 }

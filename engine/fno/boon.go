@@ -51,19 +51,37 @@ func NeumannStencils(h float64) (left, right []float64) {
 
 // NeumannFlux inverts a stencil: the flux g that u's boundary value encodes on that side.
 func NeumannFlux(u []float32, stencil []float64, right bool) float64 {
-	n, l := len(u), len(stencil)
+	at := 0
 	if right {
-		s := float64(u[n-1])
+		at = len(u) - 1
+	}
+	return (float64(u[at]) + stencilInterior(u, stencil, right)) / stencil[stencilBoundary(stencil, right)]
+}
+
+// stencilBoundary is the index of the coefficient that multiplies the flux: the first on the
+// left, the last on the right.
+func stencilBoundary(stencil []float64, right bool) int {
+	if right {
+		return len(stencil) - 1
+	}
+	return 0
+}
+
+// stencilInterior is Σ cⱼ·uⱼ over the stencil's interior points (every coefficient but the
+// flux one), in BOON's convention.
+func stencilInterior(u []float32, stencil []float64, right bool) float64 {
+	n, l := len(u), len(stencil)
+	var s float64
+	if right {
 		for j := range l - 1 {
 			s += stencil[j] * float64(u[n-l+j])
 		}
-		return s / stencil[l-1]
+		return s
 	}
-	s := float64(u[0])
 	for j := 1; j < l; j++ {
 		s += stencil[j] * float64(u[j])
 	}
-	return s / stencil[0]
+	return s
 }
 
 // probe is the four entries of a layer's kernel matrix that BOON's elimination uses:
@@ -209,9 +227,9 @@ func (r *Runner) applyKernel(ctx context.Context, sl sublayer, x []float32) ([]f
 	}
 	var err error
 	if sl.spectral {
-		err = r.spectralConv(ctx, sl.layer, r.lifted, r.spectral, r.maxBatch)
+		err = r.spectralConv(ctx, sl.layer, r.lifted, r.spectral)
 	} else {
-		err = r.pointwise(ctx, sl.layer, r.lifted, r.spectral, nil, r.maxBatch, backend.ActNone)
+		err = r.pointwise(ctx, sl.layer, r.lifted, r.spectral, nil, backend.ActNone)
 	}
 	if err != nil {
 		return nil, err
@@ -284,25 +302,14 @@ func (st *boonState) corrected(ctx context.Context, sl sublayer, x []float32) ([
 	return nil, fmt.Errorf("boundary condition %q", st.bc.Kind)
 }
 
-// neumannValue is the boundary value that makes line's discrete flux equal the given one.
+// neumannValue is the boundary value that makes line's discrete flux equal the given one:
+// u_b = g·c_b − Σ_interior cⱼ·uⱼ.
 func (st *boonState) neumannValue(line []float32, right bool) float64 {
 	c, g := st.bc.StencilLeft, st.bc.FluxLeft
 	if right {
 		c, g = st.bc.StencilRight, st.bc.FluxRight
 	}
-	n, l := len(line), len(c)
-	if right {
-		v := g * c[l-1]
-		for j := range l - 1 {
-			v -= c[j] * float64(line[n-l+j])
-		}
-		return v
-	}
-	v := g * c[0]
-	for j := 1; j < l; j++ {
-		v -= c[j] * float64(line[j])
-	}
-	return v
+	return g*c[stencilBoundary(c, right)] - stencilInterior(line, c, right)
 }
 
 // geluAtBoundary says whether the activations also apply at the two boundary points: always
@@ -311,7 +318,7 @@ func (st *boonState) neumannValue(line []float32, right bool) float64 {
 func (st *boonState) geluAtBoundary() bool { return st.reference || st.bc.Kind == Periodic }
 
 // layer is one corrected Fourier layer: dst = act(K̃_conv(src) + K̃_w(src)).
-func (st *boonState) layer(ctx context.Context, i int, src, dst backend.Buffer, batch int, act backend.Activation) error {
+func (st *boonState) layer(ctx context.Context, i int, src, dst backend.Buffer, act backend.Activation) error {
 	r := st.r
 	x := make([]float32, src.Len())
 	if err := backend.Download(ctx, r.b, x, src); err != nil {
@@ -325,30 +332,30 @@ func (st *boonState) layer(ctx context.Context, i int, src, dst backend.Buffer, 
 	if err != nil {
 		return err
 	}
-	n := st.n
 	for j := range x1 {
-		v := x1[j] + x2[j]
-		if act == backend.ActGELU && (st.geluAtBoundary() || (j%n != 0 && j%n != n-1)) {
-			v = gelu(v)
-		}
-		x1[j] = v
+		x1[j] += x2[j]
 	}
-	return backend.Upload(ctx, r.b, dst, x1)
-}
-
-// interiorGELU applies GELU to every point but the two boundary ones of each row.
-func (st *boonState) interiorGELU(ctx context.Context, buf backend.Buffer, rows int) error {
-	r, n := st.r, st.n
-	h := make([]float32, buf.Len())
-	if err := backend.Download(ctx, r.b, h, buf); err != nil {
+	if err := backend.Upload(ctx, r.b, dst, x1); err != nil {
 		return err
 	}
-	for row := range rows {
-		for j := 1; j < n-1; j++ {
-			h[row*n+j] = gelu(h[row*n+j])
-		}
+	if act == backend.ActNone {
+		return nil
 	}
-	return backend.Upload(ctx, r.b, buf, h)
+	if st.geluAtBoundary() {
+		return r.b.Activate(ctx, backend.Matrix{Buf: dst, Rows: len(x1) / st.n, Cols: st.n}, act)
+	}
+	return st.interiorGELU(ctx, dst)
+}
+
+// interiorGELU applies GELU on the device to every point but the two boundary ones of each
+// row of buf: a view that starts one point in and stops one short.
+func (st *boonState) interiorGELU(ctx context.Context, buf backend.Buffer) error {
+	n := st.n
+	if n < 3 {
+		return nil
+	}
+	view := backend.Matrix{Buf: buf, Offset: 1, Rows: buf.Len() / n, Cols: n - 2, LD: n}
+	return st.r.b.Activate(ctx, view, backend.ActGELU)
 }
 
 // enforceOutput is the reference's strict_enforce_bdy on the final [batch, N] output.
@@ -368,11 +375,4 @@ func (st *boonState) enforceOutput(out []float32, batch int) {
 			line[n-1] = float32(st.neumannValue(line, true))
 		}
 	}
-}
-
-// gelu is the exact GELU in float64, rounded once: the host-side bookkeeping of the
-// boundary corrections uses it where the device epilogue cannot be fused.
-func gelu(x float32) float32 {
-	v := float64(x)
-	return float32(0.5 * v * math.Erfc(-v/math.Sqrt2))
 }

@@ -3,14 +3,13 @@ package fno_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
-	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
@@ -27,20 +26,6 @@ type goldenCase struct {
 	FluxRight    float64   `json:"flux_right"`
 	StencilLeft  []float64 `json:"stencil_left"`
 	StencilRight []float64 `json:"stencil_right"`
-}
-
-// Backends returns one backend per CPU variant this machine runs, plus every CUDA device
-// when built with -tags cuda (see backends_cuda_test.go).
-func backends(t *testing.T) []backend.Backend {
-	var out []backend.Backend
-	for _, v := range cpu.Supported() {
-		b, err := cpu.New(cpu.Options{Variant: &v})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return append(out, extraBackends(t)...)
 }
 
 func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *npy.Array, *fno.Boundary) {
@@ -102,10 +87,10 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no golden cases under testdata/golden: %v", err)
 	}
-	for _, b := range backends(t) {
+	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
 		for _, caseFile := range dirs {
 			dir := filepath.Dir(caseFile)
-			t.Run(fmt.Sprintf("%s/%s", b.Name(), filepath.Base(dir)), func(t *testing.T) {
+			t.Run(filepath.Base(dir), func(t *testing.T) {
 				c, m, in, want, bc := loadCase(t, dir)
 				grid := in.Shape[1 : len(in.Shape)-1]
 				// A runner larger than the batch checks that partial batches are exact too.
@@ -128,5 +113,5 @@ func TestGolden(t *testing.T) {
 				t.Logf("relative L2 error %.2g", e)
 			})
 		}
-	}
+	})
 }

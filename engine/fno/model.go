@@ -8,7 +8,6 @@ package fno
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -179,7 +178,7 @@ func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
 // configure resolves hyper-parameters: flags, then the config file, then metadata, then the
 // reference default.
 func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
-	pick := func(name, def string, flag, config *string) (string, error) {
+	pick := func(name, def string, flag, config *string) string {
 		v, src := def, "default"
 		if s, ok := meta[name]; ok {
 			v, src = s, "metadata"
@@ -191,7 +190,7 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 			v, src = *flag, "flag"
 		}
 		m.Settings = append(m.Settings, Setting{Name: name, Value: v, Source: src})
-		return v, nil
+		return v
 	}
 	str := func(p any) *string {
 		switch v := p.(type) {
@@ -224,10 +223,10 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	if m.Layout == LayoutBOON {
 		defPad = "0"
 	}
-	pad, _ := pick("padding", defPad, str(flags.Padding), str(cfg.Padding))
-	lb, _ := pick("grid_lb", "0", str(flags.GridLB), str(cfg.GridLB))
-	ub, _ := pick("grid_ub", "1", str(flags.GridUB), str(cfg.GridUB))
-	endpoint, _ := pick("grid_endpoint", "true", str(flags.GridEndpoint), str(cfg.GridEndpoint))
+	pad := pick("padding", defPad, str(flags.Padding), str(cfg.Padding))
+	lb := pick("grid_lb", "0", str(flags.GridLB), str(cfg.GridLB))
+	ub := pick("grid_ub", "1", str(flags.GridUB), str(cfg.GridUB))
+	endpoint := pick("grid_endpoint", "true", str(flags.GridEndpoint), str(cfg.GridEndpoint))
 	var err error
 	if m.Config.Padding, err = strconv.Atoi(pad); err != nil || m.Config.Padding < 0 {
 		return fmt.Errorf("padding %q: want an integer ≥ 0", pad)
@@ -242,7 +241,7 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 		return fmt.Errorf("grid_endpoint %q: want true or false", endpoint)
 	}
 	if m.Layout == LayoutBOON {
-		bc, _ := pick("bc", "dirichlet", str(flags.BC), str(cfg.BC))
+		bc := pick("bc", "dirichlet", str(flags.BC), str(cfg.BC))
 		if m.BOON, err = ParseBoundaryKind(bc); err != nil {
 			return err
 		}
@@ -347,8 +346,8 @@ func spectralWeights(f *safetensors.File, prefix string, blocks, width int, mode
 	return out, nil
 }
 
+// summarize lists sorted names, the first eight of them when there are more.
 func summarize(names []string) string {
-	sort.Strings(names)
 	if len(names) > 8 {
 		return strings.Join(names[:8], ", ") + fmt.Sprintf(", … (%d in all)", len(names))
 	}

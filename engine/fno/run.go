@@ -26,6 +26,7 @@ type Runner struct {
 	hidden, hiddenBias   backend.Buffer
 	project, projectBias backend.Buffer
 
+	staging  []float32      // host copy of input, grid channels filled once
 	input    backend.Buffer // [batch, in+dims, grid] channels-first
 	lifted   backend.Buffer // [batch, width, grid]
 	act      [2]backend.Buffer
@@ -123,6 +124,13 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 	if err != nil {
 		return nil, fmt.Errorf("fno: place model on %s: %w", b.Name(), err)
 	}
+	cin := m.InChannels + m.Dims
+	r.staging = make([]float32, maxBatch*cin*points)
+	for a, c := range r.coordinates() {
+		for s := range maxBatch {
+			copy(r.staging[(s*cin+m.InChannels+a)*points:][:points], c)
+		}
+	}
 	ok = true
 	return r, nil
 }
@@ -175,6 +183,9 @@ func (r *Runner) OutputShape(batch int) []int {
 // take it (without the grid channels, which the model appends); the result is [batch,
 // grid..., out]. bc applies BOON corrections: a BOON checkpoint needs the values of the
 // condition it was trained with, and a plain FNO gets the corrections when bc is non-nil.
+//
+// Every operation runs over the runner's full batch so that buffers and plans keep one
+// shape; samples past batch are zeros whose results are dropped.
 func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Boundary) ([]float32, error) {
 	m := r.m
 	if batch < 1 || batch > r.maxBatch {
@@ -193,39 +204,31 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if err != nil {
 		return nil, err
 	}
-	// Every operation runs over the runner's full batch so that buffers and plans keep one
-	// shape; the samples past batch are zeros whose results are dropped.
-	n := batch
-	batch = r.maxBatch
 
-	// Channels-first input with the grid channels appended, built on the host: it is the
-	// smallest tensor of the pass and a transposing copy is cheapest there.
+	// The input channels go channels-first into the staging copy, whose grid channels were
+	// filled once by NewRunner: the transposing copy of the smallest tensor of the pass is
+	// cheapest on the host.
 	cin := m.InChannels + m.Dims
-	host := make([]float32, batch*cin*points)
-	coords := r.coordinates()
-	for s := range n {
-		for p := range points {
-			for c := range m.InChannels {
-				host[(s*cin+c)*points+p] = input[(s*points+p)*m.InChannels+c]
+	for s := range r.maxBatch {
+		for c := range m.InChannels {
+			dst := r.staging[(s*cin+c)*points:][:points]
+			if s >= batch {
+				clear(dst)
+				continue
 			}
-			for a := range m.Dims {
-				host[(s*cin+m.InChannels+a)*points+p] = coords[a][p]
+			for p := range points {
+				dst[p] = input[(s*points+p)*m.InChannels+c]
 			}
 		}
 	}
-	for s := n; s < batch; s++ {
-		for a := range m.Dims {
-			copy(host[(s*cin+m.InChannels+a)*points:][:points], coords[a])
-		}
-	}
-	if err := backend.Upload(ctx, r.b, r.input, host); err != nil {
+	if err := backend.Upload(ctx, r.b, r.input, r.staging); err != nil {
 		return nil, fmt.Errorf("fno: upload input: %w", err)
 	}
 
 	// Lift, then pad with zeros (after the lift, as F.pad does, so the padding is 0 rather
 	// than fc0's bias).
 	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: batch,
+		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.lift, Rows: m.Width, Cols: cin},
 		B:     backend.Matrix{Buf: r.input, Rows: cin, Cols: points, BatchStride: cin * points},
 		C:     backend.Matrix{Buf: r.lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
@@ -233,7 +236,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	}); err != nil {
 		return nil, fmt.Errorf("fno: lift: %w", err)
 	}
-	if err := r.b.CopyBox(ctx, r.act[0], r.lifted, r.box(batch, r.grid, r.padded)); err != nil {
+	if err := r.b.CopyBox(ctx, r.act[0], r.lifted, r.box(r.grid, r.padded)); err != nil {
 		return nil, fmt.Errorf("fno: pad: %w", err)
 	}
 
@@ -244,9 +247,9 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 			act = backend.ActNone
 		}
 		if corr != nil {
-			err = corr.layer(ctx, i, r.act[x], r.act[1-x], batch, act)
+			err = corr.layer(ctx, i, r.act[x], r.act[1-x], act)
 		} else {
-			err = r.layer(ctx, i, r.act[x], r.act[1-x], batch, act)
+			err = r.layer(ctx, i, r.act[x], r.act[1-x], act)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fno: layer %d: %w", i, err)
@@ -255,7 +258,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	}
 
 	// Crop the padding, then project: hidden = gelu(W1·x + b1), out = W2·hidden + b2.
-	if err := r.b.CopyBox(ctx, r.lifted, r.act[x], r.box(batch, r.padded, r.grid)); err != nil {
+	if err := r.b.CopyBox(ctx, r.lifted, r.act[x], r.box(r.padded, r.grid)); err != nil {
 		return nil, fmt.Errorf("fno: crop: %w", err)
 	}
 	hiddenAct := backend.ActGELU
@@ -263,7 +266,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		hiddenAct = backend.ActNone // applied to the interior below
 	}
 	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: batch,
+		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.hidden, Rows: m.HiddenWidth, Cols: m.Width},
 		B:     backend.Matrix{Buf: r.lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
 		C:     backend.Matrix{Buf: r.hiddenAc, Rows: m.HiddenWidth, Cols: points, BatchStride: m.HiddenWidth * points},
@@ -273,12 +276,12 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		return nil, fmt.Errorf("fno: project (fc1): %w", err)
 	}
 	if hiddenAct == backend.ActNone {
-		if err := corr.interiorGELU(ctx, r.hiddenAc, batch*m.HiddenWidth); err != nil {
+		if err := corr.interiorGELU(ctx, r.hiddenAc); err != nil {
 			return nil, fmt.Errorf("fno: project (fc1): %w", err)
 		}
 	}
 	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: batch,
+		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.project, Rows: m.OutChannels, Cols: m.HiddenWidth},
 		B:     backend.Matrix{Buf: r.hiddenAc, Rows: m.HiddenWidth, Cols: points, BatchStride: m.HiddenWidth * points},
 		C:     backend.Matrix{Buf: r.output, Rows: m.OutChannels, Cols: points, BatchStride: m.OutChannels * points},
@@ -290,8 +293,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if err := backend.Download(ctx, r.b, out, r.output); err != nil {
 		return nil, fmt.Errorf("fno: download output: %w", err)
 	}
-	out = out[:n*m.OutChannels*points]
-	batch = n
+	out = out[:batch*m.OutChannels*points]
 	if corr != nil {
 		corr.enforceOutput(out, batch)
 	}
@@ -310,51 +312,57 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	return last, nil
 }
 
+// Transform names how the runner computes its Fourier transforms.
+func (r *Runner) Transform() string { return r.plan.Method() }
+
 // layer computes dst = act(K(src) + W·src + b) over the padded grid, the spectral path
 // K fused into the pointwise GEMM as its addend.
-func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, batch int, act backend.Activation) error {
-	if err := r.spectralConv(ctx, i, src, r.spectral, batch); err != nil {
+func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, act backend.Activation) error {
+	if err := r.spectralConv(ctx, i, src, r.spectral); err != nil {
 		return err
 	}
-	return r.pointwise(ctx, i, src, dst, r.spectral, batch, act)
+	return r.pointwise(ctx, i, src, dst, r.spectral, act)
 }
 
 // spectralConv computes dst = K_i(src): forward DFT of the kept modes, channel mixing,
 // inverse DFT.
-func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffer, batch int) error {
+func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffer) error {
 	m := r.m
-	rows := batch * m.Width
-	modes := r.modesIn.Len() / (r.maxBatch * m.Width)
-	in, out := r.modesIn, r.modesOut
-	if err := r.plan.Forward(ctx, in, src, rows); err != nil {
+	rows := r.maxBatch * m.Width
+	if err := r.plan.Forward(ctx, r.modesIn, src, rows); err != nil {
 		return err
 	}
-	if err := r.b.SpectralMix(ctx, out, in, r.layers[i].spectral, backend.MixShape{Batch: batch, In: m.Width, Out: m.Width, Modes: modes}); err != nil {
+	shape := backend.MixShape{Batch: r.maxBatch, In: m.Width, Out: m.Width, Modes: r.plan.Modes()}
+	if err := r.b.SpectralMix(ctx, r.modesOut, r.modesIn, r.layers[i].spectral, shape); err != nil {
 		return err
 	}
-	return r.plan.Inverse(ctx, dst, out, rows)
+	return r.plan.Inverse(ctx, dst, r.modesOut, rows)
 }
 
 // pointwise computes dst = act(W_i·src + b_i + addend); addend may be nil.
-func (r *Runner) pointwise(ctx context.Context, i int, src, dst, addend backend.Buffer, batch int, act backend.Activation) error {
+func (r *Runner) pointwise(ctx context.Context, i int, src, dst, addend backend.Buffer, act backend.Activation) error {
 	m := r.m
 	pp := r.paddedPoints()
+	view := func(buf backend.Buffer) backend.Matrix {
+		return backend.Matrix{Buf: buf, Rows: m.Width, Cols: pp, BatchStride: m.Width * pp}
+	}
 	g := backend.Gemm{
-		Batch: batch,
+		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.layers[i].pointwise, Rows: m.Width, Cols: m.Width},
-		B:     backend.Matrix{Buf: src, Rows: m.Width, Cols: pp, BatchStride: m.Width * pp},
-		C:     backend.Matrix{Buf: dst, Rows: m.Width, Cols: pp, BatchStride: m.Width * pp},
+		B:     view(src),
+		C:     view(dst),
 		Bias:  r.layers[i].pointBia,
 		Act:   act,
 	}
 	if addend != nil {
-		g.Addend = &backend.Matrix{Buf: addend, Rows: m.Width, Cols: pp, BatchStride: m.Width * pp}
+		d := view(addend)
+		g.Addend = &d
 	}
 	return r.b.Gemm(ctx, g)
 }
 
-func (r *Runner) box(batch int, from, to []int) backend.Box {
-	bx := backend.Box{Outer: batch * r.m.Width, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
+func (r *Runner) box(from, to []int) backend.Box {
+	bx := backend.Box{Outer: r.maxBatch * r.m.Width, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
 	copy(bx.Src[:], from)
 	copy(bx.Dst[:], to)
 	return bx

@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"sort"
@@ -220,47 +219,4 @@ func halfToFloat(h uint16) float32 {
 		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
 	}
 	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
-}
-
-// Write stores tensors (float32 values with shapes) and metadata in safetensors layout.
-// Tools and tests use it; the loader only reads.
-func Write(w io.Writer, metadata map[string]string, tensors map[string]WriteTensor) error {
-	names := make([]string, 0, len(tensors))
-	for n := range tensors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	header := map[string]any{}
-	if len(metadata) > 0 {
-		header["__metadata__"] = metadata
-	}
-	var offset int64
-	for _, n := range names {
-		t := tensors[n]
-		size := int64(4 * len(t.Data))
-		header[n] = map[string]any{"dtype": "F32", "shape": t.Shape, "data_offsets": []int64{offset, offset + size}}
-		offset += size
-	}
-	hdr, err := json.Marshal(header)
-	if err != nil {
-		return err
-	}
-	for len(hdr)%8 != 0 {
-		hdr = append(hdr, ' ')
-	}
-	buf := binary.LittleEndian.AppendUint64(nil, uint64(len(hdr)))
-	buf = append(buf, hdr...)
-	for _, n := range names {
-		for _, v := range tensors[n].Data {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-		}
-	}
-	_, err = w.Write(buf)
-	return err
-}
-
-// WriteTensor is one float32 tensor for Write.
-type WriteTensor struct {
-	Shape []int
-	Data  []float32
 }

@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bytes"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -12,24 +11,45 @@ func file(header string, data []byte) []byte {
 	return append(append(b, header...), data...)
 }
 
-func TestRoundTripAndComplex(t *testing.T) {
-	var buf bytes.Buffer
-	err := Write(&buf, map[string]string{"arch": "fno1d"}, map[string]WriteTensor{
-		"w": {Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(buf.Bytes())
+func TestDecode(t *testing.T) {
+	// view_as_real F32 [2, 2] = (1+2i, 3+4i); C64 [1] = 5−6i; F16 [3] = 1, −2, 2⁻²⁴
+	// (the smallest subnormal); BF16 [1] = 1; F64 [1] = 0.5.
+	f32 := []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40}
+	c64 := []byte{0, 0, 0xa0, 0x40, 0, 0, 0xc0, 0xc0}
+	f16 := []byte{0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00}
+	bf16 := []byte{0x80, 0x3f}
+	f64 := []byte{0, 0, 0, 0, 0, 0, 0xe0, 0x3f}
+	data := append(append(append(append(append([]byte(nil), f32...), c64...), f16...), bf16...), f64...)
+	header := `{"__metadata__":{"arch":"fno1d"},` +
+		`"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},` +
+		`"c":{"dtype":"C64","shape":[1],"data_offsets":[16,24]},` +
+		`"h":{"dtype":"F16","shape":[3],"data_offsets":[24,30]},` +
+		`"b":{"dtype":"BF16","shape":[1],"data_offsets":[30,32]},` +
+		`"d":{"dtype":"F64","shape":[1],"data_offsets":[32,40]}}`
+	f, err := Parse(file(header, data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Metadata["arch"] != "fno1d" {
 		t.Errorf("metadata %v", f.Metadata)
 	}
-	c, shape, err := f.Tensor("w").Complex64()
-	if err != nil || len(shape) != 1 || shape[0] != 2 || c[0] != 1+2i || c[1] != 3+4i {
-		t.Errorf("view_as_real decode: %v %v %v", c, shape, err)
+	if c, shape, err := f.Tensor("w").Complex64(); err != nil || len(shape) != 1 || shape[0] != 2 || c[0] != 1+2i || c[1] != 3+4i {
+		t.Errorf("view_as_real: %v %v %v", c, shape, err)
+	}
+	if c, _, err := f.Tensor("c").Complex64(); err != nil || c[0] != 5-6i {
+		t.Errorf("C64: %v %v", c, err)
+	}
+	if h, err := f.Tensor("h").Float32(); err != nil || h[0] != 1 || h[1] != -2 || h[2] != 1.0/(1<<24) {
+		t.Errorf("F16: %v %v", h, err)
+	}
+	if b, err := f.Tensor("b").Float32(); err != nil || b[0] != 1 {
+		t.Errorf("BF16: %v %v", b, err)
+	}
+	if d, err := f.Tensor("d").Float32(); err != nil || d[0] != 0.5 {
+		t.Errorf("F64: %v %v", d, err)
+	}
+	if _, _, err := f.Tensor("d").Complex64(); err == nil || !strings.Contains(err.Error(), "is not complex") {
+		t.Errorf("F64 [1] as complex: got %v", err)
 	}
 }
 

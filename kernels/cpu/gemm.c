@@ -152,4 +152,13 @@ void FC_CPU_NAME(fc_cpu_complex_combine)(const float *p, float *z, int32_t nRows
     }
 }
 
+/* x[r][c] = act(x[r][c]) for rows [row0, row1) of a view with row stride ld. */
+void FC_CPU_NAME(fc_cpu_activate)(float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
+{
+    for (int64_t r = row0; r < row1; r++) {
+        float *FC_RESTRICT row = x + r * ld;
+        for (int32_t c = 0; c < cols; c++) row[c] = fc_activate(act, row[c]);
+    }
+}
+
 #undef VF

@@ -68,3 +68,13 @@ extern "C" __global__ void fc_copy_box(const float *src, float *dst, long long o
         dst[t] = (i < s0 && j < s1 && k < s2) ? src[((o * s0 + i) * s1 + j) * s2 + k] : 0.0f;
     }
 }
+
+// One thread per element of a rows × cols view with row stride ld, in place.
+extern "C" __global__ void fc_activate_rows(float *x, long long ld, long long rows, int cols, int act)
+{
+    long long total = rows * cols;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
+        float *v = x + (t / cols) * ld + t % cols;
+        *v = fc_activate(act, *v);
+    }
+}

@@ -30,16 +30,6 @@ FC_HD static inline float fc_gemm_finish(const fc_gemm_args *g, int64_t batch, i
     return fc_activate(g->act, acc);
 }
 
-/* One element by a plain dot product: the GPU's per-thread formula and the CPU's reference. */
-FC_HD static inline float fc_gemm_point(const fc_gemm_args *g, int64_t batch, int32_t row, int32_t col)
-{
-    const float *a = g->a + batch * g->strideA + (int64_t)row * g->lda;
-    const float *b = g->b + batch * g->strideB + col;
-    float acc = 0.0f;
-    for (int32_t p = 0; p < g->k; p++) acc += a[p] * b[(int64_t)p * g->ldb];
-    return fc_gemm_finish(g, batch, row, col, acc);
-}
-
 /* The complex half of a truncated DFT along a middle axis. A real product P = [Ere; Eim]·T
  * of a complex matrix E (K rows, split into its real and imaginary parts) with a complex
  * tensor T stored as interleaved (re, im) columns yields Ere·T in rows [0, K) and Eim·T in

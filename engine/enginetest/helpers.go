@@ -1,0 +1,75 @@
+package enginetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/cuda"
+)
+
+// ForEachBackend runs f as a subtest on every backend this machine has: each CPU variant
+// the CPU supports ("cpu/<variant>") and each CUDA device when the build has CUDA and a
+// device exists ("cuda/cuda:N"). Missing ones are skipped with the reason.
+func ForEachBackend(t *testing.T, f func(t *testing.T, b backend.Backend)) {
+	for _, v := range cpu.AllVariants {
+		t.Run("cpu/"+v.String(), func(t *testing.T) {
+			if err := v.Check(); err != nil {
+				t.Skip(err)
+			}
+			b, err := cpu.New(cpu.Options{Variant: &v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, b)
+		})
+	}
+	t.Run("cuda", func(t *testing.T) {
+		probe := cuda.Probe()
+		if !probe.Available {
+			t.Skipf("no CUDA device: %s", probe.Reason)
+		}
+		for _, d := range probe.Devices {
+			t.Run(d.ID(), func(t *testing.T) {
+				b, err := cuda.Open(d.Ordinal)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer b.Close()
+				f(t, b)
+			})
+		}
+	})
+}
+
+// alloc returns an uninitialized buffer that is freed when the test ends.
+func alloc(t *testing.T, b backend.Backend, dt backend.DType, n int) backend.Buffer {
+	t.Helper()
+	buf, err := b.Alloc(dt, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Free(buf) })
+	return buf
+}
+
+// upload returns a buffer holding s that is freed when the test ends.
+func upload[T backend.Element](t *testing.T, b backend.Backend, s []T) backend.Buffer {
+	t.Helper()
+	buf := alloc(t, b, backend.DTypeOf[T](), len(s))
+	if err := backend.Upload(context.Background(), b, buf, s); err != nil {
+		t.Fatal(err)
+	}
+	return buf
+}
+
+// download copies a whole buffer to the host.
+func download[T backend.Element](t *testing.T, b backend.Backend, buf backend.Buffer) []T {
+	t.Helper()
+	out := make([]T, buf.Len())
+	if err := backend.Download(context.Background(), b, out, buf); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
