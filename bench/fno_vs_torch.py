@@ -109,10 +109,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--fluxcore", default="./fluxcore")
+    ap.add_argument("--keep", help="write the models and inputs to this directory and keep them")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    out_dir = tempfile.mkdtemp(prefix="fno_vs_torch_")
+    out_dir = args.keep or tempfile.mkdtemp(prefix="fno_vs_torch_")
+    os.makedirs(out_dir, exist_ok=True)
     rows = []
     for name, dims, modes, width, n, padding, cin, batch in CONFIGS:
         model = FNO(dims, modes, width, padding, cin).eval()

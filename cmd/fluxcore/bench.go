@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -94,4 +96,18 @@ func percent(v, peak float64) string {
 		return "-"
 	}
 	return strings.TrimSpace(fmt.Sprintf("%.0f%%", 100*v/peak))
+}
+
+// startCPUProfile profiles the timed part of a benchmark only, so that loading and warm-up do
+// not dilute the picture.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %q: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

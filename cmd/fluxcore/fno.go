@@ -314,6 +314,7 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.register(fs)
 	iters := fs.Int("iters", 20, "timed iterations (the median is reported)")
 	jsonPath := fs.String("json", "", "also write the result as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed iterations to this file")
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
@@ -328,6 +329,13 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// Warm up once (plans, probes, caches), then time whole batches.
 	if _, err := l.forward(ctx, 0, l.batch); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	times := make([]float64, *iters)
 	for i := range times {

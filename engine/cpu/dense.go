@@ -104,6 +104,12 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 		return fmt.Errorf("copy box: %w", err)
 	}
 	d, s := db.floats(), sb.floats()
+	// Unused trailing axes would make every copy one element long; move them to the front,
+	// where an extent of 1 costs nothing.
+	for bx.Src[2] == 1 && bx.Dst[2] == 1 && (bx.Src[1] != 1 || bx.Dst[1] != 1 || bx.Src[0] != 1 || bx.Dst[0] != 1) {
+		bx.Src = [3]int{1, bx.Src[0], bx.Src[1]}
+		bx.Dst = [3]int{1, bx.Dst[0], bx.Dst[1]}
+	}
 	keep := [3]int{min(bx.Src[0], bx.Dst[0]), min(bx.Src[1], bx.Dst[1]), min(bx.Src[2], bx.Dst[2])}
 	srcPlane, dstPlane := bx.Src[1]*bx.Src[2], bx.Dst[1]*bx.Dst[2]
 	return b.parallel(ctx, int64(bx.Outer), float64(bx.Dst[0]*dstPlane), func(lo, hi int64) {

@@ -226,18 +226,25 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	}
 
 	// Lift, then pad with zeros (after the lift, as F.pad does, so the padding is 0 rather
-	// than fc0's bias).
+	// than fc0's bias). Without padding the lift writes the first activation directly.
+	padded := m.Config.Padding > 0
+	lifted := r.act[0]
+	if padded {
+		lifted = r.lifted
+	}
 	if err := r.b.Gemm(ctx, backend.Gemm{
 		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.lift, Rows: m.Width, Cols: cin},
 		B:     backend.Matrix{Buf: r.input, Rows: cin, Cols: points, BatchStride: cin * points},
-		C:     backend.Matrix{Buf: r.lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
+		C:     backend.Matrix{Buf: lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
 		Bias:  r.liftBias,
 	}); err != nil {
 		return nil, fmt.Errorf("fno: lift: %w", err)
 	}
-	if err := r.b.CopyBox(ctx, r.act[0], r.lifted, r.box(r.grid, r.padded)); err != nil {
-		return nil, fmt.Errorf("fno: pad: %w", err)
+	if padded {
+		if err := r.b.CopyBox(ctx, r.act[0], r.lifted, r.box(r.grid, r.padded)); err != nil {
+			return nil, fmt.Errorf("fno: pad: %w", err)
+		}
 	}
 
 	x := 0
@@ -258,8 +265,12 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	}
 
 	// Crop the padding, then project: hidden = gelu(W1·x + b1), out = W2·hidden + b2.
-	if err := r.b.CopyBox(ctx, r.lifted, r.act[x], r.box(r.padded, r.grid)); err != nil {
-		return nil, fmt.Errorf("fno: crop: %w", err)
+	cropped := r.act[x]
+	if padded {
+		cropped = r.lifted
+		if err := r.b.CopyBox(ctx, r.lifted, r.act[x], r.box(r.padded, r.grid)); err != nil {
+			return nil, fmt.Errorf("fno: crop: %w", err)
+		}
 	}
 	hiddenAct := backend.ActGELU
 	if corr != nil && !corr.geluAtBoundary() {
@@ -268,7 +279,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if err := r.b.Gemm(ctx, backend.Gemm{
 		Batch: r.maxBatch,
 		A:     backend.Matrix{Buf: r.hidden, Rows: m.HiddenWidth, Cols: m.Width},
-		B:     backend.Matrix{Buf: r.lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
+		B:     backend.Matrix{Buf: cropped, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
 		C:     backend.Matrix{Buf: r.hiddenAc, Rows: m.HiddenWidth, Cols: points, BatchStride: m.HiddenWidth * points},
 		Bias:  r.hiddenBias,
 		Act:   hiddenAct,

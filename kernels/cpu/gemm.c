@@ -33,41 +33,60 @@
 typedef float FC_CPU_NAME(vf) __attribute__((vector_size(4 * FC_VEC), aligned(4), may_alias));
 #define VF FC_CPU_NAME(vf)
 
-/* acc = Ap·Bp over k for one MR × NR tile; Ap is k-major MR-wide, Bp k-major NR-wide. */
-static inline void FC_CPU_NAME(gemm_micro)(int32_t k, const float *FC_RESTRICT ap, const float *FC_RESTRICT bp,
-                                           VF acc[FC_GEMM_MR][FC_GEMM_NV])
+/* acc = Ap·B over k for one MR × NR tile; Ap is k-major MR-wide, B has NR columns per row
+ * with row stride ldb (a packed panel or the caller's matrix itself). */
+static inline void FC_CPU_NAME(gemm_micro)(int32_t k, const float *FC_RESTRICT ap, const float *FC_RESTRICT b,
+                                           int64_t ldb, VF acc[FC_GEMM_MR][FC_GEMM_NV])
 {
     for (int r = 0; r < FC_GEMM_MR; r++)
         for (int v = 0; v < FC_GEMM_NV; v++) acc[r][v] = (VF){0};
     for (int32_t p = 0; p < k; p++) {
-        VF b[FC_GEMM_NV];
-        for (int v = 0; v < FC_GEMM_NV; v++) b[v] = *(const VF *)(bp + FC_GEMM_NR * p + FC_VEC * v);
+        VF bv[FC_GEMM_NV];
+        for (int v = 0; v < FC_GEMM_NV; v++) bv[v] = *(const VF *)(b + ldb * p + FC_VEC * v);
         for (int r = 0; r < FC_GEMM_MR; r++) {
             float a = ap[FC_GEMM_MR * p + r];
-            for (int v = 0; v < FC_GEMM_NV; v++) acc[r][v] += a * b[v];
+            for (int v = 0; v < FC_GEMM_NV; v++) acc[r][v] += a * bv[v];
         }
     }
 }
 
-/* Applies the epilogue to a finished tile and stores its valid rows and columns. */
+/* Adds bias and addend to a finished tile and stores its valid rows and columns. The addend
+ * is read before C is written, so it may be C itself. The activation comes later, over whole
+ * rows (gemm_activate_block). */
 static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch, int32_t row0, int32_t col0,
                                            int32_t rows, int32_t cols, VF acc[FC_GEMM_MR][FC_GEMM_NV])
 {
     float *c = g->c + batch * g->strideC;
     for (int32_t r = 0; r < rows; r++) {
-        float tile[FC_GEMM_NR];
-        memcpy(tile, acc[r], sizeof tile);
         int32_t row = row0 + r;
-        float bias = g->bias ? g->bias[row] : 0.0f;
-        const float *d = g->addend ? g->addend + batch * g->strideD + (int64_t)row * g->ldd + col0 : NULL;
         float *dst = c + (int64_t)row * g->ldc + col0;
-        if (d) {
-            for (int32_t j = 0; j < cols; j++) dst[j] = fc_activate(g->act, tile[j] + bias + d[j]);
-        } else if (g->act != FC_ACT_NONE) {
-            for (int32_t j = 0; j < cols; j++) dst[j] = fc_activate(g->act, tile[j] + bias);
+        const float *d = g->addend ? g->addend + batch * g->strideD + (int64_t)row * g->ldd + col0 : NULL;
+        VF bias = (VF){0} + (g->bias ? g->bias[row] : 0.0f);
+        if (cols == FC_GEMM_NR) {
+            for (int v = 0; v < FC_GEMM_NV; v++) {
+                VF x = acc[r][v] + bias;
+                if (d) x += *(const VF *)(d + FC_VEC * v);
+                *(VF *)(dst + FC_VEC * v) = x;
+            }
         } else {
-            for (int32_t j = 0; j < cols; j++) dst[j] = tile[j] + bias;
+            float tile[FC_GEMM_NR];
+            memcpy(tile, acc[r], sizeof tile);
+            for (int32_t j = 0; j < cols; j++) dst[j] = tile[j] + bias[0] + (d ? d[j] : 0.0f);
         }
+    }
+}
+
+/* Applies the activation to rows × cols of C from (row0, col0). It runs once per work item
+ * rather than per tile: GELU's constants and loop set-up then amortize over rows of up to NC
+ * elements, which are still in cache. */
+static inline void FC_CPU_NAME(gemm_activate_block)(const fc_gemm_args *g, int64_t batch, int32_t row0,
+                                                    int32_t col0, int32_t rows, int32_t cols)
+{
+    if (g->act == FC_ACT_NONE) return;
+    float *c = g->c + batch * g->strideC + col0;
+    for (int32_t r = row0; r < row0 + rows; r++) {
+        float *FC_RESTRICT x = c + (int64_t)r * g->ldc;
+        for (int32_t j = 0; j < cols; j++) x[j] = fc_activate(g->act, x[j]);
     }
 }
 
@@ -78,8 +97,32 @@ int64_t FC_CPU_NAME(fc_cpu_gemm_items)(const fc_gemm_args *g)
     return (int64_t)g->batch * rowBlocks * colBlocks;
 }
 
+/* Packs A's rows [row0, row0+rows) into MR-row k-major panels, zero rows past the edge. */
+static void FC_CPU_NAME(gemm_pack_a)(const fc_gemm_args *g, const float *a, int32_t row0, int32_t rows,
+                                     float *apack, size_t kk)
+{
+    int32_t panels = (rows + FC_GEMM_MR - 1) / FC_GEMM_MR;
+    for (int32_t pn = 0; pn < panels; pn++) {
+        float *dst = apack + (size_t)pn * FC_GEMM_MR * kk;
+        for (int r = 0; r < FC_GEMM_MR; r++) {
+            int32_t row = row0 + pn * FC_GEMM_MR + r;
+            if (row < row0 + rows) {
+                const float *src = a + (int64_t)row * g->lda;
+                for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = src[p];
+            } else {
+                for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = 0.0f;
+            }
+        }
+    }
+}
+
 /* Computes items [item0, item1) in the order batch, row block, column block. Returns 0, or −1
- * if the packing buffers could not be allocated. */
+ * if the packing buffers could not be allocated.
+ *
+ * Only A is always packed, and only when it changes: a weight matrix shared across the batch
+ * (stride 0) is packed once per row block, not once per item. Full-width column slices of B
+ * are read in place, since a row of NR floats is already contiguous; only the ragged last
+ * slice is copied into a zero-padded panel. */
 int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1)
 {
     int64_t rowBlocks = (g->m + FC_GEMM_MC - 1) / FC_GEMM_MC;
@@ -92,6 +135,8 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
         free(bpack);
         return -1;
     }
+    const float *packedA = NULL;
+    int32_t packedRow0 = -1;
     for (int64_t item = item0; item < item1; item++) {
         int64_t batch = item / (rowBlocks * colBlocks);
         int32_t row0 = (int32_t)((item / colBlocks) % rowBlocks) * FC_GEMM_MC;
@@ -100,38 +145,36 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
         int32_t rows = g->m - row0 < FC_GEMM_MC ? g->m - row0 : FC_GEMM_MC;
         const float *a = g->a + batch * g->strideA;
         const float *b = g->b + batch * g->strideB;
-
-        /* Pack A's rows [row0, row0+rows) into MR-row panels, zero rows past the edge. */
-        int32_t panels = (rows + FC_GEMM_MR - 1) / FC_GEMM_MR;
-        for (int32_t pn = 0; pn < panels; pn++) {
-            float *dst = apack + (size_t)pn * FC_GEMM_MR * kk;
-            for (int r = 0; r < FC_GEMM_MR; r++) {
-                int32_t row = row0 + pn * FC_GEMM_MR + r;
-                if (row < row0 + rows) {
-                    const float *src = a + (int64_t)row * g->lda;
-                    for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = src[p];
-                } else {
-                    for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = 0.0f;
-                }
-            }
+        if (a != packedA || row0 != packedRow0) {
+            FC_CPU_NAME(gemm_pack_a)(g, a, row0, rows, apack, kk);
+            packedA = a;
+            packedRow0 = row0;
         }
+        int32_t panels = (rows + FC_GEMM_MR - 1) / FC_GEMM_MR;
         for (int32_t col0 = colStart; col0 < colEnd; col0 += FC_GEMM_NR) {
             int32_t cols = colEnd - col0 < FC_GEMM_NR ? colEnd - col0 : FC_GEMM_NR;
-            for (int32_t p = 0; p < g->k; p++) {
-                const float *src = b + (int64_t)p * g->ldb + col0;
-                float *dst = bpack + (size_t)FC_GEMM_NR * p;
-                int32_t j = 0;
-                for (; j < cols; j++) dst[j] = src[j];
-                for (; j < FC_GEMM_NR; j++) dst[j] = 0.0f;
+            const float *bp = b + col0;
+            int64_t ldbp = g->ldb;
+            if (cols < FC_GEMM_NR) {
+                for (int32_t p = 0; p < g->k; p++) {
+                    const float *src = b + (int64_t)p * g->ldb + col0;
+                    float *dst = bpack + (size_t)FC_GEMM_NR * p;
+                    int32_t j = 0;
+                    for (; j < cols; j++) dst[j] = src[j];
+                    for (; j < FC_GEMM_NR; j++) dst[j] = 0.0f;
+                }
+                bp = bpack;
+                ldbp = FC_GEMM_NR;
             }
             for (int32_t pn = 0; pn < panels; pn++) {
                 VF acc[FC_GEMM_MR][FC_GEMM_NV];
-                FC_CPU_NAME(gemm_micro)(g->k, apack + (size_t)pn * FC_GEMM_MR * kk, bpack, acc);
+                FC_CPU_NAME(gemm_micro)(g->k, apack + (size_t)pn * FC_GEMM_MR * kk, bp, ldbp, acc);
                 int32_t prow = row0 + pn * FC_GEMM_MR;
                 int32_t nrows = row0 + rows - prow < FC_GEMM_MR ? row0 + rows - prow : FC_GEMM_MR;
                 FC_CPU_NAME(gemm_store)(g, batch, prow, col0, nrows, cols, acc);
             }
         }
+        FC_CPU_NAME(gemm_activate_block)(g, batch, row0, colStart, rows, colEnd - colStart);
     }
     free(apack);
     free(bpack);

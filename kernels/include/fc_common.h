@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* With trapping math (GCC's default) the selects in fc_math.h stay branches and the GELU
+ * epilogue runs one element at a time; nothing in fluxcore reads the floating-point exception
+ * flags. It has to be a pragma because cgo refuses the flag, and it has to come before every
+ * formula, since GCC does not inline across differing optimization options. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #ifdef __CUDACC__
 #define FC_HD __host__ __device__
 #else

@@ -34,9 +34,12 @@ FC_HD static inline float fc_bits_float(int32_t i)
  * straight into the exponent bits. */
 FC_HD static inline float fc_expf(float x)
 {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    float n = x * 1.44269504088896341f;
-    n = n < 0.0f ? (float)(int32_t)(n - 0.5f) : (float)(int32_t)(n + 0.5f);
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    /* Round to nearest by adding and removing 1.5·2^23, which leaves no fraction bits: unlike a
+     * conditional on the sign, it vectorizes. It relies on the compilers not reassociating,
+     * which neither does without fast-math flags. */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     /* ln2 split in two so that n·ln2_hi is exact and r keeps its low bits. */
     float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
     float p = 1.0f / 720.0f;
