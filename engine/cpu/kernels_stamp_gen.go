@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "1405b4f95437aaf5143c32c231c7d4e7cb54f17eb4fe92228523d9f605be0685"
+const kernelSourcesSHA256 = "44556f47edeee256498294a13b80c21d72d3990ff56c3c62bb41cb7addbcb74e"

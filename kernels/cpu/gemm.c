@@ -122,7 +122,7 @@ static void FC_CPU_NAME(gemm_pack_a)(const fc_gemm_args *g, const float *a, int3
  * Only A is always packed, and only when it changes: a weight matrix shared across the batch
  * (stride 0) is packed once per row block, not once per item. Full-width column slices of B
  * are read in place, since a row of NR floats is already contiguous; only the ragged last
- * slice is copied into a zero-padded panel. */
+ * slice is copied into a zero-padded panel, again only once if B is shared. */
 int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1)
 {
     int64_t rowBlocks = (g->m + FC_GEMM_MC - 1) / FC_GEMM_MC;
@@ -135,7 +135,7 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
         free(bpack);
         return -1;
     }
-    const float *packedA = NULL;
+    const float *packedA = NULL, *packedB = NULL;
     int32_t packedRow0 = -1;
     for (int64_t item = item0; item < item1; item++) {
         int64_t batch = item / (rowBlocks * colBlocks);
@@ -155,7 +155,8 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
             int32_t cols = colEnd - col0 < FC_GEMM_NR ? colEnd - col0 : FC_GEMM_NR;
             const float *bp = b + col0;
             int64_t ldbp = g->ldb;
-            if (cols < FC_GEMM_NR) {
+            if (cols < FC_GEMM_NR && b + col0 != packedB) {
+                packedB = b + col0;
                 for (int32_t p = 0; p < g->k; p++) {
                     const float *src = b + (int64_t)p * g->ldb + col0;
                     float *dst = bpack + (size_t)FC_GEMM_NR * p;
@@ -163,6 +164,8 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
                     for (; j < cols; j++) dst[j] = src[j];
                     for (; j < FC_GEMM_NR; j++) dst[j] = 0.0f;
                 }
+            }
+            if (cols < FC_GEMM_NR) {
                 bp = bpack;
                 ldbp = FC_GEMM_NR;
             }
