@@ -49,25 +49,38 @@ func Corners(n, m int) []int {
 	return keep
 }
 
-// Centered keeps the frequencies −M/2..M/2−1 (M = modes), in that order, as neuraloperator
-// does on its outer axes after an fftshift.
-func Centered(n, modes int) []int {
-	keep := make([]int, 0, modes)
-	for f := -modes / 2; f < modes-modes/2; f++ {
-		keep = append(keep, (f+n)%n)
+// ShiftedCenter is neuraloperator's selection on an outer axis of n points for a weight of
+// modes entries. Its SpectralConv fftshifts the spectrum, keeps the centred slice
+// [s/2, n − ⌈s/2⌉) with s = n − modes, and fftshifts the result back (not ifftshift). So
+// weight slot j reads frequency bin (⌊s/2⌋ + j − ⌊n/2⌋) mod n and writes bin
+// (⌊s/2⌋ + j + ⌊n/2⌋) mod n. For even n the two agree; for odd n the second shift does not
+// undo the first and every output lands one bin lower, which this reproduces.
+func ShiftedCenter(n, modes int) (forward, inverse []int) {
+	start := (n - modes) / 2
+	for j := range modes {
+		forward = append(forward, ((start+j-n/2)%n+n)%n)
+		inverse = append(inverse, (start+j+n/2)%n)
 	}
-	return keep
+	return forward, inverse
 }
 
 // NewSpectral plans the transform of a grid with the given extents (last axis real) keeping
-// keep[a] frequencies on outer axis a and lastModes modes on the last axis.
+// keep[a] frequencies on outer axis a, in both directions, and lastModes modes on the last
+// axis.
 func NewSpectral(dims []int, keep [][]int, lastModes int) (*Spectral, error) {
+	return NewSpectralPair(dims, keep, keep, lastModes)
+}
+
+// NewSpectralPair is NewSpectral with separate selections per direction: the forward
+// transform reads frequencies forward[a] on outer axis a, and the inverse writes kept mode j
+// to frequency inverse[a][j] (see ShiftedCenter for why they can differ).
+func NewSpectralPair(dims []int, forward, inverse [][]int, lastModes int) (*Spectral, error) {
 	if len(dims) < 1 || len(dims) > 3 {
 		return nil, fmt.Errorf("fft: spectral transform of %d dimensions, want 1, 2 or 3", len(dims))
 	}
-	if len(keep) != len(dims)-1 {
-		return nil, fmt.Errorf("fft: spectral transform of %d dimensions needs kept frequencies for %d outer axes, got %d",
-			len(dims), len(dims)-1, len(keep))
+	if len(forward) != len(dims)-1 || len(inverse) != len(dims)-1 {
+		return nil, fmt.Errorf("fft: spectral transform of %d dimensions needs kept frequencies for %d outer axes, got %d and %d",
+			len(dims), len(dims)-1, len(forward), len(inverse))
 	}
 	for a, n := range dims {
 		if n < 1 {
@@ -79,23 +92,35 @@ func NewSpectral(dims []int, keep [][]int, lastModes int) (*Spectral, error) {
 		return nil, fmt.Errorf("fft: spectral transform: %d modes on the last axis of length %d, want 1..%d", lastModes, last, last/2+1)
 	}
 	p := &Spectral{dims: append([]int(nil), dims...), lastModes: lastModes}
-	for a, k := range keep {
+	check := func(a int, k []int) error {
 		seen := map[int]bool{}
 		for _, f := range k {
 			if f < 0 || f >= dims[a] || seen[f] {
-				return nil, fmt.Errorf("fft: spectral transform: axis %d of length %d keeps frequencies %v: "+
+				return fmt.Errorf("fft: spectral transform: axis %d of length %d keeps frequencies %v: "+
 					"each must be distinct and in [0, %d) (too many modes for this grid?)", a, dims[a], k, dims[a])
 			}
 			seen[f] = true
 		}
 		if len(k) == 0 {
-			return nil, fmt.Errorf("fft: spectral transform: axis %d keeps no frequencies", a)
+			return fmt.Errorf("fft: spectral transform: axis %d keeps no frequencies", a)
 		}
-		p.keep = append(p.keep, append([]int(nil), k...))
+		return nil
+	}
+	for a := range forward {
+		if err := check(a, forward[a]); err != nil {
+			return nil, err
+		}
+		if err := check(a, inverse[a]); err != nil {
+			return nil, err
+		}
+		if len(forward[a]) != len(inverse[a]) {
+			return nil, fmt.Errorf("fft: spectral transform: axis %d reads %d frequencies but writes %d", a, len(forward[a]), len(inverse[a]))
+		}
+		p.keep = append(p.keep, append([]int(nil), forward[a]...))
 	}
 	p.lastFwd, p.lastInv = lastAxisMatrices(last, lastModes)
-	for a, k := range p.keep {
-		fwd, inv := outerAxisMatrices(dims[a], k)
+	for a := range p.keep {
+		fwd, inv := outerAxisMatrices(dims[a], forward[a], inverse[a])
 		p.outerFwd, p.outerInv = append(p.outerFwd, fwd), append(p.outerInv, inv)
 	}
 	return p, nil
@@ -127,18 +152,18 @@ func lastAxisMatrices(n, m int) (fwd, inv []float32) {
 	return fwd, inv
 }
 
-// outerAxisMatrices: fwd is [Re E; Im E] (2K × n) with E[k][j] = e^{−iθ}, θ = 2π·f_k·j/n;
-// inv is [Re F; Im F] (2n × K) with F[j][k] = e^{+iθ}/n.
-func outerAxisMatrices(n int, keep []int) (fwd, inv []float32) {
-	nk := len(keep)
+// outerAxisMatrices: fwd is [Re E; Im E] (2K × n) with E[k][j] = e^{−iθ}, θ = 2π·f_k·j/n for
+// the read frequencies f; inv is [Re F; Im F] (2n × K) with F[j][k] = e^{+iθ}/n for the
+// written frequencies g_k.
+func outerAxisMatrices(n int, read, write []int) (fwd, inv []float32) {
+	nk := len(read)
 	fwd, inv = make([]float32, 2*nk*n), make([]float32, 2*n*nk)
-	for k, f := range keep {
+	for k := range nk {
 		for j := range n {
-			c, s := math.Cos(angle(f, j, n)), math.Sin(angle(f, j, n))
-			fwd[k*n+j] = float32(c)
-			fwd[(nk+k)*n+j] = float32(-s)
-			inv[j*nk+k] = float32(c / float64(n))
-			inv[(n+j)*nk+k] = float32(s / float64(n))
+			fwd[k*n+j] = float32(math.Cos(angle(read[k], j, n)))
+			fwd[(nk+k)*n+j] = float32(-math.Sin(angle(read[k], j, n)))
+			inv[j*nk+k] = float32(math.Cos(angle(write[k], j, n)) / float64(n))
+			inv[(n+j)*nk+k] = float32(math.Sin(angle(write[k], j, n)) / float64(n))
 		}
 	}
 	return fwd, inv

@@ -118,21 +118,70 @@ func flat(x, dims []int) int {
 }
 
 type spectralCase struct {
-	name string
-	dims []int
-	keep [][]int
-	m    int
+	name    string
+	dims    []int
+	keep    [][]int
+	m       int
+	inverse [][]int // nil: the same as keep
 }
 
 func spectralCases() []spectralCase {
 	return []spectralCase{
-		{"1d", []int{64}, nil, 8},
-		{"1d odd length", []int{15}, nil, 8},
-		{"1d with Nyquist", []int{10}, nil, 6},
-		{"2d corners padded", []int{33, 33}, [][]int{Corners(33, 6)}, 6},
-		{"2d Nyquist on last axis", []int{6, 8}, [][]int{Corners(6, 2)}, 5},
-		{"2d centered", []int{12, 10}, [][]int{Centered(12, 6)}, 4},
-		{"3d corners", []int{8, 6, 10}, [][]int{Corners(8, 2), Corners(6, 2)}, 3},
+		{"1d", []int{64}, nil, 8, nil},
+		{"1d odd length", []int{15}, nil, 8, nil},
+		{"1d with Nyquist", []int{10}, nil, 6, nil},
+		{"2d corners padded", []int{33, 33}, [][]int{Corners(33, 6)}, 6, nil},
+		{"2d Nyquist on last axis", []int{6, 8}, [][]int{Corners(6, 2)}, 5, nil},
+		{"2d centered", []int{12, 10}, [][]int{shiftedForward(12, 6)}, 4, nil},
+		{"2d shifted, odd outer axis", []int{11, 10}, [][]int{shiftedForward(11, 6)}, 4, [][]int{shiftedInverse(11, 6)}},
+		{"3d shifted, odd modes", []int{12, 9, 8}, [][]int{shiftedForward(12, 5), shiftedForward(9, 5)}, 3,
+			[][]int{shiftedInverse(12, 5), shiftedInverse(9, 5)}},
+		{"3d corners", []int{8, 6, 10}, [][]int{Corners(8, 2), Corners(6, 2)}, 3, nil},
+	}
+}
+
+func shiftedForward(n, modes int) []int { f, _ := ShiftedCenter(n, modes); return f }
+func shiftedInverse(n, modes int) []int { _, i := ShiftedCenter(n, modes); return i }
+
+// TestShiftedCenterReplaysNeuralop replays neuraloperator's index arithmetic on arrays:
+// fftshift (a roll by ⌊n/2⌋), the slice [s//2 : −(−s//2)] in Python's floor division,
+// scatter into a zero spectrum, fftshift again, and reads off where each slot went.
+func TestShiftedCenterReplaysNeuralop(t *testing.T) {
+	roll := func(x []int, k int) []int {
+		out := make([]int, len(x))
+		for i := range x {
+			out[(i+k)%len(x)] = x[i]
+		}
+		return out
+	}
+	for n := 1; n <= 13; n++ {
+		for modes := 1; modes <= n; modes++ {
+			s := n - modes
+			lo, hi := s/2, n-(s+1)/2
+			if s == 0 {
+				lo, hi = 0, n
+			}
+			shifted := roll(iota(n), n/2)
+			wantFwd := shifted[lo:hi]
+			slot := make([]int, n)
+			for i := range slot {
+				slot[i] = -1
+			}
+			for j := range hi - lo {
+				slot[lo+j] = j
+			}
+			slot = roll(slot, n/2)
+			wantInv := make([]int, modes)
+			for bin, j := range slot {
+				if j >= 0 {
+					wantInv[j] = bin
+				}
+			}
+			fwd, inv := ShiftedCenter(n, modes)
+			if fmt.Sprint(fwd) != fmt.Sprint(wantFwd) || fmt.Sprint(inv) != fmt.Sprint(wantInv) {
+				t.Errorf("ShiftedCenter(%d, %d) = %v, %v; the replay gives %v, %v", n, modes, fwd, inv, wantFwd, wantInv)
+			}
+		}
 	}
 }
 
@@ -150,7 +199,11 @@ func TestSpectralAgainstDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, c := range spectralCases() {
 		t.Run(c.name, func(t *testing.T) {
-			plan, err := NewSpectral(c.dims, c.keep, c.m)
+			inverse := c.inverse
+			if inverse == nil {
+				inverse = c.keep
+			}
+			plan, err := NewSpectralPair(c.dims, c.keep, inverse, c.m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +253,7 @@ func TestSpectralAgainstDefinition(t *testing.T) {
 			backend.Download(ctx, b, out, outBuf)
 			num, den = 0, 0
 			for r := range rows {
-				want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, c.keep, c.m)
+				want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, inverse, c.m)
 				for i, w := range want {
 					d := float64(out[r*plan.Points()+i]) - w
 					num += d * d

@@ -123,6 +123,10 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	if m.Dims != 1 {
 		return nil, fmt.Errorf("fno: boundary corrections on %d-D models are not supported yet (1-D are)", m.Dims)
 	}
+	if m.Layout == LayoutNeuralop {
+		// BOON's eliminations assume each layer is K(x) + W·x; a channel-MLP block is not.
+		return nil, fmt.Errorf("fno: boundary corrections apply to reference-layout FNOs, not %s checkpoints", m.Layout)
+	}
 	if m.Config.Padding != 0 {
 		return nil, fmt.Errorf("fno: boundary corrections need an unpadded grid, the model pads by %d", m.Config.Padding)
 	}

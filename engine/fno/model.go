@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/safetensors"
 )
 
@@ -24,6 +25,10 @@ const (
 	// LayoutBOON is amazon-science/boon's BOON_FNO{1,2,3}d: the same layers reached through
 	// conv_correction{i}.layer and w_correction{i}.layer.
 	LayoutBOON Layout = "boon"
+	// LayoutNeuralop is neuraloperator ≥ 1.0's FNO with dense spectral weights and its default
+	// block: lifting.fcs.*, fno_blocks.convs.{i}, fno_blocks.fno_skips.{i}.conv,
+	// fno_blocks.channel_mlp.{i}.fcs.*, fno_blocks.channel_mlp_skips.{i}, projection.fcs.*.
+	LayoutNeuralop Layout = "neuraloperator"
 )
 
 // Config holds the hyper-parameters a forward pass needs beyond the tensors.
@@ -42,21 +47,41 @@ type Setting struct {
 	Name, Value, Source string // Source: "flag", "config", "metadata" or "default"
 }
 
-// Layer is one Fourier layer: a spectral convolution plus a pointwise (1×1) convolution.
+// Dense is a 1×1 convolution, a linear map over channels applied at every grid point:
+// W is [Out, In] and Bias [Out], or nil for none.
+type Dense struct {
+	In, Out int
+	W, Bias []float32
+}
+
+// Layer is one Fourier layer.
+//
+// In the reference layout it is y = act(K(x) + W·x + b). In neuraloperator's default block
+// (post-activation, linear fno_skip, soft-gated channel MLP) it is
+//
+//	y = act(K(x) + b_K + S·x),   out = act(MLP(y) + g ⊙ x)
+//
+// with act the GELU on every layer but the last; Pointwise then holds S with b_K as its bias
+// and Gate is diag(g).
 type Layer struct {
 	// Spectral holds the complex weights [in, out, K₀, (K₁,) M] in the order of the plan's
-	// kept modes: each axis's corner blocks concatenated as the reference's weights1..4.
-	Spectral []complex64
-	// Pointwise is [out, in] and PointwiseBias [out].
-	Pointwise, PointwiseBias []float32
+	// kept modes: each axis's corner blocks concatenated as the reference's weights1..4, or
+	// neuraloperator's weight tensor as it is.
+	Spectral  []complex64
+	Pointwise Dense
+	// ChannelMLP is empty in the reference layout; Gate is then nil.
+	ChannelMLP []Dense
+	Gate       *Dense
 }
 
 // Model is a loaded checkpoint.
 type Model struct {
 	Layout Layout
-	Dims   int   // 1, 2 or 3
-	Modes  []int // per axis, as the reference's modes1..3
-	Width  int
+	Dims   int // 1, 2 or 3
+	// Modes are the weight tensor's mode extents per axis: the reference's modes1..3 (each
+	// outer axis keeps twice that, both corners), or neuraloperator's kept counts.
+	Modes []int
+	Width int
 	// InChannels is the number of input channels the caller supplies (the grid channels are
 	// added by the model); OutChannels the number it returns.
 	InChannels, OutChannels int
@@ -64,14 +89,38 @@ type Model struct {
 	// Settings lists every hyper-parameter with its source, for "used defaults" reports.
 	Settings []Setting
 
-	Lift, LiftBias       []float32 // [width, in+dims]
-	Layers               []Layer
-	Hidden, HiddenBias   []float32 // [hidden, width]
-	Project, ProjectBias []float32 // [out, hidden]
-	HiddenWidth          int
+	// Lift and Project are channel MLPs (a GELU between consecutive layers): the reference's
+	// fc0 and fc1, fc2, or neuraloperator's lifting and projection.
+	Lift, Project []Dense
+	Layers        []Layer
 
 	// BOON is the boundary condition a BOON checkpoint was trained with ("" for plain FNO).
 	BOON BoundaryKind
+}
+
+// keptFrequencies is the plan's selection on each outer axis of the padded grid, read by
+// the forward transform and written by the inverse.
+func (m *Model) keptFrequencies(padded []int) (forward, inverse [][]int, err error) {
+	for a, n := range padded[:m.Dims-1] {
+		k := m.Modes[a]
+		if m.Layout == LayoutNeuralop {
+			if k > n {
+				return nil, nil, fmt.Errorf("fno: axis %d keeps %d modes, more than its %d points", a, k, n)
+			}
+			f, i := fft.ShiftedCenter(n, k)
+			forward, inverse = append(forward, f), append(inverse, i)
+			continue
+		}
+		if 2*k > n {
+			return nil, nil, fmt.Errorf("fno: axis %d keeps 2×%d modes, more than its %d points (with padding)", a, k, n)
+		}
+		forward, inverse = append(forward, fft.Corners(n, k)), append(inverse, fft.Corners(n, k))
+	}
+	if last := padded[m.Dims-1]; m.Modes[m.Dims-1] > last/2+1 {
+		return nil, nil, fmt.Errorf("fno: last axis keeps %d modes, more than the %d a real FFT of %d points has",
+			m.Modes[m.Dims-1], last/2+1, last)
+	}
+	return forward, inverse, nil
 }
 
 // Overrides are hyper-parameters from a --config file or flags; nil fields are unset.
@@ -99,20 +148,29 @@ func Load(path string, cfg, flags Overrides) (*Model, error) {
 var layerKeyRE = regexp.MustCompile(`^(?:conv|conv_correction)(\d+)\.`)
 
 func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
-	m := &Model{}
-	prefixConv, prefixW := "conv%d.", "w%d."
+	var m *Model
+	var err error
 	switch {
 	case f.Tensor("conv_correction0.layer.weights1") != nil:
-		m.Layout = LayoutBOON
-		prefixConv, prefixW = "conv_correction%d.layer.", "w_correction%d.layer."
+		m, err = fromReference(f, LayoutBOON, "conv_correction%d.layer.", "w_correction%d.layer.")
 	case f.Tensor("conv0.weights1") != nil:
-		m.Layout = LayoutZongyi
-	case f.Tensor("fno_blocks.convs.0.weight") != nil || f.Tensor("fno_blocks.convs.weight") != nil:
-		return nil, fmt.Errorf("layout: neuraloperator FNO checkpoints are recognised but not supported yet")
+		m, err = fromReference(f, LayoutZongyi, "conv%d.", "w%d.")
+	case neuralopSpectral(f, 0) != nil:
+		m, err = fromNeuralop(f)
 	default:
-		return nil, fmt.Errorf("layout: no conv0.weights1 or conv_correction0.layer.weights1: not an FNO or BOON state_dict (keys: %s)",
-			summarize(f.Names()))
+		return nil, fmt.Errorf("layout: no conv0.weights1, conv_correction0.layer.weights1 or fno_blocks.convs.0.weight: "+
+			"not an FNO, BOON or neuraloperator state_dict (keys: %s)", summarize(f.Names()))
 	}
+	if err != nil {
+		return nil, err
+	}
+	return m, m.configure(f.Metadata, cfg, flags)
+}
+
+// fromReference reads the FNO reference scripts' layout and BOON's, which reaches the same
+// layers under other names.
+func fromReference(f *safetensors.File, layout Layout, prefixConv, prefixW string) (*Model, error) {
+	m := &Model{Layout: layout}
 	layers := 0
 	for _, name := range f.Names() {
 		if mm := layerKeyRE.FindStringSubmatch(name); mm != nil {
@@ -120,27 +178,18 @@ func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
 			layers = max(layers, i+1)
 		}
 	}
-
-	var err error
-	if m.Lift, m.LiftBias, err = linear(f, "fc0"); err != nil {
+	fc := make([]Dense, 3)
+	for i := range fc {
+		var err error
+		if fc[i], err = dense(f, fmt.Sprintf("fc%d", i), true); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkChain("fc1, fc2", fc[1:]); err != nil {
 		return nil, err
 	}
-	m.Width = len(m.LiftBias)
-	liftIn := len(m.Lift) / m.Width
-	if m.Hidden, m.HiddenBias, err = linear(f, "fc1"); err != nil {
-		return nil, err
-	}
-	m.HiddenWidth = len(m.HiddenBias)
-	if len(m.Hidden) != m.HiddenWidth*m.Width {
-		return nil, fmt.Errorf("tensor %q: %d values, want [%d, %d]", "fc1.weight", len(m.Hidden), m.HiddenWidth, m.Width)
-	}
-	if m.Project, m.ProjectBias, err = linear(f, "fc2"); err != nil {
-		return nil, err
-	}
-	m.OutChannels = len(m.ProjectBias)
-	if len(m.Project) != m.OutChannels*m.HiddenWidth {
-		return nil, fmt.Errorf("tensor %q: %d values, want [%d, %d]", "fc2.weight", len(m.Project), m.OutChannels, m.HiddenWidth)
-	}
+	m.Lift, m.Project = fc[:1], fc[1:]
+	m.Width = fc[0].Out
 
 	// The spectral weights fix the dimension and the modes: [in, out, m₁, (m₂, m₃)].
 	w1 := f.Tensor(fmt.Sprintf(prefixConv, 0) + "weights1")
@@ -148,14 +197,8 @@ func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Dims = len(shape) - 2
-	if m.Dims < 1 || m.Dims > 3 || shape[0] != m.Width || shape[1] != m.Width {
-		return nil, fmt.Errorf("tensor %q: complex shape %v, want [%d, %d, modes...] with 1 to 3 mode axes", w1.Name, shape, m.Width, m.Width)
-	}
-	m.Modes = shape[2:]
-	m.InChannels = liftIn - m.Dims
-	if m.InChannels < 1 {
-		return nil, fmt.Errorf("tensor %q: %d input features, fewer than the %d grid channels plus one", "fc0.weight", liftIn, m.Dims)
+	if err := m.setShape(w1.Name, shape); err != nil {
+		return nil, err
 	}
 	blocks := 1 << (m.Dims - 1) // weights1..2^(d−1): corner blocks of the outer axes
 	for i := range layers {
@@ -163,16 +206,184 @@ func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
 		if l.Spectral, err = spectralWeights(f, fmt.Sprintf(prefixConv, i), blocks, m.Width, m.Modes); err != nil {
 			return nil, err
 		}
-		wName := fmt.Sprintf(prefixW, i)
-		if l.Pointwise, l.PointwiseBias, err = linear(f, strings.TrimSuffix(wName, ".")); err != nil {
+		name := strings.TrimSuffix(fmt.Sprintf(prefixW, i), ".")
+		if l.Pointwise, err = dense(f, name, true); err != nil {
 			return nil, err
 		}
-		if len(l.Pointwise) != m.Width*m.Width || len(l.PointwiseBias) != m.Width {
-			return nil, fmt.Errorf("tensor %q: %d values, want a %d×%d 1×1 convolution", wName+"weight", len(l.Pointwise), m.Width, m.Width)
+		if err := l.Pointwise.expect(m.Width, m.Width); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name+".weight", err)
 		}
 		m.Layers = append(m.Layers, l)
 	}
-	return m, m.configure(f.Metadata, cfg, flags)
+	return m, nil
+}
+
+// setShape takes the dimension, modes and channel counts from the first spectral weight's
+// complex shape [width, width, modes...] and the lifting and projection.
+func (m *Model) setShape(name string, shape []int) error {
+	m.Dims = len(shape) - 2
+	if m.Dims < 1 || m.Dims > 3 || shape[0] != m.Width || shape[1] != m.Width {
+		return fmt.Errorf("tensor %q: complex shape %v, want [%d, %d, modes...] with 1 to 3 mode axes", name, shape, m.Width, m.Width)
+	}
+	m.Modes = shape[2:]
+	m.InChannels = m.Lift[0].In - m.Dims
+	if m.InChannels < 1 {
+		return fmt.Errorf("lifting takes %d input features, fewer than the %d grid channels plus one", m.Lift[0].In, m.Dims)
+	}
+	m.OutChannels = m.Project[len(m.Project)-1].Out
+	if last := m.Lift[len(m.Lift)-1].Out; last != m.Width || m.Project[0].In != m.Width {
+		return fmt.Errorf("lifting ends with %d channels and projection starts with %d; the spectral layers are %d wide",
+			last, m.Project[0].In, m.Width)
+	}
+	return nil
+}
+
+// neuralopSpectral finds layer i's spectral weight: a plain parameter, or a dense
+// factorized tensor's .tensor.
+func neuralopSpectral(f *safetensors.File, i int) *safetensors.Tensor {
+	name := fmt.Sprintf("fno_blocks.convs.%d.weight", i)
+	if t := f.Tensor(name); t != nil {
+		return t
+	}
+	return f.Tensor(name + ".tensor")
+}
+
+// fromNeuralop reads neuraloperator ≥ 1.0's FNO. Anything outside its default block (norms,
+// other skip types, factorized weights) is refused by name rather than ignored.
+func fromNeuralop(f *safetensors.File) (*Model, error) {
+	m := &Model{Layout: LayoutNeuralop}
+	var err error
+	if m.Lift, err = channelMLP(f, "lifting.fcs."); err != nil {
+		return nil, err
+	}
+	if m.Project, err = channelMLP(f, "projection.fcs."); err != nil {
+		return nil, err
+	}
+	m.Width = m.Lift[len(m.Lift)-1].Out
+	used := map[string]bool{}
+	markPrefix := func(prefix string) {
+		for _, name := range f.Names() {
+			if strings.HasPrefix(name, prefix) {
+				used[name] = true
+			}
+		}
+	}
+	markPrefix("lifting.fcs.")
+	markPrefix("projection.fcs.")
+	for i := 0; neuralopSpectral(f, i) != nil; i++ {
+		w := neuralopSpectral(f, i)
+		used[w.Name] = true
+		vals, shape, err := w.Complex64()
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			if err := m.setShape(w.Name, shape); err != nil {
+				return nil, err
+			}
+		} else if fmt.Sprint(shape) != fmt.Sprint(append([]int{m.Width, m.Width}, m.Modes...)) {
+			return nil, fmt.Errorf("tensor %q: complex shape %v, want [%d, %d] + %v like layer 0", w.Name, shape, m.Width, m.Width, m.Modes)
+		}
+		l := Layer{Spectral: vals}
+
+		skip := fmt.Sprintf("fno_blocks.fno_skips.%d.conv", i)
+		if f.Tensor(skip+".weight") == nil {
+			skip = fmt.Sprintf("fno_blocks.fno_skips.%d", i)
+		}
+		if l.Pointwise, err = dense(f, skip, false); err != nil {
+			return nil, fmt.Errorf("layer %d: only the linear fno_skip is supported: %w", i, err)
+		}
+		if err := l.Pointwise.expect(m.Width, m.Width); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", skip+".weight", err)
+		}
+		if l.Pointwise.Bias != nil {
+			return nil, fmt.Errorf("tensor %q: neuraloperator's linear fno_skip has no bias", skip+".bias")
+		}
+		used[skip+".weight"] = true
+		// The spectral bias is added after the inverse transform, where a skip bias would
+		// be, so the pointwise GEMM carries it.
+		if bt := f.Tensor(fmt.Sprintf("fno_blocks.convs.%d.bias", i)); bt != nil {
+			used[bt.Name] = true
+			if l.Pointwise.Bias, err = bt.Float32(); err != nil {
+				return nil, err
+			}
+			if len(l.Pointwise.Bias) != m.Width {
+				return nil, fmt.Errorf("tensor %q: shape %v, want %d values", bt.Name, bt.Shape, m.Width)
+			}
+		}
+
+		prefix := fmt.Sprintf("fno_blocks.channel_mlp.%d.fcs.", i)
+		if f.Tensor(prefix+"0.weight") != nil {
+			if l.ChannelMLP, err = channelMLP(f, prefix); err != nil {
+				return nil, err
+			}
+			if in, out := l.ChannelMLP[0].In, l.ChannelMLP[len(l.ChannelMLP)-1].Out; in != m.Width || out != m.Width {
+				return nil, fmt.Errorf("%s*: maps %d to %d channels, want %d to %d", prefix, in, out, m.Width, m.Width)
+			}
+			markPrefix(prefix)
+			gateName := fmt.Sprintf("fno_blocks.channel_mlp_skips.%d.weight", i)
+			gate := f.Tensor(gateName)
+			if gate == nil || len(gate.Shape) < 2 || gate.Shape[0] != 1 || gate.Shape[1] != m.Width {
+				return nil, fmt.Errorf("layer %d: only the soft-gating channel_mlp_skip is supported: want tensor %q of shape [1, %d, 1...]",
+					i, gateName, m.Width)
+			}
+			used[gateName] = true
+			g, err := gate.Float32()
+			if err != nil {
+				return nil, err
+			}
+			diag := make([]float32, m.Width*m.Width)
+			for c, v := range g {
+				diag[c*m.Width+c] = v
+			}
+			l.Gate = &Dense{In: m.Width, Out: m.Width, W: diag}
+		}
+		m.Layers = append(m.Layers, l)
+	}
+	var unknown []string
+	for _, name := range f.Names() {
+		if !used[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("neuraloperator FNO: tensors outside the default block (norms, other skips, "+
+			"factorized weights?) are not supported: %s", summarize(unknown))
+	}
+	return m, nil
+}
+
+// channelMLP reads prefix0, prefix1, ... as consecutive 1×1 convolutions with biases.
+func channelMLP(f *safetensors.File, prefix string) ([]Dense, error) {
+	var out []Dense
+	for i := 0; f.Tensor(fmt.Sprintf("%s%d.weight", prefix, i)) != nil; i++ {
+		d, err := dense(f, fmt.Sprintf("%s%d", prefix, i), true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("tensor %q missing", prefix+"0.weight")
+	}
+	return out, checkChain(prefix+"*", out)
+}
+
+// checkChain verifies that each layer takes what the previous one gives.
+func checkChain(name string, chain []Dense) error {
+	for i := 1; i < len(chain); i++ {
+		if chain[i].In != chain[i-1].Out {
+			return fmt.Errorf("%s: layer %d takes %d channels but layer %d gives %d", name, i, chain[i].In, i-1, chain[i-1].Out)
+		}
+	}
+	return nil
+}
+
+func (d Dense) expect(in, out int) error {
+	if d.In != in || d.Out != out {
+		return fmt.Errorf("a %d→%d 1×1 convolution where %d→%d is needed", d.In, d.Out, in, out)
+	}
+	return nil
 }
 
 // configure resolves hyper-parameters: flags, then the config file, then metadata, then the
@@ -219,14 +430,19 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	}
 	// The reference scripts: fourier_2d.py and fourier_3d.py pad by 9 and 6; fourier_1d.py
 	// and BOON do not pad; every grid spans [0, 1] with the endpoint.
-	defPad := map[int]string{1: "0", 2: "9", 3: "6"}[m.Dims]
-	if m.Layout == LayoutBOON {
+	// neuraloperator's GridEmbeddingND spans [0, 1) without the endpoint and its FNO does not
+	// pad by default.
+	defPad, defEndpoint := map[int]string{1: "0", 2: "9", 3: "6"}[m.Dims], "true"
+	switch m.Layout {
+	case LayoutBOON:
 		defPad = "0"
+	case LayoutNeuralop:
+		defPad, defEndpoint = "0", "false"
 	}
 	pad := pick("padding", defPad, str(flags.Padding), str(cfg.Padding))
 	lb := pick("grid_lb", "0", str(flags.GridLB), str(cfg.GridLB))
 	ub := pick("grid_ub", "1", str(flags.GridUB), str(cfg.GridUB))
-	endpoint := pick("grid_endpoint", "true", str(flags.GridEndpoint), str(cfg.GridEndpoint))
+	endpoint := pick("grid_endpoint", defEndpoint, str(flags.GridEndpoint), str(cfg.GridEndpoint))
 	var err error
 	if m.Config.Padding, err = strconv.Atoi(pad); err != nil || m.Config.Padding < 0 {
 		return fmt.Errorf("padding %q: want an integer ≥ 0", pad)
@@ -239,6 +455,11 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	}
 	if m.Config.GridEndpoint, err = strconv.ParseBool(endpoint); err != nil {
 		return fmt.Errorf("grid_endpoint %q: want true or false", endpoint)
+	}
+	if m.Layout == LayoutNeuralop && m.Config.Padding != 0 {
+		// Its DomainPadding pads by a fraction of each axis, on both sides or one, which
+		// the reference layout's right-hand padding does not express.
+		return fmt.Errorf("padding %d: neuraloperator checkpoints run unpadded here (domain_padding is not supported)", m.Config.Padding)
 	}
 	if m.Layout == LayoutBOON {
 		bc := pick("bc", "dirichlet", str(flags.BC), str(cfg.BC))
@@ -263,27 +484,32 @@ func (m *Model) UsedDefaults() []Setting {
 	return out
 }
 
-// linear reads name.weight ([out, in] or a 1×1 convolution's [out, in, 1, ...]) and name.bias.
-func linear(f *safetensors.File, name string) (w, b []float32, err error) {
+// dense reads name.weight ([out, in] or a 1×1 convolution's [out, in, 1, ...]) and, if
+// present or required, name.bias ([out]).
+func dense(f *safetensors.File, name string, needBias bool) (Dense, error) {
 	wt, bt := f.Tensor(name+".weight"), f.Tensor(name+".bias")
-	if wt == nil || bt == nil {
-		return nil, nil, fmt.Errorf("tensor %q or %q missing", name+".weight", name+".bias")
+	if wt == nil || (needBias && bt == nil) {
+		return Dense{}, fmt.Errorf("tensor %q or %q missing", name+".weight", name+".bias")
 	}
-	if len(wt.Shape) < 2 || len(bt.Shape) != 1 || wt.Shape[0] != bt.Shape[0] {
-		return nil, nil, fmt.Errorf("tensor %q: shape %v with bias %v, want [out, in, 1...] and [out]", wt.Name, wt.Shape, bt.Shape)
+	if len(wt.Shape) < 2 || (bt != nil && (len(bt.Shape) != 1 || wt.Shape[0] != bt.Shape[0])) {
+		return Dense{}, fmt.Errorf("tensor %q: shape %v, want [out, in, 1...] and a bias of [out]", wt.Name, wt.Shape)
 	}
 	for _, d := range wt.Shape[2:] {
 		if d != 1 {
-			return nil, nil, fmt.Errorf("tensor %q: shape %v is not a 1×1 convolution", wt.Name, wt.Shape)
+			return Dense{}, fmt.Errorf("tensor %q: shape %v is not a 1×1 convolution", wt.Name, wt.Shape)
 		}
 	}
-	if w, err = wt.Float32(); err != nil {
-		return nil, nil, err
+	d := Dense{Out: wt.Shape[0], In: wt.Shape[1]}
+	var err error
+	if d.W, err = wt.Float32(); err != nil {
+		return Dense{}, err
 	}
-	if b, err = bt.Float32(); err != nil {
-		return nil, nil, err
+	if bt != nil {
+		if d.Bias, err = bt.Float32(); err != nil {
+			return Dense{}, err
+		}
 	}
-	return w, b, nil
+	return d, nil
 }
 
 // spectralWeights gathers weights1..blocks into one [in, out, K₀, (K₁,) M] tensor whose

@@ -21,10 +21,8 @@ type Runner struct {
 	maxBatch int
 	plan     *fft.Bound
 
-	lift, liftBias       backend.Buffer
-	layers               []deviceLayer
-	hidden, hiddenBias   backend.Buffer
-	project, projectBias backend.Buffer
+	lift, project []deviceDense
+	layers        []deviceLayer
 
 	staging  []float32      // host copy of input, grid channels filled once
 	input    backend.Buffer // [batch, in+dims, grid] channels-first
@@ -33,16 +31,26 @@ type Runner struct {
 	spectral backend.Buffer // [batch, width, padded] inverse DFT output
 	modesIn  backend.Buffer // [batch, width, modes]
 	modesOut backend.Buffer
-	hiddenAc backend.Buffer // [batch, hidden, grid]
-	output   backend.Buffer // [batch, out, grid]
+	// chain holds the hidden activations of a channel MLP, [batch, widest, padded] each.
+	chain  [2]backend.Buffer
+	gated  backend.Buffer // [batch, width, padded]: g ⊙ x of a soft-gated channel MLP
+	output backend.Buffer // [batch, out, grid]
 
 	// probes are BOON's kernel entries per sublayer, computed on first use.
 	probes map[sublayer]probe
 }
 
+// deviceDense is a Dense on the backend; bias is nil when it has none.
+type deviceDense struct {
+	in, out int
+	w, bias backend.Buffer
+}
+
 type deviceLayer struct {
-	spectral            backend.Buffer
-	pointwise, pointBia backend.Buffer
+	spectral   backend.Buffer
+	pointwise  deviceDense
+	channelMLP []deviceDense
+	gate       *deviceDense
 }
 
 // NewRunner places m on b for inputs of the given spatial extents and batches of up to
@@ -55,23 +63,15 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 		return nil, fmt.Errorf("fno: batch size %d, want ≥ 1", maxBatch)
 	}
 	r := &Runner{m: m, b: b, grid: append([]int(nil), grid...), maxBatch: maxBatch}
-	keep := make([][]int, 0, m.Dims-1)
 	for a, n := range grid {
 		if n < 2 {
 			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
 		}
-		p := n + m.Config.Padding
-		r.padded = append(r.padded, p)
-		if a < m.Dims-1 {
-			if 2*m.Modes[a] > p {
-				return nil, fmt.Errorf("fno: axis %d keeps 2×%d modes, more than its %d points (with padding)", a, m.Modes[a], p)
-			}
-			keep = append(keep, fft.Corners(p, m.Modes[a]))
-		}
+		r.padded = append(r.padded, n+m.Config.Padding)
 	}
-	if last := r.padded[m.Dims-1]; m.Modes[m.Dims-1] > last/2+1 {
-		return nil, fmt.Errorf("fno: last axis keeps %d modes, more than the %d a real FFT of %d points has",
-			m.Modes[m.Dims-1], last/2+1, last)
+	forward, inverse, err := m.keptFrequencies(r.padded)
+	if err != nil {
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -79,31 +79,46 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 			r.Close()
 		}
 	}()
-	plan, err := fft.NewSpectral(r.padded, keep, m.Modes[m.Dims-1])
+	plan, err := fft.NewSpectralPair(r.padded, forward, inverse, m.Modes[m.Dims-1])
 	if err != nil {
 		return nil, fmt.Errorf("fno: %w", err)
 	}
 	if r.plan, err = plan.Bind(ctx, b, maxBatch*m.Width); err != nil {
 		return nil, fmt.Errorf("fno: %w", err)
 	}
-	up := func(dst *backend.Buffer, src []float32) {
+	place := func(d Dense) deviceDense {
+		dd := deviceDense{in: d.In, out: d.Out}
 		if err == nil {
-			*dst, err = backend.FromHost(ctx, b, src)
+			dd.w, err = backend.FromHost(ctx, b, d.W)
 		}
+		if err == nil && d.Bias != nil {
+			dd.bias, err = backend.FromHost(ctx, b, d.Bias)
+		}
+		return dd
 	}
-	up(&r.lift, m.Lift)
-	up(&r.liftBias, m.LiftBias)
-	up(&r.hidden, m.Hidden)
-	up(&r.hiddenBias, m.HiddenBias)
-	up(&r.project, m.Project)
-	up(&r.projectBias, m.ProjectBias)
+	widest := m.Width
+	for _, d := range m.Lift {
+		r.lift = append(r.lift, place(d))
+		widest = max(widest, d.Out)
+	}
+	for _, d := range m.Project {
+		r.project = append(r.project, place(d))
+		widest = max(widest, d.Out)
+	}
 	for _, l := range m.Layers {
 		var dl deviceLayer
 		if err == nil {
 			dl.spectral, err = backend.FromHost(ctx, b, l.Spectral)
 		}
-		up(&dl.pointwise, l.Pointwise)
-		up(&dl.pointBia, l.PointwiseBias)
+		dl.pointwise = place(l.Pointwise)
+		for _, d := range l.ChannelMLP {
+			dl.channelMLP = append(dl.channelMLP, place(d))
+			widest = max(widest, d.Out)
+		}
+		if l.Gate != nil {
+			g := place(*l.Gate)
+			dl.gate = &g
+		}
 		r.layers = append(r.layers, dl)
 	}
 	points, paddedPoints := r.points(), r.paddedPoints()
@@ -119,7 +134,11 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 	alloc(&r.spectral, backend.Float32, maxBatch*m.Width*paddedPoints)
 	alloc(&r.modesIn, backend.Complex64, maxBatch*m.Width*plan.Modes())
 	alloc(&r.modesOut, backend.Complex64, maxBatch*m.Width*plan.Modes())
-	alloc(&r.hiddenAc, backend.Float32, maxBatch*m.HiddenWidth*points)
+	alloc(&r.chain[0], backend.Float32, maxBatch*widest*paddedPoints)
+	alloc(&r.chain[1], backend.Float32, maxBatch*widest*paddedPoints)
+	if m.Layout == LayoutNeuralop {
+		alloc(&r.gated, backend.Float32, maxBatch*m.Width*paddedPoints)
+	}
 	alloc(&r.output, backend.Float32, maxBatch*m.OutChannels*points)
 	if err != nil {
 		return nil, fmt.Errorf("fno: place model on %s: %w", b.Name(), err)
@@ -156,10 +175,18 @@ func (r *Runner) Close() error {
 	if r.plan != nil {
 		r.plan.Close()
 	}
-	bufs := []backend.Buffer{r.lift, r.liftBias, r.hidden, r.hiddenBias, r.project, r.projectBias,
-		r.input, r.lifted, r.act[0], r.act[1], r.spectral, r.modesIn, r.modesOut, r.hiddenAc, r.output}
+	bufs := []backend.Buffer{r.input, r.lifted, r.act[0], r.act[1], r.spectral, r.modesIn, r.modesOut,
+		r.chain[0], r.chain[1], r.gated, r.output}
+	dense := append(append([]deviceDense(nil), r.lift...), r.project...)
 	for _, l := range r.layers {
-		bufs = append(bufs, l.spectral, l.pointwise, l.pointBia)
+		bufs = append(bufs, l.spectral)
+		dense = append(append(dense, l.pointwise), l.channelMLP...)
+		if l.gate != nil {
+			dense = append(dense, *l.gate)
+		}
+	}
+	for _, d := range dense {
+		bufs = append(bufs, d.w, d.bias)
 	}
 	for _, buf := range bufs {
 		if buf != nil {
@@ -232,13 +259,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if padded {
 		lifted = r.lifted
 	}
-	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: r.maxBatch,
-		A:     backend.Matrix{Buf: r.lift, Rows: m.Width, Cols: cin},
-		B:     backend.Matrix{Buf: r.input, Rows: cin, Cols: points, BatchStride: cin * points},
-		C:     backend.Matrix{Buf: lifted, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
-		Bias:  r.liftBias,
-	}); err != nil {
+	if err := r.chainMLP(ctx, r.lift, r.input, lifted, points, nil, backend.ActNone); err != nil {
 		return nil, fmt.Errorf("fno: lift: %w", err)
 	}
 	if padded {
@@ -264,7 +285,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		x = 1 - x
 	}
 
-	// Crop the padding, then project: hidden = gelu(W1·x + b1), out = W2·hidden + b2.
+	// Crop the padding, then project.
 	cropped := r.act[x]
 	if padded {
 		cropped = r.lifted
@@ -272,33 +293,8 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 			return nil, fmt.Errorf("fno: crop: %w", err)
 		}
 	}
-	hiddenAct := backend.ActGELU
-	if corr != nil && !corr.geluAtBoundary() {
-		hiddenAct = backend.ActNone // applied to the interior below
-	}
-	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: r.maxBatch,
-		A:     backend.Matrix{Buf: r.hidden, Rows: m.HiddenWidth, Cols: m.Width},
-		B:     backend.Matrix{Buf: cropped, Rows: m.Width, Cols: points, BatchStride: m.Width * points},
-		C:     backend.Matrix{Buf: r.hiddenAc, Rows: m.HiddenWidth, Cols: points, BatchStride: m.HiddenWidth * points},
-		Bias:  r.hiddenBias,
-		Act:   hiddenAct,
-	}); err != nil {
-		return nil, fmt.Errorf("fno: project (fc1): %w", err)
-	}
-	if hiddenAct == backend.ActNone {
-		if err := corr.interiorGELU(ctx, r.hiddenAc); err != nil {
-			return nil, fmt.Errorf("fno: project (fc1): %w", err)
-		}
-	}
-	if err := r.b.Gemm(ctx, backend.Gemm{
-		Batch: r.maxBatch,
-		A:     backend.Matrix{Buf: r.project, Rows: m.OutChannels, Cols: m.HiddenWidth},
-		B:     backend.Matrix{Buf: r.hiddenAc, Rows: m.HiddenWidth, Cols: points, BatchStride: m.HiddenWidth * points},
-		C:     backend.Matrix{Buf: r.output, Rows: m.OutChannels, Cols: points, BatchStride: m.OutChannels * points},
-		Bias:  r.projectBias,
-	}); err != nil {
-		return nil, fmt.Errorf("fno: project (fc2): %w", err)
+	if err := r.chainMLP(ctx, r.project, cropped, r.output, points, corr, backend.ActNone); err != nil {
+		return nil, fmt.Errorf("fno: project: %w", err)
 	}
 	out := make([]float32, r.output.Len())
 	if err := backend.Download(ctx, r.b, out, r.output); err != nil {
@@ -326,13 +322,80 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 // Transform names how the runner computes its Fourier transforms.
 func (r *Runner) Transform() string { return r.plan.Method() }
 
-// layer computes dst = act(K(src) + W·src + b) over the padded grid, the spectral path
-// K fused into the pointwise GEMM as its addend.
+// layer computes one Fourier layer over the padded grid: dst = act(K(src) + W·src + b),
+// the spectral path K fused into the pointwise GEMM as its addend, and for a channel-MLP
+// block dst = act(MLP(that) + g ⊙ src).
 func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, act backend.Activation) error {
 	if err := r.spectralConv(ctx, i, src, r.spectral); err != nil {
 		return err
 	}
-	return r.pointwise(ctx, i, src, dst, r.spectral, act)
+	l := r.layers[i]
+	if len(l.channelMLP) == 0 {
+		return r.pointwise(ctx, i, src, dst, r.spectral, act)
+	}
+	// y = act(K(src) + b + S·src), in place of K(src).
+	if err := r.pointwise(ctx, i, src, r.spectral, r.spectral, act); err != nil {
+		return err
+	}
+	pp := r.paddedPoints()
+	if err := r.gemm(ctx, *l.gate, src, r.gated, pp, nil, backend.ActNone); err != nil {
+		return fmt.Errorf("soft gating: %w", err)
+	}
+	gated := r.gated
+	if err := r.chainMLP(ctx, l.channelMLP, r.spectral, dst, pp, nil, act, gated); err != nil {
+		return fmt.Errorf("channel MLP: %w", err)
+	}
+	return nil
+}
+
+// chainMLP runs a channel MLP from src to dst over points grid points per sample: a GELU
+// between consecutive layers, finalAct after the last, and addend (optional) added to the
+// last layer's output before finalAct. With BOON corrections that keep the boundary linear,
+// the GELUs between layers skip the boundary points.
+func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst backend.Buffer, points int, corr *boonState,
+	finalAct backend.Activation, addend ...backend.Buffer) error {
+	cur := src
+	for j, d := range chain {
+		out, act := r.chain[j%2], backend.ActGELU
+		if corr != nil && !corr.geluAtBoundary() {
+			act = backend.ActNone // applied to the interior below
+		}
+		var add backend.Buffer
+		if j == len(chain)-1 {
+			out, act = dst, finalAct
+			if len(addend) > 0 {
+				add = addend[0]
+			}
+		}
+		if err := r.gemm(ctx, d, cur, out, points, add, act); err != nil {
+			return fmt.Errorf("layer %d: %w", j, err)
+		}
+		if j < len(chain)-1 && corr != nil && !corr.geluAtBoundary() {
+			if err := corr.interiorGELU(ctx, out); err != nil {
+				return fmt.Errorf("layer %d: %w", j, err)
+			}
+		}
+		cur = out
+	}
+	return nil
+}
+
+// gemm applies a 1×1 convolution to every sample: dst = act(W·src + bias + addend), each
+// sample a [channels, points] matrix; addend may be nil.
+func (r *Runner) gemm(ctx context.Context, d deviceDense, src, dst backend.Buffer, points int, addend backend.Buffer,
+	act backend.Activation) error {
+	g := backend.Gemm{
+		Batch: r.maxBatch,
+		A:     backend.Matrix{Buf: d.w, Rows: d.out, Cols: d.in},
+		B:     backend.Matrix{Buf: src, Rows: d.in, Cols: points, BatchStride: d.in * points},
+		C:     backend.Matrix{Buf: dst, Rows: d.out, Cols: points, BatchStride: d.out * points},
+		Bias:  d.bias,
+		Act:   act,
+	}
+	if addend != nil {
+		g.Addend = &backend.Matrix{Buf: addend, Rows: d.out, Cols: points, BatchStride: d.out * points}
+	}
+	return r.b.Gemm(ctx, g)
 }
 
 // spectralConv computes dst = K_i(src): forward DFT of the kept modes, channel mixing,
@@ -352,24 +415,7 @@ func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffe
 
 // pointwise computes dst = act(W_i·src + b_i + addend); addend may be nil.
 func (r *Runner) pointwise(ctx context.Context, i int, src, dst, addend backend.Buffer, act backend.Activation) error {
-	m := r.m
-	pp := r.paddedPoints()
-	view := func(buf backend.Buffer) backend.Matrix {
-		return backend.Matrix{Buf: buf, Rows: m.Width, Cols: pp, BatchStride: m.Width * pp}
-	}
-	g := backend.Gemm{
-		Batch: r.maxBatch,
-		A:     backend.Matrix{Buf: r.layers[i].pointwise, Rows: m.Width, Cols: m.Width},
-		B:     view(src),
-		C:     view(dst),
-		Bias:  r.layers[i].pointBia,
-		Act:   act,
-	}
-	if addend != nil {
-		d := view(addend)
-		g.Addend = &d
-	}
-	return r.b.Gemm(ctx, g)
+	return r.gemm(ctx, r.layers[i].pointwise, src, dst, r.paddedPoints(), addend, act)
 }
 
 func (r *Runner) box(from, to []int) backend.Box {
