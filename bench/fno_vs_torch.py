@@ -12,7 +12,7 @@ samples per second. Needs Debian's python3-torch and python3-numpy; CI does not 
 import argparse
 import json
 import os
-import struct
+import sys
 import subprocess
 import tempfile
 import time
@@ -21,6 +21,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from safetensors_io import write_safetensors  # noqa: E402
 
 CONFIGS = [
     # name, dims, modes, width, grid n, padding, input channels, batch
@@ -87,21 +90,6 @@ class FNO(nn.Module):
             x = x[(...,) + (slice(0, -self.padding),) * self.dims]
         x = x.permute(0, *range(2, self.dims + 2), 1)
         return self.fc2(F.gelu(self.fc1(x)))
-
-
-def write_safetensors(path, state, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in sorted(state.items()):
-        if t.is_complex():
-            t = torch.view_as_real(t)
-        data = t.detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def main():

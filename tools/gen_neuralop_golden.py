@@ -27,12 +27,13 @@ python3-torch and python3-numpy); CI reads the committed output only.
 import argparse
 import json
 import os
-import struct
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from safetensors_io import write_safetensors
 
 CASES = [
     # name, grid, n_modes, width, in channels, out channels, batch
@@ -150,21 +151,6 @@ class FNO(nn.Module):
         for i in range(self.fno_blocks.n_layers):
             x = self.fno_blocks(x, i)
         return self.projection(x)
-
-
-def write_safetensors(path, state, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in sorted(state.items()):
-        if t.is_complex():
-            t = torch.view_as_real(t)
-        data = t.detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def main():
