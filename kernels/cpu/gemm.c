@@ -3,12 +3,13 @@
  *
  * The shape is the classic packed GEMM: a work item is one block of FC_GEMM_MC rows ×
  * FC_GEMM_NC columns of one batch entry. The item packs its rows of A into panels of
- * FC_GEMM_MR rows (k-major) and each FC_GEMM_NR-column slice of B into a k-major panel, then
- * a register-blocked micro-kernel keeps an MR × NR tile of C in vector registers for the whole
- * reduction. Packing makes every load in the inner loop contiguous, whatever the strides of
- * the caller's matrices, and zero-pads the edges so the micro-kernel never branches. The
- * epilogue (bias, addend, activation) runs on the tile before it is stored, so C is written
- * once. The vector type is a GCC vector extension, so the same code is 4, 8 or 16 lanes wide
+ * FC_GEMM_MR rows (k-major), so the micro-kernel's broadcasts read contiguous memory, and a
+ * register-blocked micro-kernel keeps an MR × NR tile of C in vector registers for the whole
+ * reduction. B needs no packing when a slice is NR columns wide (its rows are contiguous
+ * already); only the ragged last slice is copied into a zero-padded panel, so the micro-kernel
+ * never branches. Bias and addend are added as a tile is stored; the activation then runs over
+ * the item's whole rows, which amortizes GELU's set-up over NC elements still in cache. The
+ * vector type is a GCC vector extension, so the same code is 4, 8 or 16 lanes wide
  * depending on the variant. */
 #include <stdlib.h>
 #include <string.h>
