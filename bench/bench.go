@@ -79,11 +79,7 @@ func (d *MixData) Run(ctx context.Context) error {
 
 // Free releases the operands.
 func (d *MixData) Free() {
-	for _, buf := range []backend.Buffer{d.in, d.w, d.out} {
-		if buf != nil {
-			d.b.Free(buf)
-		}
-	}
+	backend.FreeAll(d.b, d.in, d.w, d.out)
 }
 
 // SpectralMix times iters runs of c on b after a warm-up and reports the median.

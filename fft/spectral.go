@@ -160,10 +160,10 @@ func outerAxisMatrices(n int, read, write []int) (fwd, inv []float32) {
 	fwd, inv = make([]float32, 2*nk*n), make([]float32, 2*n*nk)
 	for k := range nk {
 		for j := range n {
-			fwd[k*n+j] = float32(math.Cos(angle(read[k], j, n)))
-			fwd[(nk+k)*n+j] = float32(-math.Sin(angle(read[k], j, n)))
-			inv[j*nk+k] = float32(math.Cos(angle(write[k], j, n)) / float64(n))
-			inv[(n+j)*nk+k] = float32(math.Sin(angle(write[k], j, n)) / float64(n))
+			rs, rc := math.Sincos(angle(read[k], j, n))
+			ws, wc := math.Sincos(angle(write[k], j, n))
+			fwd[k*n+j], fwd[(nk+k)*n+j] = float32(rc), float32(-rs)
+			inv[j*nk+k], inv[(n+j)*nk+k] = float32(wc/float64(n)), float32(ws/float64(n))
 		}
 	}
 	return fwd, inv
@@ -281,15 +281,8 @@ func (p *Spectral) stages(rows int) []stage {
 
 // Close frees the plan's buffers on the backend.
 func (bd *Bound) Close() error {
-	var first error
-	for _, buf := range append(append([]backend.Buffer{bd.lastFwd, bd.lastInv, bd.products, bd.scratch[0], bd.scratch[1]}, bd.outerFwd...), bd.outerInv...) {
-		if buf != nil {
-			if err := bd.b.Free(buf); err != nil && first == nil {
-				first = err
-			}
-		}
-	}
-	return first
+	bufs := append([]backend.Buffer{bd.lastFwd, bd.lastInv, bd.products, bd.scratch[0], bd.scratch[1]}, bd.outerFwd...)
+	return backend.FreeAll(bd.b, append(bufs, bd.outerInv...)...)
 }
 
 func (bd *Bound) checkRows(dir string, rows int, grid, modes backend.Buffer) error {

@@ -69,3 +69,18 @@ func SpectralMixHost(ctx context.Context, b Backend, s MixShape, out, in, w []co
 	}
 	return Download(ctx, b, out, outBuf)
 }
+
+// FreeAll frees every non-nil buffer, so that owners with optional or partly allocated
+// buffers can release them in one call, and returns the first error.
+func FreeAll(b Backend, bufs ...Buffer) error {
+	var first error
+	for _, buf := range bufs {
+		if buf == nil {
+			continue
+		}
+		if err := b.Free(buf); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "ec48adf066750dfabe82e9320bf7514cc74f0f73ac9cf66938537e07b73a07a0"
+const kernelSourcesSHA256 = "54b7f13e2744bd0eaddaff8333634447ec4638538ccaf964d5ae050879a229e6"

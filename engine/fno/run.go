@@ -121,7 +121,7 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 		}
 		r.layers = append(r.layers, dl)
 	}
-	points, paddedPoints := r.points(), r.paddedPoints()
+	points, paddedPoints := r.points(), r.plan.Points()
 	alloc := func(dst *backend.Buffer, dt backend.DType, n int) {
 		if err == nil {
 			*dst, err = b.Alloc(dt, n)
@@ -162,18 +162,11 @@ func (r *Runner) points() int {
 	return n
 }
 
-func (r *Runner) paddedPoints() int {
-	n := 1
-	for _, d := range r.padded {
-		n *= d
-	}
-	return n
-}
-
 // Close frees every device buffer.
 func (r *Runner) Close() error {
+	var first error
 	if r.plan != nil {
-		r.plan.Close()
+		first = r.plan.Close()
 	}
 	bufs := []backend.Buffer{r.input, r.lifted, r.act[0], r.act[1], r.spectral, r.modesIn, r.modesOut,
 		r.chain[0], r.chain[1], r.gated, r.output}
@@ -188,12 +181,10 @@ func (r *Runner) Close() error {
 	for _, d := range dense {
 		bufs = append(bufs, d.w, d.bias)
 	}
-	for _, buf := range bufs {
-		if buf != nil {
-			r.b.Free(buf)
-		}
+	if err := backend.FreeAll(r.b, bufs...); first == nil {
+		first = err
 	}
-	return nil
+	return first
 }
 
 // InputShape is the channels-last shape Forward expects for a batch: [batch, grid..., in].
@@ -259,7 +250,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if padded {
 		lifted = r.lifted
 	}
-	if err := r.chainMLP(ctx, r.lift, r.input, lifted, points, nil, backend.ActNone); err != nil {
+	if err := r.chainMLP(ctx, r.lift, r.input, lifted, nil, points, nil, backend.ActNone); err != nil {
 		return nil, fmt.Errorf("fno: lift: %w", err)
 	}
 	if padded {
@@ -293,7 +284,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 			return nil, fmt.Errorf("fno: crop: %w", err)
 		}
 	}
-	if err := r.chainMLP(ctx, r.project, cropped, r.output, points, corr, backend.ActNone); err != nil {
+	if err := r.chainMLP(ctx, r.project, cropped, r.output, nil, points, corr, backend.ActNone); err != nil {
 		return nil, fmt.Errorf("fno: project: %w", err)
 	}
 	out := make([]float32, r.output.Len())
@@ -337,12 +328,11 @@ func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, act 
 	if err := r.pointwise(ctx, i, src, r.spectral, r.spectral, act); err != nil {
 		return err
 	}
-	pp := r.paddedPoints()
+	pp := r.plan.Points()
 	if err := r.gemm(ctx, *l.gate, src, r.gated, pp, nil, backend.ActNone); err != nil {
 		return fmt.Errorf("soft gating: %w", err)
 	}
-	gated := r.gated
-	if err := r.chainMLP(ctx, l.channelMLP, r.spectral, dst, pp, nil, act, gated); err != nil {
+	if err := r.chainMLP(ctx, l.channelMLP, r.spectral, dst, r.gated, pp, nil, act); err != nil {
 		return fmt.Errorf("channel MLP: %w", err)
 	}
 	return nil
@@ -352,8 +342,8 @@ func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, act 
 // between consecutive layers, finalAct after the last, and addend (optional) added to the
 // last layer's output before finalAct. With BOON corrections that keep the boundary linear,
 // the GELUs between layers skip the boundary points.
-func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst backend.Buffer, points int, corr *boonState,
-	finalAct backend.Activation, addend ...backend.Buffer) error {
+func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, addend backend.Buffer, points int,
+	corr *boonState, finalAct backend.Activation) error {
 	cur := src
 	for j, d := range chain {
 		out, act := r.chain[j%2], backend.ActGELU
@@ -362,10 +352,7 @@ func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst bac
 		}
 		var add backend.Buffer
 		if j == len(chain)-1 {
-			out, act = dst, finalAct
-			if len(addend) > 0 {
-				add = addend[0]
-			}
+			out, act, add = dst, finalAct, addend
 		}
 		if err := r.gemm(ctx, d, cur, out, points, add, act); err != nil {
 			return fmt.Errorf("layer %d: %w", j, err)
@@ -415,7 +402,7 @@ func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffe
 
 // pointwise computes dst = act(W_i·src + b_i + addend); addend may be nil.
 func (r *Runner) pointwise(ctx context.Context, i int, src, dst, addend backend.Buffer, act backend.Activation) error {
-	return r.gemm(ctx, r.layers[i].pointwise, src, dst, r.paddedPoints(), addend, act)
+	return r.gemm(ctx, r.layers[i].pointwise, src, dst, r.plan.Points(), addend, act)
 }
 
 func (r *Runner) box(from, to []int) backend.Box {

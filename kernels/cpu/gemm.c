@@ -51,9 +51,10 @@ static inline void FC_CPU_NAME(gemm_micro)(int32_t k, const float *FC_RESTRICT a
     }
 }
 
-/* Adds bias and addend to a finished tile and stores its valid rows and columns. The addend
- * is read before C is written, so it may be C itself. The activation comes later, over whole
- * rows (gemm_activate_block). */
+/* Adds bias and addend to a finished tile and stores its valid rows and columns: the
+ * epilogue of fc_gemm_finish (the GPU's), in the same order so both round alike, on whole
+ * vectors. The addend is read before C is written, so it may be C itself. The activation comes later, over whole
+ * rows (see fc_cpu_gemm). */
 static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch, int32_t row0, int32_t col0,
                                            int32_t rows, int32_t cols, VF acc[FC_GEMM_MR][FC_GEMM_NV])
 {
@@ -77,17 +78,12 @@ static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch,
     }
 }
 
-/* Applies the activation to rows × cols of C from (row0, col0). It runs once per work item
- * rather than per tile: GELU's constants and loop set-up then amortize over rows of up to NC
- * elements, which are still in cache. */
-static inline void FC_CPU_NAME(gemm_activate_block)(const fc_gemm_args *g, int64_t batch, int32_t row0,
-                                                    int32_t col0, int32_t rows, int32_t cols)
+/* x[r][c] = act(x[r][c]) for rows [row0, row1) of a view with row stride ld. */
+void FC_CPU_NAME(fc_cpu_activate)(float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
 {
-    if (g->act == FC_ACT_NONE) return;
-    float *c = g->c + batch * g->strideC + col0;
-    for (int32_t r = row0; r < row0 + rows; r++) {
-        float *FC_RESTRICT x = c + (int64_t)r * g->ldc;
-        for (int32_t j = 0; j < cols; j++) x[j] = fc_activate(g->act, x[j]);
+    for (int64_t r = row0; r < row1; r++) {
+        float *FC_RESTRICT row = x + r * ld;
+        for (int32_t c = 0; c < cols; c++) row[c] = fc_activate(act, row[c]);
     }
 }
 
@@ -178,7 +174,11 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
                 FC_CPU_NAME(gemm_store)(g, batch, prow, col0, nrows, cols, acc);
             }
         }
-        FC_CPU_NAME(gemm_activate_block)(g, batch, row0, colStart, rows, colEnd - colStart);
+        /* The activation runs over the item's whole rows rather than per tile: GELU's constants
+         * and loop set-up then amortize over up to NC elements, which are still in cache. */
+        if (g->act != FC_ACT_NONE)
+            FC_CPU_NAME(fc_cpu_activate)(g->c + batch * g->strideC + colStart, g->ldc, colEnd - colStart, g->act, row0,
+                                         row0 + rows);
     }
     free(apack);
     free(bpack);
@@ -196,15 +196,6 @@ void FC_CPU_NAME(fc_cpu_complex_combine)(const float *p, float *z, int32_t nRows
         for (int32_t k = 0; k < nRows; k++)
             for (int64_t j = 0; j < pairs; j++)
                 fc_complex_combine_pair(po + 2 * j, zo + (int64_t)k * rowFloats + 2 * j, k, nRows, rowFloats);
-    }
-}
-
-/* x[r][c] = act(x[r][c]) for rows [row0, row1) of a view with row stride ld. */
-void FC_CPU_NAME(fc_cpu_activate)(float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
-{
-    for (int64_t r = row0; r < row1; r++) {
-        float *FC_RESTRICT row = x + r * ld;
-        for (int32_t c = 0; c < cols; c++) row[c] = fc_activate(act, row[c]);
     }
 }
 
