@@ -1,7 +1,8 @@
-// Package fft holds fluxcore's Fourier-transform plans. Spectral is the truncated transform
-// pair of a Fourier layer: only the kept modes are formed, as matrix products on a backend,
-// which costs O(n·m) per line instead of a full FFT's O(n log n) plus the discarded modes and
-// turns batched work into well-shaped GEMMs.
+// Package fft holds fluxcore's Fourier-transform plans. Spectral is the transform pair of a
+// Fourier layer, which only ever needs the kept modes. It binds to a backend by one of two
+// methods: the truncated DFT forms only those modes, as GEMMs with DFT matrices (O(n·K) per
+// line, in well-shaped batched products), and the full FFT runs the backend's FFT
+// (O(n log n) per line) and gathers them. Choose ranks the two with a cost model.
 package fft
 
 import (
@@ -12,8 +13,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
-// Spectral is the transform pair of a d-dimensional spectral convolution (d = 1, 2 or 3),
-// computed as truncated DFTs on a backend: only the kept modes are ever formed.
+// Spectral is the transform pair of a d-dimensional spectral convolution (d = 1, 2 or 3).
 //
 // The last axis is real: modes k = 0..M−1 of its rfft are kept. Each outer axis keeps an
 // explicit list of frequencies (indices into its full complex DFT), in the order the layer's
@@ -23,13 +23,14 @@ import (
 // of the DC and Nyquist modes of the last axis (after the outer axes are inverted), so
 // spectra that are not Hermitian, which complex weights produce, come back the same way.
 //
-// The transforms run as GEMMs: the last axis as one product of all rows with an N×2M
-// cos/sin matrix, and each outer axis as a batched product with the stacked real and
-// imaginary parts of its DFT matrix followed by ComplexCombine. A plan is immutable; its
-// matrices live on the host until Bind places them on a backend.
+// As truncated DFTs the transforms run as GEMMs: the last axis as one product of all rows
+// with an N×2M cos/sin matrix, and each outer axis as a batched product with the stacked
+// real and imaginary parts of its DFT matrix followed by ComplexCombine. A plan is
+// immutable; its matrices live on the host until Bind places them on a backend.
 type Spectral struct {
 	dims      []int
-	keep      [][]int // per outer axis
+	keep      [][]int // per outer axis, the frequencies the forward reads
+	write     [][]int // and those the inverse writes
 	lastModes int
 
 	lastFwd, lastInv   []float32
@@ -117,6 +118,7 @@ func NewSpectralPair(dims []int, forward, inverse [][]int, lastModes int) (*Spec
 			return nil, fmt.Errorf("fft: spectral transform: axis %d reads %d frequencies but writes %d", a, len(forward[a]), len(inverse[a]))
 		}
 		p.keep = append(p.keep, append([]int(nil), forward[a]...))
+		p.write = append(p.write, append([]int(nil), inverse[a]...))
 	}
 	p.lastFwd, p.lastInv = lastAxisMatrices(last, lastModes)
 	for a := range p.keep {
@@ -187,12 +189,9 @@ func (p *Spectral) Modes() int {
 	return m
 }
 
-// Method names how the transforms are computed, for reports: "truncated-dft".
-func (p *Spectral) Method() string { return "truncated-dft" }
-
-// Bound is a plan with its matrices on one backend and scratch space for up to a number of
-// rows. It is not safe for concurrent use: each executor binds its own.
-type Bound struct {
+// DFTBound is a plan computed as truncated DFTs, with its matrices on one backend and
+// scratch space for its rows.
+type DFTBound struct {
 	*Spectral
 	b        backend.Backend
 	lastFwd  backend.Buffer
@@ -204,12 +203,9 @@ type Bound struct {
 	products backend.Buffer    // P of each outer-axis step
 }
 
-// Bind uploads the plan's matrices to b and reserves scratch for rows grids per call.
-func (p *Spectral) Bind(ctx context.Context, b backend.Backend, rows int) (*Bound, error) {
-	if rows < 1 {
-		return nil, fmt.Errorf("fft: bind: %d rows, want ≥ 1", rows)
-	}
-	bd := &Bound{Spectral: p, b: b, rows: rows}
+// bindDFT uploads the plan's matrices to b and reserves scratch for rows grids per call.
+func (p *Spectral) bindDFT(ctx context.Context, b backend.Backend, rows int) (*DFTBound, error) {
+	bd := &DFTBound{Spectral: p, b: b, rows: rows}
 	ok := false
 	defer func() {
 		if !ok {
@@ -280,33 +276,18 @@ func (p *Spectral) stages(rows int) []stage {
 }
 
 // Close frees the plan's buffers on the backend.
-func (bd *Bound) Close() error {
+func (bd *DFTBound) Close() error {
 	bufs := append([]backend.Buffer{bd.lastFwd, bd.lastInv, bd.products, bd.scratch[0], bd.scratch[1]}, bd.outerFwd...)
 	return backend.FreeAll(bd.b, append(bufs, bd.outerInv...)...)
 }
 
-func (bd *Bound) checkRows(dir string, rows int, grid, modes backend.Buffer) error {
-	if rows < 1 || rows > bd.rows {
-		return fmt.Errorf("fft: spectral %s: %d rows, plan bound for 1..%d", dir, rows, bd.rows)
-	}
-	p := bd.Spectral
-	if grid.DType() != backend.Float32 || grid.Len() != rows*p.Points() {
-		return fmt.Errorf("fft: spectral %s: grid buffer is %d %s values, want %d float32 = %d rows × %v",
-			dir, grid.Len(), grid.DType(), rows*p.Points(), rows, p.dims)
-	}
-	if modes.DType() != backend.Complex64 || modes.Len() != rows*p.Modes() {
-		return fmt.Errorf("fft: spectral %s: mode buffer is %d %s values, want %d complex64 = %d rows × %d modes",
-			dir, modes.Len(), modes.DType(), rows*p.Modes(), rows, p.Modes())
-	}
-	return nil
-}
+func (bd *DFTBound) Method() Method { return TruncatedDFT }
 
-// Forward transforms rows real grids (float32, [rows, dims...]) into their kept modes
-// (complex64, [rows, K₀, K₁, M]), in the frequency order of the plan's keep lists.
-func (bd *Bound) Forward(ctx context.Context, modes, grid backend.Buffer, rows int) error {
-	if err := bd.checkRows("forward", rows, grid, modes); err != nil {
+func (bd *DFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) error {
+	if err := checkOperands(bd.Spectral, "forward", bd.rows, grid, modes); err != nil {
 		return err
 	}
+	rows := bd.rows
 	p := bd.Spectral
 	// The last axis first: every line of the grid times the N×2M matrix.
 	dst := modes
@@ -332,12 +313,11 @@ func (bd *Bound) Forward(ctx context.Context, modes, grid backend.Buffer, rows i
 	return nil
 }
 
-// Inverse transforms rows of kept modes (complex64, [rows, K₀, K₁, M]) back into real grids
-// (float32, [rows, dims...]), treating every mode not kept as zero.
-func (bd *Bound) Inverse(ctx context.Context, grid, modes backend.Buffer, rows int) error {
-	if err := bd.checkRows("inverse", rows, grid, modes); err != nil {
+func (bd *DFTBound) Inverse(ctx context.Context, grid, modes backend.Buffer) error {
+	if err := checkOperands(bd.Spectral, "inverse", bd.rows, grid, modes); err != nil {
 		return err
 	}
+	rows := bd.rows
 	p := bd.Spectral
 	stages := p.stages(rows)
 	src := modes
@@ -357,7 +337,7 @@ func (bd *Bound) Inverse(ctx context.Context, grid, modes backend.Buffer, rows i
 
 // lastAxis multiplies every line along the last axis by the N×2M forward matrix (grid →
 // interleaved modes) or the 2M×N inverse one (modes → grid).
-func (bd *Bound) lastAxis(ctx context.Context, matrix, src, dst backend.Buffer, rows int, inverse bool) error {
+func (bd *DFTBound) lastAxis(ctx context.Context, matrix, src, dst backend.Buffer, rows int, inverse bool) error {
 	n, m2 := bd.dims[len(bd.dims)-1], 2*bd.lastModes
 	lines := rows * bd.Points() / n
 	from, to := n, m2
@@ -374,7 +354,7 @@ func (bd *Bound) lastAxis(ctx context.Context, matrix, src, dst backend.Buffer, 
 
 // axis applies a complex matrix (stored as [Re; Im], 2·to × from) along the middle axis of
 // src viewed as [outer, from, inner floats], writing dst as [outer, to, inner floats].
-func (bd *Bound) axis(ctx context.Context, matrix, src, dst backend.Buffer, outer, from, to, inner int) error {
+func (bd *DFTBound) axis(ctx context.Context, matrix, src, dst backend.Buffer, outer, from, to, inner int) error {
 	err := bd.b.Gemm(ctx, backend.Gemm{
 		Batch: outer,
 		A:     backend.Matrix{Buf: matrix, Rows: 2 * to, Cols: from},

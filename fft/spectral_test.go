@@ -198,85 +198,96 @@ func TestSpectralAgainstDefinition(t *testing.T) {
 	b := newCPU(t)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, c := range spectralCases() {
-		t.Run(c.name, func(t *testing.T) {
-			inverse := c.inverse
-			if inverse == nil {
-				inverse = c.keep
-			}
-			plan, err := NewSpectralPair(c.dims, c.keep, inverse, c.m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const rows = 3
-			bound, err := plan.Bind(ctx, b, rows)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bound.Close()
-
-			grid := make([]float32, rows*plan.Points())
-			for i := range grid {
-				grid[i] = float32(rng.NormFloat64())
-			}
-			gridBuf, _ := backend.FromHost(ctx, b, grid)
-			modesBuf, _ := b.Alloc(backend.Complex64, rows*plan.Modes())
-			if err := bound.Forward(ctx, modesBuf, gridBuf, rows); err != nil {
-				t.Fatal(err)
-			}
-			got := make([]complex64, rows*plan.Modes())
-			backend.Download(ctx, b, got, modesBuf)
-			var num, den float64
-			for r := range rows {
-				want := refForward(grid[r*plan.Points():(r+1)*plan.Points()], c.dims, c.keep, c.m)
-				for i, w := range want {
-					d := complex128(got[r*plan.Modes()+i]) - w
-					num += real(d)*real(d) + imag(d)*imag(d)
-					den += real(w)*real(w) + imag(w)*imag(w)
+		for _, method := range methods {
+			t.Run(c.name+"/"+string(method), func(t *testing.T) {
+				inverse := c.inverse
+				if inverse == nil {
+					inverse = c.keep
 				}
-			}
-			if e := math.Sqrt(num / den); e > 1e-6 {
-				t.Errorf("forward: relative L2 error %.3g against the float64 definition", e)
-			}
-
-			// The inverse on a random, non-Hermitian spectrum: DC and Nyquist carry
-			// imaginary parts that NumPy's irfftn ignores.
-			spec := make([]complex64, rows*plan.Modes())
-			for i := range spec {
-				spec[i] = complex(float32(rng.NormFloat64()), float32(rng.NormFloat64()))
-			}
-			specBuf, _ := backend.FromHost(ctx, b, spec)
-			outBuf, _ := b.Alloc(backend.Float32, rows*plan.Points())
-			if err := bound.Inverse(ctx, outBuf, specBuf, rows); err != nil {
-				t.Fatal(err)
-			}
-			out := make([]float32, rows*plan.Points())
-			backend.Download(ctx, b, out, outBuf)
-			num, den = 0, 0
-			for r := range rows {
-				want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, inverse, c.m)
-				for i, w := range want {
-					d := float64(out[r*plan.Points()+i]) - w
-					num += d * d
-					den += w * w
+				plan, err := NewSpectralPair(c.dims, c.keep, inverse, c.m)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if e := math.Sqrt(num / den); e > 1e-6 {
-				t.Errorf("inverse: relative L2 error %.3g against NumPy's irfftn semantics", e)
-			}
-		})
+				const rows = 3
+				bound, err := plan.Bind(ctx, b, rows, method)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer bound.Close()
+
+				grid := make([]float32, rows*plan.Points())
+				for i := range grid {
+					grid[i] = float32(rng.NormFloat64())
+				}
+				gridBuf, _ := backend.FromHost(ctx, b, grid)
+				modesBuf, _ := b.Alloc(backend.Complex64, rows*plan.Modes())
+				if err := bound.Forward(ctx, modesBuf, gridBuf); err != nil {
+					t.Fatal(err)
+				}
+				got := make([]complex64, rows*plan.Modes())
+				backend.Download(ctx, b, got, modesBuf)
+				var num, den float64
+				for r := range rows {
+					want := refForward(grid[r*plan.Points():(r+1)*plan.Points()], c.dims, c.keep, c.m)
+					for i, w := range want {
+						d := complex128(got[r*plan.Modes()+i]) - w
+						num += real(d)*real(d) + imag(d)*imag(d)
+						den += real(w)*real(w) + imag(w)*imag(w)
+					}
+				}
+				if e := math.Sqrt(num / den); e > 1e-6 {
+					t.Errorf("forward: relative L2 error %.3g against the float64 definition", e)
+				}
+
+				// The inverse on a random, non-Hermitian spectrum: DC and Nyquist carry
+				// imaginary parts that NumPy's irfftn ignores.
+				spec := make([]complex64, rows*plan.Modes())
+				for i := range spec {
+					spec[i] = complex(float32(rng.NormFloat64()), float32(rng.NormFloat64()))
+				}
+				specBuf, _ := backend.FromHost(ctx, b, spec)
+				outBuf, _ := b.Alloc(backend.Float32, rows*plan.Points())
+				if err := bound.Inverse(ctx, outBuf, specBuf); err != nil {
+					t.Fatal(err)
+				}
+				out := make([]float32, rows*plan.Points())
+				backend.Download(ctx, b, out, outBuf)
+				num, den = 0, 0
+				for r := range rows {
+					want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, inverse, c.m)
+					for i, w := range want {
+						d := float64(out[r*plan.Points()+i]) - w
+						num += d * d
+						den += w * w
+					}
+				}
+				if e := math.Sqrt(num / den); e > 1e-6 {
+					t.Errorf("inverse: relative L2 error %.3g against NumPy's irfftn semantics", e)
+				}
+			})
+		}
 	}
 }
+
+// methods are the ways a plan can be bound; every test of a bound plan runs each.
+var methods = []Method{TruncatedDFT, FullFFT}
 
 // Ignoring the imaginary part of the Nyquist bin is observable: a spectrum with only that
 // part set must invert to zero, and one with only the DC imaginary part too.
 func TestSpectralInverseDropsImaginaryDCAndNyquist(t *testing.T) {
+	for _, method := range methods {
+		t.Run(string(method), func(t *testing.T) { testDropsImaginary(t, method) })
+	}
+}
+
+func testDropsImaginary(t *testing.T, method Method) {
 	ctx := context.Background()
 	b := newCPU(t)
 	plan, err := NewSpectral([]int{4, 8}, [][]int{Corners(4, 1)}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound, err := plan.Bind(ctx, b, 1)
+	bound, err := plan.Bind(ctx, b, 1, method)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +297,7 @@ func TestSpectralInverseDropsImaginaryDCAndNyquist(t *testing.T) {
 	spec[4] = 2i // k1 = 0, k2 = 4 (Nyquist)
 	specBuf, _ := backend.FromHost(ctx, b, spec)
 	outBuf, _ := b.Alloc(backend.Float32, plan.Points())
-	if err := bound.Inverse(ctx, outBuf, specBuf, 1); err != nil {
+	if err := bound.Inverse(ctx, outBuf, specBuf); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]float32, plan.Points())
@@ -319,19 +330,36 @@ func TestSpectralErrors(t *testing.T) {
 	ctx := context.Background()
 	b := newCPU(t)
 	plan, _ := NewSpectral([]int{16}, nil, 4)
-	bound, err := plan.Bind(ctx, b, 2)
-	if err != nil {
-		t.Fatal(err)
+	for _, method := range methods {
+		bound, err := plan.Bind(ctx, b, 2, method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bound.Close()
+		modes, _ := b.Alloc(backend.Complex64, 8)
+		short, _ := b.Alloc(backend.Float32, 31)
+		if err := bound.Forward(ctx, modes, short); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("must be %d float32", 32)) {
+			t.Errorf("%s: short grid: got %v", method, err)
+		}
 	}
-	defer bound.Close()
-	grid, _ := b.Alloc(backend.Float32, 48)
-	modes, _ := b.Alloc(backend.Complex64, 12)
-	if err := bound.Forward(ctx, modes, grid, 3); err == nil || !strings.Contains(err.Error(), "3 rows, plan bound for 1..2") {
-		t.Errorf("too many rows: got %v", err)
+	if _, err := plan.Bind(ctx, b, 0, TruncatedDFT); err == nil {
+		t.Error("binding for 0 rows succeeded")
 	}
-	short, _ := b.Alloc(backend.Float32, 31)
-	if err := bound.Forward(ctx, modes, short, 2); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("want %d float32", 32)) {
-		t.Errorf("short grid: got %v", err)
+	if _, err := ParseMethod("fast"); err == nil || !strings.Contains(err.Error(), `"fast"`) {
+		t.Errorf("ParseMethod(fast): got %v", err)
+	}
+}
+
+// The cost model keeps few modes of a short grid on the truncated DFT and moves many modes
+// of a long one to the FFT; neither depends on anything but the shapes.
+func TestChoose(t *testing.T) {
+	few, _ := NewSpectral([]int{64, 64}, [][]int{Corners(64, 4)}, 4)
+	if e := few.Choose(backend.KindCPU); e.Method != TruncatedDFT {
+		t.Errorf("64×64 keeping 8×4 modes: chose %s (%+v), want the truncated DFT", e.Method, e)
+	}
+	many, _ := NewSpectral([]int{4096}, nil, 1024)
+	if e := many.Choose(backend.KindCPU); e.Method != FullFFT {
+		t.Errorf("4096 points keeping 1024 modes: chose %s (%+v), want the FFT", e.Method, e)
 	}
 }
 
@@ -339,14 +367,20 @@ func TestSpectralErrors(t *testing.T) {
 // independent float64 implementation) on the kept modes, and the inverse of those modes with
 // gonum's inverse of the zero-filled spectrum.
 func TestSpectral1DAgainstGonum(t *testing.T) {
-	const n, m, rows = 1024, 16, 4
-	ctx := context.Background()
 	b := newCPU(t)
-	plan, err := NewSpectral([]int{n}, nil, m)
+	plan, err := NewSpectral([]int{1024}, nil, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound, err := plan.Bind(ctx, b, rows)
+	for _, method := range methods {
+		t.Run(string(method), func(t *testing.T) { testAgainstGonum(t, b, plan, method) })
+	}
+}
+
+func testAgainstGonum(t *testing.T, b backend.Backend, plan *Spectral, method Method) {
+	const n, m, rows = 1024, 16, 4
+	ctx := context.Background()
+	bound, err := plan.Bind(ctx, b, rows, method)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,13 +392,13 @@ func TestSpectral1DAgainstGonum(t *testing.T) {
 	}
 	gridBuf, _ := backend.FromHost(ctx, b, grid)
 	modesBuf, _ := b.Alloc(backend.Complex64, rows*m)
-	if err := bound.Forward(ctx, modesBuf, gridBuf, rows); err != nil {
+	if err := bound.Forward(ctx, modesBuf, gridBuf); err != nil {
 		t.Fatal(err)
 	}
 	modes := make([]complex64, rows*m)
 	backend.Download(ctx, b, modes, modesBuf)
 	outBuf, _ := b.Alloc(backend.Float32, rows*n)
-	if err := bound.Inverse(ctx, outBuf, modesBuf, rows); err != nil {
+	if err := bound.Inverse(ctx, outBuf, modesBuf); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]float32, rows*n)

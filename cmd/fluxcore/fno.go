@@ -16,6 +16,7 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
@@ -31,6 +32,7 @@ type fnoFlags struct {
 	gridLB, gridUB            float64
 	gridEndpoint              bool
 	batchSize                 int
+	transform                 string
 	set                       map[string]bool
 }
 
@@ -51,6 +53,8 @@ func (f *fnoFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.gridUB, "grid-ub", 1, "upper bound of the grid channels (default: metadata, else 1)")
 	fs.BoolVar(&f.gridEndpoint, "grid-endpoint", true, "grid channels include the upper bound (default: metadata, else true)")
 	fs.IntVar(&f.batchSize, "batch-size", 32, "samples per forward pass")
+	fs.StringVar(&f.transform, "transform", envOr("FLUXCORE_FFT", "auto"),
+		"Fourier transforms: auto (cost model), dft (truncated DFT) or fft (full FFT); default $FLUXCORE_FFT, else auto")
 }
 
 // parse records which flags were given, so that only those override the file.
@@ -223,8 +227,13 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
+	method, err := fft.ParseMethod(f.transform)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("--transform: %w", err)
+	}
 	batch := min(f.batchSize, samples)
-	r, err := m.NewRunner(ctx, e.Backend(), in.Shape[1:len(in.Shape)-1], batch)
+	r, err := m.NewRunner(ctx, e.Backend(), in.Shape[1:len(in.Shape)-1], batch, method)
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -296,15 +305,16 @@ func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // fnoBenchResult is what `fluxcore bench fno --json` writes.
 type fnoBenchResult struct {
-	Engine        engine.Info `json:"engine"`
-	Model         string      `json:"model"`
-	Batch         int         `json:"batch"`
-	Grid          []int       `json:"grid"`
-	Transform     string      `json:"transform"`
-	MedianSeconds float64     `json:"median_seconds_per_batch"`
-	SamplesPerSec float64     `json:"samples_per_second"`
-	Iterations    int         `json:"iterations"`
-	Time          time.Time   `json:"time"`
+	Engine        engine.Info  `json:"engine"`
+	Model         string       `json:"model"`
+	Batch         int          `json:"batch"`
+	Grid          []int        `json:"grid"`
+	Transform     fft.Method   `json:"transform"`
+	CostModel     fft.Estimate `json:"transform_cost_model"`
+	MedianSeconds float64      `json:"median_seconds_per_batch"`
+	SamplesPerSec float64      `json:"samples_per_second"`
+	Iterations    int          `json:"iterations"`
+	Time          time.Time    `json:"time"`
 }
 
 func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -350,15 +360,16 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	info := l.engine.Info()
 	res := fnoBenchResult{
 		Engine: info, Model: f.model, Batch: l.batch, Grid: l.input.Shape[1 : len(l.input.Shape)-1],
-		Transform: l.runner.Transform(), MedianSeconds: med, SamplesPerSec: float64(l.batch) / med,
+		Transform: l.runner.Transform(), CostModel: l.runner.TransformEstimate(), MedianSeconds: med, SamplesPerSec: float64(l.batch) / med,
 		Iterations: *iters, Time: time.Now().UTC(),
 	}
 	variant := ""
 	if info.CPU.Variant != "" && info.Backend == "cpu" {
 		variant = " (" + info.CPU.Variant + ")"
 	}
-	fmt.Fprintf(stdout, "%s on %s%s: batch %d, grid %v, transform %s: median %.3f ms per batch, %.0f samples/s\n",
-		f.model, info.Device, variant, l.batch, res.Grid, res.Transform, 1e3*med, res.SamplesPerSec)
+	fmt.Fprintf(stdout, "%s on %s%s: batch %d, grid %v, transform %s (cost model picks %s: dft %.3g, fft %.3g per grid): median %.3f ms per batch, %.0f samples/s\n",
+		f.model, info.Device, variant, l.batch, res.Grid, res.Transform, res.CostModel.Method, res.CostModel.DFT, res.CostModel.FFT,
+		1e3*med, res.SamplesPerSec)
 	if *jsonPath != "" {
 		return atomicfile.Write(*jsonPath, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -367,4 +378,12 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		})
 	}
 	return nil
+}
+
+// envOr is the environment variable's value, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

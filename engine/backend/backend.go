@@ -52,6 +52,7 @@ type Backend interface {
 	SpectralMix(ctx context.Context, out, in, w Buffer, shape MixShape) error
 
 	Dense
+	Spectra
 
 	// Synchronize waits until all queued work has finished.
 	Synchronize(ctx context.Context) error

@@ -14,6 +14,18 @@ FC_DECLARE_VARIANTS(int, fc_cpu_gemm, (const fc_gemm_args *g, int64_t item0, int
 FC_DECLARE_VARIANTS(void, fc_cpu_activate, (float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1))
 FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
                     (const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0, int64_t outer1))
+FC_DECLARE_VARIANTS(int64_t, fc_cpu_fft_lanes, (void))
+FC_DECLARE_VARIANTS(int, fc_cpu_rfft_lines,
+                    (const fc_fft_plan *pl, const float *src, fc_c32 *dst, int64_t lines, int32_t columns,
+                     int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(int, fc_cpu_irfft_lines,
+                    (const fc_fft_plan *pl, const fc_c32 *src, float *dst, int64_t lines, int32_t columns,
+                     int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(int, fc_cpu_fft_axis,
+                    (const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(void, fc_cpu_gather_modes,
+                    (const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen,
+                     float scale, int64_t row0, int64_t row1))
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FC_HAVE_X86_VARIANTS 1
@@ -71,4 +83,33 @@ void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows
 void fc_cpu_activate(int variant, float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
 {
     FC_DISPATCH(variant, fc_cpu_activate, x, ld, cols, act, row0, row1);
+}
+
+int64_t fc_cpu_fft_lanes(int variant)
+{
+    return FC_DISPATCH(variant, fc_cpu_fft_lanes);
+}
+
+int fc_cpu_rfft_lines(int variant, const fc_fft_plan *pl, const float *src, fc_c32 *dst, int64_t lines,
+                      int32_t columns, int64_t item0, int64_t item1)
+{
+    return FC_DISPATCH(variant, fc_cpu_rfft_lines, pl, src, dst, lines, columns, item0, item1);
+}
+
+int fc_cpu_irfft_lines(int variant, const fc_fft_plan *pl, const fc_c32 *src, float *dst, int64_t lines,
+                       int32_t columns, int64_t item0, int64_t item1)
+{
+    return FC_DISPATCH(variant, fc_cpu_irfft_lines, pl, src, dst, lines, columns, item0, item1);
+}
+
+int fc_cpu_fft_axis(int variant, const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0,
+                    int64_t item1)
+{
+    return FC_DISPATCH(variant, fc_cpu_fft_axis, pl, data, inner, inverse, item0, item1);
+}
+
+void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen,
+                         int64_t dstLen, float scale, int64_t row0, int64_t row1)
+{
+    FC_DISPATCH(variant, fc_cpu_gather_modes, src, dst, index, srcLen, dstLen, scale, row0, row1);
 }

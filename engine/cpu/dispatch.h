@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include "../../kernels/include/fc_complex.h"
 #include "../../kernels/include/fc_gemm.h"
+#include "../../kernels/include/fc_fft.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -22,5 +23,18 @@ void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.
 void fc_cpu_activate(int variant, float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1);
+
+// FFTs (kernels/cpu/fft.c). fc_cpu_fft_lanes is the variant's vector width: a real-line work
+// item is 2·lanes lines and an axis work item lanes columns of one outer index. The
+// transforms return −1 if their scratch could not be allocated.
+int64_t fc_cpu_fft_lanes(int variant);
+int fc_cpu_rfft_lines(int variant, const fc_fft_plan *pl, const float *src, fc_c32 *dst, int64_t lines,
+                      int32_t columns, int64_t item0, int64_t item1);
+int fc_cpu_irfft_lines(int variant, const fc_fft_plan *pl, const fc_c32 *src, float *dst, int64_t lines,
+                       int32_t columns, int64_t item0, int64_t item1);
+int fc_cpu_fft_axis(int variant, const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0,
+                    int64_t item1);
+void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen,
+                         int64_t dstLen, float scale, int64_t row0, int64_t row1);
 
 #endif

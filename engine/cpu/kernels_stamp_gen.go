@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "54b7f13e2744bd0eaddaff8333634447ec4638538ccaf964d5ae050879a229e6"
+const kernelSourcesSHA256 = "231b76f463659043a89a071887ccb142221a4292de6c24fd9d56ad0deb26162f"

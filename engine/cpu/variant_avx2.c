@@ -8,4 +8,5 @@
 #define FC_GEMM_MR 6
 #include "../../kernels/cpu/spectral_mix.c"
 #include "../../kernels/cpu/gemm.c"
+#include "../../kernels/cpu/fft.c"
 #endif

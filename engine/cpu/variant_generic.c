@@ -5,3 +5,4 @@
 #define FC_GEMM_MR 4
 #include "../../kernels/cpu/spectral_mix.c"
 #include "../../kernels/cpu/gemm.c"
+#include "../../kernels/cpu/fft.c"

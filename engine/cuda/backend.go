@@ -24,6 +24,7 @@ type Backend struct {
 	stream  cu.Stream
 	kernels kernelSet
 	pool    pool
+	ffts    fftPlans
 
 	// mu is held for reading by every operation and for writing by Close, so that Close
 	// never destroys the context under a running call.
@@ -115,7 +116,7 @@ func (b *Backend) Close() error {
 	if b.stream != 0 {
 		errs = append(errs, guard("cuStreamSynchronize", func() { b.stream.Synchronize() }))
 	}
-	errs = append(errs, b.pool.release())
+	errs = append(errs, b.releaseFFTs(), b.pool.release())
 	if b.stream != 0 {
 		errs = append(errs, guard("cuStreamDestroy", func() { b.stream.Destroy() }))
 	}

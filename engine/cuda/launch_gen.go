@@ -6,15 +6,18 @@ package cuda
 
 import (
 	"github.com/mumax/3/cuda/cu"
+	"math"
 )
 
 // kernelSet holds a handle to every kernel of the module.
 type kernelSet struct {
-	fcGemm           cu.Function
-	fcComplexCombine cu.Function
-	fcCopyBox        cu.Function
-	fcActivateRows   cu.Function
-	fcSpectralMix    cu.Function
+	fcGemm             cu.Function
+	fcComplexCombine   cu.Function
+	fcCopyBox          cu.Function
+	fcActivateRows     cu.Function
+	fcHermitianColumns cu.Function
+	fcGatherModes      cu.Function
+	fcSpectralMix      cu.Function
 }
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
@@ -23,6 +26,8 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
 	s.fcCopyBox = m.GetFunction("fc_copy_box")
 	s.fcActivateRows = m.GetFunction("fc_activate_rows")
+	s.fcHermitianColumns = m.GetFunction("fc_hermitian_columns")
+	s.fcGatherModes = m.GetFunction("fc_gather_modes")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 }
 
@@ -44,6 +49,16 @@ func (s *kernelSet) launchFcCopyBox(cfg launchConfig, src cu.DevicePtr, dst cu.D
 // launchFcActivateRows enqueues fc_activate_rows from cuda/dense.cu.
 func (s *kernelSet) launchFcActivateRows(cfg launchConfig, x cu.DevicePtr, ld int64, rows int64, cols int32, act int32) {
 	launch(s.fcActivateRows, cfg, []uint64{uint64(x), uint64(ld), uint64(rows), uint64(uint32(cols)), uint64(uint32(act))})
+}
+
+// launchFcHermitianColumns enqueues fc_hermitian_columns from cuda/fft.cu.
+func (s *kernelSet) launchFcHermitianColumns(cfg launchConfig, spectrum cu.DevicePtr, batch int32, n0 int32, n1 int32, half int32, nyquist int32) {
+	launch(s.fcHermitianColumns, cfg, []uint64{uint64(spectrum), uint64(uint32(batch)), uint64(uint32(n0)), uint64(uint32(n1)), uint64(uint32(half)), uint64(uint32(nyquist))})
+}
+
+// launchFcGatherModes enqueues fc_gather_modes from cuda/fft.cu.
+func (s *kernelSet) launchFcGatherModes(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, index cu.DevicePtr, rows int64, srcLen int64, dstLen int64, scale float32) {
+	launch(s.fcGatherModes, cfg, []uint64{uint64(src), uint64(dst), uint64(index), uint64(rows), uint64(srcLen), uint64(dstLen), uint64(math.Float32bits(scale))})
 }
 
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.

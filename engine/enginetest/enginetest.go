@@ -27,6 +27,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("CopyBox", func(t *testing.T) { testCopyBox(t, b) })
 	t.Run("Activate", func(t *testing.T) { testActivate(t, b) })
 	t.Run("DenseErrors", func(t *testing.T) { testDenseErrors(t, b) })
+	t.Run("FFT", func(t *testing.T) { testFFT(t, b) })
+	t.Run("GatherModes", func(t *testing.T) { testGatherModes(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

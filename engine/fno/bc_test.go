@@ -10,6 +10,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/fft"
 )
 
 // BOON's corrections on a plain FNO checkpoint make the output satisfy the condition to float
@@ -21,7 +22,7 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 	n := in.Shape[1]
 	h := 1.0 / float64(n-1)
 	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
-		r, err := m.NewRunner(ctx, b, []int{n}, batch)
+		r, err := m.NewRunner(ctx, b, []int{n}, batch, fft.Auto)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +78,7 @@ func TestForwardErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.NewRunner(ctx, b, []int{in.Shape[1]}, 3)
+	r, err := m.NewRunner(ctx, b, []int{in.Shape[1]}, 3, fft.Auto)
 	if err != nil {
 		t.Fatal(err)
 	}

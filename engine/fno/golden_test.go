@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
 
@@ -89,29 +90,31 @@ func TestGolden(t *testing.T) {
 	}
 	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
 		for _, caseFile := range dirs {
-			dir := filepath.Dir(caseFile)
-			t.Run(filepath.Base(dir), func(t *testing.T) {
-				c, m, in, want, bc := loadCase(t, dir)
-				grid := in.Shape[1 : len(in.Shape)-1]
-				// A runner larger than the batch checks that partial batches are exact too.
-				r, err := m.NewRunner(ctx, b, grid, c.Batch+1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer r.Close()
-				got, err := r.Forward(ctx, in.Data, c.Batch, bc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got) != len(want.Data) {
-					t.Fatalf("output has %d values, want %v", len(got), want.Shape)
-				}
-				e := relL2(got, want.Data)
-				if e > GoldenTolerance || math.IsNaN(e) {
-					t.Errorf("relative L2 error %.3g against the reference, want ≤ %g", e, GoldenTolerance)
-				}
-				t.Logf("relative L2 error %.2g", e)
-			})
+			for _, method := range []fft.Method{fft.TruncatedDFT, fft.FullFFT} {
+				dir := filepath.Dir(caseFile)
+				t.Run(filepath.Base(dir)+"/"+string(method), func(t *testing.T) {
+					c, m, in, want, bc := loadCase(t, dir)
+					grid := in.Shape[1 : len(in.Shape)-1]
+					// A runner larger than the batch checks that partial batches are exact too.
+					r, err := m.NewRunner(ctx, b, grid, c.Batch+1, method)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer r.Close()
+					got, err := r.Forward(ctx, in.Data, c.Batch, bc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != len(want.Data) {
+						t.Fatalf("output has %d values, want %v", len(got), want.Shape)
+					}
+					e := relL2(got, want.Data)
+					if e > GoldenTolerance || math.IsNaN(e) {
+						t.Errorf("relative L2 error %.3g against the reference, want ≤ %g", e, GoldenTolerance)
+					}
+					t.Logf("relative L2 error %.2g", e)
+				})
+			}
 		}
 	})
 }

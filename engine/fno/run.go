@@ -19,7 +19,8 @@ type Runner struct {
 	grid     []int // as given
 	padded   []int // after padding
 	maxBatch int
-	plan     *fft.Bound
+	plan     fft.Transform
+	estimate fft.Estimate
 
 	lift, project []deviceDense
 	layers        []deviceLayer
@@ -54,8 +55,9 @@ type deviceLayer struct {
 }
 
 // NewRunner places m on b for inputs of the given spatial extents and batches of up to
-// maxBatch samples.
-func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, maxBatch int) (*Runner, error) {
+// maxBatch samples, computing its Fourier transforms by the given method (fft.Auto lets
+// the cost model pick for this grid).
+func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, maxBatch int, transform fft.Method) (*Runner, error) {
 	if len(grid) != m.Dims {
 		return nil, fmt.Errorf("fno: grid %v has %d axes, the model is %d-D", grid, len(grid), m.Dims)
 	}
@@ -83,7 +85,8 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 	if err != nil {
 		return nil, fmt.Errorf("fno: %w", err)
 	}
-	if r.plan, err = plan.Bind(ctx, b, maxBatch*m.Width); err != nil {
+	r.estimate = plan.Choose(b.Kind())
+	if r.plan, err = plan.Bind(ctx, b, maxBatch*m.Width, transform); err != nil {
 		return nil, fmt.Errorf("fno: %w", err)
 	}
 	place := func(d Dense) deviceDense {
@@ -310,8 +313,11 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	return last, nil
 }
 
-// Transform names how the runner computes its Fourier transforms.
-func (r *Runner) Transform() string { return r.plan.Method() }
+// Transform is how the runner computes its Fourier transforms.
+func (r *Runner) Transform() fft.Method { return r.plan.Method() }
+
+// TransformEstimate is the cost model's view of this runner's grid, whichever method ran.
+func (r *Runner) TransformEstimate() fft.Estimate { return r.estimate }
 
 // layer computes one Fourier layer over the padded grid: dst = act(K(src) + W·src + b),
 // the spectral path K fused into the pointwise GEMM as its addend, and for a channel-MLP
@@ -389,15 +395,14 @@ func (r *Runner) gemm(ctx context.Context, d deviceDense, src, dst backend.Buffe
 // inverse DFT.
 func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffer) error {
 	m := r.m
-	rows := r.maxBatch * m.Width
-	if err := r.plan.Forward(ctx, r.modesIn, src, rows); err != nil {
+	if err := r.plan.Forward(ctx, r.modesIn, src); err != nil {
 		return err
 	}
 	shape := backend.MixShape{Batch: r.maxBatch, In: m.Width, Out: m.Width, Modes: r.plan.Modes()}
 	if err := r.b.SpectralMix(ctx, r.modesOut, r.modesIn, r.layers[i].spectral, shape); err != nil {
 		return err
 	}
-	return r.plan.Inverse(ctx, dst, r.modesOut, rows)
+	return r.plan.Inverse(ctx, dst, r.modesOut)
 }
 
 // pointwise computes dst = act(W_i·src + b_i + addend); addend may be nil.
