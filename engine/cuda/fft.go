@@ -51,7 +51,7 @@ func (b *Backend) fftPlan(s backend.FFTShape) (*fftPair, error) {
 		return nil
 	})
 	if err != nil {
-		b.destroyPair(p)
+		b.do("cufftDestroy", func() error { return b.destroyPair(p) })
 		return nil, fmt.Errorf("cuda: plan FFT of %d × %v: %w", s.Batch, s.Dims, err)
 	}
 	if b.ffts.plans == nil {
