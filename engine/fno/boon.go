@@ -297,8 +297,13 @@ func (st *boonState) corrected(ctx context.Context, sl sublayer, x []float32) ([
 			left := st.neumannValue(line, false)
 			right := st.neumannValue(line, true)
 			line[0], line[n-1] = float32(left), float32(right)
-			for j := range line {
-				line[j] /= 2 // the reference halves the corrected layer's output
+			if st.reference {
+				// BOON's Neumann layers halve their output, a choice made for training
+				// ("shown to be better learning the model"); a BOON checkpoint's weights
+				// expect it, a plain checkpoint's would be halved four times over.
+				for j := range line {
+					line[j] /= 2
+				}
 			}
 		}
 		return t, nil

@@ -145,6 +145,19 @@ func Load(path string, cfg, flags Overrides) (*Model, error) {
 	return m, nil
 }
 
+// Parse is Load for a safetensors file already in memory; name labels its errors.
+func Parse(name string, raw []byte, cfg, flags Overrides) (*Model, error) {
+	f, err := safetensors.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("fno: load %q: %w", name, err)
+	}
+	m, err := fromFile(f, cfg, flags)
+	if err != nil {
+		return nil, fmt.Errorf("fno: load %q: %w", name, err)
+	}
+	return m, nil
+}
+
 var layerKeyRE = regexp.MustCompile(`^(?:conv|conv_correction)(\d+)\.`)
 
 func fromFile(f *safetensors.File, cfg, flags Overrides) (*Model, error) {
