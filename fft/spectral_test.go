@@ -11,6 +11,7 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
@@ -226,16 +227,11 @@ func TestSpectralAgainstDefinition(t *testing.T) {
 				}
 				got := make([]complex64, rows*plan.Modes())
 				backend.Download(ctx, b, got, modesBuf)
-				var num, den float64
+				var want []complex128
 				for r := range rows {
-					want := refForward(grid[r*plan.Points():(r+1)*plan.Points()], c.dims, c.keep, c.m)
-					for i, w := range want {
-						d := complex128(got[r*plan.Modes()+i]) - w
-						num += real(d)*real(d) + imag(d)*imag(d)
-						den += real(w)*real(w) + imag(w)*imag(w)
-					}
+					want = append(want, refForward(grid[r*plan.Points():(r+1)*plan.Points()], c.dims, c.keep, c.m)...)
 				}
-				if e := math.Sqrt(num / den); e > 1e-6 {
+				if e := metrics.RelL2Complex(got, want); !(e <= 1e-6) {
 					t.Errorf("forward: relative L2 error %.3g against the float64 definition", e)
 				}
 
@@ -252,16 +248,11 @@ func TestSpectralAgainstDefinition(t *testing.T) {
 				}
 				out := make([]float32, rows*plan.Points())
 				backend.Download(ctx, b, out, outBuf)
-				num, den = 0, 0
+				var wantGrid []float64
 				for r := range rows {
-					want := refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, inverse, c.m)
-					for i, w := range want {
-						d := float64(out[r*plan.Points()+i]) - w
-						num += d * d
-						den += w * w
-					}
+					wantGrid = append(wantGrid, refInverse(spec[r*plan.Modes():(r+1)*plan.Modes()], c.dims, inverse, c.m)...)
 				}
-				if e := math.Sqrt(num / den); e > 1e-6 {
+				if e := metrics.RelL2(out, wantGrid); !(e <= 1e-6) {
 					t.Errorf("inverse: relative L2 error %.3g against NumPy's irfftn semantics", e)
 				}
 			})
@@ -405,32 +396,26 @@ func testAgainstGonum(t *testing.T, b backend.Backend, plan *Spectral, method Me
 	backend.Download(ctx, b, out, outBuf)
 
 	ref := fourier.NewFFT(n)
-	var fNum, fDen, iNum, iDen float64
+	var wantModes []complex128
+	var wantGrid []float64
 	for r := range rows {
 		seq := make([]float64, n)
 		for j := range seq {
 			seq[j] = float64(grid[r*n+j])
 		}
 		coeff := ref.Coefficients(nil, seq)
-		for k := range m {
-			d := complex128(modes[r*m+k]) - coeff[k]
-			fNum += real(d)*real(d) + imag(d)*imag(d)
-			fDen += real(coeff[k])*real(coeff[k]) + imag(coeff[k])*imag(coeff[k])
-		}
+		wantModes = append(wantModes, coeff[:m]...)
 		for k := m; k < len(coeff); k++ {
 			coeff[k] = 0
 		}
-		back := ref.Sequence(nil, coeff) // unnormalized, like FFTPACK
-		for j := range back {
-			d := float64(out[r*n+j]) - back[j]/n
-			iNum += d * d
-			iDen += back[j] / n * back[j] / n
+		for _, v := range ref.Sequence(nil, coeff) { // unnormalized, like FFTPACK
+			wantGrid = append(wantGrid, v/n)
 		}
 	}
-	if e := math.Sqrt(fNum / fDen); e > 1e-6 {
+	if e := metrics.RelL2Complex(modes, wantModes); !(e <= 1e-6) {
 		t.Errorf("forward: relative L2 error %.3g against gonum", e)
 	}
-	if e := math.Sqrt(iNum / iDen); e > 1e-6 {
+	if e := metrics.RelL2(out, wantGrid); !(e <= 1e-6) {
 		t.Errorf("inverse: relative L2 error %.3g against gonum", e)
 	}
 }

@@ -65,17 +65,17 @@ func (p *Spectral) Bind(ctx context.Context, b backend.Backend, rows int, method
 	// compare equal to nil.
 	switch method {
 	case TruncatedDFT:
-		if bd, err := p.bindDFT(ctx, b, rows); err == nil {
-			return bd, nil
-		} else {
+		bd, err := p.bindDFT(ctx, b, rows)
+		if err != nil {
 			return nil, err
 		}
+		return bd, nil
 	case FullFFT:
-		if bd, err := p.bindFFT(ctx, b, rows); err == nil {
-			return bd, nil
-		} else {
+		bd, err := p.bindFFT(ctx, b, rows)
+		if err != nil {
 			return nil, err
 		}
+		return bd, nil
 	}
 	return nil, fmt.Errorf("fft: bind: unknown method %q", method)
 }
@@ -260,7 +260,7 @@ func (bd *FFTBound) Close() error {
 }
 
 func (bd *FFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) error {
-	if err := bd.check("forward", grid, modes); err != nil {
+	if err := checkOperands(bd.Spectral, "forward", bd.rows, grid, modes); err != nil {
 		return err
 	}
 	if err := bd.fft.Forward(ctx, bd.spectrum, grid); err != nil {
@@ -271,7 +271,7 @@ func (bd *FFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) err
 }
 
 func (bd *FFTBound) Inverse(ctx context.Context, grid, modes backend.Buffer) error {
-	if err := bd.check("inverse", grid, modes); err != nil {
+	if err := checkOperands(bd.Spectral, "inverse", bd.rows, grid, modes); err != nil {
 		return err
 	}
 	// The inverse FFT is unnormalized; the scatter applies irfftn's 1/N.
@@ -281,10 +281,6 @@ func (bd *FFTBound) Inverse(ctx context.Context, grid, modes backend.Buffer) err
 		return fmt.Errorf("fft: spectral inverse: %w", err)
 	}
 	return bd.fft.Inverse(ctx, grid, bd.spectrum)
-}
-
-func (bd *FFTBound) check(dir string, grid, modes backend.Buffer) error {
-	return checkOperands(bd.Spectral, dir, bd.rows, grid, modes)
 }
 
 // checkOperands validates the buffers of either method for rows grids.

@@ -18,6 +18,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
 
@@ -98,7 +99,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		res := heatDemo{name: run.name, u: u}
 		for s := range samples {
 			got, want := u[s*n:(s+1)*n], exact.Data[s*n:(s+1)*n]
-			res.relL2 += relativeL2(got, want) / float64(samples)
+			res.relL2 += metrics.RelL2(got, want) / float64(samples)
 			res.fluxLeftMax = math.Max(res.fluxLeftMax, math.Abs(fno.NeumannFlux(got, left, false)))
 			res.fluxRightMax = math.Max(res.fluxRightMax, math.Abs(fno.NeumannFlux(got, right, true)))
 		}
@@ -136,16 +137,6 @@ func demoArray(name string) (*npy.Array, error) {
 		return nil, fmt.Errorf("demo data %s: %w", name, err)
 	}
 	return a, nil
-}
-
-func relativeL2(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
 }
 
 // plotHeat draws sample 0 over the first eighth of the rod, where the plain FNO's slope at

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fluxcore/fluxcore/internal/metrics"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
 
@@ -31,12 +31,7 @@ func TestFNOCommandMatchesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var num, den float64
-	for i := range want.Data {
-		d := float64(got.Data[i] - want.Data[i])
-		num, den = num+d*d, den+float64(want.Data[i])*float64(want.Data[i])
-	}
-	if e := math.Sqrt(num / den); e > 1e-5 {
+	if e := metrics.RelL2(got.Data, want.Data); !(e <= 1e-5) {
 		t.Errorf("relative L2 error %.3g against the reference", e)
 	}
 }

@@ -15,10 +15,10 @@ import (
 )
 
 // fftKey identifies a cuFFT plan pair: plans depend on the batch and the extents only.
+// Unused axes are 0, which no real extent is, so the rank needs no field of its own.
 type fftKey struct {
 	batch int
 	dims  [3]int
-	rank  int
 }
 
 // fftPlans is the backend's cache of cuFFT plans, bound to its stream. Creating a plan
@@ -35,7 +35,7 @@ type fftPair struct {
 
 // plan returns the cached pair for s, creating it with the context current.
 func (b *Backend) fftPlan(s backend.FFTShape) (*fftPair, error) {
-	key := fftKey{batch: s.Batch, rank: len(s.Dims)}
+	key := fftKey{batch: s.Batch}
 	copy(key.dims[:], s.Dims)
 	b.ffts.mu.Lock()
 	defer b.ffts.mu.Unlock()

@@ -5,11 +5,11 @@ package cuda
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 )
 
 // selfTest runs a small channel mixing and an inverse FFT of a non-Hermitian spectrum on the
@@ -37,13 +37,7 @@ func selfTest(b *Backend) error {
 	if err := backend.SpectralMixHost(ctx, b, s, got, in, w); err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
-	var num, den float64
-	for i := range want {
-		d := complex128(got[i] - want[i])
-		num += real(d)*real(d) + imag(d)*imag(d)
-		den += real(complex128(want[i]))*real(complex128(want[i])) + imag(complex128(want[i]))*imag(complex128(want[i]))
-	}
-	if e := math.Sqrt(num / den); !(e <= 1e-5) {
+	if e := metrics.RelL2Complex(got, want); !(e <= 1e-5) {
 		return fmt.Errorf("self-test: spectral mix differs from the CPU backend (relative L2 error %.3g)", e)
 	}
 
@@ -60,13 +54,7 @@ func selfTest(b *Backend) error {
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
-	num, den = 0, 0
-	for i := range wantGrid {
-		d := float64(gotGrid[i] - wantGrid[i])
-		num += d * d
-		den += float64(wantGrid[i]) * float64(wantGrid[i])
-	}
-	if e := math.Sqrt(num / den); !(e <= 1e-5) {
+	if e := metrics.RelL2(gotGrid, wantGrid); !(e <= 1e-5) {
 		return fmt.Errorf("self-test: inverse FFT differs from the CPU backend (relative L2 error %.3g)", e)
 	}
 	return nil

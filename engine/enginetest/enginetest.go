@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 )
 
 // MixTolerance is the largest relative L2 error of SpectralMix against float64.
@@ -101,7 +102,7 @@ func testSpectralMix(t *testing.T, b backend.Backend) {
 		in, w := randomComplex(rng, s.InLen()), randomComplex(rng, s.WeightLen())
 		got := runMix(t, b, s, in, w)
 		want := mixReference(in, w, s.Batch, s.In, s.Out, s.Modes)
-		e := relL2(got, want)
+		e := metrics.RelL2Complex(got, want)
 		if e > MixTolerance {
 			t.Errorf("%+v: relative L2 error %.3g against float64, want ≤ %g", s, e, MixTolerance)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 )
 
 // FFTTolerance is the largest relative L2 error of a float32 FFT against the float64 DFT.
@@ -52,7 +53,7 @@ func testFFT(t *testing.T, b backend.Backend) {
 			if err := f.Forward(ctx, spectrum, upload(t, b, grid)); err != nil {
 				t.Fatal(err)
 			}
-			if e := relL2(download[complex64](t, b, spectrum), rfftnReference(grid, s)); e > FFTTolerance {
+			if e := metrics.RelL2Complex(download[complex64](t, b, spectrum), rfftnReference(grid, s)); e > FFTTolerance {
 				t.Errorf("forward: relative L2 error %.3g > %.1g", e, FFTTolerance)
 			}
 			// Inverse of a spectrum that is not Hermitian anywhere, as complex weights make it.
@@ -61,7 +62,7 @@ func testFFT(t *testing.T, b backend.Backend) {
 			if err := f.Inverse(ctx, out, upload(t, b, modes)); err != nil {
 				t.Fatal(err)
 			}
-			if e := relL2Real(download[float32](t, b, out), irfftnReference(modes, s)); e > FFTTolerance {
+			if e := metrics.RelL2(download[float32](t, b, out), irfftnReference(modes, s)); e > FFTTolerance {
 				t.Errorf("inverse: relative L2 error %.3g > %.1g", e, FFTTolerance)
 			}
 		})
@@ -205,14 +206,4 @@ func keepColumns(x []complex128, s backend.FFTShape) []complex128 {
 		out = append(out, x[l:l+s.Columns]...)
 	}
 	return out
-}
-
-func relL2Real(got []float32, want []float64) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - want[i]
-		num += d * d
-		den += want[i] * want[i]
-	}
-	return math.Sqrt(num / den)
 }

@@ -1,7 +1,5 @@
 package enginetest
 
-import "math"
-
 // mixReference is the channel mixing out[b,o,k] = Σ_i in[b,i,k]·w[i,o,k], written plainly in
 // float64 from the definition and sharing no code with any backend.
 func mixReference(in, w []complex64, batch, nIn, nOut, modes int) []complex128 {
@@ -18,15 +16,4 @@ func mixReference(in, w []complex64, batch, nIn, nOut, modes int) []complex128 {
 		}
 	}
 	return out
-}
-
-// relL2 is ‖got − want‖₂ / ‖want‖₂.
-func relL2(got []complex64, want []complex128) float64 {
-	var num, den float64
-	for i := range want {
-		d := complex128(got[i]) - want[i]
-		num += real(d)*real(d) + imag(d)*imag(d)
-		den += real(want[i])*real(want[i]) + imag(want[i])*imag(want[i])
-	}
-	return math.Sqrt(num / den)
 }

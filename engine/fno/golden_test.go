@@ -12,6 +12,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/fft"
+	"github.com/fluxcore/fluxcore/internal/metrics"
 	"github.com/fluxcore/fluxcore/internal/npy"
 )
 
@@ -72,16 +73,6 @@ func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *np
 	return c, m, in, want, bc
 }
 
-func relL2(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
-}
-
 func TestGolden(t *testing.T) {
 	ctx := context.Background()
 	dirs, err := filepath.Glob("testdata/golden/*/case.json")
@@ -108,7 +99,7 @@ func TestGolden(t *testing.T) {
 					if len(got) != len(want.Data) {
 						t.Fatalf("output has %d values, want %v", len(got), want.Shape)
 					}
-					e := relL2(got, want.Data)
+					e := metrics.RelL2(got, want.Data)
 					if e > GoldenTolerance || math.IsNaN(e) {
 						t.Errorf("relative L2 error %.3g against the reference, want ≤ %g", e, GoldenTolerance)
 					}

@@ -7,6 +7,7 @@ package fno
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -134,22 +135,19 @@ type Overrides struct {
 // Load reads a checkpoint. cfg and flags override the file's metadata, flags winning; what
 // none of them sets falls back to the reference scripts' defaults, and Settings says which.
 func Load(path string, cfg, flags Overrides) (*Model, error) {
-	f, err := safetensors.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("fno: load %q: %w", path, err)
 	}
-	m, err := fromFile(f, cfg, flags)
-	if err != nil {
-		return nil, fmt.Errorf("fno: load %q: %w", path, err)
-	}
-	return m, nil
+	return Parse(path, raw, cfg, flags)
 }
 
-// Parse is Load for a safetensors file already in memory; name labels its errors.
+// Parse is Load for a safetensors file already in memory (an embedded model, say); name
+// labels its errors.
 func Parse(name string, raw []byte, cfg, flags Overrides) (*Model, error) {
 	f, err := safetensors.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("fno: load %q: %w", name, err)
+		return nil, fmt.Errorf("fno: load %q: safetensors: %w", name, err)
 	}
 	m, err := fromFile(f, cfg, flags)
 	if err != nil {

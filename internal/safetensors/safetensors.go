@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 )
 
@@ -36,19 +35,6 @@ var dtypeSizes = map[string]int{
 	"I16": 2, "U16": 2, "F16": 2, "BF16": 2,
 	"I32": 4, "U32": 4, "F32": 4,
 	"I64": 8, "U64": 8, "F64": 8, "C64": 8,
-}
-
-// Open reads and validates a whole file.
-func Open(path string) (*File, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
-	f, err := Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	return f, nil
 }
 
 type entry struct {
