@@ -9,35 +9,40 @@ import torch.nn.functional as F
 
 
 class Spectral(nn.Module):
+    """zongyi's SpectralConv{1,2,3}d: weights1..2^(d−1), block b taking the negative
+    frequencies on every outer axis whose bit is set in b (weights2 is −k₁, weights3 −k₂)."""
+
     def __init__(self, width, modes, dims):
         super().__init__()
-        self.dims, self.modes = dims, modes
+        self.dims = dims
+        self.modes = tuple(modes) if isinstance(modes, (tuple, list)) else (modes,) * dims
         scale = 1 / (width * width)
-        shape = (width, width) + (modes,) * dims
-        self.weights1 = nn.Parameter(scale * torch.rand(*shape, dtype=torch.cfloat))
-        if dims == 2:
-            self.weights2 = nn.Parameter(scale * torch.rand(*shape, dtype=torch.cfloat))
+        for b in range(2 ** (dims - 1)):
+            setattr(self, f"weights{b + 1}",
+                    nn.Parameter(scale * torch.rand(width, width, *self.modes, dtype=torch.cfloat)))
 
     def forward(self, x):
-        m = self.modes
-        if self.dims == 1:
-            x_ft = torch.fft.rfft(x)
-            out = torch.zeros(x.shape[0], x.shape[1], x.shape[-1] // 2 + 1, dtype=torch.cfloat)
-            out[:, :, :m] = torch.einsum("bix,iox->box", x_ft[:, :, :m], self.weights1)
-            return torch.fft.irfft(out, n=x.shape[-1])
-        x_ft = torch.fft.rfft2(x)
-        out = torch.zeros(x.shape[0], x.shape[1], x.shape[-2], x.shape[-1] // 2 + 1, dtype=torch.cfloat)
-        out[:, :, :m, :m] = torch.einsum("bixy,ioxy->boxy", x_ft[:, :, :m, :m], self.weights1)
-        out[:, :, -m:, :m] = torch.einsum("bixy,ioxy->boxy", x_ft[:, :, -m:, :m], self.weights2)
-        return torch.fft.irfft2(out, s=(x.shape[-2], x.shape[-1]))
+        d, m = self.dims, self.modes
+        axes = list(range(-d, 0))
+        x_ft = torch.fft.rfftn(x, dim=axes)
+        out = torch.zeros(x.shape[:2] + x_ft.shape[2:], dtype=x_ft.dtype)
+        letters = "xyz"[:d]
+        for b in range(2 ** (d - 1)):
+            sel = [slice(-m[a], None) if b >> a & 1 else slice(0, m[a]) for a in range(d - 1)]
+            sel = (slice(None), slice(None), *sel, slice(0, m[-1]))
+            w = getattr(self, f"weights{b + 1}").to(x_ft.dtype)
+            out[sel] = torch.einsum(f"bi{letters},io{letters}->bo{letters}", x_ft[sel], w)
+        return torch.fft.irfftn(out, s=x.shape[-d:], dim=axes)
 
 
 class FNO(nn.Module):
     def __init__(self, dims, modes, width, padding, cin):
+        """padding: one count for every axis, or one per axis (fourier_3d.py pads only the last)."""
         super().__init__()
-        self.dims, self.padding = dims, padding
+        self.dims = dims
+        self.padding = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * dims
         self.fc0 = nn.Linear(cin + dims, width)
-        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
         for i in range(4):
             setattr(self, f"conv{i}", Spectral(width, modes, dims))
             setattr(self, f"w{i}", conv(width, width, 1))
@@ -56,12 +61,10 @@ class FNO(nn.Module):
             grids.append(g.reshape(shape).repeat(reps))
         x = self.fc0(torch.cat([x] + grids, dim=-1))
         x = x.permute(0, self.dims + 1, *range(1, self.dims + 1))
-        if self.padding:
-            x = F.pad(x, [0, self.padding] * self.dims)
+        x = F.pad(x, [q for p in reversed(self.padding) for q in (0, p)])
         for i in range(4):
             y = getattr(self, f"conv{i}")(x) + getattr(self, f"w{i}")(x)
             x = F.gelu(y) if i < 3 else y
-        if self.padding:
-            x = x[(...,) + (slice(0, -self.padding),) * self.dims]
+        x = x[(slice(None), slice(None)) + tuple(slice(0, x.shape[2 + a] - p) for a, p in enumerate(self.padding))]
         x = x.permute(0, *range(2, self.dims + 2), 1)
         return self.fc2(F.gelu(self.fc1(x)))

@@ -23,3 +23,19 @@ def write_safetensors(path, state, metadata):
     raw += b" " * (-len(raw) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+
+
+def read_safetensors(path):
+    """The tensors (float32 data as torch tensors) and the metadata of a safetensors file."""
+    import numpy as np
+    with open(path, "rb") as f:
+        raw = f.read()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + length])
+    meta = header.pop("__metadata__", {})
+    base, state = 8 + length, {}
+    for name, h in header.items():
+        assert h["dtype"] == "F32", (name, h["dtype"])
+        lo, hi = h["data_offsets"]
+        state[name] = torch.from_numpy(np.frombuffer(raw[base + lo:base + hi], dtype="<f4").reshape(h["shape"]).copy())
+    return state, meta

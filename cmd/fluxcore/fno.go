@@ -25,10 +25,10 @@ import (
 type fnoFlags struct {
 	engineFlags
 	model, input, config      string
-	bc, left, right           string
-	fluxLeft, fluxRight       float64
+	bc, left, right, top, down string
+	fluxLeft, fluxRight       string
 	stencilLeft, stencilRight string
-	padding                   int
+	padding                   string
 	gridLB, gridUB            float64
 	gridEndpoint              bool
 	batchSize                 int
@@ -42,13 +42,15 @@ func (f *fnoFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.input, "input", "", "input array (.npy, channels-last [batch, grid..., channels])")
 	fs.StringVar(&f.config, "config", "", "JSON file of hyper-parameters (padding, grid_lb, grid_ub, grid_endpoint, bc)")
 	fs.StringVar(&f.bc, "bc", "", "boundary condition to enforce: dirichlet, neumann or periodic")
-	fs.StringVar(&f.left, "left", "", "dirichlet: left boundary values (.npy, one per sample)")
-	fs.StringVar(&f.right, "right", "", "dirichlet: right boundary values (.npy, one per sample)")
-	fs.Float64Var(&f.fluxLeft, "flux-left", 0, "neumann: flux at the left boundary")
-	fs.Float64Var(&f.fluxRight, "flux-right", 0, "neumann: flux at the right boundary")
+	fs.StringVar(&f.left, "left", "", "dirichlet: values on the first axis' left face (.npy [batch, other axes...]; [batch] in 1-D)")
+	fs.StringVar(&f.right, "right", "", "dirichlet: values on the first axis' right face (.npy, as --left)")
+	fs.StringVar(&f.top, "top", "", "dirichlet, 3-D: values on the second axis' first face (.npy [batch, n1, n3])")
+	fs.StringVar(&f.down, "down", "", "dirichlet, 3-D: values on the second axis' last face (.npy, as --top)")
+	fs.StringVar(&f.fluxLeft, "flux-left", "0", "neumann: flux on the left face, a number or a .npy shaped like --left")
+	fs.StringVar(&f.fluxRight, "flux-right", "0", "neumann: flux on the right face, a number or a .npy shaped like --left")
 	fs.StringVar(&f.stencilLeft, "stencil-left", "", "neumann: normalized left stencil, comma-separated (default: third-order one-sided)")
 	fs.StringVar(&f.stencilRight, "stencil-right", "", "neumann: normalized right stencil, comma-separated (default: third-order one-sided)")
-	fs.IntVar(&f.padding, "padding", 0, "zero padding per spatial axis (default: metadata, else the reference script's)")
+	fs.StringVar(&f.padding, "padding", "", "zero padding: one count for the axes the architecture pads, or one per axis (\"0,9\"); default: metadata, else the reference script's")
 	fs.Float64Var(&f.gridLB, "grid-lb", 0, "lower bound of the grid channels (default: metadata, else 0)")
 	fs.Float64Var(&f.gridUB, "grid-ub", 1, "upper bound of the grid channels (default: metadata, else 1)")
 	fs.BoolVar(&f.gridEndpoint, "grid-endpoint", true, "grid channels include the upper bound (default: metadata, else true)")
@@ -101,7 +103,7 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 			return flags, cfg, fmt.Errorf("--config: %w", err)
 		}
 		var c struct {
-			Padding      *int     `json:"padding"`
+			Padding      json.RawMessage `json:"padding"` // 9, "0,9" or [0, 9]
 			GridLB       *float64 `json:"grid_lb"`
 			GridUB       *float64 `json:"grid_ub"`
 			GridEndpoint *bool    `json:"grid_endpoint"`
@@ -112,7 +114,14 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 		if err := dec.Decode(&c); err != nil {
 			return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
 		}
-		cfg = fno.Overrides{Padding: c.Padding, GridLB: c.GridLB, GridUB: c.GridUB, GridEndpoint: c.GridEndpoint}
+		cfg = fno.Overrides{GridLB: c.GridLB, GridUB: c.GridUB, GridEndpoint: c.GridEndpoint}
+		if c.Padding != nil {
+			p, err := paddingSpec(c.Padding)
+			if err != nil {
+				return flags, cfg, fmt.Errorf("--config %q: padding: %w", f.config, err)
+			}
+			cfg.Padding = &p
+		}
 		if c.BC != nil {
 			k, err := fno.ParseBoundaryKind(*c.BC)
 			if err != nil {
@@ -124,8 +133,30 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 	return flags, cfg, nil
 }
 
-// boundary builds the run-time boundary data for the model and input.
-func (f *fnoFlags) boundary(m *fno.Model, samples int) (*fno.Boundary, error) {
+// paddingSpec turns a config file's padding (a number, a string, or a list of numbers) into
+// the "9" or "0,9" form the loader reads.
+func paddingSpec(raw json.RawMessage) (string, error) {
+	var n int
+	if json.Unmarshal(raw, &n) == nil {
+		return strconv.Itoa(n), nil
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str, nil
+	}
+	var list []int
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return "", fmt.Errorf("%s: want a count, \"0,9\" or [0, 9]", raw)
+	}
+	parts := make([]string, len(list))
+	for i, v := range list {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// boundary builds the run-time boundary data for the model and an input of the given grid.
+func (f *fnoFlags) boundary(m *fno.Model, samples int, grid []int) (*fno.Boundary, error) {
 	kind := m.BOON
 	if f.bc != "" {
 		kind = fno.BoundaryKind(f.bc)
@@ -134,27 +165,57 @@ func (f *fnoFlags) boundary(m *fno.Model, samples int) (*fno.Boundary, error) {
 		return nil, nil
 	}
 	bc := &fno.Boundary{Kind: kind}
+	xFace, yFace := faceSizes(grid)
+	read := func(flagName, path string, perSample int) ([]float32, error) {
+		a, err := npy.Read(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+		if len(a.Data) != samples*perSample {
+			return nil, fmt.Errorf("%s %s: shape %v holds %d values, want %d per sample × %d samples",
+				flagName, path, a.Shape, len(a.Data), perSample, samples)
+		}
+		return a.Data, nil
+	}
+	var err error
 	switch kind {
 	case fno.Dirichlet:
 		if f.left == "" || f.right == "" {
 			return nil, fmt.Errorf("--bc dirichlet needs --left and --right")
 		}
-		for _, side := range []struct {
-			path string
-			dst  *[]float32
-		}{{f.left, &bc.Left}, {f.right, &bc.Right}} {
-			a, err := npy.Read(side.path)
-			if err != nil {
+		if bc.Left, err = read("--left", f.left, xFace); err != nil {
+			return nil, err
+		}
+		if bc.Right, err = read("--right", f.right, xFace); err != nil {
+			return nil, err
+		}
+		if m.Dims == 3 {
+			if f.top == "" || f.down == "" {
+				return nil, fmt.Errorf("--bc dirichlet on a 3-D model needs --top and --down as well")
+			}
+			if bc.Top, err = read("--top", f.top, yFace); err != nil {
 				return nil, err
 			}
-			if len(a.Data) != samples {
-				return nil, fmt.Errorf("%s: shape %v holds %d values, want one per sample (%d)", side.path, a.Shape, len(a.Data), samples)
+			if bc.Down, err = read("--down", f.down, yFace); err != nil {
+				return nil, err
 			}
-			*side.dst = a.Data
 		}
 	case fno.Neumann:
-		bc.FluxLeft, bc.FluxRight = f.fluxLeft, f.fluxRight
-		var err error
+		flux := func(flagName, v string) ([]float32, error) {
+			if g, err := strconv.ParseFloat(v, 64); err == nil {
+				if math.IsNaN(g) || math.IsInf(g, 0) {
+					return nil, fmt.Errorf("%s %s: want a finite number", flagName, v)
+				}
+				return fno.UniformFaces(samples*xFace, float32(g)), nil
+			}
+			return read(flagName, v, xFace)
+		}
+		if bc.Left, err = flux("--flux-left", f.fluxLeft); err != nil {
+			return nil, err
+		}
+		if bc.Right, err = flux("--flux-right", f.fluxRight); err != nil {
+			return nil, err
+		}
 		if bc.StencilLeft, err = parseStencil("--stencil-left", f.stencilLeft); err != nil {
 			return nil, err
 		}
@@ -163,6 +224,20 @@ func (f *fnoFlags) boundary(m *fno.Model, samples int) (*fno.Boundary, error) {
 		}
 	}
 	return bc, nil
+}
+
+// faceSizes are the points per sample on a face of the first axis and (3-D) of the second.
+func faceSizes(grid []int) (x, y int) {
+	x, y = 1, 1
+	for a, n := range grid {
+		if a != 0 {
+			x *= n
+		}
+		if a != 1 {
+			y *= n
+		}
+	}
+	return x, y
 }
 
 func parseStencil(flagName, s string) ([]float64, error) {
@@ -219,7 +294,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if samples < 1 {
 		return nil, fmt.Errorf("input %s: shape %v has no samples", f.input, in.Shape)
 	}
-	bc, err := f.boundary(m, samples)
+	bc, err := f.boundary(m, samples, in.Shape[1:len(in.Shape)-1])
 	if err != nil {
 		return nil, err
 	}
@@ -252,8 +327,14 @@ func (l *loaded) forward(ctx context.Context, lo, hi int) ([]float32, error) {
 	var bc *fno.Boundary
 	if l.bc != nil {
 		c := *l.bc
-		if c.Kind == fno.Dirichlet {
-			c.Left, c.Right = c.Left[lo:hi], c.Right[lo:hi]
+		x, y := faceSizes(l.input.Shape[1 : len(l.input.Shape)-1])
+		for _, face := range []struct {
+			data      *[]float32
+			perSample int
+		}{{&c.Left, x}, {&c.Right, x}, {&c.Top, y}, {&c.Down, y}} {
+			if *face.data != nil {
+				*face.data = (*face.data)[lo*face.perSample : hi*face.perSample]
+			}
 		}
 		bc = &c
 	}

@@ -53,6 +53,7 @@ type Backend interface {
 
 	Dense
 	Spectra
+	Boundaries
 
 	// Synchronize waits until all queued work has finished.
 	Synchronize(ctx context.Context) error

@@ -229,8 +229,11 @@ func CheckBox(dst, src Buffer, bx Box) error {
 }
 
 // CheckActivate validates an Activate call.
-func CheckActivate(x Matrix, act Activation) error {
-	if err := x.check("activate", 1); err != nil {
+func CheckActivate(x Matrix, batch int, act Activation) error {
+	if batch <= 0 || batch > maxInt32Extent {
+		return fmt.Errorf("activate: batch = %d, want 1..%d", batch, maxInt32Extent)
+	}
+	if err := x.check("activate", batch); err != nil {
 		return err
 	}
 	switch act {
@@ -249,7 +252,7 @@ type Dense interface {
 	ComplexCombine(ctx context.Context, z, p Buffer, s CombineShape) error
 	// CopyBox copies src into dst per Box, zero-filling dst outside the overlap.
 	CopyBox(ctx context.Context, dst, src Buffer, bx Box) error
-	// Activate applies act in place to one matrix view (its BatchStride is ignored); a
-	// view that skips columns leaves them untouched.
-	Activate(ctx context.Context, x Matrix, act Activation) error
+	// Activate applies act in place to batch matrix views, x.BatchStride apart; what the
+	// views skip is left untouched.
+	Activate(ctx context.Context, x Matrix, batch int, act Activation) error
 }

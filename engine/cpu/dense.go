@@ -130,16 +130,25 @@ func (buf *buffer) floats() []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size()/4)
 }
 
-func (b *Backend) Activate(ctx context.Context, x backend.Matrix, act backend.Activation) error {
-	if err := backend.CheckActivate(x, act); err != nil {
+func (b *Backend) Activate(ctx context.Context, x backend.Matrix, batch int, act backend.Activation) error {
+	if err := backend.CheckActivate(x, batch, act); err != nil {
 		return err
 	}
 	hb, err := b.own(x.Buf)
 	if err != nil {
 		return fmt.Errorf("activate: %w", err)
 	}
-	ptr := (*C.float)(unsafe.Pointer(&hb.floats()[x.Offset]))
-	return b.parallel(ctx, int64(x.Rows), float64(40*x.Cols), func(lo, hi int64) {
-		C.fc_cpu_activate(C.int(b.variant), ptr, C.int64_t(x.RowStride()), C.int32_t(x.Cols), C.int32_t(act), C.int64_t(lo), C.int64_t(hi))
+	floats := hb.floats()
+	rows := int64(x.Rows)
+	// Work items are rows across the whole batch; a chunk runs its rows entry by entry.
+	return b.parallel(ctx, int64(batch)*rows, float64(40*x.Cols), func(lo, hi int64) {
+		for lo < hi {
+			entry, row := lo/rows, lo%rows
+			end := min(hi, (entry+1)*rows)
+			ptr := (*C.float)(unsafe.Pointer(&floats[x.Offset+int(entry)*x.BatchStride]))
+			C.fc_cpu_activate(C.int(b.variant), ptr, C.int64_t(x.RowStride()), C.int32_t(x.Cols), C.int32_t(act),
+				C.int64_t(row), C.int64_t(row+end-lo))
+			lo = end
+		}
 	})
 }

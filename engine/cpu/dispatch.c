@@ -26,6 +26,8 @@ FC_DECLARE_VARIANTS(int, fc_cpu_fft_axis,
 FC_DECLARE_VARIANTS(void, fc_cpu_gather_modes,
                     (const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen,
                      float scale, int64_t row0, int64_t row1))
+FC_DECLARE_VARIANTS(void, fc_cpu_faces, (const fc_faces_args *a, int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(void, fc_cpu_add_scaled, (float *dst, const float *src, float scale, int64_t i0, int64_t i1))
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FC_HAVE_X86_VARIANTS 1
@@ -112,4 +114,14 @@ void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int3
                          int64_t dstLen, float scale, int64_t row0, int64_t row1)
 {
     FC_DISPATCH(variant, fc_cpu_gather_modes, src, dst, index, srcLen, dstLen, scale, row0, row1);
+}
+
+void fc_cpu_faces(int variant, const fc_faces_args *a, int64_t item0, int64_t item1)
+{
+    FC_DISPATCH(variant, fc_cpu_faces, a, item0, item1);
+}
+
+void fc_cpu_add_scaled(int variant, float *dst, const float *src, float scale, int64_t i0, int64_t i1)
+{
+    FC_DISPATCH(variant, fc_cpu_add_scaled, dst, src, scale, i0, i1);
 }

@@ -6,6 +6,7 @@
 #include "../../kernels/include/fc_complex.h"
 #include "../../kernels/include/fc_gemm.h"
 #include "../../kernels/include/fc_fft.h"
+#include "../../kernels/include/fc_boon.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -36,5 +37,10 @@ int fc_cpu_fft_axis(int variant, const fc_fft_plan *pl, fc_c32 *data, int64_t in
                     int64_t item1);
 void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen,
                          int64_t dstLen, float scale, int64_t row0, int64_t row1);
+
+// BOON's face bookkeeping (kernels/cpu/boon.c): face points [item0, item1) in o·inner + f order,
+// and dst = scale·(dst + src) over elements [i0, i1).
+void fc_cpu_faces(int variant, const fc_faces_args *a, int64_t item0, int64_t item1);
+void fc_cpu_add_scaled(int variant, float *dst, const float *src, float scale, int64_t i0, int64_t i1);
 
 #endif

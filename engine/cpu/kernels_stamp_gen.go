@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "231b76f463659043a89a071887ccb142221a4292de6c24fd9d56ad0deb26162f"
+const kernelSourcesSHA256 = "2645fce0861552506e882d48bd6ffc00172d3b53fcfac4fff8f823c35ee9892e"

@@ -9,4 +9,5 @@
 #include "../../kernels/cpu/spectral_mix.c"
 #include "../../kernels/cpu/gemm.c"
 #include "../../kernels/cpu/fft.c"
+#include "../../kernels/cpu/boon.c"
 #endif

@@ -6,3 +6,4 @@
 #include "../../kernels/cpu/spectral_mix.c"
 #include "../../kernels/cpu/gemm.c"
 #include "../../kernels/cpu/fft.c"
+#include "../../kernels/cpu/boon.c"

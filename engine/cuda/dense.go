@@ -126,8 +126,8 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 	})
 }
 
-func (b *Backend) Activate(ctx context.Context, x backend.Matrix, act backend.Activation) error {
-	if err := backend.CheckActivate(x, act); err != nil {
+func (b *Backend) Activate(ctx context.Context, x backend.Matrix, batch int, act backend.Activation) error {
+	if err := backend.CheckActivate(x, batch, act); err != nil {
 		return err
 	}
 	ptr, err := b.viewPtr("activate", x.Buf, x.Offset)
@@ -137,9 +137,10 @@ func (b *Backend) Activate(ctx context.Context, x backend.Matrix, act backend.Ac
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cfg := b.elementwiseConfig(int64(x.Rows) * int64(x.Cols))
+	cfg := b.elementwiseConfig(int64(batch) * int64(x.Rows) * int64(x.Cols))
 	return b.do("launch fc_activate_rows", func() error {
-		b.kernels.launchFcActivateRows(cfg, ptr, int64(x.RowStride()), int64(x.Rows), int32(x.Cols), int32(act))
+		b.kernels.launchFcActivateRows(cfg, ptr, int64(x.RowStride()), int64(x.BatchStride), int64(batch), int64(x.Rows),
+			int32(x.Cols), int32(act))
 		return nil
 	})
 }

@@ -11,6 +11,8 @@ import (
 
 // kernelSet holds a handle to every kernel of the module.
 type kernelSet struct {
+	fcFaces            cu.Function
+	fcAddScaled        cu.Function
 	fcGemm             cu.Function
 	fcComplexCombine   cu.Function
 	fcCopyBox          cu.Function
@@ -22,6 +24,8 @@ type kernelSet struct {
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
 func (s *kernelSet) load(m cu.Module) {
+	s.fcFaces = m.GetFunction("fc_faces")
+	s.fcAddScaled = m.GetFunction("fc_add_scaled")
 	s.fcGemm = m.GetFunction("fc_gemm")
 	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
 	s.fcCopyBox = m.GetFunction("fc_copy_box")
@@ -29,6 +33,16 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcHermitianColumns = m.GetFunction("fc_hermitian_columns")
 	s.fcGatherModes = m.GetFunction("fc_gather_modes")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
+}
+
+// launchFcFaces enqueues fc_faces from cuda/boon.cu.
+func (s *kernelSet) launchFcFaces(cfg launchConfig, dst cu.DevicePtr, x cu.DevicePtr, k cu.DevicePtr, probes cu.DevicePtr, left cu.DevicePtr, right cu.DevicePtr, stencil cu.DevicePtr, op int32, outer int64, n int64, inner int64, channels int64, lead int64, period int64, base int64, smooth int32, lenLeft int32, lenRight int32) {
+	launch(s.fcFaces, cfg, []uint64{uint64(dst), uint64(x), uint64(k), uint64(probes), uint64(left), uint64(right), uint64(stencil), uint64(uint32(op)), uint64(outer), uint64(n), uint64(inner), uint64(channels), uint64(lead), uint64(period), uint64(base), uint64(uint32(smooth)), uint64(uint32(lenLeft)), uint64(uint32(lenRight))})
+}
+
+// launchFcAddScaled enqueues fc_add_scaled from cuda/boon.cu.
+func (s *kernelSet) launchFcAddScaled(cfg launchConfig, dst cu.DevicePtr, src cu.DevicePtr, scale float32, total int64) {
+	launch(s.fcAddScaled, cfg, []uint64{uint64(dst), uint64(src), uint64(math.Float32bits(scale)), uint64(total)})
 }
 
 // launchFcGemm enqueues fc_gemm from cuda/dense.cu.
@@ -47,8 +61,8 @@ func (s *kernelSet) launchFcCopyBox(cfg launchConfig, src cu.DevicePtr, dst cu.D
 }
 
 // launchFcActivateRows enqueues fc_activate_rows from cuda/dense.cu.
-func (s *kernelSet) launchFcActivateRows(cfg launchConfig, x cu.DevicePtr, ld int64, rows int64, cols int32, act int32) {
-	launch(s.fcActivateRows, cfg, []uint64{uint64(x), uint64(ld), uint64(rows), uint64(uint32(cols)), uint64(uint32(act))})
+func (s *kernelSet) launchFcActivateRows(cfg launchConfig, x cu.DevicePtr, ld int64, batchStride int64, batch int64, rows int64, cols int32, act int32) {
+	launch(s.fcActivateRows, cfg, []uint64{uint64(x), uint64(ld), uint64(batchStride), uint64(batch), uint64(rows), uint64(uint32(cols)), uint64(uint32(act))})
 }
 
 // launchFcHermitianColumns enqueues fc_hermitian_columns from cuda/fft.cu.

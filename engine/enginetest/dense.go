@@ -137,8 +137,9 @@ func testActivate(t *testing.T, b backend.Backend) {
 		x[i] = float32(-20 + 40*float64(i)/float64(len(x)-1))
 	}
 	buf := upload(t, b, x)
-	view := backend.Matrix{Buf: buf, Offset: 1, Rows: rows, Cols: cols - 2, LD: cols}
-	if err := b.Activate(ctx, view, backend.ActGELU); err != nil {
+	// Two batch entries of two rows each cover the four rows.
+	view := backend.Matrix{Buf: buf, Offset: 1, Rows: rows / 2, Cols: cols - 2, LD: cols, BatchStride: rows / 2 * cols}
+	if err := b.Activate(ctx, view, 2, backend.ActGELU); err != nil {
 		t.Fatal(err)
 	}
 	got := download[float32](t, b, buf)
@@ -164,7 +165,7 @@ func testActivate(t *testing.T, b backend.Backend) {
 		}
 	}
 	t.Logf("worst error on [-20, 20]: %.2g·max(1,|x|); worst relative error where |gelu| > 1e-3: %.2g", worst, worstRel)
-	if err := b.Activate(ctx, backend.Matrix{Buf: buf, Offset: 3, Rows: rows, Cols: cols - 2, LD: cols}, backend.ActGELU); err == nil {
+	if err := b.Activate(ctx, backend.Matrix{Buf: buf, Offset: 3, Rows: rows, Cols: cols - 2, LD: cols}, 1, backend.ActGELU); err == nil {
 		t.Error("a view past the end of the buffer was accepted")
 	}
 }

@@ -30,6 +30,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("DenseErrors", func(t *testing.T) { testDenseErrors(t, b) })
 	t.Run("FFT", func(t *testing.T) { testFFT(t, b) })
 	t.Run("GatherModes", func(t *testing.T) { testGatherModes(t, b) })
+	t.Run("Faces", func(t *testing.T) { testFaces(t, b) })
+	t.Run("AddScaled", func(t *testing.T) { testAddScaled(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

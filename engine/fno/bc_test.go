@@ -40,7 +40,8 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 			}
 		})
 		t.Run("neumann", func(t *testing.T) {
-			bc := &fno.Boundary{Kind: fno.Neumann, FluxLeft: 0, FluxRight: 5}
+			const fluxLeft, fluxRight = 0, 5
+			bc := &fno.Boundary{Kind: fno.Neumann, Left: fno.UniformFaces(batch, fluxLeft), Right: fno.UniformFaces(batch, fluxRight)}
 			u, err := r.Forward(ctx, in.Data, batch, bc)
 			if err != nil {
 				t.Fatal(err)
@@ -52,8 +53,8 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 				gl := (-11*d(0) + 18*d(1) - 9*d(2) + 2*d(3)) / (6 * h)
 				gr := (11*d(n-1) - 18*d(n-2) + 9*d(n-3) - 2*d(n-4)) / (6 * h)
 				// The flux divides float32 values by 6h/11 ≈ 0.009, so rounding grows ~100×.
-				if math.Abs(gl-bc.FluxLeft) > 1e-4 || math.Abs(gr-bc.FluxRight) > 1e-4*5 {
-					t.Errorf("sample %d: discrete fluxes %.6g, %.6g, want %g, %g", s, gl, gr, bc.FluxLeft, bc.FluxRight)
+				if math.Abs(gl-fluxLeft) > 1e-4 || math.Abs(gr-fluxRight) > 1e-4*5 {
+					t.Errorf("sample %d: discrete fluxes %.6g, %.6g, want %d, %d", s, gl, gr, fluxLeft, fluxRight)
 				}
 			}
 		})
@@ -94,7 +95,7 @@ func TestForwardErrors(t *testing.T) {
 	}{
 		{"no boundary values", in.Data, 3, nil, "trained with dirichlet boundaries"},
 		{"wrong kind", in.Data, 3, &fno.Boundary{Kind: fno.Periodic}, "enforces dirichlet boundaries, asked for periodic"},
-		{"short values", in.Data, 3, &fno.Boundary{Kind: fno.Dirichlet, Left: []float32{1}, Right: []float32{1}}, "1 left and 1 right, want one per sample (3)"},
+		{"short values", in.Data, 3, &fno.Boundary{Kind: fno.Dirichlet, Left: []float32{1}, Right: []float32{1}}, "dirichlet left face data has 1 values, want shape [3] = 3"},
 		{"NaN input", nan, 3, nil, "input element 70 (flat, channels-last) is NaN"},
 		{"short input", in.Data[1:], 3, nil, "want shape [3 64 1] = 192"},
 		{"batch too big", in.Data, 4, nil, "batch of 4, runner holds 1..3"},

@@ -2,6 +2,7 @@ package fno
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -26,15 +27,30 @@ func ParseBoundaryKind(s string) (BoundaryKind, error) {
 	return "", fmt.Errorf("boundary condition %q: want dirichlet, neumann or periodic", s)
 }
 
-// Boundary is what a forward pass with BOON corrections needs at run time.
+// Boundary is what a forward pass with BOON corrections needs at run time. BOON corrects the
+// first grid axis (x): its faces are x = x₀ (left) and x = x_{N−1} (right). A 3-D Dirichlet
+// condition also fixes the faces of the second axis (top: y = y₀, down: y = y_{M−1}), as the
+// published BOON_FNO3d does.
 type Boundary struct {
 	Kind BoundaryKind
-	// Left and Right are the Dirichlet values u(x₀) and u(x_{N−1}), one per sample.
+	// Left and Right are the data on the two x faces, per sample and face point, shaped
+	// [batch, grid[1:]...] row-major (one value per sample in 1-D): the values u for
+	// Dirichlet, the fluxes for Neumann (see NeumannStencils). UniformFaces fills them.
 	Left, Right []float32
-	// FluxLeft and FluxRight are the Neumann data, and StencilLeft/StencilRight the
-	// normalized one-sided difference stencils that define them (see NeumannStencils).
-	FluxLeft, FluxRight       float64
+	// Top and Down are the Dirichlet values on the y faces of a 3-D model, [batch, grid[0], grid[2]].
+	Top, Down []float32
+	// StencilLeft and StencilRight are the normalized one-sided difference stencils that
+	// define the Neumann fluxes; nil takes NeumannStencils for the grid.
 	StencilLeft, StencilRight []float64
+}
+
+// UniformFaces is n copies of v: the same value or flux at every point of every sample's face.
+func UniformFaces(n int, v float32) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 // NeumannStencils are the default normalized stencils for a uniform grid of spacing h: the
@@ -49,58 +65,21 @@ func NeumannStencils(h float64) (left, right []float64) {
 	return left, right
 }
 
-// NeumannFlux inverts a stencil: the flux g that u's boundary value encodes on that side.
+// NeumannFlux inverts a stencil: the flux g that a line u's boundary value encodes on that side.
 func NeumannFlux(u []float32, stencil []float64, right bool) float64 {
-	at := 0
-	if right {
-		at = len(u) - 1
-	}
-	return (float64(u[at]) + stencilInterior(u, stencil, right)) / stencil[stencilBoundary(stencil, right)]
-}
-
-// stencilBoundary is the index of the coefficient that multiplies the flux: the first on the
-// left, the last on the right.
-func stencilBoundary(stencil []float64, right bool) int {
-	if right {
-		return len(stencil) - 1
-	}
-	return 0
-}
-
-// stencilInterior is Σ cⱼ·uⱼ over the stencil's interior points (every coefficient but the
-// flux one), in BOON's convention.
-func stencilInterior(u []float32, stencil []float64, right bool) float64 {
 	n, l := len(u), len(stencil)
-	var s float64
 	if right {
+		s := float64(u[n-1])
 		for j := range l - 1 {
 			s += stencil[j] * float64(u[n-l+j])
 		}
-		return s
+		return s / stencil[l-1]
 	}
+	s := float64(u[0])
 	for j := 1; j < l; j++ {
 		s += stencil[j] * float64(u[j])
 	}
-	return s
-}
-
-// probe is the four entries of a layer's kernel matrix that BOON's elimination uses:
-// K00 = K(e₁)₀, KN0 = K(e₁)_{N−1}, K0N = K(e_N)₀, KNN = K(e_N)_{N−1}, from sample 0,
-// channel 0, with e₁ (e_N) one at the first (last) point of every channel.
-type probe struct{ k00, kn0, k0n, knn, tildeK00 float64 }
-
-// The reference's 1-D tolerance: smaller pivots are replaced by it.
-const boonTol1D = 1e-7
-
-// boonState carries one Forward call's boundary data.
-type boonState struct {
-	r  *Runner
-	bc Boundary
-	// reference reproduces the published BOON code where it departs from the paper (for
-	// BOON checkpoints): GELU is applied at the boundary points as well.
-	reference bool
-	n         int // grid points
-
+	return s / stencil[0]
 }
 
 // sublayer identifies one of a layer's two kernels.
@@ -108,6 +87,90 @@ type sublayer struct {
 	layer    int
 	spectral bool
 }
+
+// form says which BOON the corrections follow.
+//
+// BOON checkpoints get the published code's forward pass exactly (reference), so that they
+// give the outputs they gave in PyTorch. Where that code departs from the paper's
+// mathematics, plain FNO checkpoints get the mathematics instead:
+//   - 1-D: GELU also runs at the two boundary points (its interior test, isinstance on a
+//     dict, is never true), and Neumann eliminates on the right only.
+//   - 2-D and 3-D: the right elimination doubles row 0 where row N−1 is meant.
+//   - 2-D: pivots below 1e-4 are clamped by sign, not magnitude, so a negative pivot becomes
+//     1e-4; Dirichlet smooths the 4 rows next to each face with a 3-point mollifier after
+//     setting them, in every layer and at the output.
+//   - Neumann layers halve their output ("shown to be better learning the model"), a
+//     training choice that a plain checkpoint's weights do not expect.
+type form struct {
+	reference bool
+	dims      int
+}
+
+func (f form) leftElimination(kind BoundaryKind) bool {
+	return kind == Dirichlet || !(f.reference && f.dims == 1)
+}
+
+// rightBase is the row the right elimination doubles.
+func (f form) rightBase(n int) int {
+	if f.reference && f.dims > 1 {
+		return 0
+	}
+	return n - 1
+}
+
+// clamp replaces pivots too close to zero, as each form does it.
+func (f form) clamp(v float64) float64 {
+	tol := 1e-7
+	if f.reference && f.dims > 1 {
+		tol = 1e-4
+	}
+	if (f.reference && f.dims == 2 && v < tol) || math.Abs(v) < tol {
+		return tol
+	}
+	return v
+}
+
+func (f form) mollify(kind BoundaryKind) bool { return f.reference && f.dims == 2 && kind == Dirichlet }
+
+func (f form) layerScale(kind BoundaryKind) float32 {
+	if f.reference && kind == Neumann {
+		return 0.5
+	}
+	return 1
+}
+
+// geluAtBoundary: periodic has no boundary to keep linear, and the 1-D reference never skips it.
+func (f form) geluAtBoundary(kind BoundaryKind) bool {
+	return kind == Periodic || (f.reference && f.dims == 1)
+}
+
+// mollifierWidth is the published 2-D code's num_smooth.
+const mollifierWidth = 5
+
+// boonState is one Forward call's corrections; the boundary data it uses are in the
+// runner's boonBuffers.
+type boonState struct {
+	r                 *Runner
+	kind              BoundaryKind
+	form              form
+	lenLeft, lenRight int // Neumann stencil lengths
+}
+
+// boonBuffers are the runner's device memory for corrections, allocated on first use.
+type boonBuffers struct {
+	t2, tSpectral backend.Buffer
+	// x and y hold the data of the x faces and (3-D) the y faces, uploaded per call.
+	x, y    faceData
+	stencil backend.Buffer // StencilLeft then StencilRight, zero after
+	probes  map[sublayer]backend.Buffer
+	period  int
+	bufs    []backend.Buffer // every buffer, for Close
+}
+
+// faceData is the data of an axis' two faces ([maxBatch, the other axes]) at the padded
+// extents the layers run on and at the grid's own for the output, zero past the batch and
+// in the padding, as the published code pads the boundary data.
+type faceData struct{ layer, out [2]backend.Buffer }
 
 func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (*boonState, error) {
 	m := r.m
@@ -120,268 +183,478 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	if m.BOON != "" && bc.Kind != m.BOON {
 		return nil, fmt.Errorf("fno: this BOON checkpoint enforces %s boundaries, asked for %s", m.BOON, bc.Kind)
 	}
-	if m.Dims != 1 {
-		return nil, fmt.Errorf("fno: boundary corrections on %d-D models are not supported yet (1-D are)", m.Dims)
+	if _, err := ParseBoundaryKind(string(bc.Kind)); err != nil {
+		return nil, fmt.Errorf("fno: %w", err)
 	}
 	if m.Layout == LayoutNeuralop {
 		// BOON's eliminations assume each layer is K(x) + W·x; a channel-MLP block is not.
 		return nil, fmt.Errorf("fno: boundary corrections apply to reference-layout FNOs, not %s checkpoints", m.Layout)
 	}
-	if m.Config.Padding != 0 {
-		return nil, fmt.Errorf("fno: boundary corrections need an unpadded grid, the model pads by %d", m.Config.Padding)
+	if m.Dims == 3 && bc.Kind == Neumann {
+		return nil, fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
 	}
+	corrected := 1
+	if m.Dims == 3 {
+		corrected = 2 // the y faces are set too
+	}
+	for a := range corrected {
+		if m.Config.Padding[a] != 0 {
+			return nil, fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
+				a, m.Config.Padding[a], m.Config.Padding, paddingWithout(m.Config.Padding, corrected))
+		}
+	}
+	st := &boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}}
 	n := r.grid[0]
-	st := &boonState{r: r, bc: *bc, reference: m.BOON != "", n: n}
-	switch bc.Kind {
-	case Dirichlet:
-		if len(bc.Left) != batch || len(bc.Right) != batch {
-			return nil, fmt.Errorf("fno: dirichlet boundary values: %d left and %d right, want one per sample (%d)", len(bc.Left), len(bc.Right), batch)
+	if st.form.mollify(bc.Kind) && n < mollifierWidth+1 {
+		return nil, fmt.Errorf("fno: the published 2-D Dirichlet correction smooths %d rows next to each face; the grid's first axis has %d points, want ≥ %d",
+			mollifierWidth-1, n, mollifierWidth+1)
+	}
+	if err := r.allocBoundary(); err != nil {
+		return nil, err
+	}
+	if bc.Kind == Periodic {
+		return st, nil
+	}
+
+	// The x-face data, checked, then placed at both extents.
+	face := r.faceShape(batch, 0)
+	if err := checkFaces(string(bc.Kind), "left", bc.Left, face); err != nil {
+		return nil, err
+	}
+	if err := checkFaces(string(bc.Kind), "right", bc.Right, face); err != nil {
+		return nil, err
+	}
+	bb := r.boon
+	if err := r.uploadFaces(ctx, bb.x, 0, bc.Left, bc.Right); err != nil {
+		return nil, err
+	}
+	if m.Dims == 3 {
+		face := r.faceShape(batch, 1)
+		if err := checkFaces(string(bc.Kind), "top", bc.Top, face); err != nil {
+			return nil, err
 		}
-		for i := range batch {
-			if bad32(bc.Left[i]) || bad32(bc.Right[i]) {
-				return nil, fmt.Errorf("fno: dirichlet boundary values of sample %d are %v, %v", i, bc.Left[i], bc.Right[i])
-			}
+		if err := checkFaces(string(bc.Kind), "down", bc.Down, face); err != nil {
+			return nil, err
 		}
-	case Neumann:
+		if err := r.uploadFaces(ctx, bb.y, 1, bc.Top, bc.Down); err != nil {
+			return nil, err
+		}
+	}
+	if bc.Kind == Neumann {
 		h := (m.Config.GridUB - m.Config.GridLB) / float64(n-1)
-		defLeft, defRight := NeumannStencils(h)
-		if st.bc.StencilLeft == nil {
-			st.bc.StencilLeft = defLeft
+		left, right := NeumannStencils(h)
+		if bc.StencilLeft != nil {
+			left = bc.StencilLeft
 		}
-		if st.bc.StencilRight == nil {
-			st.bc.StencilRight = defRight
+		if bc.StencilRight != nil {
+			right = bc.StencilRight
 		}
+		var coeffs []float32
 		for _, s := range []struct {
 			name    string
 			stencil []float64
-			flux    float64
-		}{{"left", st.bc.StencilLeft, bc.FluxLeft}, {"right", st.bc.StencilRight, bc.FluxRight}} {
-			if len(s.stencil) < 2 || len(s.stencil) > n {
-				return nil, fmt.Errorf("fno: neumann %s stencil has %d coefficients, want 2..%d", s.name, len(s.stencil), n)
+		}{{"left", left}, {"right", right}} {
+			// At most N−1 coefficients, so that neither side's stencil reads the point the
+			// other side writes and the order of the two does not matter.
+			if len(s.stencil) < 2 || len(s.stencil) > n-1 {
+				return nil, fmt.Errorf("fno: neumann %s stencil has %d coefficients, want 2..%d (the first axis has %d points)",
+					s.name, len(s.stencil), n-1, n)
 			}
-			for _, c := range s.stencil {
+			for j, c := range s.stencil {
 				if math.IsNaN(c) || math.IsInf(c, 0) {
-					return nil, fmt.Errorf("fno: neumann %s stencil %v has a non-finite coefficient", s.name, s.stencil)
+					return nil, fmt.Errorf("fno: neumann %s stencil coefficient %d is %v", s.name, j, c)
 				}
-			}
-			if math.IsNaN(s.flux) || math.IsInf(s.flux, 0) {
-				return nil, fmt.Errorf("fno: neumann %s flux is %v", s.name, s.flux)
+				coeffs = append(coeffs, float32(c))
 			}
 		}
-	case Periodic:
-	default:
-		return nil, fmt.Errorf("fno: boundary condition %q: want dirichlet, neumann or periodic", bc.Kind)
+		if left[0] == 0 || right[len(right)-1] == 0 {
+			return nil, fmt.Errorf("fno: neumann stencils %v and %v: the flux coefficient (first on the left, last on the right) must be non-zero", left, right)
+		}
+		st.lenLeft, st.lenRight = len(left), len(right)
+		padded := make([]float32, bb.stencil.Len())
+		copy(padded, coeffs)
+		if err := backend.Upload(ctx, r.b, bb.stencil, padded); err != nil {
+			return nil, fmt.Errorf("fno: neumann stencils: %w", err)
+		}
 	}
-	if err := r.computeProbes(ctx); err != nil {
+	if err := r.computeProbes(ctx, st.form); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func bad32(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
+// paddingWithout is padding with the first k axes zeroed, as a --padding value.
+func paddingWithout(padding []int, k int) string {
+	s := ""
+	for a, p := range padding {
+		if a < k {
+			p = 0
+		}
+		if a > 0 {
+			s += ","
+		}
+		s += fmt.Sprint(p)
+	}
+	return s
+}
 
-// computeProbes evaluates every kernel on e₁ and e_N once per runner: the probes depend only
-// on the weights and the grid.
-func (r *Runner) computeProbes(ctx context.Context) error {
-	if r.probes != nil {
-		return nil
+func checkFaces(kind, side string, v []float32, shape []int) error {
+	want := 1
+	for _, d := range shape {
+		want *= d
 	}
-	m, n := r.m, r.grid[0]
-	rows := r.maxBatch * m.Width
-	e1, eN := make([]float32, rows*n), make([]float32, rows*n)
-	for row := range rows {
-		e1[row*n] = 1
-		eN[row*n+n-1] = 1
+	if len(v) != want {
+		return fmt.Errorf("fno: %s %s face data has %d values, want shape %v = %d", kind, side, len(v), shape, want)
 	}
-	probes := make(map[sublayer]probe)
-	for i := range m.Layers {
-		for _, spectral := range []bool{true, false} {
-			sl := sublayer{i, spectral}
-			k1, err := r.applyKernel(ctx, sl, e1)
-			if err != nil {
-				return fmt.Errorf("fno: boundary probes, layer %d: %w", i, err)
-			}
-			kN, err := r.applyKernel(ctx, sl, eN)
-			if err != nil {
-				return fmt.Errorf("fno: boundary probes, layer %d: %w", i, err)
-			}
-			p := probe{k00: float64(k1[0]), kn0: float64(k1[n-1]), k0n: float64(kN[0]), knn: float64(kN[n-1])}
-			if math.Abs(p.k00) < boonTol1D {
-				p.k00 = boonTol1D
-			}
-			if math.Abs(p.knn) < boonTol1D {
-				p.knn = boonTol1D
-			}
-			p.tildeK00 = p.k00 - p.kn0*p.k0n/p.knn
-			if math.Abs(p.tildeK00) < boonTol1D {
-				p.tildeK00 = boonTol1D
-			}
-			probes[sl] = p
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("fno: %s %s face data element %d is %v", kind, side, i, x)
 		}
 	}
-	r.probes = probes
 	return nil
 }
 
-// applyKernel runs one kernel (the spectral convolution or the 1×1 convolution with its bias)
-// on a full batch held on the host.
-func (r *Runner) applyKernel(ctx context.Context, sl sublayer, x []float32) ([]float32, error) {
-	if err := backend.Upload(ctx, r.b, r.lifted, x); err != nil {
-		return nil, err
+// faceShape is the shape of one sample batch's data on the faces of axis a:
+// [batch, the grid without axis a].
+func (r *Runner) faceShape(batch, a int) []int {
+	shape := []int{batch}
+	for b, d := range r.grid {
+		if b != a {
+			shape = append(shape, d)
+		}
 	}
+	return shape
+}
+
+// uploadFaces places two faces' data ([batch, grid without axis a]) into fd at both extents.
+func (r *Runner) uploadFaces(ctx context.Context, fd faceData, a int, faces ...[]float32) error {
+	grid, padded := without(r.grid, a), without(r.padded, a)
+	for i, v := range faces {
+		if err := backend.Upload(ctx, r.b, fd.layer[i], embedFaces(v, grid, padded, r.maxBatch)); err != nil {
+			return fmt.Errorf("fno: boundary data: %w", err)
+		}
+		if err := backend.Upload(ctx, r.b, fd.out[i], embedFaces(v, grid, grid, r.maxBatch)); err != nil {
+			return fmt.Errorf("fno: boundary data: %w", err)
+		}
+	}
+	return nil
+}
+
+// without is dims less axis a.
+func without(dims []int, a int) []int {
+	var s []int
+	for b, d := range dims {
+		if b != a {
+			s = append(s, d)
+		}
+	}
+	return s
+}
+
+func product(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// embedFaces copies per-sample face data of extents from into zeroed arrays of extents to
+// (each at least from), for maxBatch samples.
+func embedFaces(v []float32, from, to []int, maxBatch int) []float32 {
+	fromN, toN := product(from), product(to)
+	out := make([]float32, maxBatch*toN)
+	for i := range len(v) {
+		s, rest := i/fromN, i%fromN
+		// rest's multi-index in from, re-linearized in to.
+		j, stride, toStride := 0, fromN, toN
+		for k := range from {
+			stride /= from[k]
+			toStride /= to[k]
+			j += (rest / stride % from[k]) * toStride
+		}
+		out[s*toN+j] = v[i]
+	}
+	return out
+}
+
+// allocBoundary allocates the correction scratch and face data once per runner.
+func (r *Runner) allocBoundary() error {
+	if r.boon != nil {
+		return nil
+	}
+	bb := &boonBuffers{}
 	var err error
-	if sl.spectral {
-		err = r.spectralConv(ctx, sl.layer, r.lifted, r.spectral)
-	} else {
-		err = r.pointwise(ctx, sl.layer, r.lifted, r.spectral, nil, backend.ActNone)
+	alloc := func(dst *backend.Buffer, n int) {
+		if err == nil {
+			*dst, err = r.b.Alloc(backend.Float32, n)
+			bb.bufs = append(bb.bufs, *dst)
+		}
+	}
+	size := r.maxBatch * r.m.Width * r.plan.Points()
+	alloc(&bb.t2, size)
+	alloc(&bb.tSpectral, size)
+	alloc(&bb.stencil, 2*r.grid[0])
+	axes := []*faceData{&bb.x}
+	if r.m.Dims == 3 {
+		axes = append(axes, &bb.y)
+	}
+	for a, fd := range axes {
+		for i := range 2 {
+			alloc(&fd.layer[i], r.maxBatch*product(without(r.padded, a)))
+			alloc(&fd.out[i], r.maxBatch*product(without(r.grid, a)))
+		}
 	}
 	if err != nil {
-		return nil, err
+		return errors.Join(fmt.Errorf("fno: boundary correction buffers: %w", err), backend.FreeAll(r.b, bb.bufs...))
 	}
-	out := make([]float32, len(x))
-	return out, backend.Download(ctx, r.b, out, r.spectral)
+	r.boon = bb
+	return nil
 }
 
-// corrected is BOON's boundary-corrected kernel applied to x (rows of N points).
-func (st *boonState) corrected(ctx context.Context, sl sublayer, x []float32) ([]float32, error) {
-	r, n := st.r, st.n
-	p := r.probes[sl]
-	rows := len(x) / n
-	width := r.m.Width
-	switch st.bc.Kind {
-	case Periodic:
-		t, err := r.applyKernel(ctx, sl, x)
-		if err != nil {
-			return nil, err
+// computeProbes evaluates every kernel on e₁ and e_N once per runner: the probes depend only
+// on the weights and the grid. Like the published code they are read at sample 0, channel 0
+// (and y = 0 in 3-D): one value in 1-D, a vector over the last axis otherwise, each entry
+// its own pivot.
+func (r *Runner) computeProbes(ctx context.Context, f form) error {
+	bb := r.boon
+	if bb.probes != nil {
+		return nil
+	}
+	n, inner := r.padded[0], r.plan.Points()/r.padded[0]
+	period := 1
+	if r.m.Dims > 1 {
+		period = r.padded[r.m.Dims-1]
+	}
+	rows := r.maxBatch * r.m.Width
+	e1, eN := make([]float32, rows*n*inner), make([]float32, rows*n*inner)
+	for row := range rows {
+		for p := range inner {
+			e1[row*n*inner+p] = 1
+			eN[(row*n+n-1)*inner+p] = 1
 		}
-		for row := range rows {
-			avg := 0.5*t[row*n] + 0.5*t[row*n+n-1]
-			t[row*n], t[row*n+n-1] = avg, avg
+	}
+	k := make([]float32, len(e1))
+	probe := func(sl sublayer, e []float32) (first, last []float64, err error) {
+		if err := backend.Upload(ctx, r.b, bb.t2, e); err != nil {
+			return nil, nil, err
 		}
-		return t, nil
-	case Dirichlet, Neumann:
-		t2 := append([]float32(nil), x...)
-		if st.bc.Kind == Dirichlet {
-			// Left elimination (Dirichlet only; BOON's Neumann layers pass no left value).
-			kx, err := r.applyKernel(ctx, sl, x)
+		if err := r.applyKernel(ctx, sl, bb.t2, r.spectral); err != nil {
+			return nil, nil, err
+		}
+		if err := backend.Download(ctx, r.b, k, r.spectral); err != nil {
+			return nil, nil, err
+		}
+		first, last = make([]float64, period), make([]float64, period)
+		for p := range period {
+			first[p], last[p] = float64(k[p]), float64(k[(n-1)*inner+p])
+		}
+		return first, last, nil
+	}
+	probes := make(map[sublayer]backend.Buffer)
+	for i := range r.m.Layers {
+		for _, spectral := range []bool{true, false} {
+			sl := sublayer{i, spectral}
+			k00, kn0, err := probe(sl, e1)
+			if err == nil {
+				var k0n, knn []float64
+				k0n, knn, err = probe(sl, eN)
+				if err == nil {
+					packed := make([]float32, 3*period)
+					for p := range period {
+						a, d := f.clamp(k00[p]), f.clamp(knn[p])
+						packed[p] = float32(k0n[p])
+						packed[period+p] = float32(d)
+						packed[2*period+p] = float32(f.clamp(a - kn0[p]*k0n[p]/d))
+					}
+					probes[sl], err = backend.FromHost(ctx, r.b, packed)
+					if err == nil {
+						bb.bufs = append(bb.bufs, probes[sl])
+					}
+				}
+			}
 			if err != nil {
-				return nil, err
-			}
-			for row := range rows {
-				x0, xN := float64(x[row*n]), float64(x[row*n+n-1])
-				t2[row*n] = float32(2*x0 - (float64(kx[row*n])-float64(kx[row*n+n-1])*p.k0n/p.knn+p.k0n*xN)/p.tildeK00)
+				return fmt.Errorf("fno: boundary probes, layer %d: %w", i, err)
 			}
 		}
-		ky, err := r.applyKernel(ctx, sl, t2)
-		if err != nil {
-			return nil, err
-		}
-		for row := range rows {
-			t2[row*n+n-1] = float32(2*float64(t2[row*n+n-1]) - float64(ky[row*n+n-1])/p.knn)
-		}
-		t, err := r.applyKernel(ctx, sl, t2)
-		if err != nil {
-			return nil, err
-		}
-		if st.bc.Kind == Dirichlet {
-			for row := range rows {
-				s := row / width
-				if s < len(st.bc.Left) {
-					t[row*n], t[row*n+n-1] = st.bc.Left[s], st.bc.Right[s]
-				}
-			}
-			return t, nil
-		}
-		for row := range rows {
-			line := t[row*n : (row+1)*n]
-			left := st.neumannValue(line, false)
-			right := st.neumannValue(line, true)
-			line[0], line[n-1] = float32(left), float32(right)
-			if st.reference {
-				// BOON's Neumann layers halve their output, a choice made for training
-				// ("shown to be better learning the model"); a BOON checkpoint's weights
-				// expect it, a plain checkpoint's would be halved four times over.
-				for j := range line {
-					line[j] /= 2
-				}
-			}
-		}
-		return t, nil
 	}
-	return nil, fmt.Errorf("boundary condition %q", st.bc.Kind)
+	bb.probes, bb.period = probes, period
+	return nil
 }
 
-// neumannValue is the boundary value that makes line's discrete flux equal the given one:
-// u_b = g·c_b − Σ_interior cⱼ·uⱼ.
-func (st *boonState) neumannValue(line []float32, right bool) float64 {
-	c, g := st.bc.StencilLeft, st.bc.FluxLeft
-	if right {
-		c, g = st.bc.StencilRight, st.bc.FluxRight
+// applyKernel runs one kernel (the spectral convolution, or the 1×1 convolution with its
+// bias) over the runner's full batch.
+func (r *Runner) applyKernel(ctx context.Context, sl sublayer, src, dst backend.Buffer) error {
+	if sl.spectral {
+		return r.spectralConv(ctx, sl.layer, src, dst)
 	}
-	return g*c[stencilBoundary(c, right)] - stencilInterior(line, c, right)
+	return r.pointwise(ctx, sl.layer, src, dst, nil, backend.ActNone)
 }
 
-// geluAtBoundary says whether the activations also apply at the two boundary points: always
-// for periodic, and for BOON checkpoints, whose reference code selects the interior with
-// isinstance(bdy_left, torch.Tensor) on a dict and so never excludes the boundary.
-func (st *boonState) geluAtBoundary() bool { return st.reference || st.bc.Kind == Periodic }
+// facesOf is a Faces op over the runner's activations along axis a (0 or 1).
+func (st *boonState) facesOf(op backend.FaceOp, dst backend.Buffer, a int, dims []int, rowsPerSample int) backend.Faces {
+	lead, inner := 1, 1
+	for b, d := range dims {
+		switch {
+		case b < a:
+			lead *= d
+		case b > a:
+			inner *= d
+		}
+	}
+	samples := st.r.maxBatch
+	return backend.Faces{Op: op, Dst: dst, Outer: samples * rowsPerSample * lead, N: dims[a], Inner: inner,
+		Channels: rowsPerSample, Lead: lead}
+}
 
-// layer is one corrected Fourier layer: dst = act(K̃_conv(src) + K̃_w(src)).
+// corrected computes dst = K̃(x) for one sublayer: BOON's eliminations around K, then the
+// boundary condition on the x faces (and the y faces in 3-D).
+func (st *boonState) corrected(ctx context.Context, sl sublayer, x, dst backend.Buffer) error {
+	r, bb := st.r, st.r.boon
+	dims := r.padded
+	n := dims[0]
+	k := r.spectral // K's output, scratch
+	width := r.m.Width
+	elim := func(op backend.FaceOp) backend.Faces {
+		f := st.facesOf(op, bb.t2, 0, dims, width)
+		f.K, f.Probes, f.Period = k, bb.probes[sl], bb.period
+		return f
+	}
+	if err := r.b.CopyBox(ctx, bb.t2, x, r.box(dims, dims)); err != nil {
+		return err
+	}
+	if st.form.leftElimination(st.kind) {
+		if err := r.applyKernel(ctx, sl, x, k); err != nil {
+			return err
+		}
+		f := elim(backend.FaceEliminateLeft)
+		f.X = x
+		if err := r.b.Faces(ctx, f); err != nil {
+			return err
+		}
+	}
+	if err := r.applyKernel(ctx, sl, bb.t2, k); err != nil {
+		return err
+	}
+	f := elim(backend.FaceEliminateRight)
+	f.Base = st.form.rightBase(n)
+	if err := r.b.Faces(ctx, f); err != nil {
+		return err
+	}
+	if err := r.applyKernel(ctx, sl, bb.t2, dst); err != nil {
+		return err
+	}
+	return st.impose(ctx, dst, dims, width, false)
+}
+
+// impose sets the boundary condition on buf ([maxBatch·rowsPerSample, dims...]): the layers'
+// padded activations, or the output at the grid's extents.
+func (st *boonState) impose(ctx context.Context, buf backend.Buffer, dims []int, rowsPerSample int, output bool) error {
+	b, bb := st.r.b, st.r.boon
+	lr, td := bb.x.layer, bb.y.layer
+	if output {
+		lr, td = bb.x.out, bb.y.out
+	}
+	switch st.kind {
+	case Periodic:
+		axes := 1
+		if st.form.dims == 3 {
+			axes = 2
+		}
+		for a := range axes {
+			if err := b.Faces(ctx, st.facesOf(backend.FacePeriodic, buf, a, dims, rowsPerSample)); err != nil {
+				return err
+			}
+		}
+	case Dirichlet:
+		f := st.facesOf(backend.FaceDirichlet, buf, 0, dims, rowsPerSample)
+		f.Left, f.Right = lr[0], lr[1]
+		if err := b.Faces(ctx, f); err != nil {
+			return err
+		}
+		if st.form.dims == 3 {
+			f := st.facesOf(backend.FaceDirichlet, buf, 1, dims, rowsPerSample)
+			f.Left, f.Right = td[0], td[1]
+			if err := b.Faces(ctx, f); err != nil {
+				return err
+			}
+		}
+		if st.form.mollify(st.kind) {
+			f := st.facesOf(backend.FaceMollify, buf, 0, dims, rowsPerSample)
+			f.Smooth = mollifierWidth
+			return b.Faces(ctx, f)
+		}
+	case Neumann:
+		f := st.facesOf(backend.FaceNeumann, buf, 0, dims, rowsPerSample)
+		f.Left, f.Right = lr[0], lr[1]
+		f.Stencil, f.StencilLeft, f.StencilRight = bb.stencil, st.lenLeft, st.lenRight
+		return b.Faces(ctx, f)
+	}
+	return nil
+}
+
+// layer is one corrected Fourier layer: dst = act(s·(K̃_conv(src) + K̃_w(src))), s = ½ for
+// the published Neumann layers and 1 otherwise.
 func (st *boonState) layer(ctx context.Context, i int, src, dst backend.Buffer, act backend.Activation) error {
 	r := st.r
-	x := make([]float32, src.Len())
-	if err := backend.Download(ctx, r.b, x, src); err != nil {
-		return err
-	}
-	x1, err := st.corrected(ctx, sublayer{i, true}, x)
-	if err != nil {
-		return err
-	}
-	x2, err := st.corrected(ctx, sublayer{i, false}, x)
-	if err != nil {
-		return err
-	}
-	for j := range x1 {
-		x1[j] += x2[j]
-	}
-	if err := backend.Upload(ctx, r.b, dst, x1); err != nil {
-		return err
+	if st.kind == Periodic {
+		// Averaging the faces is linear, so it applies to the sum as well as to each kernel:
+		// the layer runs fused, then the faces are averaged before the activation.
+		if err := r.layer(ctx, i, src, dst, backend.ActNone); err != nil {
+			return err
+		}
+		if err := st.impose(ctx, dst, r.padded, r.m.Width, false); err != nil {
+			return err
+		}
+	} else {
+		if err := st.corrected(ctx, sublayer{i, true}, src, r.boon.tSpectral); err != nil {
+			return err
+		}
+		if err := st.corrected(ctx, sublayer{i, false}, src, dst); err != nil {
+			return err
+		}
+		if err := r.b.AddScaled(ctx, dst, r.boon.tSpectral, st.form.layerScale(st.kind)); err != nil {
+			return err
+		}
 	}
 	if act == backend.ActNone {
 		return nil
 	}
-	if st.geluAtBoundary() {
-		return r.b.Activate(ctx, backend.Matrix{Buf: dst, Rows: len(x1) / st.n, Cols: st.n}, act)
-	}
-	return st.interiorGELU(ctx, dst)
+	return st.activate(ctx, dst, r.padded, r.m.Width, act)
 }
 
-// interiorGELU applies GELU on the device to every point but the two boundary ones of each
-// row of buf: a view that starts one point in and stops one short.
-func (st *boonState) interiorGELU(ctx context.Context, buf backend.Buffer) error {
-	n := st.n
+// activate applies act to buf ([maxBatch·rowsPerSample, dims...]), skipping the corrected
+// faces unless this form applies it there too: the interior of the first axis, and in 3-D of
+// the second as well.
+func (st *boonState) activate(ctx context.Context, buf backend.Buffer, dims []int, rowsPerSample int, act backend.Activation) error {
+	rows := st.r.maxBatch * rowsPerSample
+	points := 1
+	for _, d := range dims {
+		points *= d
+	}
+	b := st.r.b
+	if st.form.geluAtBoundary(st.kind) {
+		return b.Activate(ctx, backend.Matrix{Buf: buf, Rows: rows, Cols: points}, 1, act)
+	}
+	n, inner := dims[0], points/dims[0]
 	if n < 3 {
 		return nil
 	}
-	view := backend.Matrix{Buf: buf, Offset: 1, Rows: buf.Len() / n, Cols: n - 2, LD: n}
-	return st.r.b.Activate(ctx, view, backend.ActGELU)
+	if st.form.dims < 3 {
+		return b.Activate(ctx, backend.Matrix{Buf: buf, Offset: inner, Rows: rows, Cols: (n - 2) * inner, LD: n * inner}, 1, act)
+	}
+	// 3-D: per row, x = 1..N−2 and within each, y = 1..M−2 over every t.
+	m, t := dims[1], dims[2]
+	if m < 3 {
+		return nil
+	}
+	view := backend.Matrix{Buf: buf, Offset: inner + t, Rows: n - 2, Cols: (m - 2) * t, LD: inner, BatchStride: n * inner}
+	return b.Activate(ctx, view, rows, act)
 }
 
-// enforceOutput is the reference's strict_enforce_bdy on the final [batch, N] output.
-func (st *boonState) enforceOutput(out []float32, batch int) {
-	n := st.n
-	for s := range batch {
-		line := out[s*n : (s+1)*n]
-		switch st.bc.Kind {
-		case Dirichlet:
-			line[0], line[n-1] = st.bc.Left[s], st.bc.Right[s]
-		case Periodic:
-			avg := 0.5*line[0] + 0.5*line[n-1]
-			line[0], line[n-1] = avg, avg
-		case Neumann:
-			// Left first, then right from the updated line, in the reference's order.
-			line[0] = float32(st.neumannValue(line, false))
-			line[n-1] = float32(st.neumannValue(line, true))
-		}
-	}
+// enforceOutput is the published strict_enforce_bdy on the model's output
+// ([maxBatch·out, grid...]), on the device before it is read back.
+func (st *boonState) enforceOutput(ctx context.Context) error {
+	r := st.r
+	return st.impose(ctx, r.output, r.grid, r.m.OutChannels, true)
 }

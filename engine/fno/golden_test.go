@@ -52,21 +52,37 @@ func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *np
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Face data: Dirichlet values in left/right(/top/down).npy, Neumann fluxes in
+	// flux_left/flux_right.npy, or (the 1-D cases) one flux for every sample in case.json.
+	faces := func(names ...string) [][]float32 {
+		var out [][]float32
+		for _, name := range names {
+			a, err := npy.Read(filepath.Join(dir, name+".npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, a.Data)
+		}
+		return out
+	}
 	var bc *fno.Boundary
 	switch c.BC {
 	case "dirichlet":
-		left, err := npy.Read(filepath.Join(dir, "left.npy"))
-		if err != nil {
-			t.Fatal(err)
+		bc = &fno.Boundary{Kind: fno.Dirichlet}
+		lr := faces("left", "right")
+		bc.Left, bc.Right = lr[0], lr[1]
+		if len(in.Shape) == 5 {
+			td := faces("top", "down")
+			bc.Top, bc.Down = td[0], td[1]
 		}
-		right, err := npy.Read(filepath.Join(dir, "right.npy"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bc = &fno.Boundary{Kind: fno.Dirichlet, Left: left.Data, Right: right.Data}
 	case "neumann":
-		bc = &fno.Boundary{Kind: fno.Neumann, FluxLeft: c.FluxLeft, FluxRight: c.FluxRight,
-			StencilLeft: c.StencilLeft, StencilRight: c.StencilRight}
+		bc = &fno.Boundary{Kind: fno.Neumann, StencilLeft: c.StencilLeft, StencilRight: c.StencilRight}
+		if _, err := os.Stat(filepath.Join(dir, "flux_left.npy")); err == nil {
+			lr := faces("flux_left", "flux_right")
+			bc.Left, bc.Right = lr[0], lr[1]
+		} else {
+			bc.Left, bc.Right = fno.UniformFaces(c.Batch, float32(c.FluxLeft)), fno.UniformFaces(c.Batch, float32(c.FluxRight))
+		}
 	case "periodic":
 		bc = &fno.Boundary{Kind: fno.Periodic}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,9 +35,10 @@ const (
 
 // Config holds the hyper-parameters a forward pass needs beyond the tensors.
 type Config struct {
-	// Padding is the number of zero points appended on the right of every spatial axis
-	// after lifting, cropped again before projection.
-	Padding int
+	// Padding is the number of zero points appended on the right of each spatial axis after
+	// lifting, cropped again before projection: fourier_2d.py pads both axes, fourier_3d.py
+	// and BOON's 2-D/3-D models the last (time) axis only.
+	Padding []int
 	// GridLB and GridUB bound the coordinate channels appended to the input, spaced as
 	// linspace(lb, ub, n) with the endpoint when GridEndpoint is set, without it otherwise.
 	GridLB, GridUB float64
@@ -126,7 +128,8 @@ func (m *Model) keptFrequencies(padded []int) (forward, inverse [][]int, err err
 
 // Overrides are hyper-parameters from a --config file or flags; nil fields are unset.
 type Overrides struct {
-	Padding        *int
+	// Padding is one count ("9", for the axes the architecture pads) or one per axis ("0,0,6").
+	Padding        *string
 	GridLB, GridUB *float64
 	GridEndpoint   *bool
 	BC             *BoundaryKind
@@ -416,11 +419,6 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	}
 	str := func(p any) *string {
 		switch v := p.(type) {
-		case *int:
-			if v != nil {
-				s := strconv.Itoa(*v)
-				return &s
-			}
 		case *float64:
 			if v != nil {
 				s := strconv.FormatFloat(*v, 'g', -1, 64)
@@ -439,24 +437,37 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 		}
 		return nil
 	}
-	// The reference scripts: fourier_2d.py and fourier_3d.py pad by 9 and 6; fourier_1d.py
-	// and BOON do not pad; every grid spans [0, 1] with the endpoint.
+	// BOON checkpoints say which condition they were trained with; their padding depends on it.
+	if m.Layout == LayoutBOON {
+		bc := pick("bc", "dirichlet", str(flags.BC), str(cfg.BC))
+		var err error
+		if m.BOON, err = ParseBoundaryKind(bc); err != nil {
+			return err
+		}
+		if m.Dims == 3 && m.BOON != Dirichlet {
+			return fmt.Errorf("bc %q: BOON_FNO3d is defined for dirichlet boundaries only", bc)
+		}
+	}
+	// The reference scripts: fourier_2d.py pads both axes by 9, fourier_3d.py the last by 6,
+	// fourier_1d.py does not pad; BOON pads the last axis of its 2-D and 3-D models by 9 and
+	// 6 unless periodic, and not in 1-D. Every grid spans [0, 1] with the endpoint.
 	// neuraloperator's GridEmbeddingND spans [0, 1) without the endpoint and its FNO does not
 	// pad by default.
+	padAxes := m.paddedAxes()
 	defPad, defEndpoint := map[int]string{1: "0", 2: "9", 3: "6"}[m.Dims], "true"
-	switch m.Layout {
-	case LayoutBOON:
+	switch {
+	case m.Layout == LayoutBOON && (m.Dims == 1 || m.BOON == Periodic):
 		defPad = "0"
-	case LayoutNeuralop:
+	case m.Layout == LayoutNeuralop:
 		defPad, defEndpoint = "0", "false"
 	}
-	pad := pick("padding", defPad, str(flags.Padding), str(cfg.Padding))
+	pad := pick("padding", defPad, flags.Padding, cfg.Padding)
 	lb := pick("grid_lb", "0", str(flags.GridLB), str(cfg.GridLB))
 	ub := pick("grid_ub", "1", str(flags.GridUB), str(cfg.GridUB))
 	endpoint := pick("grid_endpoint", defEndpoint, str(flags.GridEndpoint), str(cfg.GridEndpoint))
 	var err error
-	if m.Config.Padding, err = strconv.Atoi(pad); err != nil || m.Config.Padding < 0 {
-		return fmt.Errorf("padding %q: want an integer ≥ 0", pad)
+	if m.Config.Padding, err = parsePadding(pad, m.Dims, padAxes); err != nil {
+		return err
 	}
 	if m.Config.GridLB, err = strconv.ParseFloat(lb, 64); err != nil {
 		return fmt.Errorf("grid_lb %q: %w", lb, err)
@@ -467,21 +478,47 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	if m.Config.GridEndpoint, err = strconv.ParseBool(endpoint); err != nil {
 		return fmt.Errorf("grid_endpoint %q: want true or false", endpoint)
 	}
-	if m.Layout == LayoutNeuralop && m.Config.Padding != 0 {
+	if m.Layout == LayoutNeuralop && slices.Max(m.Config.Padding) != 0 {
 		// Its DomainPadding pads by a fraction of each axis, on both sides or one, which
 		// the reference layout's right-hand padding does not express.
-		return fmt.Errorf("padding %d: neuraloperator checkpoints run unpadded here (domain_padding is not supported)", m.Config.Padding)
-	}
-	if m.Layout == LayoutBOON {
-		bc := pick("bc", "dirichlet", str(flags.BC), str(cfg.BC))
-		if m.BOON, err = ParseBoundaryKind(bc); err != nil {
-			return err
-		}
-		if m.Dims != 1 {
-			return fmt.Errorf("BOON_FNO%dd checkpoints are not supported yet (BOON_FNO1d is)", m.Dims)
-		}
+		return fmt.Errorf("padding %v: neuraloperator checkpoints run unpadded here (domain_padding is not supported)", m.Config.Padding)
 	}
 	return nil
+}
+
+// paddedAxes are the axes a single padding count applies to: every axis of fourier_1d/2d.py,
+// the last axis of fourier_3d.py and of BOON's 2-D and 3-D models.
+func (m *Model) paddedAxes() []bool {
+	axes := make([]bool, m.Dims)
+	for a := range axes {
+		axes[a] = m.Dims == 1 || (m.Dims == 2 && m.Layout != LayoutBOON) || a == m.Dims-1
+	}
+	return axes
+}
+
+// parsePadding reads one count, applied to the padded axes, or one count per axis.
+func parsePadding(spec string, dims int, padAxes []bool) ([]int, error) {
+	parts := strings.Split(spec, ",")
+	if len(parts) != 1 && len(parts) != dims {
+		return nil, fmt.Errorf("padding %q: want one count or %d (one per axis)", spec, dims)
+	}
+	out := make([]int, dims)
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("padding %q: %q is not an integer ≥ 0", spec, p)
+		}
+		if len(parts) == dims {
+			out[i] = v
+			continue
+		}
+		for a := range out {
+			if padAxes[a] {
+				out[a] = v
+			}
+		}
+	}
+	return out, nil
 }
 
 // UsedDefaults lists the settings that no flag, config or metadata gave.

@@ -49,7 +49,7 @@ func TestNeuralopRefusesWhatItCannotRun(t *testing.T) {
 	if _, err := fno.Load(norm, fno.Overrides{}, fno.Overrides{}); err == nil || !strings.Contains(err.Error(), "fno_blocks.norm.0.weight") {
 		t.Errorf("a norm layer: got %v, want an error naming fno_blocks.norm.0.weight", err)
 	}
-	pad := 4
+	pad := "4"
 	if _, err := fno.Load(golden, fno.Overrides{}, fno.Overrides{Padding: &pad}); err == nil || !strings.Contains(err.Error(), "domain_padding") {
 		t.Errorf("padding: got %v, want an error about domain_padding", err)
 	}

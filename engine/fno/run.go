@@ -37,8 +37,8 @@ type Runner struct {
 	gated  backend.Buffer // [batch, width, padded]: g ⊙ x of a soft-gated channel MLP
 	output backend.Buffer // [batch, out, grid]
 
-	// probes are BOON's kernel entries per sublayer, computed on first use.
-	probes map[sublayer]probe
+	// boon is the device memory of BOON corrections, allocated on first use.
+	boon *boonBuffers
 }
 
 // deviceDense is a Dense on the backend; bias is nil when it has none.
@@ -69,7 +69,7 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 		if n < 2 {
 			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
 		}
-		r.padded = append(r.padded, n+m.Config.Padding)
+		r.padded = append(r.padded, n+m.Config.Padding[a])
 	}
 	forward, inverse, err := m.keptFrequencies(r.padded)
 	if err != nil {
@@ -184,6 +184,9 @@ func (r *Runner) Close() error {
 	for _, d := range dense {
 		bufs = append(bufs, d.w, d.bias)
 	}
+	if r.boon != nil {
+		bufs = append(bufs, r.boon.bufs...)
+	}
 	if err := backend.FreeAll(r.b, bufs...); first == nil {
 		first = err
 	}
@@ -248,7 +251,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 
 	// Lift, then pad with zeros (after the lift, as F.pad does, so the padding is 0 rather
 	// than fc0's bias). Without padding the lift writes the first activation directly.
-	padded := m.Config.Padding > 0
+	padded := r.plan.Points() != points
 	lifted := r.act[0]
 	if padded {
 		lifted = r.lifted
@@ -290,14 +293,16 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if err := r.chainMLP(ctx, r.project, cropped, r.output, nil, points, corr, backend.ActNone); err != nil {
 		return nil, fmt.Errorf("fno: project: %w", err)
 	}
+	if corr != nil {
+		if err := corr.enforceOutput(ctx); err != nil {
+			return nil, fmt.Errorf("fno: enforce boundary: %w", err)
+		}
+	}
 	out := make([]float32, r.output.Len())
 	if err := backend.Download(ctx, r.b, out, r.output); err != nil {
 		return nil, fmt.Errorf("fno: download output: %w", err)
 	}
 	out = out[:batch*m.OutChannels*points]
-	if corr != nil {
-		corr.enforceOutput(out, batch)
-	}
 	// Channels-first to channels-last; a no-op for the usual single output channel.
 	if m.OutChannels == 1 {
 		return out, nil
@@ -353,8 +358,8 @@ func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, ad
 	cur := src
 	for j, d := range chain {
 		out, act := r.chain[j%2], backend.ActGELU
-		if corr != nil && !corr.geluAtBoundary() {
-			act = backend.ActNone // applied to the interior below
+		if corr != nil {
+			act = backend.ActNone // applied below, where the corrections allow
 		}
 		var add backend.Buffer
 		if j == len(chain)-1 {
@@ -363,8 +368,8 @@ func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, ad
 		if err := r.gemm(ctx, d, cur, out, points, add, act); err != nil {
 			return fmt.Errorf("layer %d: %w", j, err)
 		}
-		if j < len(chain)-1 && corr != nil && !corr.geluAtBoundary() {
-			if err := corr.interiorGELU(ctx, out); err != nil {
+		if j < len(chain)-1 && corr != nil {
+			if err := corr.activate(ctx, out, r.grid, d.out, backend.ActGELU); err != nil {
 				return fmt.Errorf("layer %d: %w", j, err)
 			}
 		}

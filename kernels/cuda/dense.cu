@@ -69,12 +69,15 @@ extern "C" __global__ void fc_copy_box(const float *src, float *dst, long long o
     }
 }
 
-// One thread per element of a rows × cols view with row stride ld, in place.
-extern "C" __global__ void fc_activate_rows(float *x, long long ld, long long rows, int cols, int act)
+// One thread per element of batch views of rows × cols, row stride ld, batch stride
+// batchStride, in place.
+extern "C" __global__ void fc_activate_rows(float *x, long long ld, long long batchStride, long long batch,
+                                            long long rows, int cols, int act)
 {
-    long long total = rows * cols;
+    long long total = batch * rows * cols;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
-        float *v = x + (t / cols) * ld + t % cols;
+        long long row = t / cols;
+        float *v = x + (row / rows) * batchStride + (row % rows) * ld + t % cols;
         *v = fc_activate(act, *v);
     }
 }
