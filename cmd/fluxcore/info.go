@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/fft"
 )
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -18,8 +22,17 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var ef engineFlags
 	ef.register(fs)
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
+	model := fs.String("model", "", "also show which Fourier transform an FNO checkpoint would run with (needs --grid)")
+	gridFlag := fs.String("grid", "", "the model's input grid, comma-separated extents (e.g. 85,85)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var grid []int
+	if *model != "" {
+		var err error
+		if grid, err = parseGrid(*gridFlag); err != nil {
+			return fmt.Errorf("--grid: %w", err)
+		}
 	}
 	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
 	if err != nil {
@@ -27,13 +40,67 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer e.Close()
 	info := e.Info()
+	var choice *transformChoice
+	if *model != "" {
+		if choice, err = chooseTransform(ctx, e, *model, grid); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(info)
+		return enc.Encode(struct {
+			engine.Info
+			FNO *transformChoice `json:"fno,omitempty"`
+		}{info, choice})
 	}
 	printInfo(stdout, info)
+	if choice != nil {
+		fmt.Fprintf(stdout, "fno        %s on %v: transform %s (cost model: truncated dft %.3g, fft %.3g per grid; override with --transform or FLUXCORE_FFT)\n",
+			choice.Model, choice.Grid, choice.Transform, choice.CostModel.DFT, choice.CostModel.FFT)
+	}
 	return nil
+}
+
+// transformChoice is the Fourier transform an FNO runner picks for a grid on this backend.
+type transformChoice struct {
+	Model     string       `json:"model"`
+	Grid      []int        `json:"grid"`
+	Transform fft.Method   `json:"transform"`
+	CostModel fft.Estimate `json:"transform_cost_model"`
+}
+
+// chooseTransform places the model for one sample, which is where the choice is made.
+func chooseTransform(ctx context.Context, e *engine.Engine, path string, grid []int) (*transformChoice, error) {
+	m, err := fno.Load(path, fno.Overrides{}, fno.Overrides{})
+	if err != nil {
+		return nil, err
+	}
+	method, err := fft.ParseMethod(os.Getenv("FLUXCORE_FFT"))
+	if err != nil {
+		return nil, fmt.Errorf("FLUXCORE_FFT: %w", err)
+	}
+	r, err := m.NewRunner(ctx, e.Backend(), grid, 1, method)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return &transformChoice{Model: path, Grid: grid, Transform: r.Transform(), CostModel: r.TransformEstimate()}, nil
+}
+
+func parseGrid(s string) ([]int, error) {
+	if s == "" {
+		return nil, fmt.Errorf("missing: give the grid extents, e.g. 85,85")
+	}
+	var grid []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("%q: %q is not an extent ≥ 2", s, part)
+		}
+		grid = append(grid, n)
+	}
+	return grid, nil
 }
 
 func printInfo(w io.Writer, info engine.Info) {

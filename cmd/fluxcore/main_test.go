@@ -59,6 +59,25 @@ func TestInfoJSON(t *testing.T) {
 	}
 }
 
+// With a model and grid, info says which transform the runner would use, and forcing one
+// through FLUXCORE_FFT shows in the answer.
+func TestInfoShowsTransformChoice(t *testing.T) {
+	model := "../../engine/fno/testdata/golden/fno1d/model.safetensors"
+	// 1024 points keeping 8 modes: the truncated DFT costs a quarter of the FFT.
+	code, out, errOut := runCLI(t, "info", "--model", model, "--grid", "1024")
+	if code != 0 || !strings.Contains(out, "transform truncated-dft (cost model: truncated dft") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the truncated DFT and its costs", code, out, errOut)
+	}
+	t.Setenv("FLUXCORE_FFT", "fft")
+	code, out, errOut = runCLI(t, "info", "--json", "--model", model, "--grid", "1024")
+	if code != 0 || !strings.Contains(out, `"transform": "fft"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the forced FFT", code, out, errOut)
+	}
+	if code, _, errOut = runCLI(t, "info", "--model", model); code == 0 || !strings.Contains(errOut, "--grid") {
+		t.Errorf("exit %d, stderr %q: want an error naming --grid", code, errOut)
+	}
+}
+
 func TestInfoHonoursVariantVariable(t *testing.T) {
 	t.Setenv(engine.EnvCPU, "generic")
 	code, out, _ := runCLI(t, "info", "--json", "--device", "cpu")

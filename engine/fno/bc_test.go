@@ -129,3 +129,73 @@ func TestNeumannStencilsExactOnCubics(t *testing.T) {
 		t.Errorf("right flux %g, want 0", g)
 	}
 }
+
+// In 2-D and 3-D the corrected faces hold the given values exactly: the x faces, and in 3-D
+// the y faces as well (set after the x faces, so they win on the shared edges).
+func TestDirichletFacesMultiD(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"fno2d_dirichlet_plain", "fno3d"} {
+		_, m, in, _, _ := loadCase(t, "testdata/golden/"+name)
+		grid := in.Shape[1 : len(in.Shape)-1]
+		batch := in.Shape[0]
+		xFace, yFace := 1, 1
+		for a, n := range grid {
+			if a != 0 {
+				xFace *= n
+			}
+			if a != 1 {
+				yFace *= n
+			}
+		}
+		value := func(side, s, i int) float32 { return float32(side+1) + 0.25*float32(s) - 0.001*float32(i) }
+		face := func(side, per int) []float32 {
+			v := make([]float32, batch*per)
+			for i := range v {
+				v[i] = value(side, i/per, i%per)
+			}
+			return v
+		}
+		bc := &fno.Boundary{Kind: fno.Dirichlet, Left: face(0, xFace), Right: face(1, xFace)}
+		if len(grid) == 3 {
+			bc.Top, bc.Down = face(2, yFace), face(3, yFace)
+		}
+		enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
+			r, err := m.NewRunner(ctx, b, grid, batch, fft.Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			u, err := r.Forward(ctx, in.Data, batch, bc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			points := len(u) / batch
+			n0 := grid[0]
+			inner := points / n0
+			for s := range batch {
+				for p := range points {
+					i, rest := p/inner, p%inner
+					want, check := float32(0), false
+					if len(grid) == 3 {
+						j, k := rest/grid[2], rest%grid[2]
+						switch {
+						case j == 0 || j == grid[1]-1:
+							side := 2
+							if j > 0 {
+								side = 3
+							}
+							want, check = value(side, s, i*grid[2]+k), true
+						case i == 0 || i == n0-1:
+							want, check = value(min(i, 1), s, rest), true
+						}
+					} else if i == 0 || i == n0-1 {
+						want, check = value(min(i, 1), s, rest), true
+					}
+					if got := u[s*points+p]; check && math.Abs(float64(got-want)) > 1e-6 {
+						t.Fatalf("%s sample %d point %d: %g on the boundary, want %g", name, s, p, got, want)
+					}
+				}
+			}
+		})
+	}
+}
