@@ -11,28 +11,48 @@ import (
 
 const golden = "../../engine/fno/testdata/golden/"
 
-// The command reproduces a golden BOON case end to end: .npy in, .npy out.
+// The command reproduces golden BOON cases end to end, .npy in, .npy out, with batches
+// smaller than the input so that the face data are split per sample: 1-D Dirichlet values,
+// 2-D Neumann fluxes per face point, and 3-D Dirichlet values on both corrected axes.
 func TestFNOCommandMatchesGolden(t *testing.T) {
-	dir := golden + "boon1d_dirichlet/"
-	out := filepath.Join(t.TempDir(), "y.npy")
-	code, stdout, stderr := runCLI(t, "fno", "--model", dir+"model.safetensors", "--input", dir+"input.npy",
-		"--left", dir+"left.npy", "--right", dir+"right.npy", "--output", out, "--batch-size", "2")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if !strings.Contains(stdout, "[3 64 1]") {
-		t.Errorf("stdout %q does not report the output shape", stdout)
-	}
-	got, err := npy.Read(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := npy.Read(dir + "output.npy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e := metrics.RelL2(got.Data, want.Data); !(e <= 1e-5) {
-		t.Errorf("relative L2 error %.3g against the reference", e)
+	for _, c := range []struct {
+		name, shape string
+		args        []string
+	}{
+		{"boon1d_dirichlet", "[3 64 1]", []string{"--left", "left.npy", "--right", "right.npy"}},
+		{"boon2d_neumann", "[2 12 10 1]", []string{"--flux-left", "flux_left.npy", "--flux-right", "flux_right.npy",
+			"--stencil-left", "1,-1", "--stencil-right", "-0.18181818181818182,0.8181818181818182,-1.6363636363636365,0.04958677685950413"}},
+		{"boon3d_dirichlet", "[2 8 7 6 1]", []string{"--left", "left.npy", "--right", "right.npy", "--top", "top.npy", "--down", "down.npy"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := golden + c.name + "/"
+			out := filepath.Join(t.TempDir(), "y.npy")
+			args := []string{"fno", "--model", dir + "model.safetensors", "--input", dir + "input.npy", "--output", out, "--batch-size", "1"}
+			for _, a := range c.args {
+				if strings.HasSuffix(a, ".npy") { // a file of the case
+					a = dir + a
+				}
+				args = append(args, a)
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, c.shape) {
+				t.Errorf("stdout %q does not report the output shape %s", stdout, c.shape)
+			}
+			got, err := npy.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := npy.Read(dir + "output.npy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := metrics.RelL2(got.Data, want.Data); !(e <= 1e-5) {
+				t.Errorf("relative L2 error %.3g against the reference", e)
+			}
+		})
 	}
 }
 
