@@ -51,14 +51,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	raw, err := demoData.ReadFile(path.Join(demoDir, "model.safetensors"))
-	if err != nil {
-		return err
-	}
-	m, err := fno.Parse("heat1d", raw, fno.Overrides{}, fno.Overrides{})
-	if err != nil {
-		return err
-	}
 	input, err := demoArray("input.npy")
 	if err != nil {
 		return err
@@ -73,26 +65,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer e.Close()
-	r, err := m.NewRunner(ctx, e.Backend(), []int{n}, samples, fft.Auto)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 
-	// No heat crosses either end: the flux is 0, measured with the default third-order
-	// one-sided stencils on this grid.
+	// No heat crosses either end: the flux is 0, imposed and measured with the default
+	// third-order one-sided stencils on this grid.
 	h := 1 / float64(n-1)
 	left, right := fno.NeumannStencils(h)
+	insulated := &fno.Boundary{Kind: fno.Neumann, Left: make([]float32, samples), Right: make([]float32, samples),
+		StencilLeft: left, StencilRight: right}
 	runs := []struct {
-		name string
-		bc   *fno.Boundary
+		name, model string
+		bc          *fno.Boundary
 	}{
-		{"plain FNO", nil},
-		{"FNO + BOON (--bc neumann)", &fno.Boundary{Kind: fno.Neumann, StencilLeft: left, StencilRight: right}},
+		{"plain FNO", "model.safetensors", nil},
+		{"plain FNO + BOON at run time", "model.safetensors", insulated},
+		{"BOON_FNO1d (trained with it)", "boon.safetensors", insulated},
 	}
 	var results []heatDemo
 	for _, run := range runs {
-		u, err := r.Forward(ctx, input.Data, samples, run.bc)
+		u, err := demoForward(ctx, e, run.model, input, run.bc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.name, err)
 		}
@@ -113,11 +103,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "heat equation u_t = u_xx on an insulated rod (u_x = 0 at both ends), u0 -> u(T = 0.01)\n")
 	fmt.Fprintf(stdout, "%d held-out samples, %d points, on %s; flux measured with the third-order one-sided stencil\n\n",
 		samples, n, e.Info().Device)
-	fmt.Fprintf(stdout, "%-28s %14s %18s %18s\n", "", "rel. L2 error", "max |flux| left", "max |flux| right")
+	fmt.Fprintf(stdout, "%-30s %14s %18s %18s\n", "", "rel. L2 error", "max |flux| left", "max |flux| right")
 	for _, res := range results {
-		fmt.Fprintf(stdout, "%-28s %14.3e %18.3e %18.3e\n", res.name, res.relL2, res.fluxLeftMax, res.fluxRightMax)
+		fmt.Fprintf(stdout, "%-30s %14.3e %18.3e %18.3e\n", res.name, res.relL2, res.fluxLeftMax, res.fluxRightMax)
 	}
-	fmt.Fprintf(stdout, "%-28s %14s %18.3e\n", "exact solution", "—", exactFlux)
+	fmt.Fprintf(stdout, "%-30s %14s %18.3e\n", "exact solution", "—", exactFlux)
 	if *plotPath != "" {
 		if err := plotHeat(*plotPath, exact.Data[:n], results); err != nil {
 			return err
@@ -125,6 +115,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "\nwrote %s (sample 0 near the insulated end x = 0)\n", *plotPath)
 	}
 	return nil
+}
+
+// demoForward runs one of the shipped models on the held-out inputs.
+func demoForward(ctx context.Context, e *engine.Engine, model string, input *npy.Array, bc *fno.Boundary) ([]float32, error) {
+	raw, err := demoData.ReadFile(path.Join(demoDir, model))
+	if err != nil {
+		return nil, err
+	}
+	m, err := fno.Parse(model, raw, fno.Overrides{}, fno.Overrides{})
+	if err != nil {
+		return nil, err
+	}
+	samples := input.Shape[0]
+	r, err := m.NewRunner(ctx, e.Backend(), input.Shape[1:2], samples, fft.Auto)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Forward(ctx, input.Data, samples, bc)
 }
 
 func demoArray(name string) (*npy.Array, error) {
@@ -155,7 +164,8 @@ func plotHeat(file string, exact []float32, results []heatDemo) error {
 		}
 		return xy
 	}
-	colors := []color.RGBA{{R: 0, G: 0, B: 0, A: 255}, {R: 214, G: 39, B: 40, A: 255}, {R: 31, G: 119, B: 180, A: 255}}
+	colors := []color.RGBA{{R: 0, G: 0, B: 0, A: 255}, {R: 214, G: 39, B: 40, A: 255}, {R: 255, G: 127, B: 14, A: 255},
+		{R: 31, G: 119, B: 180, A: 255}}
 	series := append([]heatDemo{{name: "exact", u: exact}}, results...)
 	for i, s := range series {
 		l, err := plotter.NewLine(line(s.u[:n]))

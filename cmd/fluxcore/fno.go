@@ -24,16 +24,16 @@ import (
 // fnoFlags are the model and boundary flags shared by `fno` and `bench fno`.
 type fnoFlags struct {
 	engineFlags
-	model, input, config      string
+	model, input, config       string
 	bc, left, right, top, down string
-	fluxLeft, fluxRight       string
-	stencilLeft, stencilRight string
-	padding                   string
-	gridLB, gridUB            float64
-	gridEndpoint              bool
-	batchSize                 int
-	transform                 string
-	set                       map[string]bool
+	fluxLeft, fluxRight        string
+	stencilLeft, stencilRight  string
+	padding                    string
+	gridLB, gridUB             float64
+	gridEndpoint               bool
+	batchSize                  int
+	transform                  string
+	set                        map[string]bool
 }
 
 func (f *fnoFlags) register(fs *flag.FlagSet) {
@@ -104,10 +104,10 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 		}
 		var c struct {
 			Padding      json.RawMessage `json:"padding"` // 9, "0,9" or [0, 9]
-			GridLB       *float64 `json:"grid_lb"`
-			GridUB       *float64 `json:"grid_ub"`
-			GridEndpoint *bool    `json:"grid_endpoint"`
-			BC           *string  `json:"bc"`
+			GridLB       *float64        `json:"grid_lb"`
+			GridUB       *float64        `json:"grid_ub"`
+			GridEndpoint *bool           `json:"grid_endpoint"`
+			BC           *string         `json:"bc"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()

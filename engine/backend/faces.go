@@ -63,12 +63,12 @@ type Faces struct {
 	// Left and Right (Dirichlet values, Neumann fluxes) are [samples, Lead, Inner], where
 	// Outer = samples·Channels·Lead: Channels rows share a sample's data, and Lead is the
 	// extent of the axes before this one.
-	Left, Right     Buffer
-	Channels, Lead  int
-	Stencil         Buffer // Neumann: StencilLeft coefficients, then StencilRight
-	StencilLeft     int
-	StencilRight    int
-	Smooth          int // mollifier width
+	Left, Right    Buffer
+	Channels, Lead int
+	Stencil        Buffer // Neumann: StencilLeft coefficients, then StencilRight
+	StencilLeft    int
+	StencilRight   int
+	Smooth         int // mollifier width
 }
 
 // Validate checks f's shape, operands and lengths, naming the first problem.
