@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// The shipped model predicts the held-out heat solutions; BOON's correction makes the flux
-// through the insulated ends vanish (to float rounding of the stencil), which the plain FNO
-// does not; and the plot is a PNG.
+// The shipped models predict the held-out heat solutions; every form of BOON's correction
+// makes the flux through the insulated ends vanish (to float rounding of the stencil), which
+// the plain FNO does not; the BOON-trained model and output-only enforcement keep the plain
+// model's accuracy; and the plot is a PNG.
 func TestDemoFNO(t *testing.T) {
 	png := filepath.Join(t.TempDir(), "heat.png")
 	code, stdout, stderr := runCLI(t, "demo", "fno", "--plot", png)
@@ -33,17 +34,30 @@ func TestDemoFNO(t *testing.T) {
 		return v[0], v[1], v[2]
 	}
 	plainErr, plainLeft, _ := row("plain FNO")
-	boonErr, boonLeft, boonRight := row("FNO + BOON (--bc neumann)")
-	// The model was trained without the corrections, which then change every hidden
-	// layer's boundary rows: the corrected prediction is held to a looser bound.
-	if plainErr > 0.05 || !(boonErr < 0.5) {
-		t.Errorf("relative L2 errors %.3g (plain) and %.3g (BOON), want ≤ 0.05 and < 0.5", plainErr, boonErr)
+	for _, c := range []struct {
+		label  string
+		maxErr float64 // relative L2 bound; 0: none
+	}{
+		// BOON's per-layer corrections on a model trained without them rewrite every
+		// hidden layer's boundary rows; the error is the method's, not bounded here
+		// (tools/boon_torch.py computes the same output).
+		{"plain FNO, BOON layers", 0},
+		{"plain FNO, output enforced", 0.05},
+		{"BOON_FNO1d (trained with it)", 0.02},
+	} {
+		relL2, left, right := row(c.label)
+		if c.maxErr > 0 && !(relL2 <= c.maxErr) {
+			t.Errorf("%s: relative L2 error %.3g, want ≤ %g", c.label, relL2, c.maxErr)
+		}
+		if left > 1e-4 || right > 1e-4 {
+			t.Errorf("%s leaves a flux of %.3g (left) and %.3g (right), want ≤ 1e-4", c.label, left, right)
+		}
+		if plainLeft < 10*left {
+			t.Errorf("plain flux %.3g is not clearly above %s's %.3g", plainLeft, c.label, left)
+		}
 	}
-	if boonLeft > 1e-4 || boonRight > 1e-4 {
-		t.Errorf("BOON leaves a flux of %.3g (left) and %.3g (right), want ≤ 1e-4", boonLeft, boonRight)
-	}
-	if plainLeft < 10*boonLeft {
-		t.Errorf("plain flux %.3g is not clearly above BOON's %.3g", plainLeft, boonLeft)
+	if plainErr > 0.05 {
+		t.Errorf("plain FNO: relative L2 error %.3g, want ≤ 0.05", plainErr)
 	}
 	data, err := os.ReadFile(png)
 	if err != nil {

@@ -26,6 +26,7 @@ type fnoFlags struct {
 	engineFlags
 	model, input, config       string
 	bc, left, right, top, down string
+	outputOnly                 bool
 	fluxLeft, fluxRight        string
 	stencilLeft, stencilRight  string
 	padding                    string
@@ -48,6 +49,7 @@ func (f *fnoFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.down, "down", "", "dirichlet, 3-D: values on the second axis' last face (.npy, as --top)")
 	fs.StringVar(&f.fluxLeft, "flux-left", "0", "neumann: flux on the left face, a number or a .npy shaped like --left")
 	fs.StringVar(&f.fluxRight, "flux-right", "0", "neumann: flux on the right face, a number or a .npy shaped like --left")
+	fs.BoolVar(&f.outputOnly, "bc-output-only", false, "plain checkpoints: impose --bc on the output only, leaving the layers as trained (keeps their accuracy)")
 	fs.StringVar(&f.stencilLeft, "stencil-left", "", "neumann: normalized left stencil, comma-separated (default: third-order one-sided)")
 	fs.StringVar(&f.stencilRight, "stencil-right", "", "neumann: normalized right stencil, comma-separated (default: third-order one-sided)")
 	fs.StringVar(&f.padding, "padding", "", "zero padding: one count for the axes the architecture pads, or one per axis (\"0,9\"); default: metadata, else the reference script's")
@@ -164,7 +166,7 @@ func (f *fnoFlags) boundary(m *fno.Model, samples int, grid []int) (*fno.Boundar
 	if kind == "" {
 		return nil, nil
 	}
-	bc := &fno.Boundary{Kind: kind}
+	bc := &fno.Boundary{Kind: kind, OutputOnly: f.outputOnly}
 	xFace, yFace := faceSizes(grid)
 	read := func(flagName, path string, perSample int) ([]float32, error) {
 		a, err := npy.Read(path)

@@ -42,6 +42,12 @@ type Boundary struct {
 	// StencilLeft and StencilRight are the normalized one-sided difference stencils that
 	// define the Neumann fluxes; nil takes NeumannStencils for the grid.
 	StencilLeft, StencilRight []float64
+	// OutputOnly imposes the condition on the output alone (BOON's final strict enforcement)
+	// and leaves the layers as trained. BOON's per-layer corrections rewrite every hidden
+	// layer's boundary rows, which a plain checkpoint was not trained for and which costs it
+	// accuracy (see the heat demo); this keeps its accuracy and still meets the condition
+	// exactly. Plain checkpoints only.
+	OutputOnly bool
 }
 
 // UniformFaces is n copies of v: the same value or flux at every point of every sample's face.
@@ -153,6 +159,7 @@ type boonState struct {
 	r                 *Runner
 	kind              BoundaryKind
 	form              form
+	outputOnly        bool
 	lenLeft, lenRight int // Neumann stencil lengths
 }
 
@@ -190,6 +197,9 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 		// BOON's eliminations assume each layer is K(x) + W·x; a channel-MLP block is not.
 		return nil, fmt.Errorf("fno: boundary corrections apply to reference-layout FNOs, not %s checkpoints", m.Layout)
 	}
+	if bc.OutputOnly && m.BOON != "" {
+		return nil, fmt.Errorf("fno: a BOON checkpoint needs its per-layer corrections; output-only enforcement is for plain checkpoints")
+	}
 	if m.Dims == 3 && bc.Kind == Neumann {
 		return nil, fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
 	}
@@ -198,12 +208,12 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 		corrected = 2 // the y faces are set too
 	}
 	for a := range corrected {
-		if m.Config.Padding[a] != 0 {
+		if m.Config.Padding[a] != 0 && !bc.OutputOnly {
 			return nil, fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
 				a, m.Config.Padding[a], m.Config.Padding, paddingWithout(m.Config.Padding, corrected))
 		}
 	}
-	st := &boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}}
+	st := &boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}, outputOnly: bc.OutputOnly}
 	n := r.grid[0]
 	if st.form.mollify(bc.Kind) && n < mollifierWidth+1 {
 		return nil, fmt.Errorf("fno: the published 2-D Dirichlet correction smooths %d rows next to each face; the grid's first axis has %d points, want ≥ %d",
@@ -277,8 +287,10 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 			return nil, fmt.Errorf("fno: neumann stencils: %w", err)
 		}
 	}
-	if err := r.computeProbes(ctx, st.form); err != nil {
-		return nil, err
+	if !st.outputOnly {
+		if err := r.computeProbes(ctx, st.form); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }
@@ -633,7 +645,7 @@ func (st *boonState) activate(ctx context.Context, buf backend.Buffer, dims []in
 		points *= d
 	}
 	b := st.r.b
-	if st.form.geluAtBoundary(st.kind) {
+	if st.outputOnly || st.form.geluAtBoundary(st.kind) {
 		return b.Activate(ctx, backend.Matrix{Buf: buf, Rows: rows, Cols: points}, 1, act)
 	}
 	n, inner := dims[0], points/dims[0]

@@ -271,7 +271,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		if i == len(m.Layers)-1 {
 			act = backend.ActNone
 		}
-		if corr != nil {
+		if corr != nil && !corr.outputOnly {
 			err = corr.layer(ctx, i, r.act[x], r.act[1-x], act)
 		} else {
 			err = r.layer(ctx, i, r.act[x], r.act[1-x], act)
