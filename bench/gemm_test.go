@@ -36,11 +36,7 @@ var gemmCases = []gemmCase{
 // BenchmarkGemm reports GFLOP/s and the fraction of the measured FMA peak for each product.
 func BenchmarkGemm(b *testing.B) {
 	ctx := context.Background()
-	for _, v := range cpu.Supported() {
-		be, err := cpu.New(cpu.Options{Variant: &v})
-		if err != nil {
-			b.Fatal(err)
-		}
+	forEachCPUVariant(b, func(v cpu.Variant, be *cpu.Backend) {
 		for _, c := range gemmCases {
 			b.Run(fmt.Sprintf("cpu/%s/%s", v, c.name), func(b *testing.B) {
 				peak := cpuPeak(b, v, be.Workers())
@@ -72,10 +68,8 @@ func BenchmarkGemm(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				gflops := g.Flops() * float64(b.N) / b.Elapsed().Seconds() / 1e9
-				b.ReportMetric(gflops, "GFLOP/s")
-				b.ReportMetric(100*gflops/peak, "%peak")
+				reportGFLOPs(b, g.Flops(), peak)
 			})
 		}
-	}
+	})
 }

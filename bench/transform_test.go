@@ -41,11 +41,7 @@ var transformCases = []transformCase{
 // checked against measured times: `go test -run '^$' -bench Transform ./bench`.
 func BenchmarkTransform(b *testing.B) {
 	ctx := context.Background()
-	for _, v := range cpu.Supported() {
-		be, err := cpu.New(cpu.Options{Variant: &v})
-		if err != nil {
-			b.Fatal(err)
-		}
+	forEachCPUVariant(b, func(v cpu.Variant, be *cpu.Backend) {
 		for _, c := range transformCases {
 			var keep [][]int
 			for _, n := range c.dims[:len(c.dims)-1] {
@@ -94,5 +90,5 @@ func BenchmarkTransform(b *testing.B) {
 				})
 			}
 		}
-	}
+	})
 }

@@ -31,6 +31,36 @@ import torch
 import torch.nn.functional as F
 
 
+def layers_of(fno):
+    return [(getattr(fno, f"conv{i}"), getattr(fno, f"w{i}")) for i in range(4)]
+
+
+def boon_key(fno_key):
+    """conv{i}.weights1 → conv_correction{i}.layer.weights1, w{i}.bias → w_correction{i}.layer.bias."""
+    for prefix, wrapper in (("conv", "conv_correction"), ("w", "w_correction")):
+        head, _, rest = fno_key.partition(".")
+        if head.startswith(prefix) and head[len(prefix):].isdigit():
+            return f"{wrapper}{head[len(prefix):]}.layer.{rest}"
+    return fno_key
+
+
+def boon_state(fno, boon_fc):
+    """A BOON_FNO checkpoint's state_dict: BOON's own fc0/fc1/fc2, the base FNO's layers reached
+    through conv_correction{i}.layer and w_correction{i}.layer, and base_no.* (unused by the
+    forward pass, present in every real checkpoint)."""
+    state = {k: v for k, v in boon_fc.items()}
+    for k, v in fno.state_dict().items():
+        state["base_no." + k] = v.clone()
+        if boon_key(k) != k:
+            state[boon_key(k)] = v.clone()
+    return state
+
+
+def default_stencils(h):
+    """fluxcore's default normalized stencils (fno.NeumannStencils): third-order one-sided."""
+    return [-6 * h / 11, -18 / 11, 9 / 11, -2 / 11], [-2 / 11, 9 / 11, -18 / 11, 6 * h / 11]
+
+
 def grid_channels(shape, lb, ub):
     """The coordinate channels the reference appends: linspace(lb, ub, n) per axis, endpoint in."""
     dims = len(shape) - 2

@@ -24,7 +24,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boon_torch  # noqa: E402
-from fno_torch import FNO, Spectral  # noqa: E402
+from boon_torch import boon_key, boon_state, default_stencils, layers_of  # noqa: E402
+from fno_torch import FNO  # noqa: E402
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
 # name, layout, bc, grid, modes, width, padding, batch
@@ -38,31 +39,6 @@ CASES = [
     ("fno3d_periodic_plain", "zongyi", "periodic", (8, 6, 7), (3, 2, 3), 6, (0, 0, 6), 2),
     ("fno3d", "zongyi", None, (8, 6, 7), (3, 2, 3), 6, (0, 0, 6), 2),
 ]
-
-
-def layers_of(fno):
-    return [(getattr(fno, f"conv{i}"), getattr(fno, f"w{i}")) for i in range(4)]
-
-
-def boon_state(fno, boon_fc):
-    """A BOON_FNO checkpoint's state_dict: BOON's own fc0/fc1/fc2, the base FNO's layers reached
-    through conv_correction{i}.layer and w_correction{i}.layer, and base_no.* (unused by the
-    forward pass, present in every real checkpoint)."""
-    state = {k: v for k, v in boon_fc.items()}
-    for k, v in fno.state_dict().items():
-        state["base_no." + k] = v.clone()
-        if boon_key(k) != k:
-            state[boon_key(k)] = v.clone()
-    return state
-
-
-def boon_key(fno_key):
-    """conv{i}.weights1 → conv_correction{i}.layer.weights1, w{i}.bias → w_correction{i}.layer.bias."""
-    for prefix, wrapper in (("conv", "conv_correction"), ("w", "w_correction")):
-        head, _, rest = fno_key.partition(".")
-        if head.startswith(prefix) and head[len(prefix):].isdigit():
-            return f"{wrapper}{head[len(prefix):]}.layer.{rest}"
-    return fno_key
 
 
 def as_double(name, t):
@@ -97,11 +73,6 @@ def check_reference_1d(shared):
         err = np.linalg.norm(y - ref) / np.linalg.norm(ref)
         print(f"{case}: boon_torch against the published code's output, rel. L2 {err:.2g}")
         assert err < 1e-6, case
-
-
-def default_stencils(h):
-    """fluxcore's default normalized stencils (fno.NeumannStencils): third-order one-sided."""
-    return [-6 * h / 11, -18 / 11, 9 / 11, -2 / 11], [-2 / 11, 9 / 11, -18 / 11, 6 * h / 11]
 
 
 def generate(out, name, layout, kind, grid, modes, width, padding, batch, rng):

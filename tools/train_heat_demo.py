@@ -30,8 +30,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boon_torch  # noqa: E402
+from boon_torch import boon_state, default_stencils, layers_of  # noqa: E402
 from fno_torch import FNO  # noqa: E402
-from gen_boon_golden import boon_state, default_stencils, layers_of  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
 
 N = 128           # grid points, both ends included

@@ -87,8 +87,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		{"BOON_FNO1d (trained with it)", "boon.safetensors", insulated, true},
 	}
 	var results, plotted []heatDemo
+	runners := make(map[string]*fno.Runner) // one per shipped model
+	defer func() {
+		for _, r := range runners {
+			r.Close()
+		}
+	}()
 	for _, run := range runs {
-		u, err := demoForward(ctx, e, run.model, input, run.bc)
+		r := runners[run.model]
+		if r == nil {
+			if r, err = demoRunner(ctx, e, run.model, input); err != nil {
+				return err
+			}
+			runners[run.model] = r
+		}
+		u, err := r.Forward(ctx, input.Data, samples, run.bc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.name, err)
 		}
@@ -126,8 +139,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// demoForward runs one of the shipped models on the held-out inputs.
-func demoForward(ctx context.Context, e *engine.Engine, model string, input *npy.Array, bc *fno.Boundary) ([]float32, error) {
+// demoRunner places one of the shipped models for the held-out inputs.
+func demoRunner(ctx context.Context, e *engine.Engine, model string, input *npy.Array) (*fno.Runner, error) {
 	raw, err := demoData.ReadFile(path.Join(demoDir, model))
 	if err != nil {
 		return nil, err
@@ -136,13 +149,7 @@ func demoForward(ctx context.Context, e *engine.Engine, model string, input *npy
 	if err != nil {
 		return nil, err
 	}
-	samples := input.Shape[0]
-	r, err := m.NewRunner(ctx, e.Backend(), input.Shape[1:2], samples, fft.Auto)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return r.Forward(ctx, input.Data, samples, bc)
+	return m.NewRunner(ctx, e.Backend(), input.Shape[1:2], input.Shape[0], fft.Auto)
 }
 
 func demoArray(name string) (*npy.Array, error) {

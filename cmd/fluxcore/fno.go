@@ -57,8 +57,7 @@ func (f *fnoFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.gridUB, "grid-ub", 1, "upper bound of the grid channels (default: metadata, else 1)")
 	fs.BoolVar(&f.gridEndpoint, "grid-endpoint", true, "grid channels include the upper bound (default: metadata, else true)")
 	fs.IntVar(&f.batchSize, "batch-size", 32, "samples per forward pass")
-	fs.StringVar(&f.transform, "transform", envOr("FLUXCORE_FFT", "auto"),
-		"Fourier transforms: auto (cost model), dft (truncated DFT) or fft (full FFT); default $FLUXCORE_FFT, else auto")
+	registerTransform(fs, &f.transform)
 }
 
 // parse records which flags were given, so that only those override the file.
@@ -133,6 +132,12 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 		}
 	}
 	return flags, cfg, nil
+}
+
+// registerTransform adds --transform, the Fourier transform method a runner uses.
+func registerTransform(fs *flag.FlagSet, dst *string) {
+	fs.StringVar(dst, "transform", envOr("FLUXCORE_FFT", "auto"),
+		"Fourier transforms: auto (cost model), dft (truncated DFT) or fft (full FFT); default $FLUXCORE_FFT, else auto")
 }
 
 // paddingSpec turns a config file's padding (a number, a string, or a list of numbers) into
@@ -228,18 +233,16 @@ func (f *fnoFlags) boundary(m *fno.Model, samples int, grid []int) (*fno.Boundar
 	return bc, nil
 }
 
-// faceSizes are the points per sample on a face of the first axis and (3-D) of the second.
+// faceSizes are the points per sample on a face of the first axis and of the second.
 func faceSizes(grid []int) (x, y int) {
-	x, y = 1, 1
-	for a, n := range grid {
-		if a != 0 {
-			x *= n
+	points := func(a int) int {
+		n := 1
+		for _, d := range fno.FaceShape(grid, 1, a) {
+			n *= d
 		}
-		if a != 1 {
-			y *= n
-		}
+		return n
 	}
-	return x, y
+	return points(0), points(1)
 }
 
 func parseStencil(flagName, s string) ([]float64, error) {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,12 +23,17 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	model := fs.String("model", "", "also show which Fourier transform an FNO checkpoint would run with (needs --grid)")
 	gridFlag := fs.String("grid", "", "the model's input grid, comma-separated extents (e.g. 85,85)")
+	var transform string
+	registerTransform(fs, &transform)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var grid []int
+	method, err := fft.ParseMethod(transform)
+	if err != nil {
+		return fmt.Errorf("--transform: %w", err)
+	}
 	if *model != "" {
-		var err error
 		if grid, err = parseGrid(*gridFlag); err != nil {
 			return fmt.Errorf("--grid: %w", err)
 		}
@@ -42,7 +46,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	info := e.Info()
 	var choice *transformChoice
 	if *model != "" {
-		if choice, err = chooseTransform(ctx, e, *model, grid); err != nil {
+		if choice, err = chooseTransform(ctx, e, *model, grid, method); err != nil {
 			return err
 		}
 	}
@@ -71,14 +75,10 @@ type transformChoice struct {
 }
 
 // chooseTransform places the model for one sample, which is where the choice is made.
-func chooseTransform(ctx context.Context, e *engine.Engine, path string, grid []int) (*transformChoice, error) {
+func chooseTransform(ctx context.Context, e *engine.Engine, path string, grid []int, method fft.Method) (*transformChoice, error) {
 	m, err := fno.Load(path, fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		return nil, err
-	}
-	method, err := fft.ParseMethod(os.Getenv("FLUXCORE_FFT"))
-	if err != nil {
-		return nil, fmt.Errorf("FLUXCORE_FFT: %w", err)
 	}
 	r, err := m.NewRunner(ctx, e.Backend(), grid, 1, method)
 	if err != nil {

@@ -219,34 +219,31 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 		return nil, fmt.Errorf("fno: the published 2-D Dirichlet correction smooths %d rows next to each face; the grid's first axis has %d points, want ≥ %d",
 			mollifierWidth-1, n, mollifierWidth+1)
 	}
-	if err := r.allocBoundary(); err != nil {
+	if err := r.allocBoundary(bc.Kind != Periodic && !bc.OutputOnly); err != nil {
 		return nil, err
 	}
 	if bc.Kind == Periodic {
 		return st, nil
 	}
 
-	// The x-face data, checked, then placed at both extents.
-	face := r.faceShape(batch, 0)
-	if err := checkFaces(string(bc.Kind), "left", bc.Left, face); err != nil {
-		return nil, err
-	}
-	if err := checkFaces(string(bc.Kind), "right", bc.Right, face); err != nil {
-		return nil, err
-	}
+	// The data of the x faces, and in 3-D the y faces, checked and placed on the device.
 	bb := r.boon
-	if err := r.uploadFaces(ctx, bb.x, 0, bc.Left, bc.Right); err != nil {
-		return nil, err
+	type faceInput struct {
+		sides [2]string
+		data  [2][]float32
+		fd    faceData
 	}
+	faces := []faceInput{{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x}}
 	if m.Dims == 3 {
-		face := r.faceShape(batch, 1)
-		if err := checkFaces(string(bc.Kind), "top", bc.Top, face); err != nil {
-			return nil, err
+		faces = append(faces, faceInput{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y})
+	}
+	for a, f := range faces {
+		for i, side := range f.sides {
+			if err := checkFaces(string(bc.Kind), side, f.data[i], FaceShape(r.grid, batch, a)); err != nil {
+				return nil, err
+			}
 		}
-		if err := checkFaces(string(bc.Kind), "down", bc.Down, face); err != nil {
-			return nil, err
-		}
-		if err := r.uploadFaces(ctx, bb.y, 1, bc.Top, bc.Down); err != nil {
+		if err := r.uploadFaces(ctx, f.fd, a, f.data[:]...); err != nil {
 			return nil, err
 		}
 	}
@@ -311,11 +308,7 @@ func paddingWithout(padding []int, k int) string {
 }
 
 func checkFaces(kind, side string, v []float32, shape []int) error {
-	want := 1
-	for _, d := range shape {
-		want *= d
-	}
-	if len(v) != want {
+	if want := product(shape); len(v) != want {
 		return fmt.Errorf("fno: %s %s face data has %d values, want shape %v = %d", kind, side, len(v), shape, want)
 	}
 	for i, x := range v {
@@ -326,26 +319,27 @@ func checkFaces(kind, side string, v []float32, shape []int) error {
 	return nil
 }
 
-// faceShape is the shape of one sample batch's data on the faces of axis a:
-// [batch, the grid without axis a].
-func (r *Runner) faceShape(batch, a int) []int {
-	shape := []int{batch}
-	for b, d := range r.grid {
-		if b != a {
-			shape = append(shape, d)
-		}
-	}
-	return shape
+// FaceShape is the shape of a batch's data on the two faces of grid axis a (0: Left/Right,
+// 1: Top/Down): [batch, the grid without axis a].
+func FaceShape(grid []int, batch, a int) []int {
+	return append([]int{batch}, without(grid, a)...)
 }
 
-// uploadFaces places two faces' data ([batch, grid without axis a]) into fd at both extents.
+// uploadFaces places two faces' data ([batch, grid without axis a]) into fd: at the grid's
+// extents for the output, zero past the batch, and from there by CopyBox at the padded
+// extents of the layers, zero in the padding as the published code pads the boundary data.
 func (r *Runner) uploadFaces(ctx context.Context, fd faceData, a int, faces ...[]float32) error {
 	grid, padded := without(r.grid, a), without(r.padded, a)
+	box := backend.Box{Outer: r.maxBatch, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
+	copy(box.Src[:], grid)
+	copy(box.Dst[:], padded)
+	host := make([]float32, fd.out[0].Len())
 	for i, v := range faces {
-		if err := backend.Upload(ctx, r.b, fd.layer[i], embedFaces(v, grid, padded, r.maxBatch)); err != nil {
+		clear(host[copy(host, v):])
+		if err := backend.Upload(ctx, r.b, fd.out[i], host); err != nil {
 			return fmt.Errorf("fno: boundary data: %w", err)
 		}
-		if err := backend.Upload(ctx, r.b, fd.out[i], embedFaces(v, grid, grid, r.maxBatch)); err != nil {
+		if err := r.b.CopyBox(ctx, fd.layer[i], fd.out[i], box); err != nil {
 			return fmt.Errorf("fno: boundary data: %w", err)
 		}
 	}
@@ -371,41 +365,22 @@ func product(dims []int) int {
 	return n
 }
 
-// embedFaces copies per-sample face data of extents from into zeroed arrays of extents to
-// (each at least from), for maxBatch samples.
-func embedFaces(v []float32, from, to []int, maxBatch int) []float32 {
-	fromN, toN := product(from), product(to)
-	out := make([]float32, maxBatch*toN)
-	for i := range len(v) {
-		s, rest := i/fromN, i%fromN
-		// rest's multi-index in from, re-linearized in to.
-		j, stride, toStride := 0, fromN, toN
-		for k := range from {
-			stride /= from[k]
-			toStride /= to[k]
-			j += (rest / stride % from[k]) * toStride
-		}
-		out[s*toN+j] = v[i]
+// allocBoundary allocates, once per runner, the face data and, when the layers are to be
+// corrected (not for periodic conditions or output-only enforcement), the scratch of the
+// eliminations.
+func (r *Runner) allocBoundary(eliminate bool) error {
+	bb := r.boon
+	if bb == nil {
+		bb = &boonBuffers{}
 	}
-	return out
-}
-
-// allocBoundary allocates the correction scratch and face data once per runner.
-func (r *Runner) allocBoundary() error {
-	if r.boon != nil {
-		return nil
-	}
-	bb := &boonBuffers{}
 	var err error
 	alloc := func(dst *backend.Buffer, n int) {
-		if err == nil {
-			*dst, err = r.b.Alloc(backend.Float32, n)
-			bb.bufs = append(bb.bufs, *dst)
+		if err == nil && *dst == nil {
+			if *dst, err = r.b.Alloc(backend.Float32, n); err == nil {
+				bb.bufs = append(bb.bufs, *dst)
+			}
 		}
 	}
-	size := r.maxBatch * r.m.Width * r.plan.Points()
-	alloc(&bb.t2, size)
-	alloc(&bb.tSpectral, size)
 	alloc(&bb.stencil, 2*r.grid[0])
 	axes := []*faceData{&bb.x}
 	if r.m.Dims == 3 {
@@ -417,7 +392,13 @@ func (r *Runner) allocBoundary() error {
 			alloc(&fd.out[i], r.maxBatch*product(without(r.grid, a)))
 		}
 	}
+	if eliminate {
+		size := r.maxBatch * r.m.Width * r.plan.Points()
+		alloc(&bb.t2, size)
+		alloc(&bb.tSpectral, size)
+	}
 	if err != nil {
+		r.boon = nil
 		return errors.Join(fmt.Errorf("fno: boundary correction buffers: %w", err), backend.FreeAll(r.b, bb.bufs...))
 	}
 	r.boon = bb
@@ -463,31 +444,37 @@ func (r *Runner) computeProbes(ctx context.Context, f form) error {
 		}
 		return first, last, nil
 	}
+	// packed is one sublayer's [K_0N | K_NN | K̃_00] with this form's clamps.
+	packed := func(sl sublayer) ([]float32, error) {
+		k00, kn0, err := probe(sl, e1)
+		if err != nil {
+			return nil, err
+		}
+		k0n, knn, err := probe(sl, eN)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float32, 3*period)
+		for p := range period {
+			a, d := f.clamp(k00[p]), f.clamp(knn[p])
+			out[p] = float32(k0n[p])
+			out[period+p] = float32(d)
+			out[2*period+p] = float32(f.clamp(a - kn0[p]*k0n[p]/d))
+		}
+		return out, nil
+	}
 	probes := make(map[sublayer]backend.Buffer)
 	for i := range r.m.Layers {
 		for _, spectral := range []bool{true, false} {
 			sl := sublayer{i, spectral}
-			k00, kn0, err := probe(sl, e1)
+			host, err := packed(sl)
 			if err == nil {
-				var k0n, knn []float64
-				k0n, knn, err = probe(sl, eN)
-				if err == nil {
-					packed := make([]float32, 3*period)
-					for p := range period {
-						a, d := f.clamp(k00[p]), f.clamp(knn[p])
-						packed[p] = float32(k0n[p])
-						packed[period+p] = float32(d)
-						packed[2*period+p] = float32(f.clamp(a - kn0[p]*k0n[p]/d))
-					}
-					probes[sl], err = backend.FromHost(ctx, r.b, packed)
-					if err == nil {
-						bb.bufs = append(bb.bufs, probes[sl])
-					}
-				}
+				probes[sl], err = backend.FromHost(ctx, r.b, host)
 			}
 			if err != nil {
 				return fmt.Errorf("fno: boundary probes, layer %d: %w", i, err)
 			}
+			bb.bufs = append(bb.bufs, probes[sl])
 		}
 	}
 	bb.probes, bb.period = probes, period

@@ -157,13 +157,7 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 	return r, nil
 }
 
-func (r *Runner) points() int {
-	n := 1
-	for _, d := range r.grid {
-		n *= d
-	}
-	return n
-}
+func (r *Runner) points() int { return product(r.grid) }
 
 // Close frees every device buffer.
 func (r *Runner) Close() error {
