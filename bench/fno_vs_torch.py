@@ -7,7 +7,12 @@ state_dict plus an input .npy, times PyTorch's eager forward with torch.set_num_
 then runs `fluxcore bench fno` on the same files with GOMAXPROCS=T and prints the ratio of
 samples per second. Needs Debian's python3-torch and python3-numpy; CI does not run it.
 
-    /usr/bin/python3 bench/fno_vs_torch.py [--threads 2] [--iters 20] [--fluxcore ./fluxcore]
+The two alternate for --rounds rounds per configuration, and the ratio reported is the median
+of the rounds' ratios: on a shared machine the speed of both drifts by tens of percent over a
+minute, and pairing each PyTorch measurement with the fluxcore one right after it cancels
+that drift where comparing two separate runs would not.
+
+    /usr/bin/python3 bench/fno_vs_torch.py [--threads 2] [--iters 20] [--rounds 3] [--fluxcore ./fluxcore]
 """
 import argparse
 import json
@@ -35,7 +40,8 @@ CONFIGS = [
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--iters", type=int, default=20, help="timed forward passes per round (the median counts)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating PyTorch/fluxcore rounds per configuration")
     ap.add_argument("--fluxcore", default="./fluxcore")
     ap.add_argument("--keep", help="write the models and inputs to this directory and keep them")
     args = ap.parse_args()
@@ -53,25 +59,37 @@ def main():
         inp = os.path.join(out_dir, name + ".npy")
         write_safetensors(weights, model.state_dict(), meta)
         np.save(inp, x.numpy())
+        res_path = os.path.join(out_dir, name + ".json")
+        env = dict(os.environ, GOMAXPROCS=str(args.threads))
+        rounds = []
         with torch.no_grad():
             for _ in range(3):
                 model(x)
-            times = []
-            for _ in range(args.iters):
-                t0 = time.perf_counter()
-                model(x)
-                times.append(time.perf_counter() - t0)
-        torch_sps = batch / sorted(times)[len(times) // 2]
-        res_path = os.path.join(out_dir, name + ".json")
-        env = dict(os.environ, GOMAXPROCS=str(args.threads))
-        subprocess.run([args.fluxcore, "bench", "fno", "--model", weights, "--input", inp, "--batch-size", str(batch),
-                        "--iters", str(args.iters), "--json", res_path], check=True, env=env, stdout=subprocess.DEVNULL)
-        with open(res_path) as f:
-            fc = json.load(f)
-        rows.append((name, torch_sps, fc["samples_per_second"], fc["engine"]["device"]))
-    print(f"{'config':16} {'torch samples/s':>16} {'fluxcore samples/s':>19} {'ratio':>6}  device   (threads={args.threads})")
-    for name, t, f, dev in rows:
-        print(f"{name:16} {t:16.1f} {f:19.1f} {f / t:6.2f}  {dev}")
+            for _ in range(args.rounds):
+                times = []
+                for _ in range(args.iters):
+                    t0 = time.perf_counter()
+                    model(x)
+                    times.append(time.perf_counter() - t0)
+                torch_sps = batch / median(times)
+                subprocess.run([args.fluxcore, "bench", "fno", "--model", weights, "--input", inp, "--batch-size",
+                                str(batch), "--iters", str(args.iters), "--json", res_path],
+                               check=True, env=env, stdout=subprocess.DEVNULL)
+                with open(res_path) as f:
+                    fc = json.load(f)
+                rounds.append((torch_sps, fc["samples_per_second"]))
+        rows.append((name, rounds, fc["engine"]["device"]))
+    print(f"{'config':16} {'torch samples/s':>16} {'fluxcore samples/s':>19} {'ratio':>6}  {'ratio per round':24} device"
+          f"   (threads={args.threads}, medians of {args.rounds} rounds)")
+    for name, rounds, dev in rows:
+        ratios = " ".join(f"{f / t:.2f}" for t, f in rounds)
+        print(f"{name:16} {median([t for t, _ in rounds]):16.1f} {median([f for _, f in rounds]):19.1f} "
+              f"{median([f / t for t, f in rounds]):6.2f}  {ratios:24} {dev}")
+
+
+def median(values):
+    s = sorted(values)
+    return s[len(s) // 2] if len(s) % 2 else 0.5 * (s[len(s) // 2 - 1] + s[len(s) // 2])
 
 
 if __name__ == "__main__":

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "2645fce0861552506e882d48bd6ffc00172d3b53fcfac4fff8f823c35ee9892e"
+const kernelSourcesSHA256 = "f3d33f6f454173d38d9eebaa907fef49f073cd27f694304675cc733237a1dbb2"

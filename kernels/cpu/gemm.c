@@ -3,14 +3,12 @@
  *
  * The shape is the classic packed GEMM: a work item is one block of FC_GEMM_MC rows ×
  * FC_GEMM_NC columns of one batch entry. The item packs its rows of A into panels of
- * FC_GEMM_MR rows (k-major), so the micro-kernel's broadcasts read contiguous memory, and a
- * register-blocked micro-kernel keeps an MR × NR tile of C in vector registers for the whole
- * reduction. B needs no packing when a slice is NR columns wide (its rows are contiguous
- * already); only the ragged last slice is copied into a zero-padded panel, so the micro-kernel
- * never branches. Bias and addend are added as a tile is stored; the activation then runs over
- * the item's whole rows, which amortizes GELU's set-up over NC elements still in cache. The
- * vector type is a GCC vector extension, so the same code is 4, 8 or 16 lanes wide
- * depending on the variant. */
+ * FC_GEMM_MR rows (k-major), so the micro-kernel's broadcasts read contiguous memory, and its
+ * columns of B into panels of FC_GEMM_NR columns, so that each panel is one contiguous stream;
+ * a register-blocked micro-kernel keeps an MR × NR tile of C in vector registers for the
+ * whole reduction. Bias, addend and activation are applied as a tile is stored, while it is
+ * still in L1. The vector type is a GCC vector extension, so the same code is 4, 8 or 16
+ * lanes wide depending on the variant. */
 #include <stdlib.h>
 #include <string.h>
 #include "../include/fc_gemm.h"
@@ -30,6 +28,8 @@
 /* MC is a multiple of every variant's MR and NC of every NR, so items are variant-independent. */
 #define FC_GEMM_MC 96
 #define FC_GEMM_NC 256
+/* How far ahead along its row a tile prefetches C and the addend, in bytes (see gemm_store). */
+#define FC_GEMM_PREFETCH 192
 
 typedef float FC_CPU_NAME(vf) __attribute__((vector_size(4 * FC_VEC), aligned(4), may_alias));
 #define VF FC_CPU_NAME(vf)
@@ -51,29 +51,61 @@ static inline void FC_CPU_NAME(gemm_micro)(int32_t k, const float *FC_RESTRICT a
     }
 }
 
-/* Adds bias and addend to a finished tile and stores its valid rows and columns: the
- * epilogue of fc_gemm_finish (the GPU's), in the same order so both round alike, on whole
- * vectors. The addend is read before C is written, so it may be C itself. The activation comes later, over whole
- * rows (see fc_cpu_gemm). */
+/* x = act(x) over n contiguous floats. The switch sits outside the loop so that the compiler
+ * vectorizes GELU alone, rather than evaluating it under a mask for every activation code. */
+static inline void FC_CPU_NAME(activate_span)(float *FC_RESTRICT x, int32_t n, int32_t act)
+{
+    switch (act) {
+    case FC_ACT_NONE:
+        return;
+    case FC_ACT_GELU:
+        for (int32_t j = 0; j < n; j++) x[j] = fc_gelu(x[j]);
+        return;
+    default:
+        for (int32_t j = 0; j < n; j++) x[j] = fc_activate(act, x[j]);
+    }
+}
+
+/* Adds bias and addend to a finished tile, applies the activation and stores its valid rows
+ * and columns: the epilogue of fc_gemm_finish (the GPU's), in the same order so both round
+ * alike. The sums are staged in one contiguous MR × NR block so that the activation runs as a
+ * single loop of constant length, whose vectors are independent and overlap their latency.
+ * The addend is read before C is written, so it may be C itself. */
 static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch, int32_t row0, int32_t col0,
                                            int32_t rows, int32_t cols, VF acc[FC_GEMM_MR][FC_GEMM_NV])
 {
+    VF tile[FC_GEMM_MR][FC_GEMM_NV];
+    for (int32_t r = 0; r < FC_GEMM_MR; r++) {
+        int32_t row = row0 + r;
+        VF bias = (VF){0} + (g->bias && r < rows ? g->bias[row] : 0.0f);
+        const float *d = g->addend && r < rows ? g->addend + batch * g->strideD + (int64_t)row * g->ldd + col0 : NULL;
+        for (int v = 0; v < FC_GEMM_NV; v++) {
+            VF x = acc[r][v] + bias;
+            if (d && cols == FC_GEMM_NR) {
+                x += *(const VF *)(d + FC_VEC * v);
+            } else if (d) {
+                for (int32_t j = 0; j < FC_VEC && FC_VEC * v + j < cols; j++) x[j] += d[FC_VEC * v + j];
+            }
+            tile[r][v] = x;
+        }
+    }
+    FC_CPU_NAME(activate_span)((float *)tile, FC_GEMM_MR * FC_GEMM_NR, g->act);
     float *c = g->c + batch * g->strideC;
     for (int32_t r = 0; r < rows; r++) {
-        int32_t row = row0 + r;
-        float *dst = c + (int64_t)row * g->ldc + col0;
-        const float *d = g->addend ? g->addend + batch * g->strideD + (int64_t)row * g->ldd + col0 : NULL;
-        VF bias = (VF){0} + (g->bias ? g->bias[row] : 0.0f);
+        float *dst = c + (int64_t)(row0 + r) * g->ldc + col0;
+        /* The tiles of one row block walk MR-row strips of C and the addend a whole row stride
+         * apart: with the tens of rows of a layer's channels that is more concurrent streams
+         * than the hardware prefetcher follows, and without these hints a wide, shallow
+         * product (the pointwise convolutions, K = width) waits on memory for most of its time. */
+        const float *d = g->addend ? g->addend + batch * g->strideD + (int64_t)(row0 + r) * g->ldd + col0 : NULL;
+        for (int32_t line = 0; line < FC_GEMM_NR; line += 16) {
+            __builtin_prefetch(dst + line + FC_GEMM_PREFETCH / 4, 1);
+            if (d) __builtin_prefetch(d + line + FC_GEMM_PREFETCH / 4, 0);
+        }
         if (cols == FC_GEMM_NR) {
-            for (int v = 0; v < FC_GEMM_NV; v++) {
-                VF x = acc[r][v] + bias;
-                if (d) x += *(const VF *)(d + FC_VEC * v);
-                *(VF *)(dst + FC_VEC * v) = x;
-            }
+            for (int v = 0; v < FC_GEMM_NV; v++) *(VF *)(dst + FC_VEC * v) = tile[r][v];
         } else {
-            float tile[FC_GEMM_NR];
-            memcpy(tile, acc[r], sizeof tile);
-            for (int32_t j = 0; j < cols; j++) dst[j] = tile[j] + bias[0] + (d ? d[j] : 0.0f);
+            memcpy(dst, tile[r], sizeof(float) * (size_t)cols);
         }
     }
 }
@@ -81,10 +113,7 @@ static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch,
 /* x[r][c] = act(x[r][c]) for rows [row0, row1) of a view with row stride ld. */
 void FC_CPU_NAME(fc_cpu_activate)(float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1)
 {
-    for (int64_t r = row0; r < row1; r++) {
-        float *FC_RESTRICT row = x + r * ld;
-        for (int32_t c = 0; c < cols; c++) row[c] = fc_activate(act, row[c]);
-    }
+    for (int64_t r = row0; r < row1; r++) FC_CPU_NAME(activate_span)(x + r * ld, cols, act);
 }
 
 int64_t FC_CPU_NAME(fc_cpu_gemm_items)(const fc_gemm_args *g)
@@ -113,27 +142,49 @@ static void FC_CPU_NAME(gemm_pack_a)(const fc_gemm_args *g, const float *a, int3
     }
 }
 
+/* Packs B's columns [col0, col0+cols) into NR-column k-major panels, zero columns past the
+ * edge. Reading B in place would walk K rows a whole row stride apart for every tile, which
+ * for the power-of-two widths of a grid maps them onto a few L1 sets; packed, a panel is one
+ * contiguous stream that stays in L1 while every row panel of A passes over it. */
+static void FC_CPU_NAME(gemm_pack_b)(const float *b, int64_t ldb, int32_t k, int32_t col0, int32_t cols,
+                                     float *bpack)
+{
+    int32_t full = cols / FC_GEMM_NR, rest = cols - full * FC_GEMM_NR;
+    for (int32_t p = 0; p < k; p++) {
+        const float *src = b + ldb * p + col0;
+        for (int32_t pn = 0; pn < full; pn++) {
+            float *dst = bpack + ((size_t)pn * k + p) * FC_GEMM_NR;
+            for (int v = 0; v < FC_GEMM_NV; v++)
+                *(VF *)(dst + FC_VEC * v) = *(const VF *)(src + FC_GEMM_NR * pn + FC_VEC * v);
+        }
+        if (rest) {
+            float *dst = bpack + ((size_t)full * k + p) * FC_GEMM_NR;
+            int32_t j = 0;
+            for (; j < rest; j++) dst[j] = src[FC_GEMM_NR * full + j];
+            for (; j < FC_GEMM_NR; j++) dst[j] = 0.0f;
+        }
+    }
+}
+
 /* Computes items [item0, item1) in the order batch, row block, column block. Returns 0, or −1
  * if the packing buffers could not be allocated.
  *
- * Only A is always packed, and only when it changes: a weight matrix shared across the batch
- * (stride 0) is packed once per row block, not once per item. Full-width column slices of B
- * are read in place, since a row of NR floats is already contiguous; only the ragged last
- * slice is copied into a zero-padded panel, again only once if B is shared. */
+ * Both operands are packed, and only when they change: a weight matrix shared across the
+ * batch (stride 0) is packed once per row block, a shared B once per column block. */
 int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1)
 {
     int64_t rowBlocks = (g->m + FC_GEMM_MC - 1) / FC_GEMM_MC;
     int64_t colBlocks = (g->n + FC_GEMM_NC - 1) / FC_GEMM_NC;
     size_t kk = g->k > 0 ? (size_t)g->k : 1;
     float *apack = malloc(sizeof(float) * FC_GEMM_MC * kk);
-    float *bpack = malloc(sizeof(float) * FC_GEMM_NR * kk);
+    float *bpack = malloc(sizeof(float) * FC_GEMM_NC * kk);
     if (!apack || !bpack) {
         free(apack);
         free(bpack);
         return -1;
     }
     const float *packedA = NULL, *packedB = NULL;
-    int32_t packedRow0 = -1;
+    int32_t packedRow0 = -1, packedCol0 = -1;
     for (int64_t item = item0; item < item1; item++) {
         int64_t batch = item / (rowBlocks * colBlocks);
         int32_t row0 = (int32_t)((item / colBlocks) % rowBlocks) * FC_GEMM_MC;
@@ -147,38 +198,23 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
             packedA = a;
             packedRow0 = row0;
         }
+        if (b != packedB || colStart != packedCol0) {
+            FC_CPU_NAME(gemm_pack_b)(b, g->ldb, g->k, colStart, colEnd - colStart, bpack);
+            packedB = b;
+            packedCol0 = colStart;
+        }
         int32_t panels = (rows + FC_GEMM_MR - 1) / FC_GEMM_MR;
         for (int32_t col0 = colStart; col0 < colEnd; col0 += FC_GEMM_NR) {
             int32_t cols = colEnd - col0 < FC_GEMM_NR ? colEnd - col0 : FC_GEMM_NR;
-            const float *bp = b + col0;
-            int64_t ldbp = g->ldb;
-            if (cols < FC_GEMM_NR && b + col0 != packedB) {
-                packedB = b + col0;
-                for (int32_t p = 0; p < g->k; p++) {
-                    const float *src = b + (int64_t)p * g->ldb + col0;
-                    float *dst = bpack + (size_t)FC_GEMM_NR * p;
-                    int32_t j = 0;
-                    for (; j < cols; j++) dst[j] = src[j];
-                    for (; j < FC_GEMM_NR; j++) dst[j] = 0.0f;
-                }
-            }
-            if (cols < FC_GEMM_NR) {
-                bp = bpack;
-                ldbp = FC_GEMM_NR;
-            }
+            const float *bp = bpack + (size_t)(col0 - colStart) * kk;
             for (int32_t pn = 0; pn < panels; pn++) {
                 VF acc[FC_GEMM_MR][FC_GEMM_NV];
-                FC_CPU_NAME(gemm_micro)(g->k, apack + (size_t)pn * FC_GEMM_MR * kk, bp, ldbp, acc);
+                FC_CPU_NAME(gemm_micro)(g->k, apack + (size_t)pn * FC_GEMM_MR * kk, bp, FC_GEMM_NR, acc);
                 int32_t prow = row0 + pn * FC_GEMM_MR;
                 int32_t nrows = row0 + rows - prow < FC_GEMM_MR ? row0 + rows - prow : FC_GEMM_MR;
                 FC_CPU_NAME(gemm_store)(g, batch, prow, col0, nrows, cols, acc);
             }
         }
-        /* The activation runs over the item's whole rows rather than per tile: GELU's constants
-         * and loop set-up then amortize over up to NC elements, which are still in cache. */
-        if (g->act != FC_ACT_NONE)
-            FC_CPU_NAME(fc_cpu_activate)(g->c + batch * g->strideC + colStart, g->ldc, colEnd - colStart, g->act, row0,
-                                         row0 + rows);
     }
     free(apack);
     free(bpack);
