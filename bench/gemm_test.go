@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -33,6 +32,16 @@ var gemmCases = []gemmCase{
 	{"ns/fc1", 20, 128, 20, 4096, false, backend.ActGELU},
 }
 
+// mlpCases are the projections (fc1, GELU, fc2) of the same two models, which the runner
+// computes as one fused MLP.
+var mlpCases = []struct {
+	name                      string
+	batch, in, hidden, out, n int
+}{
+	{"burgers/projection", 20, 64, 128, 1, 1024},
+	{"ns/projection", 20, 20, 128, 1, 4096},
+}
+
 // BenchmarkGemm reports GFLOP/s and the fraction of the measured FMA peak for each product.
 func BenchmarkGemm(b *testing.B) {
 	ctx := context.Background()
@@ -40,18 +49,7 @@ func BenchmarkGemm(b *testing.B) {
 		for _, c := range gemmCases {
 			b.Run(fmt.Sprintf("cpu/%s/%s", v, c.name), func(b *testing.B) {
 				peak := cpuPeak(b, v, be.Workers())
-				buf := func(n int) backend.Buffer {
-					h := make([]float32, n)
-					for i := range h {
-						h[i] = rand.Float32() - 0.5
-					}
-					d, err := backend.FromHost(ctx, be, h)
-					if err != nil {
-						b.Fatal(err)
-					}
-					b.Cleanup(func() { be.Free(d) })
-					return d
-				}
+				buf := func(n int) backend.Buffer { return randomBuffer(b, be, n) }
 				g := backend.Gemm{
 					Batch: c.batch,
 					A:     backend.Matrix{Buf: buf(c.m * c.k), Rows: c.m, Cols: c.k},
@@ -69,6 +67,35 @@ func BenchmarkGemm(b *testing.B) {
 					}
 				}
 				reportGFLOPs(b, g.Flops(), peak)
+			})
+		}
+	})
+}
+
+// BenchmarkMLP reports GFLOP/s for the fused projections; the same work as the fc1 case of
+// BenchmarkGemm plus the second layer, without writing the hidden layer to memory.
+func BenchmarkMLP(b *testing.B) {
+	ctx := context.Background()
+	forEachCPUVariant(b, func(v cpu.Variant, be *cpu.Backend) {
+		for _, c := range mlpCases {
+			b.Run(fmt.Sprintf("cpu/%s/%s", v, c.name), func(b *testing.B) {
+				peak := cpuPeak(b, v, be.Workers())
+				buf := func(n int) backend.Buffer { return randomBuffer(b, be, n) }
+				p := backend.MLP{
+					Batch:  c.batch,
+					X:      backend.Matrix{Buf: buf(c.batch * c.in * c.n), Rows: c.in, Cols: c.n, BatchStride: c.in * c.n},
+					Y:      backend.Matrix{Buf: buf(c.batch * c.out * c.n), Rows: c.out, Cols: c.n, BatchStride: c.out * c.n},
+					Hidden: c.hidden,
+					W1:     buf(c.hidden * c.in), Bias1: buf(c.hidden),
+					W2: buf(c.out * c.hidden), Bias2: buf(c.out),
+					Act: backend.ActGELU,
+				}
+				for b.Loop() {
+					if err := be.MLP(ctx, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGFLOPs(b, p.Flops(), peak)
 			})
 		}
 	})

@@ -2,12 +2,28 @@ package bench
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
 )
+
+// randomBuffer is n uniform values in [−½, ½) on be, freed when the benchmark ends.
+func randomBuffer(b *testing.B, be backend.Backend, n int) backend.Buffer {
+	h := make([]float32, n)
+	for i := range h {
+		h[i] = rand.Float32() - 0.5
+	}
+	d, err := backend.FromHost(context.Background(), be, h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { be.Free(d) })
+	return d
+}
 
 // forEachCPUVariant runs body with a backend of every CPU variant this machine supports.
 func forEachCPUVariant(b *testing.B, body func(v cpu.Variant, be *cpu.Backend)) {

@@ -157,6 +157,86 @@ func (g Gemm) Validate() error {
 	return nil
 }
 
+// MLP is a two-layer channel MLP applied to a batch of matrices, each column one point:
+//
+//	Y[b] = W2·Act(W1·X[b] + Bias1 ⊗ 1) + Bias2 ⊗ 1
+//
+// X is In×N and Y Out×N (views); W1 is Hidden×In and W2 Out×Hidden, dense row-major and
+// shared across the batch; the biases (Hidden and Out values) are optional. It is a pair of
+// Gemms fused so that the Hidden×N activations, usually the widest tensor of a network (an
+// FNO's projection widens to 128 channels), never leave the cache. Y must not overlap any
+// input.
+type MLP struct {
+	Batch        int
+	X, Y         Matrix
+	Hidden       int
+	W1, W2       Buffer
+	Bias1, Bias2 Buffer
+	Act          Activation
+}
+
+// Flops counts both products, 2·N·Hidden·(In + Out) per batch entry.
+func (p MLP) Flops() float64 {
+	return 2 * float64(p.Batch) * float64(p.X.Cols) * float64(p.Hidden) * float64(p.X.Rows+p.Y.Rows)
+}
+
+// Validate checks the shapes, views and weights of p, naming the first problem.
+func (p MLP) Validate() error {
+	if p.Batch <= 0 || p.Batch > maxInt32Extent {
+		return fmt.Errorf("mlp: batch = %d, want 1..%d", p.Batch, maxInt32Extent)
+	}
+	if err := p.X.check("mlp: X", p.Batch); err != nil {
+		return err
+	}
+	if err := p.Y.check("mlp: Y", p.Batch); err != nil {
+		return err
+	}
+	if p.X.Cols != p.Y.Cols {
+		return fmt.Errorf("mlp: X has %d columns (points), Y has %d", p.X.Cols, p.Y.Cols)
+	}
+	if p.Hidden <= 0 || p.Hidden > maxInt32Extent {
+		return fmt.Errorf("mlp: hidden width %d, want 1..%d", p.Hidden, maxInt32Extent)
+	}
+	if p.Y.BatchStride == 0 && p.Batch > 1 {
+		return errors.New("mlp: Y has batch stride 0, so every batch entry would overwrite the same matrix")
+	}
+	in, out := p.X.Rows, p.Y.Rows
+	for _, w := range []struct {
+		name     string
+		buf      Buffer
+		want     int
+		shape    string
+		optional bool
+	}{
+		{"W1", p.W1, p.Hidden * in, fmt.Sprintf("%d×%d (hidden × in)", p.Hidden, in), false},
+		{"W2", p.W2, out * p.Hidden, fmt.Sprintf("%d×%d (out × hidden)", out, p.Hidden), false},
+		{"bias1", p.Bias1, p.Hidden, "one per hidden unit", true},
+		{"bias2", p.Bias2, out, "one per output row", true},
+	} {
+		if w.buf == nil {
+			if w.optional {
+				continue
+			}
+			return fmt.Errorf("mlp: %s is nil", w.name)
+		}
+		if w.buf.DType() != Float32 || w.buf.Len() != w.want {
+			return fmt.Errorf("mlp: %s is %d %s values, want %d float32 (%s)", w.name, w.buf.Len(), w.buf.DType(), w.want, w.shape)
+		}
+		if w.buf == p.Y.Buf {
+			return fmt.Errorf("mlp: Y aliases %s", w.name)
+		}
+	}
+	if p.X.Buf == p.Y.Buf {
+		return errors.New("mlp: Y aliases X")
+	}
+	switch p.Act {
+	case ActNone, ActGELU:
+	default:
+		return fmt.Errorf("mlp: unknown activation %v", p.Act)
+	}
+	return nil
+}
+
 // CombineShape is the extent of a ComplexCombine: Outer independent blocks, each turning
 // 2·Rows rows of P (the products with the real and then the imaginary part of a complex
 // matrix) into Rows complex rows of Pairs (re, im) values.
@@ -247,6 +327,7 @@ func CheckActivate(x Matrix, batch int, act Activation) error {
 // Every backend implements it.
 type Dense interface {
 	Gemm(ctx context.Context, g Gemm) error
+	MLP(ctx context.Context, p MLP) error
 	// ComplexCombine finishes a complex matrix product done as a real one (see
 	// kernels/include/fc_gemm.h): z[o][k] = P[o][k] ⊙ (Re) combined with P[o][Rows+k] (Im).
 	ComplexCombine(ctx context.Context, z, p Buffer, s CombineShape) error

@@ -71,6 +71,61 @@ func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
 	return err
 }
 
+func (b *Backend) MLP(ctx context.Context, p backend.MLP) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	ptr := func(buf backend.Buffer, offset int) (*C.float, error) {
+		if buf == nil {
+			return nil, nil
+		}
+		hb, err := b.own(buf)
+		if err != nil {
+			return nil, fmt.Errorf("mlp: %w", err)
+		}
+		f := &hb.floats()[offset]
+		pin.Pin(f)
+		return (*C.float)(unsafe.Pointer(f)), nil
+	}
+	var args C.fc_mlp_args
+	var err error
+	for _, op := range []struct {
+		dst    **C.float
+		buf    backend.Buffer
+		offset int
+	}{
+		{&args.x, p.X.Buf, p.X.Offset}, {&args.w1, p.W1, 0}, {&args.bias1, p.Bias1, 0},
+		{&args.w2, p.W2, 0}, {&args.bias2, p.Bias2, 0},
+	} {
+		if *op.dst, err = ptr(op.buf, op.offset); err != nil {
+			return err
+		}
+	}
+	y, err := ptr(p.Y.Buf, p.Y.Offset)
+	if err != nil {
+		return err
+	}
+	args.y = y
+	args.ldx, args.strideX = C.int64_t(p.X.RowStride()), C.int64_t(p.X.BatchStride)
+	args.ldy, args.strideY = C.int64_t(p.Y.RowStride()), C.int64_t(p.Y.BatchStride)
+	args.in, args.hidden, args.out = C.int32_t(p.X.Rows), C.int32_t(p.Hidden), C.int32_t(p.Y.Rows)
+	args.n, args.batch, args.act = C.int32_t(p.X.Cols), C.int32_t(p.Batch), C.int32_t(p.Act)
+
+	items := int64(C.fc_cpu_mlp_items(C.int(b.variant), &args))
+	var failed atomic.Bool
+	err = b.parallel(ctx, items, p.Flops()/float64(items), func(lo, hi int64) {
+		if C.fc_cpu_mlp(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi)) != 0 {
+			failed.Store(true)
+		}
+	})
+	if failed.Load() {
+		return fmt.Errorf("mlp: out of memory for packing buffers (in %d, hidden %d, out %d)", p.X.Rows, p.Hidden, p.Y.Rows)
+	}
+	return err
+}
+
 func (b *Backend) ComplexCombine(ctx context.Context, z, p backend.Buffer, s backend.CombineShape) error {
 	if err := backend.CheckCombine(z, p, s); err != nil {
 		return err

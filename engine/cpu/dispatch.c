@@ -11,6 +11,8 @@ FC_DECLARE_VARIANTS(void, fc_cpu_spectral_mix,
 
 FC_DECLARE_VARIANTS(int64_t, fc_cpu_gemm_items, (const fc_gemm_args *g))
 FC_DECLARE_VARIANTS(int, fc_cpu_gemm, (const fc_gemm_args *g, int64_t item0, int64_t item1))
+FC_DECLARE_VARIANTS(int64_t, fc_cpu_mlp_items, (const fc_mlp_args *g))
+FC_DECLARE_VARIANTS(int, fc_cpu_mlp, (const fc_mlp_args *g, int64_t item0, int64_t item1))
 FC_DECLARE_VARIANTS(void, fc_cpu_activate, (float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1))
 FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
                     (const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0, int64_t outer1))
@@ -74,6 +76,16 @@ int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g)
 int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1)
 {
     return FC_DISPATCH(variant, fc_cpu_gemm, g, item0, item1);
+}
+
+int64_t fc_cpu_mlp_items(int variant, const fc_mlp_args *g)
+{
+    return FC_DISPATCH(variant, fc_cpu_mlp_items, g);
+}
+
+int fc_cpu_mlp(int variant, const fc_mlp_args *g, int64_t item0, int64_t item1)
+{
+    return FC_DISPATCH(variant, fc_cpu_mlp, g, item0, item1);
 }
 
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,

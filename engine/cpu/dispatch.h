@@ -20,6 +20,10 @@ void fc_cpu_spectral_mix(int variant, const fc_c32 *in, const fc_c32 *w, fc_c32 
 int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g);
 // fc_cpu_gemm computes items [item0, item1) of g; it returns −1 if scratch allocation failed.
 int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1);
+// fc_cpu_mlp_items is the number of work items fc_cpu_mlp splits g into.
+int64_t fc_cpu_mlp_items(int variant, const fc_mlp_args *g);
+// fc_cpu_mlp computes items [item0, item1) of g; it returns −1 if scratch allocation failed.
+int fc_cpu_mlp(int variant, const fc_mlp_args *g, int64_t item0, int64_t item1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

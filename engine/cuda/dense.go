@@ -71,6 +71,35 @@ func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
 	})
 }
 
+func (b *Backend) MLP(ctx context.Context, p backend.MLP) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	var ptrs [6]cu.DevicePtr
+	for i, op := range []struct {
+		buf    backend.Buffer
+		offset int
+	}{{p.X.Buf, p.X.Offset}, {p.Y.Buf, p.Y.Offset}, {p.W1, 0}, {p.Bias1, 0}, {p.W2, 0}, {p.Bias2, 0}} {
+		if op.buf == nil {
+			continue // an absent bias is a null pointer
+		}
+		var err error
+		if ptrs[i], err = b.viewPtr("mlp", op.buf, op.offset); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := b.elementwiseConfig(int64(p.Batch) * int64(p.X.Cols))
+	return b.do("launch fc_mlp", func() error {
+		b.kernels.launchFcMlp(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5],
+			int64(p.X.RowStride()), int64(p.Y.RowStride()), int64(p.X.BatchStride), int64(p.Y.BatchStride),
+			int32(p.X.Rows), int32(p.Hidden), int32(p.Y.Rows), int32(p.X.Cols), int32(p.Batch), int32(p.Act))
+		return nil
+	})
+}
+
 // elementwiseConfig covers n threads with 256-thread blocks; kernels stride past the cap.
 func (b *Backend) elementwiseConfig(n int64) launchConfig {
 	const threads = 256

@@ -14,6 +14,7 @@ type kernelSet struct {
 	fcFaces            cu.Function
 	fcAddScaled        cu.Function
 	fcGemm             cu.Function
+	fcMlp              cu.Function
 	fcComplexCombine   cu.Function
 	fcCopyBox          cu.Function
 	fcActivateRows     cu.Function
@@ -27,6 +28,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcFaces = m.GetFunction("fc_faces")
 	s.fcAddScaled = m.GetFunction("fc_add_scaled")
 	s.fcGemm = m.GetFunction("fc_gemm")
+	s.fcMlp = m.GetFunction("fc_mlp")
 	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
 	s.fcCopyBox = m.GetFunction("fc_copy_box")
 	s.fcActivateRows = m.GetFunction("fc_activate_rows")
@@ -48,6 +50,11 @@ func (s *kernelSet) launchFcAddScaled(cfg launchConfig, dst cu.DevicePtr, src cu
 // launchFcGemm enqueues fc_gemm from cuda/dense.cu.
 func (s *kernelSet) launchFcGemm(cfg launchConfig, a cu.DevicePtr, b cu.DevicePtr, c cu.DevicePtr, bias cu.DevicePtr, addend cu.DevicePtr, lda int64, ldb int64, ldc int64, ldd int64, strideA int64, strideB int64, strideC int64, strideD int64, m int32, n int32, k int32, batch int32, act int32) {
 	launch(s.fcGemm, cfg, []uint64{uint64(a), uint64(b), uint64(c), uint64(bias), uint64(addend), uint64(lda), uint64(ldb), uint64(ldc), uint64(ldd), uint64(strideA), uint64(strideB), uint64(strideC), uint64(strideD), uint64(uint32(m)), uint64(uint32(n)), uint64(uint32(k)), uint64(uint32(batch)), uint64(uint32(act))})
+}
+
+// launchFcMlp enqueues fc_mlp from cuda/dense.cu.
+func (s *kernelSet) launchFcMlp(cfg launchConfig, x cu.DevicePtr, y cu.DevicePtr, w1 cu.DevicePtr, bias1 cu.DevicePtr, w2 cu.DevicePtr, bias2 cu.DevicePtr, ldx int64, ldy int64, strideX int64, strideY int64, in int32, hidden int32, out int32, n int32, batch int32, act int32) {
+	launch(s.fcMlp, cfg, []uint64{uint64(x), uint64(y), uint64(w1), uint64(bias1), uint64(w2), uint64(bias2), uint64(ldx), uint64(ldy), uint64(strideX), uint64(strideY), uint64(uint32(in)), uint64(uint32(hidden)), uint64(uint32(out)), uint64(uint32(n)), uint64(uint32(batch)), uint64(uint32(act))})
 }
 
 // launchFcComplexCombine enqueues fc_complex_combine from cuda/dense.cu.

@@ -292,3 +292,129 @@ func testDenseErrors(t *testing.T, b backend.Backend) {
 		t.Errorf("copy box with a short destination: got %v", err)
 	}
 }
+
+// The fused two-layer MLP against its float64 definition: output widths on both sides of
+// the CUDA kernel's register group of 8, a hidden width that is not a multiple of any
+// micro-tile, ragged columns, strided views and absent biases.
+func testMLP(t *testing.T, b backend.Backend) {
+	cases := []struct {
+		name                   string
+		batch, in, hidden, out int
+		n, padX, offsetY       int
+		bias1, bias2           bool
+		act                    backend.Activation
+	}{
+		{name: "projection", batch: 3, in: 20, hidden: 128, out: 1, n: 300, bias1: true, bias2: true, act: backend.ActGELU},
+		{name: "ragged", batch: 2, in: 7, hidden: 13, out: 3, n: 37, padX: 5, offsetY: 4, bias1: true, act: backend.ActGELU},
+		{name: "wide output", batch: 1, in: 5, hidden: 11, out: 10, n: 520, bias2: true},
+		{name: "one point", batch: 4, in: 1, hidden: 1, out: 1, n: 1, bias1: true, bias2: true, act: backend.ActGELU},
+	}
+	rng := rand.New(rand.NewPCG(11, 13))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			ldx := c.n + c.padX
+			x := randomFloats(rng, c.batch*c.in*ldx, 1)
+			w1 := randomFloats(rng, c.hidden*c.in, 3/math.Sqrt(float64(c.in)))
+			w2 := randomFloats(rng, c.out*c.hidden, 1/math.Sqrt(float64(c.hidden)))
+			bias1, bias2 := randomFloats(rng, c.hidden, 1), randomFloats(rng, c.out, 1)
+			yLen := c.offsetY + c.batch*c.out*c.n
+			yBuf := upload(t, b, make([]float32, yLen))
+			p := backend.MLP{
+				Batch:  c.batch,
+				X:      backend.Matrix{Buf: upload(t, b, x), Rows: c.in, Cols: c.n, LD: ldx, BatchStride: c.in * ldx},
+				Y:      backend.Matrix{Buf: yBuf, Offset: c.offsetY, Rows: c.out, Cols: c.n, BatchStride: c.out * c.n},
+				Hidden: c.hidden,
+				W1:     upload(t, b, w1),
+				W2:     upload(t, b, w2),
+				Act:    c.act,
+			}
+			if c.bias1 {
+				p.Bias1 = upload(t, b, bias1)
+			}
+			if c.bias2 {
+				p.Bias2 = upload(t, b, bias2)
+			}
+			if err := b.MLP(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			got := download[float32](t, b, yBuf)
+			for i := range c.offsetY {
+				if got[i] != 0 {
+					t.Fatalf("element %d before Y's view changed to %g", i, got[i])
+				}
+			}
+			var num, den float64
+			hidden := make([]float64, c.hidden)
+			for bi := range c.batch {
+				for j := range c.n {
+					for h := range c.hidden {
+						z := 0.0
+						for i := range c.in {
+							z += float64(w1[h*c.in+i]) * float64(x[(bi*c.in+i)*ldx+j])
+						}
+						if c.bias1 {
+							z += float64(bias1[h])
+						}
+						if c.act == backend.ActGELU {
+							z = 0.5 * z * math.Erfc(-z/math.Sqrt2)
+						}
+						hidden[h] = z
+					}
+					for o := range c.out {
+						want := 0.0
+						for h, a := range hidden {
+							want += float64(w2[o*c.hidden+h]) * a
+						}
+						if c.bias2 {
+							want += float64(bias2[o])
+						}
+						d := float64(got[c.offsetY+(bi*c.out+o)*c.n+j]) - want
+						num += d * d
+						den += want * want
+					}
+				}
+			}
+			e := math.Sqrt(num / den)
+			if e > DenseTolerance || math.IsNaN(e) {
+				t.Errorf("relative L2 error %.3g against float64, want ≤ %g", e, DenseTolerance)
+			}
+			t.Logf("relative L2 error %.2g", e)
+		})
+	}
+}
+
+func testMLPErrors(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	ok := backend.MLP{
+		Batch:  1,
+		X:      backend.Matrix{Buf: alloc(t, b, backend.Float32, 12), Rows: 3, Cols: 4},
+		Y:      backend.Matrix{Buf: alloc(t, b, backend.Float32, 8), Rows: 2, Cols: 4},
+		Hidden: 5,
+		W1:     alloc(t, b, backend.Float32, 15),
+		W2:     alloc(t, b, backend.Float32, 10),
+		Act:    backend.ActGELU,
+	}
+	if err := b.MLP(ctx, ok); err != nil {
+		t.Fatalf("valid mlp: %v", err)
+	}
+	mutate := func(f func(*backend.MLP)) backend.MLP { p := ok; f(&p); return p }
+	cases := []struct {
+		name string
+		p    backend.MLP
+		want string
+	}{
+		{"short W1", mutate(func(p *backend.MLP) { p.W1 = alloc(t, b, backend.Float32, 14) }), "W1 is 14 float32 values, want 15 float32 (5×3 (hidden × in))"},
+		{"missing W2", mutate(func(p *backend.MLP) { p.W2 = nil }), "W2 is nil"},
+		{"bias2 per hidden", mutate(func(p *backend.MLP) { p.Bias2 = alloc(t, b, backend.Float32, 5) }), "bias2 is 5 float32 values, want 2"},
+		{"points differ", mutate(func(p *backend.MLP) { p.Y.Cols = 3 }), "X has 4 columns (points), Y has 3"},
+		{"Y is X", mutate(func(p *backend.MLP) { p.Y.Buf = p.X.Buf }), "Y aliases X"},
+		{"zero hidden", mutate(func(p *backend.MLP) { p.Hidden = 0 }), "hidden width 0"},
+		{"bad activation", mutate(func(p *backend.MLP) { p.Act = 7 }), "unknown activation"},
+	}
+	for _, c := range cases {
+		if err := b.MLP(ctx, c.p); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+}

@@ -24,6 +24,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("SpectralMix", func(t *testing.T) { testSpectralMix(t, b) })
 	t.Run("SpectralMixErrors", func(t *testing.T) { testSpectralMixErrors(t, b) })
 	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
+	t.Run("MLP", func(t *testing.T) { testMLP(t, b) })
+	t.Run("MLPErrors", func(t *testing.T) { testMLPErrors(t, b) })
 	t.Run("ComplexCombine", func(t *testing.T) { testComplexCombine(t, b) })
 	t.Run("CopyBox", func(t *testing.T) { testCopyBox(t, b) })
 	t.Run("Activate", func(t *testing.T) { testActivate(t, b) })

@@ -349,6 +349,20 @@ func (r *Runner) layer(ctx context.Context, i int, src, dst backend.Buffer, act 
 // the GELUs between layers skip the boundary points.
 func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, addend backend.Buffer, points int,
 	corr *boonState, finalAct backend.Activation) error {
+	if len(chain) == 2 && corr == nil && addend == nil && finalAct == backend.ActNone {
+		// The usual projection (fc1, GELU, fc2): one fused op, so that its widest tensor,
+		// the hidden layer, never goes to memory.
+		first, second := chain[0], chain[1]
+		return r.b.MLP(ctx, backend.MLP{
+			Batch:  r.maxBatch,
+			X:      backend.Matrix{Buf: src, Rows: first.in, Cols: points, BatchStride: first.in * points},
+			Y:      backend.Matrix{Buf: dst, Rows: second.out, Cols: points, BatchStride: second.out * points},
+			Hidden: first.out,
+			W1:     first.w, Bias1: first.bias,
+			W2: second.w, Bias2: second.bias,
+			Act: backend.ActGELU,
+		})
+	}
 	cur := src
 	for j, d := range chain {
 		out, act := r.chain[j%2], backend.ActGELU

@@ -66,21 +66,21 @@ static inline void FC_CPU_NAME(activate_span)(float *FC_RESTRICT x, int32_t n, i
     }
 }
 
-/* Adds bias and addend to a finished tile, applies the activation and stores its valid rows
- * and columns: the epilogue of fc_gemm_finish (the GPU's), in the same order so both round
- * alike. The sums are staged in one contiguous MR × NR block so that the activation runs as a
- * single loop of constant length, whose vectors are independent and overlap their latency.
- * The addend is read before C is written, so it may be C itself. */
-static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch, int32_t row0, int32_t col0,
-                                           int32_t rows, int32_t cols, VF acc[FC_GEMM_MR][FC_GEMM_NV])
+/* The epilogue of fc_gemm_finish (the GPU's) on a finished tile, in the same order so both
+ * round alike: bias (the tile's first row's, or NULL) and addend (the tile's first element,
+ * row stride ldd, or NULL) added, then the activation. The sums are staged in one contiguous
+ * MR × NR block so that the activation runs as a single loop of constant length, whose
+ * vectors are independent and overlap their latency. Rows past rows and, in the addend,
+ * columns past cols are not read. */
+static inline void FC_CPU_NAME(gemm_epilogue)(const float *bias, const float *addend, int64_t ldd, int32_t rows,
+                                              int32_t cols, int32_t act, VF acc[FC_GEMM_MR][FC_GEMM_NV],
+                                              VF tile[FC_GEMM_MR][FC_GEMM_NV])
 {
-    VF tile[FC_GEMM_MR][FC_GEMM_NV];
     for (int32_t r = 0; r < FC_GEMM_MR; r++) {
-        int32_t row = row0 + r;
-        VF bias = (VF){0} + (g->bias && r < rows ? g->bias[row] : 0.0f);
-        const float *d = g->addend && r < rows ? g->addend + batch * g->strideD + (int64_t)row * g->ldd + col0 : NULL;
+        VF b = (VF){0} + (bias && r < rows ? bias[r] : 0.0f);
+        const float *d = addend && r < rows ? addend + (int64_t)r * ldd : NULL;
         for (int v = 0; v < FC_GEMM_NV; v++) {
-            VF x = acc[r][v] + bias;
+            VF x = acc[r][v] + b;
             if (d && cols == FC_GEMM_NR) {
                 x += *(const VF *)(d + FC_VEC * v);
             } else if (d) {
@@ -89,7 +89,17 @@ static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch,
             tile[r][v] = x;
         }
     }
-    FC_CPU_NAME(activate_span)((float *)tile, FC_GEMM_MR * FC_GEMM_NR, g->act);
+    FC_CPU_NAME(activate_span)((float *)tile, FC_GEMM_MR * FC_GEMM_NR, act);
+}
+
+/* Finishes a tile (gemm_epilogue) and stores its valid rows and columns. The addend is read
+ * before C is written, so it may be C itself. */
+static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch, int32_t row0, int32_t col0,
+                                           int32_t rows, int32_t cols, VF acc[FC_GEMM_MR][FC_GEMM_NV])
+{
+    VF tile[FC_GEMM_MR][FC_GEMM_NV];
+    const float *addend = g->addend ? g->addend + batch * g->strideD + (int64_t)row0 * g->ldd + col0 : NULL;
+    FC_CPU_NAME(gemm_epilogue)(g->bias ? g->bias + row0 : NULL, addend, g->ldd, rows, cols, g->act, acc, tile);
     float *c = g->c + batch * g->strideC;
     for (int32_t r = 0; r < rows; r++) {
         float *dst = c + (int64_t)(row0 + r) * g->ldc + col0;
@@ -123,8 +133,9 @@ int64_t FC_CPU_NAME(fc_cpu_gemm_items)(const fc_gemm_args *g)
     return (int64_t)g->batch * rowBlocks * colBlocks;
 }
 
-/* Packs A's rows [row0, row0+rows) into MR-row k-major panels, zero rows past the edge. */
-static void FC_CPU_NAME(gemm_pack_a)(const fc_gemm_args *g, const float *a, int32_t row0, int32_t rows,
+/* Packs rows [row0, row0+rows) of A (k columns, row stride lda) into MR-row k-major panels
+ * of kk ≥ k entries each, zero rows past the edge. */
+static void FC_CPU_NAME(gemm_pack_a)(const float *a, int64_t lda, int32_t k, int32_t row0, int32_t rows,
                                      float *apack, size_t kk)
 {
     int32_t panels = (rows + FC_GEMM_MR - 1) / FC_GEMM_MR;
@@ -133,10 +144,10 @@ static void FC_CPU_NAME(gemm_pack_a)(const fc_gemm_args *g, const float *a, int3
         for (int r = 0; r < FC_GEMM_MR; r++) {
             int32_t row = row0 + pn * FC_GEMM_MR + r;
             if (row < row0 + rows) {
-                const float *src = a + (int64_t)row * g->lda;
-                for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = src[p];
+                const float *src = a + (int64_t)row * lda;
+                for (int32_t p = 0; p < k; p++) dst[FC_GEMM_MR * p + r] = src[p];
             } else {
-                for (int32_t p = 0; p < g->k; p++) dst[FC_GEMM_MR * p + r] = 0.0f;
+                for (int32_t p = 0; p < k; p++) dst[FC_GEMM_MR * p + r] = 0.0f;
             }
         }
     }
@@ -194,7 +205,7 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
         const float *a = g->a + batch * g->strideA;
         const float *b = g->b + batch * g->strideB;
         if (a != packedA || row0 != packedRow0) {
-            FC_CPU_NAME(gemm_pack_a)(g, a, row0, rows, apack, kk);
+            FC_CPU_NAME(gemm_pack_a)(a, g->lda, g->k, row0, rows, apack, kk);
             packedA = a;
             packedRow0 = row0;
         }
@@ -218,6 +229,69 @@ int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1
     }
     free(apack);
     free(bpack);
+    return 0;
+}
+
+int64_t FC_CPU_NAME(fc_cpu_mlp_items)(const fc_mlp_args *g)
+{
+    return (int64_t)g->batch * ((g->n + FC_GEMM_NC - 1) / FC_GEMM_NC);
+}
+
+/* Computes items [item0, item1) of an MLP, one item per batch entry and block of NC columns.
+ * Returns 0, or −1 if the buffers could not be allocated.
+ *
+ * It is the GEMM's loop with W1 as A, packed once, and X as B, and a different use of each
+ * finished tile: after the epilogue the MR hidden units of NR points are folded into the Y
+ * accumulators at once (W2's MR columns times the tile), so the hidden layer exists only one
+ * tile at a time, in registers and L1. */
+int FC_CPU_NAME(fc_cpu_mlp)(const fc_mlp_args *g, int64_t item0, int64_t item1)
+{
+    int64_t colBlocks = (g->n + FC_GEMM_NC - 1) / FC_GEMM_NC;
+    int32_t panels = (g->hidden + FC_GEMM_MR - 1) / FC_GEMM_MR;
+    size_t kk = g->in > 0 ? (size_t)g->in : 1;
+    float *w1pack = malloc(sizeof(float) * FC_GEMM_MR * kk * (size_t)panels);
+    float *xpack = malloc(sizeof(float) * FC_GEMM_NC * kk);
+    VF *yacc = malloc(sizeof(VF) * FC_GEMM_NV * (size_t)g->out);
+    if (!w1pack || !xpack || !yacc) {
+        free(w1pack);
+        free(xpack);
+        free(yacc);
+        return -1;
+    }
+    FC_CPU_NAME(gemm_pack_a)(g->w1, g->in, g->in, 0, g->hidden, w1pack, kk);
+    for (int64_t item = item0; item < item1; item++) {
+        int64_t batch = item / colBlocks;
+        int32_t colStart = (int32_t)(item % colBlocks) * FC_GEMM_NC;
+        int32_t colEnd = g->n - colStart < FC_GEMM_NC ? g->n : colStart + FC_GEMM_NC;
+        FC_CPU_NAME(gemm_pack_b)(g->x + batch * g->strideX, g->ldx, g->in, colStart, colEnd - colStart, xpack);
+        float *y = g->y + batch * g->strideY;
+        for (int32_t col0 = colStart; col0 < colEnd; col0 += FC_GEMM_NR) {
+            int32_t cols = colEnd - col0 < FC_GEMM_NR ? colEnd - col0 : FC_GEMM_NR;
+            const float *xp = xpack + (size_t)(col0 - colStart) * kk;
+            for (int32_t o = 0; o < g->out * FC_GEMM_NV; o++) yacc[o] = (VF){0};
+            for (int32_t pn = 0; pn < panels; pn++) {
+                int32_t h0 = pn * FC_GEMM_MR;
+                int32_t rows = g->hidden - h0 < FC_GEMM_MR ? g->hidden - h0 : FC_GEMM_MR;
+                VF acc[FC_GEMM_MR][FC_GEMM_NV], tile[FC_GEMM_MR][FC_GEMM_NV];
+                FC_CPU_NAME(gemm_micro)(g->in, w1pack + (size_t)pn * FC_GEMM_MR * kk, xp, FC_GEMM_NR, acc);
+                FC_CPU_NAME(gemm_epilogue)(g->bias1 ? g->bias1 + h0 : NULL, NULL, 0, rows, cols, g->act, acc, tile);
+                for (int32_t o = 0; o < g->out; o++) {
+                    const float *w2 = g->w2 + (int64_t)o * g->hidden + h0;
+                    for (int32_t r = 0; r < rows; r++)
+                        for (int v = 0; v < FC_GEMM_NV; v++) yacc[o * FC_GEMM_NV + v] += w2[r] * tile[r][v];
+                }
+            }
+            for (int32_t o = 0; o < g->out; o++) {
+                float bias = g->bias2 ? g->bias2[o] : 0.0f;
+                float *dst = y + (int64_t)o * g->ldy + col0;
+                const float *sum = (const float *)(yacc + o * FC_GEMM_NV);
+                for (int32_t j = 0; j < cols; j++) dst[j] = sum[j] + bias;
+            }
+        }
+    }
+    free(w1pack);
+    free(xpack);
+    free(yacc);
     return 0;
 }
 

@@ -41,6 +41,40 @@ extern "C" __global__ void fc_gemm(const float *a, const float *b, float *c, con
     }
 }
 
+// fc_mlp: one thread per point (batch entry, column), so that neighbouring threads read
+// neighbouring columns of X while every thread of a warp reads the same weight. A thread
+// computes each hidden unit once per group of FC_MLP_OUT outputs, which it accumulates in
+// registers; the usual projection has one to a few outputs, so that is once.
+#define FC_MLP_OUT 8
+
+extern "C" __global__ void fc_mlp(const float *x, float *y, const float *w1, const float *bias1, const float *w2,
+                                  const float *bias2, long long ldx, long long ldy, long long strideX,
+                                  long long strideY, int in, int hidden, int out, int n, int batch, int act)
+{
+    fc_mlp_args g;
+    g.x = x; g.y = y; g.w1 = w1; g.bias1 = bias1; g.w2 = w2; g.bias2 = bias2;
+    g.ldx = ldx; g.ldy = ldy; g.strideX = strideX; g.strideY = strideY;
+    g.in = in; g.hidden = hidden; g.out = out; g.n = n; g.batch = batch; g.act = act;
+
+    long long total = (long long)batch * n;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
+        long long z = t / n;
+        int col = (int)(t % n);
+        const float *xc = x + z * strideX + col;
+        for (int o0 = 0; o0 < out; o0 += FC_MLP_OUT) {
+            float acc[FC_MLP_OUT];
+            for (int o = 0; o < FC_MLP_OUT; o++) acc[o] = 0.0f;
+            for (int h = 0; h < hidden; h++) {
+                float a = fc_mlp_hidden(&g, xc, h);
+                for (int o = 0; o < FC_MLP_OUT; o++)
+                    if (o0 + o < out) acc[o] += w2[(long long)(o0 + o) * hidden + h] * a;
+            }
+            for (int o = 0; o < FC_MLP_OUT && o0 + o < out; o++)
+                y[z * strideY + (long long)(o0 + o) * ldy + col] = acc[o] + (bias2 ? bias2[o0 + o] : 0.0f);
+        }
+    }
+}
+
 // One thread per complex output value (outer, k, pair).
 extern "C" __global__ void fc_complex_combine(const float *p, float *z, long long outer, int nRows, long long pairs)
 {

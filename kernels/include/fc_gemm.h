@@ -1,5 +1,6 @@
 /* fc_gemm.h: the batched matrix product with a fused epilogue that every dense step of a
- * neural operator reduces to (pointwise convolutions, truncated DFTs, lifting and projection):
+ * neural operator reduces to (pointwise convolutions, truncated DFTs, lifting and projection),
+ * and the two-layer MLP that fuses a pair of them:
  *
  *   C[b] = act(A[b]·B[b] + bias ⊗ 1 + D[b])       bias per row of C, D optional
  *
@@ -27,6 +28,33 @@ FC_HD static inline float fc_gemm_finish(const fc_gemm_args *g, int64_t batch, i
 {
     if (g->bias) acc += g->bias[row];
     if (g->addend) acc += g->addend[batch * g->strideD + (int64_t)row * g->ldd + col];
+    return fc_activate(g->act, acc);
+}
+
+/* A two-layer channel MLP over a batch of In×N matrices, one point per column:
+ *
+ *   Y[b] = W2·act(W1·X[b] + bias1 ⊗ 1) + bias2 ⊗ 1
+ *
+ * W1 (hidden×in) and W2 (out×hidden) are dense and shared across the batch; the biases may
+ * be NULL. Fusing the two products keeps the hidden×N activations out of memory. */
+typedef struct {
+    const float *x; /* in×n, row stride ldx */
+    float *y;       /* out×n, row stride ldy */
+    const float *w1, *bias1;
+    const float *w2, *bias2;
+    int64_t ldx, ldy, strideX, strideY;
+    int32_t in, hidden, out, n, batch;
+    int32_t act; /* FC_ACT_*, applied to the hidden layer */
+} fc_mlp_args;
+
+/* Hidden unit h of the point whose input column starts at x: the first layer's dot product
+ * with fc_gemm_finish's epilogue (sum, bias, activation). Both backends accumulate over the
+ * inputs, then over the hidden units, in ascending order. */
+FC_HD static inline float fc_mlp_hidden(const fc_mlp_args *g, const float *x, int32_t h)
+{
+    float acc = 0.0f;
+    for (int32_t i = 0; i < g->in; i++) acc += g->w1[(int64_t)h * g->in + i] * x[i * g->ldx];
+    if (g->bias1) acc += g->bias1[h];
     return fc_activate(g->act, acc);
 }
 
