@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "e33a8eedeeeeee111243e68a81418b5e6c8257245845c220f80ce8dccb489e32"
+const kernelSourcesSHA256 = "42f36bc51155e74c14957f55691945b88264863f724bdcc7a642f455846258ac"

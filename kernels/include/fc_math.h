@@ -14,7 +14,7 @@
  * is 7e-9; float32 rounding brings GELU's to 2e-7·max(1, |x|), about what PyTorch's
  * vectorized erf has. A rational rather than erfc·exp because it is ten FMAs and one
  * division with no exponent bit tricks: GELU runs on every hidden activation, and this form
- * costs a third of the exp-based one. */
+ * runs in 40 % of the time of the exp-based one on AVX2. */
 FC_HD static inline float fc_gelu(float x)
 {
     float xc = x < -5.5f ? -5.5f : x;
