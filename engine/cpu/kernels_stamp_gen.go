@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "42f36bc51155e74c14957f55691945b88264863f724bdcc7a642f455846258ac"
+const kernelSourcesSHA256 = "1c6af8f524f92ba8d78475c67cf682f03356d011dd6a091d960e2cd9204e9b88"

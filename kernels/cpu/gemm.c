@@ -108,7 +108,7 @@ static inline void FC_CPU_NAME(gemm_store)(const fc_gemm_args *g, int64_t batch,
          * than the hardware prefetcher follows, and without these hints a wide, shallow
          * product (the pointwise convolutions, K = width) waits on memory for most of its time. */
         const float *d = g->addend ? g->addend + batch * g->strideD + (int64_t)(row0 + r) * g->ldd + col0 : NULL;
-        for (int32_t line = 0; line < FC_GEMM_NR; line += 16) {
+        for (int32_t line = 0; line < FC_GEMM_NR; line += 16) { /* 16 floats: one 64-byte line */
             __builtin_prefetch(dst + line + FC_GEMM_PREFETCH / 4, 1);
             if (d) __builtin_prefetch(d + line + FC_GEMM_PREFETCH / 4, 0);
         }
