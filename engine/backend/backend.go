@@ -54,6 +54,7 @@ type Backend interface {
 	Dense
 	Spectra
 	Boundaries
+	Covariance
 
 	// Synchronize waits until all queued work has finished.
 	Synchronize(ctx context.Context) error

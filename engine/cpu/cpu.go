@@ -3,6 +3,7 @@
 package cpu
 
 // #cgo CFLAGS: -O3 -std=gnu11 -Wall -Wno-unknown-pragmas
+// #cgo LDFLAGS: -lm
 import "C"
 
 import (

@@ -7,6 +7,7 @@
 #include "../../kernels/include/fc_gemm.h"
 #include "../../kernels/include/fc_fft.h"
 #include "../../kernels/include/fc_boon.h"
+#include "../../kernels/include/fc_conserve.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -24,6 +25,9 @@ int fc_cpu_gemm(int variant, const fc_gemm_args *g, int64_t item0, int64_t item1
 int64_t fc_cpu_mlp_items(int variant, const fc_mlp_args *g);
 // fc_cpu_mlp computes items [item0, item1) of g; it returns −1 if scratch allocation failed.
 int fc_cpu_mlp(int variant, const fc_mlp_args *g, int64_t item0, int64_t item1);
+// fc_cpu_conserve updates slices [s0, s1) of a (fc_conserve.h), writing their statuses; it
+// returns −1 if scratch allocation failed.
+int fc_cpu_conserve(int variant, const fc_conserve_args *a, int64_t s0, int64_t s1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

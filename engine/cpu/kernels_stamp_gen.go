@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "1c6af8f524f92ba8d78475c67cf682f03356d011dd6a091d960e2cd9204e9b88"
+const kernelSourcesSHA256 = "2976032b9d2246881a31e227cdf8b2ff9ae183a2595dbf2ea8171e73e759b278"

@@ -7,3 +7,4 @@
 #include "../../kernels/cpu/gemm.c"
 #include "../../kernels/cpu/fft.c"
 #include "../../kernels/cpu/boon.c"
+#include "../../kernels/cpu/conserve.c"

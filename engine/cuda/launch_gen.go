@@ -13,6 +13,7 @@ import (
 type kernelSet struct {
 	fcFaces            cu.Function
 	fcAddScaled        cu.Function
+	fcConserve         cu.Function
 	fcGemm             cu.Function
 	fcMlp              cu.Function
 	fcComplexCombine   cu.Function
@@ -27,6 +28,7 @@ type kernelSet struct {
 func (s *kernelSet) load(m cu.Module) {
 	s.fcFaces = m.GetFunction("fc_faces")
 	s.fcAddScaled = m.GetFunction("fc_add_scaled")
+	s.fcConserve = m.GetFunction("fc_conserve")
 	s.fcGemm = m.GetFunction("fc_gemm")
 	s.fcMlp = m.GetFunction("fc_mlp")
 	s.fcComplexCombine = m.GetFunction("fc_complex_combine")
@@ -45,6 +47,11 @@ func (s *kernelSet) launchFcFaces(cfg launchConfig, dst cu.DevicePtr, x cu.Devic
 // launchFcAddScaled enqueues fc_add_scaled from cuda/boon.cu.
 func (s *kernelSet) launchFcAddScaled(cfg launchConfig, dst cu.DevicePtr, src cu.DevicePtr, scale float32, total int64) {
 	launch(s.fcAddScaled, cfg, []uint64{uint64(dst), uint64(src), uint64(math.Float32bits(scale)), uint64(total)})
+}
+
+// launchFcConserve enqueues fc_conserve from cuda/conserve.cu.
+func (s *kernelSet) launchFcConserve(cfg launchConfig, mean cu.DevicePtr, variances cu.DevicePtr, cov cu.DevicePtr, ens cu.DevicePtr, g cu.DevicePtr, rhs cu.DevicePtr, outMean cu.DevicePtr, outVar cu.DevicePtr, outCov cu.DevicePtr, outEns cu.DevicePtr, work cu.DevicePtr, status cu.DevicePtr, slices int64, gStride int64, rhsStride int64, workStride int64, n int32, m int32, members int32, form int32, dtype int32, noiseVar float64) {
+	launch(s.fcConserve, cfg, []uint64{uint64(mean), uint64(variances), uint64(cov), uint64(ens), uint64(g), uint64(rhs), uint64(outMean), uint64(outVar), uint64(outCov), uint64(outEns), uint64(work), uint64(status), uint64(slices), uint64(gStride), uint64(rhsStride), uint64(workStride), uint64(uint32(n)), uint64(uint32(m)), uint64(uint32(members)), uint64(uint32(form)), uint64(uint32(dtype)), math.Float64bits(noiseVar)})
 }
 
 // launchFcGemm enqueues fc_gemm from cuda/dense.cu.

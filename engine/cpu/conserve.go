@@ -1,0 +1,86 @@
+package cpu
+
+// #include "dispatch.h"
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	ptr := func(buf backend.Buffer) (unsafe.Pointer, error) {
+		if buf == nil {
+			return nil, nil
+		}
+		hb, err := b.own(buf)
+		if err != nil {
+			return nil, fmt.Errorf("conserve: %w", err)
+		}
+		if len(hb.words) == 0 {
+			return nil, nil
+		}
+		p := unsafe.Pointer(&hb.words[0])
+		pin.Pin(p)
+		return p, nil
+	}
+	var args C.fc_conserve_args
+	bufs := []struct {
+		dst *unsafe.Pointer
+		buf backend.Buffer
+	}{
+		{&args.mean, c.Mean}, {&args._var, c.Var}, {&args.cov, c.Cov}, {&args.ens, c.Ensemble},
+		{&args.g, c.G}, {&args.rhs, c.RHS},
+		{&args.outMean, c.OutMean}, {&args.outVar, c.OutVar}, {&args.outCov, c.OutCov}, {&args.outEns, c.OutEnsemble},
+		{(*unsafe.Pointer)(unsafe.Pointer(&args.status)), c.Status}, // int32_t *
+	}
+	for _, op := range bufs {
+		p, err := ptr(op.buf)
+		if err != nil {
+			return err
+		}
+		*op.dst = p
+	}
+	args.slices, args.n, args.m, args.members = C.int64_t(c.Slices), C.int32_t(c.N), C.int32_t(c.Constraints), C.int32_t(c.Members)
+	args.form, args.noiseVar = C.int32_t(c.Form), C.double(c.NoiseVar)
+	args.dtype = C.FC_F32
+	if c.DType() == backend.Float64 {
+		args.dtype = C.FC_F64
+	}
+	if !c.SharedG {
+		args.gStride = C.int64_t(c.Constraints * c.N)
+	}
+	if !c.SharedRHS {
+		args.rhsStride = C.int64_t(c.Constraints)
+	}
+	// The cost that sizes the chunks: C and the marginal variances, plus the dense Σ work
+	// of the full form or output.
+	n, m := float64(c.N), float64(c.Constraints)
+	perSlice := 4 * n * m * (m + 1)
+	if c.Form == backend.CovFull || c.OutCov != nil {
+		perSlice += 2 * n * n * m
+	}
+	if c.Form == backend.CovEnsemble {
+		perSlice += 4 * n * m * float64(c.Members)
+	}
+	var failed atomic.Bool
+	err := b.parallel(ctx, int64(c.Slices), perSlice, func(lo, hi int64) {
+		if C.fc_cpu_conserve(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi)) != 0 {
+			failed.Store(true)
+		}
+	})
+	if failed.Load() {
+		return fmt.Errorf("conserve: out of memory for the scratch of one slice (n %d, m %d)", c.N, c.Constraints)
+	}
+	return err
+}

@@ -1,0 +1,69 @@
+//go:build cuda
+
+package cuda
+
+// #include "../../kernels/include/fc_conserve.h"
+import "C"
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mumax/3/cuda/cu"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var ptrs [11]cu.DevicePtr
+	for i, buf := range []backend.Buffer{c.Mean, c.Var, c.Cov, c.Ensemble, c.G, c.RHS, c.OutMean, c.OutVar, c.OutCov,
+		c.OutEnsemble, c.Status} {
+		if buf == nil {
+			continue // absent arrays are null pointers
+		}
+		var err error
+		if ptrs[i], err = b.viewPtr("conserve", buf, 0); err != nil {
+			return err
+		}
+	}
+	wantEns := C.int32_t(0)
+	if c.OutEnsemble != nil {
+		wantEns = 1
+	}
+	perSlice := int64(C.fc_conserve_work(C.int32_t(c.N), C.int32_t(c.Constraints), C.int32_t(c.Members), C.int32_t(c.Form), wantEns))
+	work, err := b.Alloc(backend.Float64, int(perSlice)*c.Slices)
+	if err != nil {
+		return err
+	}
+	workPtr, err := b.viewPtr("conserve", work, 0)
+	if err != nil {
+		return errors.Join(err, b.Free(work))
+	}
+	if err := ctx.Err(); err != nil {
+		return errors.Join(err, b.Free(work))
+	}
+	var gStride, rhsStride int64
+	if !c.SharedG {
+		gStride = int64(c.Constraints * c.N)
+	}
+	if !c.SharedRHS {
+		rhsStride = int64(c.Constraints)
+	}
+	dtype := int32(C.FC_F32)
+	if c.DType() == backend.Float64 {
+		dtype = C.FC_F64
+	}
+	cfg := b.elementwiseConfig(int64(c.Slices))
+	err = b.do("launch fc_conserve", func() error {
+		b.kernels.launchFcConserve(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8],
+			ptrs[9], workPtr, ptrs[10], int64(c.Slices), gStride, rhsStride, perSlice, int32(c.N), int32(c.Constraints),
+			int32(c.Members), int32(c.Form), dtype, c.NoiseVar)
+		return nil
+	})
+	// The pool hands the scratch to later work on the same stream only, which runs after
+	// this kernel, so it can be returned at once.
+	return errors.Join(err, b.Free(work))
+}
