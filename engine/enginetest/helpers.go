@@ -73,3 +73,14 @@ func download[T backend.Element](t *testing.T, b backend.Backend, buf backend.Bu
 	}
 	return out
 }
+
+// CPU is a CPU backend of the best variant this machine supports, for tests that need one
+// backend rather than every one.
+func CPU(t *testing.T) backend.Backend {
+	t.Helper()
+	b, err := cpu.New(cpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
