@@ -20,6 +20,7 @@ var commands = []struct {
 	{"info", "describe the CPU, the CUDA devices and the backend fluxcore chooses", runInfo},
 	{"bench", "benchmark the kernels (or, with 'bench fno', a model) on the chosen backend", runBench},
 	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO},
+	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve},
 	{"demo", "'demo fno': the shipped heat-equation model, plain and with BOON's boundary correction", runDemo},
 }
 

@@ -2,6 +2,7 @@ package npy
 
 import (
 	"bytes"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +39,33 @@ func TestMalformed(t *testing.T) {
 		_, err := Parse(c.raw)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// Read64 and Write64 keep float64 values exact, keep the stored type, and let NaN through
+// for the caller to name.
+func TestRoundTrip64(t *testing.T) {
+	dir := t.TempDir()
+	for _, f32 := range []bool{false, true} {
+		path := filepath.Join(dir, "a.npy")
+		a := &Array64{Shape: []int{3}, Data: []float64{0.1, -2, math.NaN()}, Float32: f32}
+		if err := Write64(path, a); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Read64(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want0 := 0.1
+		if f32 {
+			want0 = float64(float32(0.1))
+		}
+		if b.Float32 != f32 || len(b.Shape) != 1 || b.Shape[0] != 3 || b.Data[0] != want0 || b.Data[1] != -2 || !math.IsNaN(b.Data[2]) {
+			t.Errorf("float32 %v: round trip gave %+v", f32, b)
+		}
+		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "element 2 (flat index) is NaN") {
+			t.Errorf("Read of a NaN: %v", err)
 		}
 	}
 }
