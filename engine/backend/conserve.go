@@ -170,4 +170,6 @@ func (c Conserve) Validate() error {
 type Covariance interface {
 	// Conserve applies ProbConserv's update to a batch of slices (see Conserve).
 	Conserve(ctx context.Context, c Conserve) error
+	// Kalman runs one predict or update step of a batch of small filters (see Kalman).
+	Kalman(ctx context.Context, k Kalman) error
 }

@@ -8,6 +8,7 @@
 #include "../../kernels/include/fc_fft.h"
 #include "../../kernels/include/fc_boon.h"
 #include "../../kernels/include/fc_conserve.h"
+#include "../../kernels/include/fc_kalman.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -28,6 +29,8 @@ int fc_cpu_mlp(int variant, const fc_mlp_args *g, int64_t item0, int64_t item1);
 // fc_cpu_conserve updates slices [s0, s1) of a (fc_conserve.h), writing their statuses; it
 // returns −1 if scratch allocation failed.
 int fc_cpu_conserve(int variant, const fc_conserve_args *a, int64_t s0, int64_t s1);
+// fc_cpu_kalman runs a predict (update = 0) or update step of filters [b0, b1).
+void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "2976032b9d2246881a31e227cdf8b2ff9ae183a2595dbf2ea8171e73e759b278"
+const kernelSourcesSHA256 = "1b48cd0671876819e8e041a943c2fe5d9ab88be6cbb095f626469018d6ced697"

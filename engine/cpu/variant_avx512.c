@@ -11,4 +11,5 @@
 #include "../../kernels/cpu/fft.c"
 #include "../../kernels/cpu/boon.c"
 #include "../../kernels/cpu/conserve.c"
+#include "../../kernels/cpu/kalman.c"
 #endif

@@ -8,3 +8,4 @@
 #include "../../kernels/cpu/fft.c"
 #include "../../kernels/cpu/boon.c"
 #include "../../kernels/cpu/conserve.c"
+#include "../../kernels/cpu/kalman.c"

@@ -21,6 +21,7 @@ type kernelSet struct {
 	fcActivateRows     cu.Function
 	fcHermitianColumns cu.Function
 	fcGatherModes      cu.Function
+	fcKalman           cu.Function
 	fcSpectralMix      cu.Function
 }
 
@@ -36,6 +37,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcActivateRows = m.GetFunction("fc_activate_rows")
 	s.fcHermitianColumns = m.GetFunction("fc_hermitian_columns")
 	s.fcGatherModes = m.GetFunction("fc_gather_modes")
+	s.fcKalman = m.GetFunction("fc_kalman")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 }
 
@@ -87,6 +89,11 @@ func (s *kernelSet) launchFcHermitianColumns(cfg launchConfig, spectrum cu.Devic
 // launchFcGatherModes enqueues fc_gather_modes from cuda/fft.cu.
 func (s *kernelSet) launchFcGatherModes(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, index cu.DevicePtr, rows int64, srcLen int64, dstLen int64, scale float32) {
 	launch(s.fcGatherModes, cfg, []uint64{uint64(src), uint64(dst), uint64(index), uint64(rows), uint64(srcLen), uint64(dstLen), uint64(math.Float32bits(scale))})
+}
+
+// launchFcKalman enqueues fc_kalman from cuda/kalman.cu.
+func (s *kernelSet) launchFcKalman(cfg launchConfig, x cu.DevicePtr, p cu.DevicePtr, f cu.DevicePtr, q cu.DevicePtr, h cu.DevicePtr, r cu.DevicePtr, z cu.DevicePtr, status cu.DevicePtr, batch int64, nx int32, nz int32, dtype int32, perFilterF int32, perFilterQ int32, perFilterH int32, perFilterR int32, update int32) {
+	launch(s.fcKalman, cfg, []uint64{uint64(x), uint64(p), uint64(f), uint64(q), uint64(h), uint64(r), uint64(z), uint64(status), uint64(batch), uint64(uint32(nx)), uint64(uint32(nz)), uint64(uint32(dtype)), uint64(uint32(perFilterF)), uint64(uint32(perFilterQ)), uint64(uint32(perFilterH)), uint64(uint32(perFilterR)), uint64(uint32(update))})
 }
 
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.

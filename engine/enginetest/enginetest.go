@@ -36,6 +36,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("AddScaled", func(t *testing.T) { testAddScaled(t, b) })
 	t.Run("Conserve", func(t *testing.T) { testConserve(t, b) })
 	t.Run("ConserveErrors", func(t *testing.T) { testConserveErrors(t, b) })
+	t.Run("Kalman", func(t *testing.T) { testKalman(t, b) })
+	t.Run("KalmanErrors", func(t *testing.T) { testKalmanErrors(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

@@ -1,0 +1,63 @@
+package cpu
+
+// #include "dispatch.h"
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	var args C.fc_kalman_args
+	for _, op := range []struct {
+		dst *unsafe.Pointer
+		buf backend.Buffer
+	}{
+		{&args.x, k.X}, {&args.p, k.P}, {&args.f, k.F}, {&args.q, k.Q}, {&args.h, k.H}, {&args.r, k.R}, {&args.z, k.Z},
+		{(*unsafe.Pointer)(unsafe.Pointer(&args.status)), k.Status}, // int32_t *
+	} {
+		if op.buf == nil {
+			continue
+		}
+		hb, err := b.own(op.buf)
+		if err != nil {
+			return fmt.Errorf("kalman: %w", err)
+		}
+		p := unsafe.Pointer(&hb.words[0])
+		pin.Pin(p)
+		*op.dst = p
+	}
+	args.batch, args.nx, args.nz = C.int64_t(k.Filters), C.int32_t(k.NX), C.int32_t(k.NZ)
+	args.dtype = C.FC_F32
+	if k.DType() == backend.Float64 {
+		args.dtype = C.FC_F64
+	}
+	perFilter := func(shared bool) C.int32_t {
+		if shared {
+			return 0
+		}
+		return 1
+	}
+	args.perFilterF, args.perFilterQ = perFilter(k.SharedF), perFilter(k.SharedQ)
+	args.perFilterH, args.perFilterR = perFilter(k.SharedH), perFilter(k.SharedR)
+	update := C.int32_t(0)
+	nx, nz := float64(k.NX), float64(k.NZ)
+	flops := 4 * nx * nx * nx // predict: FP and FPFᵀ
+	if k.Update {
+		update = 1
+		flops = 6*nx*nx*nx + 4*nx*nx*nz + 2*nx*nx*nz*nz
+	}
+	return b.parallel(ctx, int64(k.Filters), flops, func(lo, hi int64) {
+		C.fc_cpu_kalman(C.int(b.variant), &args, update, C.int64_t(lo), C.int64_t(hi))
+	})
+}

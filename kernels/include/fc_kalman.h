@@ -1,0 +1,165 @@
+/* fc_kalman.h: one step of one of many small Kalman filters, state dimension nx ≤ 16 and
+ * measurement dimension nz ≤ 8, in float64 whatever the storage type:
+ *
+ *   predict:  x = F·x,  P = F·P·Fᵀ + Q
+ *   update:   S = H·P·Hᵀ + R,  K = P·Hᵀ·S⁻¹ (Cholesky solves, no inverse),  x = x + K·(z − H·x),
+ *             P = (I − KH)·P·(I − KH)ᵀ + K·R·Kᵀ (Joseph form)
+ *
+ * Every array is batch-innermost: element (i, j) of filter b's r×c matrix is at
+ * (i·c + j)·B + b, so consecutive filters are consecutive in memory. One GPU thread per
+ * filter then reads coalesced, and a CPU loop over filters reads unit-stride. A shared
+ * matrix (the same F, Q, H or R for every filter) is plain row-major, (i·c + j). The output P
+ * is written from one value per pair (i ≤ j), so it is exactly symmetric; a filter whose S is
+ * not positive definite is left as it was and reported. */
+#ifndef FC_KALMAN_H
+#define FC_KALMAN_H
+
+#include "fc_conserve.h" /* fc_ld, fc_st, fc_cholesky, fc_lsolve, fc_ltsolve */
+
+#define FC_KALMAN_MAX_NX 16
+#define FC_KALMAN_MAX_NZ 8
+
+enum { FC_KALMAN_OK = 0, FC_KALMAN_NOT_PD = 1 };
+
+typedef struct {
+    void *x;            /* [nx, B], in place */
+    void *p;            /* [nx, nx, B], in place */
+    const void *f, *q;  /* predict: [nx, nx] each, shared or per filter */
+    const void *h, *r;  /* update: [nz, nx] and [nz, nz], shared or per filter */
+    const void *z;      /* update: [nz, B] */
+    int32_t *status;    /* update: [B], FC_KALMAN_* */
+    int64_t batch;
+    int32_t nx, nz, dtype;
+    int32_t perFilterF, perFilterQ, perFilterH, perFilterR; /* 0: shared */
+} fc_kalman_args;
+
+/* Element (i, j) of an r×c matrix of filter b, or of the shared one. */
+FC_HD static inline double fc_kalman_ld(const void *m, int32_t perFilter, int32_t dtype, int64_t batch, int64_t b,
+                                        int32_t i, int32_t j, int32_t cols)
+{
+    int64_t e = (int64_t)i * cols + j;
+    return fc_ld(m, dtype, perFilter ? e * batch + b : e);
+}
+
+/* Writes the symmetric nx×nx matrix whose upper triangle is in v (row-major, doubles). */
+FC_HD static inline void fc_kalman_store_sym(void *p, int32_t dtype, int64_t batch, int64_t b, const double *v,
+                                             int32_t nx)
+{
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = i; j < nx; j++) {
+            double s = v[i * nx + j];
+            fc_st(p, dtype, ((int64_t)i * nx + j) * batch + b, s);
+            fc_st(p, dtype, ((int64_t)j * nx + i) * batch + b, s);
+        }
+}
+
+FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b)
+{
+    const int32_t nx = a->nx, dt = a->dtype;
+    const int64_t nb = a->batch;
+    double x[FC_KALMAN_MAX_NX], fp[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], out[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX];
+    for (int32_t i = 0; i < nx; i++) {
+        double s = 0.0;
+        for (int32_t k = 0; k < nx; k++)
+            s += fc_kalman_ld(a->f, a->perFilterF, dt, nb, b, i, k, nx) * fc_ld(a->x, dt, (int64_t)k * nb + b);
+        x[i] = s;
+    }
+    /* FP, then (FP)Fᵀ + Q on the upper triangle. */
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = 0; j < nx; j++) {
+            double s = 0.0;
+            for (int32_t k = 0; k < nx; k++)
+                s += fc_kalman_ld(a->f, a->perFilterF, dt, nb, b, i, k, nx) * fc_ld(a->p, dt, ((int64_t)k * nx + j) * nb + b);
+            fp[i * nx + j] = s;
+        }
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = i; j < nx; j++) {
+            double s = 0.5 * (fc_kalman_ld(a->q, a->perFilterQ, dt, nb, b, i, j, nx) +
+                              fc_kalman_ld(a->q, a->perFilterQ, dt, nb, b, j, i, nx));
+            for (int32_t k = 0; k < nx; k++) s += fp[i * nx + k] * fc_kalman_ld(a->f, a->perFilterF, dt, nb, b, j, k, nx);
+            out[i * nx + j] = s;
+        }
+    for (int32_t i = 0; i < nx; i++) fc_st(a->x, dt, (int64_t)i * nb + b, x[i]);
+    fc_kalman_store_sym(a->p, dt, nb, b, out, nx);
+}
+
+/* Returns FC_KALMAN_*; on failure filter b is left as it was. */
+FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b)
+{
+    const int32_t nx = a->nx, nz = a->nz, dt = a->dtype;
+    const int64_t nb = a->batch;
+    double p[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], hp[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NX];
+    double s[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NZ], y[FC_KALMAN_MAX_NZ];
+    double ikh[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], t[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX];
+#define FC_H(i, j) fc_kalman_ld(a->h, a->perFilterH, dt, nb, b, i, j, nx)
+#define FC_R(i, j) fc_kalman_ld(a->r, a->perFilterR, dt, nb, b, i, j, nz)
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = i; j < nx; j++) {
+            double v = 0.5 * (fc_ld(a->p, dt, ((int64_t)i * nx + j) * nb + b) + fc_ld(a->p, dt, ((int64_t)j * nx + i) * nb + b));
+            p[i * nx + j] = v;
+            p[j * nx + i] = v;
+        }
+    /* HP (nz×nx); S = (HP)Hᵀ + R; y = z − Hx. */
+    for (int32_t i = 0; i < nz; i++) {
+        double hx = 0.0;
+        for (int32_t j = 0; j < nx; j++) {
+            double v = 0.0;
+            for (int32_t k = 0; k < nx; k++) v += FC_H(i, k) * p[k * nx + j];
+            hp[i * nx + j] = v;
+            hx += FC_H(i, j) * fc_ld(a->x, dt, (int64_t)j * nb + b);
+        }
+        y[i] = fc_ld(a->z, dt, (int64_t)i * nb + b) - hx;
+    }
+    for (int32_t i = 0; i < nz; i++)
+        for (int32_t j = 0; j <= i; j++) {
+            double v = 0.5 * (FC_R(i, j) + FC_R(j, i));
+            for (int32_t k = 0; k < nx; k++) v += 0.5 * (hp[i * nx + k] * FC_H(j, k) + hp[j * nx + k] * FC_H(i, k));
+            s[i * nz + j] = v;
+            s[j * nz + i] = v;
+        }
+    if (fc_cholesky(s, nz)) return FC_KALMAN_NOT_PD;
+    /* Kᵀ = S⁻¹·HP (P symmetric), column by column of HP, in place. */
+    for (int32_t j = 0; j < nx; j++) {
+        fc_lsolve(s, nz, hp + j, nx);
+        fc_ltsolve(s, nz, hp + j, nx);
+    }
+#define FC_K(i, l) hp[(l) * nx + (i)] /* K[i][l] = Kᵀ[l][i] */
+    double x[FC_KALMAN_MAX_NX];
+    for (int32_t i = 0; i < nx; i++) {
+        double v = fc_ld(a->x, dt, (int64_t)i * nb + b);
+        for (int32_t l = 0; l < nz; l++) v += FC_K(i, l) * y[l];
+        x[i] = v;
+    }
+    /* I − KH, then T = (I − KH)P, then the Joseph form on the upper triangle into p's place. */
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = 0; j < nx; j++) {
+            double v = i == j ? 1.0 : 0.0;
+            for (int32_t l = 0; l < nz; l++) v -= FC_K(i, l) * FC_H(l, j);
+            ikh[i * nx + j] = v;
+        }
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = 0; j < nx; j++) {
+            double v = 0.0;
+            for (int32_t k = 0; k < nx; k++) v += ikh[i * nx + k] * p[k * nx + j];
+            t[i * nx + j] = v;
+        }
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = i; j < nx; j++) {
+            double v = 0.0;
+            for (int32_t k = 0; k < nx; k++) v += t[i * nx + k] * ikh[j * nx + k];
+            for (int32_t l = 0; l < nz; l++) {
+                double kr = 0.0;
+                for (int32_t m = 0; m < nz; m++) kr += FC_K(i, l) * FC_R(l, m) * FC_K(j, m);
+                v += kr;
+            }
+            p[i * nx + j] = v;
+        }
+#undef FC_K
+#undef FC_R
+#undef FC_H
+    for (int32_t i = 0; i < nx; i++) fc_st(a->x, dt, (int64_t)i * nb + b, x[i]);
+    fc_kalman_store_sym(a->p, dt, nb, b, p, nx);
+    return FC_KALMAN_OK;
+}
+
+#endif
