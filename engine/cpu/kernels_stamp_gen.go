@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "1b48cd0671876819e8e041a943c2fe5d9ab88be6cbb095f626469018d6ced697"
+const kernelSourcesSHA256 = "f596ed5fbf43c3a360b7008d66de0152d090529b504bc50067406ac6cfda3829"

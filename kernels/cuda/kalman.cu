@@ -13,9 +13,9 @@ extern "C" __global__ void fc_kalman(void *x, void *p, const void *f, const void
     a.perFilterF = perFilterF; a.perFilterQ = perFilterQ; a.perFilterH = perFilterH; a.perFilterR = perFilterR;
     for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b < batch; b += (long long)gridDim.x * blockDim.x) {
         if (update) {
-            status[b] = fc_kalman_update(&a, b);
+            status[b] = fc_kalman_update(&a, b, nx, nz);
         } else {
-            fc_kalman_predict(&a, b);
+            fc_kalman_predict(&a, b, nx);
         }
     }
 }

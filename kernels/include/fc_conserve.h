@@ -81,14 +81,18 @@ FC_HD static inline void fc_st(void *p, int32_t dtype, int64_t i, double v)
 
 /* In-place Cholesky of the m×m row-major SPD matrix a into its lower factor (the upper
  * triangle is left alone). Returns 0, or 1 when a pivot is not positive (see
- * FC_CHOLESKY_RTOL) or not finite. */
+ * FC_CHOLESKY_RTOL) or not finite. It never branches on the data: a failed pivot is replaced
+ * by 1 and the factorization runs to the end, so that a CPU loop over many small systems
+ * vectorizes across them; the caller discards a failed result. */
 FC_HD static inline int fc_cholesky(double *a, int32_t m)
 {
+    int bad = 0;
     for (int32_t j = 0; j < m; j++) {
         double s = a[j * m + j], orig = s;
         for (int32_t k = 0; k < j; k++) s -= a[j * m + k] * a[j * m + k];
-        if (!(s > FC_CHOLESKY_RTOL * orig) || !(s < 1e300)) return 1;
-        double d = sqrt(s);
+        int fail = !(s > FC_CHOLESKY_RTOL * orig) | !(s < 1e300);
+        bad |= fail;
+        double d = sqrt(fail ? 1.0 : s);
         a[j * m + j] = d;
         for (int32_t i = j + 1; i < m; i++) {
             double t = a[i * m + j];
@@ -96,7 +100,7 @@ FC_HD static inline int fc_cholesky(double *a, int32_t m)
             a[i * m + j] = t / d;
         }
     }
-    return 0;
+    return bad;
 }
 
 /* x := L⁻¹x and x := L⁻ᵀx for the lower factor l, x with element stride inc. */

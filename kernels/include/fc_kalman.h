@@ -53,9 +53,12 @@ FC_HD static inline void fc_kalman_store_sym(void *p, int32_t dtype, int64_t bat
         }
 }
 
-FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b)
+/* The steps take nx and nz as arguments so that a CPU loop can pass constants: with them the
+ * small loops unroll, the local matrices become registers, and the loop over filters
+ * vectorizes (kernels/cpu/kalman.c). */
+FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b, const int32_t nx)
 {
-    const int32_t nx = a->nx, dt = a->dtype;
+    const int32_t dt = a->dtype;
     const int64_t nb = a->batch;
     double x[FC_KALMAN_MAX_NX], fp[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], out[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX];
     for (int32_t i = 0; i < nx; i++) {
@@ -83,10 +86,11 @@ FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b)
     fc_kalman_store_sym(a->p, dt, nb, b, out, nx);
 }
 
-/* Returns FC_KALMAN_*; on failure filter b is left as it was. */
-FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b)
+/* Returns FC_KALMAN_*; on failure filter b is left as it was. Like fc_cholesky it does not
+ * branch on the data: a failed filter computes to the end and stores its old values. */
+FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b, const int32_t nx, const int32_t nz)
 {
-    const int32_t nx = a->nx, nz = a->nz, dt = a->dtype;
+    const int32_t dt = a->dtype;
     const int64_t nb = a->batch;
     double p[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], hp[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NX];
     double s[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NZ], y[FC_KALMAN_MAX_NZ];
@@ -117,7 +121,7 @@ FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b)
             s[i * nz + j] = v;
             s[j * nz + i] = v;
         }
-    if (fc_cholesky(s, nz)) return FC_KALMAN_NOT_PD;
+    const int bad = fc_cholesky(s, nz);
     /* Kᵀ = S⁻¹·HP (P symmetric), column by column of HP, in place. */
     for (int32_t j = 0; j < nx; j++) {
         fc_lsolve(s, nz, hp + j, nx);
@@ -157,9 +161,18 @@ FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b)
 #undef FC_K
 #undef FC_R
 #undef FC_H
-    for (int32_t i = 0; i < nx; i++) fc_st(a->x, dt, (int64_t)i * nb + b, x[i]);
-    fc_kalman_store_sym(a->p, dt, nb, b, p, nx);
-    return FC_KALMAN_OK;
+    for (int32_t i = 0; i < nx; i++) {
+        const int64_t e = (int64_t)i * nb + b;
+        fc_st(a->x, dt, e, bad ? fc_ld(a->x, dt, e) : x[i]);
+    }
+    for (int32_t i = 0; i < nx; i++)
+        for (int32_t j = i; j < nx; j++) {
+            const int64_t eij = ((int64_t)i * nx + j) * nb + b, eji = ((int64_t)j * nx + i) * nb + b;
+            double v = p[i * nx + j], oij = fc_ld(a->p, dt, eij), oji = fc_ld(a->p, dt, eji);
+            fc_st(a->p, dt, eij, bad ? oij : v);
+            fc_st(a->p, dt, eji, bad ? oji : v);
+        }
+    return bad ? FC_KALMAN_NOT_PD : FC_KALMAN_OK;
 }
 
 #endif
