@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "f596ed5fbf43c3a360b7008d66de0152d090529b504bc50067406ac6cfda3829"
+const kernelSourcesSHA256 = "8a735e683f1064e1634c64f8b457ce39c4b702ab23a218df05261aca38f80a16"

@@ -22,6 +22,9 @@ __attribute__((always_inline)) static inline void FC_CPU_NAME(kalman_update_size
     a.perFilterH = 0;
     a.perFilterR = 0;
     int32_t *status = a.status;
+    /* The filters are independent; without the promise, the compiler cannot prove that the
+     * stores of one filter's P elements, a batch stride apart, miss the others' loads. */
+#pragma GCC ivdep
     for (int64_t b = b0; b < b1; b++) status[b] = fc_kalman_update(&a, b, nx, nz);
 }
 

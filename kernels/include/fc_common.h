@@ -21,6 +21,22 @@
 #define FC_HD
 #endif
 
+/* For a formula that a CPU loop instantiates with constant sizes and vectorizes across
+ * instances (fc_kalman.h): forced inlining, and unrolling by up to 4, which removes the
+ * loops of the small sizes entirely while keeping run-time-sized instantiations compact. */
+#if defined(__CUDACC__)
+/* A GPU thread runs one instance with run-time sizes; unrolling those loops only grows the
+ * kernel (it quadrupled the fatbin), and nvcc inlines device functions this small by itself. */
+#define FC_INLINE
+#define FC_UNROLL
+#elif defined(__GNUC__) && !defined(__clang__)
+#define FC_INLINE __attribute__((always_inline))
+#define FC_UNROLL _Pragma("GCC unroll 4")
+#else
+#define FC_INLINE
+#define FC_UNROLL
+#endif
+
 /* Restrict-qualified pointers let the CPU compiler vectorize without alias checks. */
 #ifdef __CUDACC__
 #define FC_RESTRICT __restrict__

@@ -23,7 +23,7 @@
 #ifndef FC_CONSERVE_H
 #define FC_CONSERVE_H
 
-#include "fc_common.h"
+#include "fc_math.h"
 
 #ifndef __CUDACC__
 #include <math.h>
@@ -65,12 +65,12 @@ FC_HD static inline int64_t fc_conserve_work(int32_t n, int32_t m, int32_t membe
     return w;
 }
 
-FC_HD static inline double fc_ld(const void *p, int32_t dtype, int64_t i)
+FC_HD FC_INLINE static inline double fc_ld(const void *p, int32_t dtype, int64_t i)
 {
     return dtype == FC_F64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
 }
 
-FC_HD static inline void fc_st(void *p, int32_t dtype, int64_t i, double v)
+FC_HD FC_INLINE static inline void fc_st(void *p, int32_t dtype, int64_t i, double v)
 {
     if (dtype == FC_F64) {
         ((double *)p)[i] = v;
@@ -84,40 +84,51 @@ FC_HD static inline void fc_st(void *p, int32_t dtype, int64_t i, double v)
  * FC_CHOLESKY_RTOL) or not finite. It never branches on the data: a failed pivot is replaced
  * by 1 and the factorization runs to the end, so that a CPU loop over many small systems
  * vectorizes across them; the caller discards a failed result. */
-FC_HD static inline int fc_cholesky(double *a, int32_t m)
+FC_HD FC_INLINE static inline int fc_cholesky(double *a, int32_t m)
 {
+    /* The triangular loops run over all m with the unused terms selected away, so that for a
+     * constant m every loop has a constant trip count and unrolls completely. */
     int bad = 0;
+    FC_UNROLL
     for (int32_t j = 0; j < m; j++) {
         double s = a[j * m + j], orig = s;
-        for (int32_t k = 0; k < j; k++) s -= a[j * m + k] * a[j * m + k];
+        FC_UNROLL
+        for (int32_t k = 0; k < m; k++) s -= k < j ? a[j * m + k] * a[j * m + k] : 0.0;
         int fail = !(s > FC_CHOLESKY_RTOL * orig) | !(s < 1e300);
         bad |= fail;
-        double d = sqrt(fail ? 1.0 : s);
+        double d = fc_sqrt_pos(fail ? 1.0 : s);
         a[j * m + j] = d;
-        for (int32_t i = j + 1; i < m; i++) {
+        FC_UNROLL
+        for (int32_t i = 0; i < m; i++) {
             double t = a[i * m + j];
-            for (int32_t k = 0; k < j; k++) t -= a[i * m + k] * a[j * m + k];
-            a[i * m + j] = t / d;
+            FC_UNROLL
+            for (int32_t k = 0; k < m; k++) t -= k < j ? a[i * m + k] * a[j * m + k] : 0.0;
+            a[i * m + j] = i > j ? t / d : a[i * m + j];
         }
     }
     return bad;
 }
 
-/* x := L⁻¹x and x := L⁻ᵀx for the lower factor l, x with element stride inc. */
-FC_HD static inline void fc_lsolve(const double *l, int32_t m, double *x, int64_t inc)
+/* x := L⁻¹x and x := L⁻ᵀx for the lower factor l, x with element stride inc (full-length
+ * loops, as in fc_cholesky). */
+FC_HD FC_INLINE static inline void fc_lsolve(const double *l, int32_t m, double *x, int64_t inc)
 {
+    FC_UNROLL
     for (int32_t i = 0; i < m; i++) {
         double t = x[i * inc];
-        for (int32_t k = 0; k < i; k++) t -= l[i * m + k] * x[k * inc];
+        FC_UNROLL
+        for (int32_t k = 0; k < m; k++) t -= k < i ? l[i * m + k] * x[k * inc] : 0.0;
         x[i * inc] = t / l[i * m + i];
     }
 }
 
-FC_HD static inline void fc_ltsolve(const double *l, int32_t m, double *x, int64_t inc)
+FC_HD FC_INLINE static inline void fc_ltsolve(const double *l, int32_t m, double *x, int64_t inc)
 {
+    FC_UNROLL
     for (int32_t i = m - 1; i >= 0; i--) {
         double t = x[i * inc];
-        for (int32_t k = i + 1; k < m; k++) t -= l[k * m + i] * x[k * inc];
+        FC_UNROLL
+        for (int32_t k = 0; k < m; k++) t -= k > i ? l[k * m + i] * x[k * inc] : 0.0;
         x[i * inc] = t / l[i * m + i];
     }
 }

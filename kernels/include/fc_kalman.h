@@ -34,7 +34,7 @@ typedef struct {
 } fc_kalman_args;
 
 /* Element (i, j) of an r×c matrix of filter b, or of the shared one. */
-FC_HD static inline double fc_kalman_ld(const void *m, int32_t perFilter, int32_t dtype, int64_t batch, int64_t b,
+FC_HD FC_INLINE static inline double fc_kalman_ld(const void *m, int32_t perFilter, int32_t dtype, int64_t batch, int64_t b,
                                         int32_t i, int32_t j, int32_t cols)
 {
     int64_t e = (int64_t)i * cols + j;
@@ -88,71 +88,94 @@ FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b, c
 
 /* Returns FC_KALMAN_*; on failure filter b is left as it was. Like fc_cholesky it does not
  * branch on the data: a failed filter computes to the end and stores its old values. */
-FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b, const int32_t nx, const int32_t nz)
+FC_HD FC_INLINE static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b, const int32_t nx, const int32_t nz)
 {
-    const int32_t dt = a->dtype;
+    /* The fields are read once into locals: to the CPU vectorizer, a base pointer re-read from
+     * the struct after every store is not loop-invariant. */
+    const int32_t dt = a->dtype, perFilterH = a->perFilterH, perFilterR = a->perFilterR;
     const int64_t nb = a->batch;
+    void *const xs = a->x, *const ps = a->p;
+    const void *const hs = a->h, *const rs = a->r, *const zs = a->z;
     double p[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], hp[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NX];
     double s[FC_KALMAN_MAX_NZ * FC_KALMAN_MAX_NZ], y[FC_KALMAN_MAX_NZ];
     double ikh[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX], t[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NX];
-#define FC_H(i, j) fc_kalman_ld(a->h, a->perFilterH, dt, nb, b, i, j, nx)
-#define FC_R(i, j) fc_kalman_ld(a->r, a->perFilterR, dt, nb, b, i, j, nz)
+#define FC_H(i, j) fc_kalman_ld(hs, perFilterH, dt, nb, b, i, j, nx)
+#define FC_R(i, j) fc_kalman_ld(rs, perFilterR, dt, nb, b, i, j, nz)
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
-        for (int32_t j = i; j < nx; j++) {
-            double v = 0.5 * (fc_ld(a->p, dt, ((int64_t)i * nx + j) * nb + b) + fc_ld(a->p, dt, ((int64_t)j * nx + i) * nb + b));
-            p[i * nx + j] = v;
-            p[j * nx + i] = v;
-        }
+        FC_UNROLL
+        for (int32_t j = 0; j < nx; j++)
+            p[i * nx + j] = 0.5 * (fc_ld(ps, dt, ((int64_t)i * nx + j) * nb + b) + fc_ld(ps, dt, ((int64_t)j * nx + i) * nb + b));
     /* HP (nz×nx); S = (HP)Hᵀ + R; y = z − Hx. */
+    FC_UNROLL
     for (int32_t i = 0; i < nz; i++) {
         double hx = 0.0;
+        FC_UNROLL
         for (int32_t j = 0; j < nx; j++) {
             double v = 0.0;
+            FC_UNROLL
             for (int32_t k = 0; k < nx; k++) v += FC_H(i, k) * p[k * nx + j];
             hp[i * nx + j] = v;
-            hx += FC_H(i, j) * fc_ld(a->x, dt, (int64_t)j * nb + b);
+            hx += FC_H(i, j) * fc_ld(xs, dt, (int64_t)j * nb + b);
         }
-        y[i] = fc_ld(a->z, dt, (int64_t)i * nb + b) - hx;
+        y[i] = fc_ld(zs, dt, (int64_t)i * nb + b) - hx;
     }
+    FC_UNROLL
     for (int32_t i = 0; i < nz; i++)
-        for (int32_t j = 0; j <= i; j++) {
+        FC_UNROLL
+        for (int32_t j = 0; j < nz; j++) {
             double v = 0.5 * (FC_R(i, j) + FC_R(j, i));
+            FC_UNROLL
             for (int32_t k = 0; k < nx; k++) v += 0.5 * (hp[i * nx + k] * FC_H(j, k) + hp[j * nx + k] * FC_H(i, k));
             s[i * nz + j] = v;
-            s[j * nz + i] = v;
         }
     const int bad = fc_cholesky(s, nz);
     /* Kᵀ = S⁻¹·HP (P symmetric), column by column of HP, in place. */
+    FC_UNROLL
     for (int32_t j = 0; j < nx; j++) {
         fc_lsolve(s, nz, hp + j, nx);
         fc_ltsolve(s, nz, hp + j, nx);
     }
 #define FC_K(i, l) hp[(l) * nx + (i)] /* K[i][l] = Kᵀ[l][i] */
     double x[FC_KALMAN_MAX_NX];
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++) {
-        double v = fc_ld(a->x, dt, (int64_t)i * nb + b);
+        double v = fc_ld(xs, dt, (int64_t)i * nb + b);
+        FC_UNROLL
         for (int32_t l = 0; l < nz; l++) v += FC_K(i, l) * y[l];
         x[i] = v;
     }
     /* I − KH, then T = (I − KH)P, then the Joseph form on the upper triangle into p's place. */
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
+        FC_UNROLL
         for (int32_t j = 0; j < nx; j++) {
             double v = i == j ? 1.0 : 0.0;
+            FC_UNROLL
             for (int32_t l = 0; l < nz; l++) v -= FC_K(i, l) * FC_H(l, j);
             ikh[i * nx + j] = v;
         }
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
+        FC_UNROLL
         for (int32_t j = 0; j < nx; j++) {
             double v = 0.0;
+            FC_UNROLL
             for (int32_t k = 0; k < nx; k++) v += ikh[i * nx + k] * p[k * nx + j];
             t[i * nx + j] = v;
         }
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
-        for (int32_t j = i; j < nx; j++) {
+        FC_UNROLL
+        for (int32_t j = 0; j < nx; j++) {
+            if (j < i) continue; /* the lower triangle mirrors the upper */
             double v = 0.0;
+            FC_UNROLL
             for (int32_t k = 0; k < nx; k++) v += t[i * nx + k] * ikh[j * nx + k];
+            FC_UNROLL
             for (int32_t l = 0; l < nz; l++) {
                 double kr = 0.0;
+                FC_UNROLL
                 for (int32_t m = 0; m < nz; m++) kr += FC_K(i, l) * FC_R(l, m) * FC_K(j, m);
                 v += kr;
             }
@@ -161,16 +184,20 @@ FC_HD static inline int32_t fc_kalman_update(const fc_kalman_args *a, int64_t b,
 #undef FC_K
 #undef FC_R
 #undef FC_H
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++) {
         const int64_t e = (int64_t)i * nb + b;
-        fc_st(a->x, dt, e, bad ? fc_ld(a->x, dt, e) : x[i]);
+        fc_st(xs, dt, e, bad ? fc_ld(xs, dt, e) : x[i]);
     }
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
-        for (int32_t j = i; j < nx; j++) {
+        FC_UNROLL
+        for (int32_t j = 0; j < nx; j++) {
+            if (j < i) continue;
             const int64_t eij = ((int64_t)i * nx + j) * nb + b, eji = ((int64_t)j * nx + i) * nb + b;
-            double v = p[i * nx + j], oij = fc_ld(a->p, dt, eij), oji = fc_ld(a->p, dt, eji);
-            fc_st(a->p, dt, eij, bad ? oij : v);
-            fc_st(a->p, dt, eji, bad ? oji : v);
+            double v = p[i * nx + j], oij = fc_ld(ps, dt, eij), oji = fc_ld(ps, dt, eji);
+            fc_st(ps, dt, eij, bad ? oij : v);
+            fc_st(ps, dt, eji, bad ? oji : v);
         }
     return bad ? FC_KALMAN_NOT_PD : FC_KALMAN_OK;
 }
