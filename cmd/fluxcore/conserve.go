@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fluxcore/fluxcore/engine"
@@ -122,7 +123,7 @@ func (f *conserveFlags) read() (*conserveInput, error) {
 		}
 		matched := -1
 		for i, s := range shapes {
-			if equalShape(a.Shape, s) {
+			if slices.Equal(a.Shape, s) {
 				matched = i
 			}
 		}
@@ -145,18 +146,6 @@ func constraintNote(flagName string, m int) string {
 		return fmt.Sprintf(" and m = %d rows of --constraint", m)
 	}
 	return ""
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeChoices(shapes [][]int) string {

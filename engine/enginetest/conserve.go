@@ -271,27 +271,9 @@ func gaussJordanInverse(a [][]float64) [][]float64 {
 func runConserveCase(t *testing.T, b backend.Backend, rng *rand.Rand, c conserveCase) {
 	ctx := context.Background()
 	in := makeConserveInputs(rng, c)
-	up := func(s []float64) backend.Buffer {
-		if s == nil {
-			return nil
-		}
-		if c.dtype == backend.Float32 {
-			f := make([]float32, len(s))
-			for i, v := range s {
-				f[i] = float32(v)
-			}
-			return upload(t, b, f)
-		}
-		return upload(t, b, s)
-	}
 	// The reference sees the inputs as stored.
-	if c.dtype == backend.Float32 {
-		for _, s := range [][]float64{in.mean, in.vars, in.cov, in.ens, in.g, in.rhs} {
-			for i, v := range s {
-				s[i] = float64(float32(v))
-			}
-		}
-	}
+	roundTo(c.dtype, in.mean, in.vars, in.cov, in.ens, in.g, in.rhs)
+	up := func(v []float64) backend.Buffer { return uploadAs(t, b, c.dtype, v) }
 	bb, n := c.slices, c.n
 	op := backend.Conserve{
 		Slices: bb, N: n, Constraints: c.m, Members: c.members, Form: c.form, NoiseVar: c.noiseVar,
@@ -308,20 +290,7 @@ func runConserveCase(t *testing.T, b backend.Backend, rng *rand.Rand, c conserve
 	if err := b.Conserve(ctx, op); err != nil {
 		t.Fatal(err)
 	}
-	get := func(buf backend.Buffer) []float64 {
-		if buf == nil {
-			return nil
-		}
-		if c.dtype == backend.Float32 {
-			f := download[float32](t, b, buf)
-			out := make([]float64, len(f))
-			for i, v := range f {
-				out[i] = float64(v)
-			}
-			return out
-		}
-		return download[float64](t, b, buf)
-	}
+	get := func(buf backend.Buffer) []float64 { return downloadAs(t, b, c.dtype, buf) }
 	mean, vars, cov, ens := get(op.OutMean), get(op.OutVar), get(op.OutCov), get(op.OutEnsemble)
 	status := download[int32](t, b, op.Status)
 	for s := range bb {

@@ -84,3 +84,49 @@ func CPU(t *testing.T) backend.Backend {
 	}
 	return b
 }
+
+// uploadAs places float64 values on b as dt (Float32 or Float64); nil stays nil.
+func uploadAs(t *testing.T, b backend.Backend, dt backend.DType, v []float64) backend.Buffer {
+	t.Helper()
+	if v == nil {
+		return nil
+	}
+	if dt == backend.Float32 {
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return upload(t, b, f)
+	}
+	return upload(t, b, v)
+}
+
+// downloadAs reads a Float32 or Float64 buffer as float64; nil stays nil.
+func downloadAs(t *testing.T, b backend.Backend, dt backend.DType, buf backend.Buffer) []float64 {
+	t.Helper()
+	if buf == nil {
+		return nil
+	}
+	if dt == backend.Float32 {
+		f := download[float32](t, b, buf)
+		out := make([]float64, len(f))
+		for i, x := range f {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	return download[float64](t, b, buf)
+}
+
+// roundTo rounds every value to dt in place, so that a float64 reference sees the inputs
+// as they are stored.
+func roundTo(dt backend.DType, arrays ...[]float64) {
+	if dt != backend.Float32 {
+		return
+	}
+	for _, a := range arrays {
+		for i, x := range a {
+			a[i] = float64(float32(x))
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/kalman"
 )
 
 type kalmanCase struct {
@@ -106,18 +107,6 @@ func makeKalmanFilters(rng *rand.Rand, c kalmanCase) kalmanFilters {
 	return k
 }
 
-// toBatchInner reorders [filters, r·c] into [r·c, filters].
-func toBatchInner(v []float64, filters int) []float64 {
-	per := len(v) / filters
-	out := make([]float64, len(v))
-	for f := range filters {
-		for e := range per {
-			out[e*filters+f] = v[f*per+e]
-		}
-	}
-	return out
-}
-
 // kalmanReference is one predict then one update of filter fi, from the textbook formulas.
 func kalmanReference(c kalmanCase, k kalmanFilters, fi int) (x, p *mat.Dense, ok bool) {
 	nx, nz := c.nx, c.nz
@@ -187,33 +176,18 @@ func symmetrized(a *mat.Dense) []float64 {
 func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase) {
 	ctx := context.Background()
 	k := makeKalmanFilters(rng, c)
-	if c.dtype == backend.Float32 {
-		for _, s := range [][]float64{k.x, k.p, k.f, k.q, k.h, k.r, k.z} {
-			for i, v := range s {
-				s[i] = float64(float32(v))
-			}
-		}
-	}
-	up := func(s []float64) backend.Buffer {
-		if c.dtype == backend.Float32 {
-			f := make([]float32, len(s))
-			for i, v := range s {
-				f[i] = float32(v)
-			}
-			return upload(t, b, f)
-		}
-		return upload(t, b, s)
-	}
+	roundTo(c.dtype, k.x, k.p, k.f, k.q, k.h, k.r, k.z)
+	up := func(v []float64) backend.Buffer { return uploadAs(t, b, c.dtype, v) }
 	model := func(s []float64) []float64 {
 		if c.perFilter {
-			return toBatchInner(s, c.filters)
+			return kalman.ToBatchInner(s, c.filters)
 		}
 		return s
 	}
 	shared := !c.perFilter
 	step := backend.Kalman{
 		Filters: c.filters, NX: c.nx, NZ: c.nz,
-		X: up(toBatchInner(k.x, c.filters)), P: up(toBatchInner(k.p, c.filters)),
+		X: up(kalman.ToBatchInner(k.x, c.filters)), P: up(kalman.ToBatchInner(k.p, c.filters)),
 		F: up(model(k.f)), Q: up(model(k.q)), SharedF: shared, SharedQ: shared,
 	}
 	if err := b.Kalman(ctx, step); err != nil {
@@ -221,22 +195,12 @@ func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase
 	}
 	step.Update = true
 	step.H, step.R, step.SharedH, step.SharedR = up(model(k.h)), up(model(k.r)), shared, shared
-	step.Z = up(toBatchInner(k.z, c.filters))
+	step.Z = up(kalman.ToBatchInner(k.z, c.filters))
 	step.Status = alloc(t, b, backend.Int32, c.filters)
 	if err := b.Kalman(ctx, step); err != nil {
 		t.Fatal(err)
 	}
-	get := func(buf backend.Buffer) []float64 {
-		if c.dtype == backend.Float32 {
-			f := download[float32](t, b, buf)
-			out := make([]float64, len(f))
-			for i, v := range f {
-				out[i] = float64(v)
-			}
-			return out
-		}
-		return download[float64](t, b, buf)
-	}
+	get := func(buf backend.Buffer) []float64 { return downloadAs(t, b, c.dtype, buf) }
 	xs, ps := get(step.X), get(step.P)
 	status := download[int32](t, b, step.Status)
 	nx, nf := c.nx, c.filters

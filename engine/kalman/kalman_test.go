@@ -3,6 +3,7 @@ package kalman_test
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,24 +60,12 @@ func testScalar[T kalman.Float](t *testing.T, b backend.Backend, tol float64) {
 func TestLayoutRoundTrip(t *testing.T) {
 	natural := []float64{1, 2, 3, 4, 5, 6, 7, 8} // 2 filters of 2×2
 	inner := kalman.ToBatchInner(natural, 2)
-	if want := []float64{1, 5, 2, 6, 3, 7, 4, 8}; !equal(inner, want) {
+	if want := []float64{1, 5, 2, 6, 3, 7, 4, 8}; !slices.Equal(inner, want) {
 		t.Errorf("batch-innermost %v, want %v", inner, want)
 	}
-	if back := kalman.FromBatchInner(inner, 2); !equal(back, natural) {
+	if back := kalman.FromBatchInner(inner, 2); !slices.Equal(back, natural) {
 		t.Errorf("round trip %v, want %v", back, natural)
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // A filter whose S is indefinite is reported and left alone; the others are updated.
