@@ -2,7 +2,7 @@
 // compiled once per ISA variant, run by goroutines over chunks of each batch.
 package cpu
 
-// #cgo CFLAGS: -O3 -std=gnu11 -Wall -Wno-unknown-pragmas
+// #cgo CFLAGS: -O3 -std=gnu11 -fopenmp-simd -Wall -Wno-unknown-pragmas
 // #cgo LDFLAGS: -lm
 import "C"
 

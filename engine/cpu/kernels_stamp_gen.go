@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "8a735e683f1064e1634c64f8b457ce39c4b702ab23a218df05261aca38f80a16"
+const kernelSourcesSHA256 = "42d1404db50641b88a023395982166306bede0d9d0f5dcdef4e3fdfc2db164f4"

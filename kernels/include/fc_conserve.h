@@ -291,7 +291,11 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
                 v[j * mm + c] = x;
             }
     }
-    for (int32_t j = 0; j < m; j++) {
+    for (int32_t j = 0; a->form == FC_COV_DIAG && j < m; j++) {
+        FC_SIMD
+        for (int32_t i = 0; i < n; i++) ct[(int64_t)j * n + i] = fc_ld(a->var, dt, row + i) * FC_G(j, i);
+    }
+    for (int32_t j = 0; a->form != FC_COV_DIAG && j < m; j++) {
         for (int32_t i = 0; i < n; i++) {
             double x = 0.0;
             if (a->form == FC_COV_FULL) {
@@ -300,7 +304,7 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
                 for (int32_t c = 0; c < mm; c++) x += fc_ld(a->ens, dt, (row + i) * mm + c) * v[j * mm + c];
                 x /= (double)(mm - 1);
             }
-            if (a->form != FC_COV_FULL && a->var) x += fc_ld(a->var, dt, row + i) * FC_G(j, i);
+            if (a->form == FC_COV_ENSEMBLE && a->var) x += fc_ld(a->var, dt, row + i) * FC_G(j, i);
             ct[(int64_t)j * n + i] = x;
         }
     }
@@ -308,14 +312,16 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
     for (int32_t j = 0; j < m; j++) {
         for (int32_t k = 0; k <= j; k++) {
             double x = 0.0;
+            FC_SIMD_SUM(x)
             for (int32_t i = 0; i < n; i++) x += 0.5 * (FC_G(j, i) * ct[(int64_t)k * n + i] + FC_G(k, i) * ct[(int64_t)j * n + i]);
             if (j == k) x += a->noiseVar;
             am[j * m + k] = x;
             am[k * m + j] = x;
         }
-        double r = -fc_ld(a->rhs, dt, bOff + j);
+        double r = 0.0;
+        FC_SIMD_SUM(r)
         for (int32_t i = 0; i < n; i++) r += FC_G(j, i) * fc_ld(a->mean, dt, row + i);
-        y[j] = r;
+        y[j] = r - fc_ld(a->rhs, dt, bOff + j);
     }
     for (int64_t i = 0; i < (int64_t)m * m; i++) l[i] = am[i];
     if (fc_cholesky(l, m)) return FC_CONSERVE_NOT_PD;
@@ -327,14 +333,17 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
         int32_t st = fc_conserve_ensemble(a, s, v, l, rest);
         if (st != FC_CONSERVE_OK) return st;
     }
+    FC_SIMD
     for (int32_t i = 0; i < n; i++) {
         double x = fc_ld(a->mean, dt, row + i);
         for (int32_t j = 0; j < m; j++) x -= ct[(int64_t)j * n + i] * y[j];
         fc_st(a->outMean, dt, row + i, x);
     }
     /* W = L⁻¹Cᵀ, column by column, in place. */
+    FC_SIMD
     for (int32_t i = 0; i < n; i++) fc_lsolve(l, m, ct + i, n);
     if (a->outVar) {
+        FC_SIMD
         for (int32_t i = 0; i < n; i++) {
             double x = fc_conserve_sigma(a, s, i, i);
             for (int32_t j = 0; j < m; j++) x -= ct[(int64_t)j * n + i] * ct[(int64_t)j * n + i];
