@@ -19,21 +19,6 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	ptr := func(buf backend.Buffer) (unsafe.Pointer, error) {
-		if buf == nil {
-			return nil, nil
-		}
-		hb, err := b.own(buf)
-		if err != nil {
-			return nil, fmt.Errorf("conserve: %w", err)
-		}
-		if len(hb.words) == 0 {
-			return nil, nil
-		}
-		p := unsafe.Pointer(&hb.words[0])
-		pin.Pin(p)
-		return p, nil
-	}
 	var args C.fc_conserve_args
 	bufs := []struct {
 		dst *unsafe.Pointer
@@ -45,7 +30,7 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 		{(*unsafe.Pointer)(unsafe.Pointer(&args.status)), c.Status}, // int32_t *
 	}
 	for _, op := range bufs {
-		p, err := ptr(op.buf)
+		p, err := b.pinned(&pin, "conserve", op.buf, 0)
 		if err != nil {
 			return err
 		}
@@ -53,10 +38,7 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	}
 	args.slices, args.n, args.m, args.members = C.int64_t(c.Slices), C.int32_t(c.N), C.int32_t(c.Constraints), C.int32_t(c.Members)
 	args.form, args.noiseVar = C.int32_t(c.Form), C.double(c.NoiseVar)
-	args.dtype = C.FC_F32
-	if c.DType() == backend.Float64 {
-		args.dtype = C.FC_F64
-	}
+	args.dtype = storageCode(c.DType())
 	if !c.SharedG {
 		args.gStride = C.int64_t(c.Constraints * c.N)
 	}

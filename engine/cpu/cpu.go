@@ -119,6 +119,24 @@ func (b *Backend) Download(ctx context.Context, dst []byte, src backend.Buffer) 
 
 var errFreed = errors.New("cpu: buffer used after Free")
 
+// pinned is the address of the float32 at floatOffset in buf (nil for a nil or empty
+// buffer), with buf's memory pinned in pin: an argument block in Go memory may hold buffer
+// addresses across a cgo call only while that memory is pinned.
+func (b *Backend) pinned(pin *runtime.Pinner, op string, buf backend.Buffer, floatOffset int) (unsafe.Pointer, error) {
+	if buf == nil {
+		return nil, nil
+	}
+	hb, err := b.own(buf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if len(hb.words) == 0 {
+		return nil, nil
+	}
+	pin.Pin(&hb.words[0])
+	return unsafe.Add(unsafe.Pointer(&hb.words[0]), 4*floatOffset), nil
+}
+
 func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
 	hb, ok := buf.(*buffer)
 	if !ok {

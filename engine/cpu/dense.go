@@ -22,13 +22,8 @@ func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	ptr := func(m backend.Matrix) (*C.float, error) {
-		hb, err := b.own(m.Buf)
-		if err != nil {
-			return nil, fmt.Errorf("gemm: %w", err)
-		}
-		p := &hb.floats()[m.Offset]
-		pin.Pin(p)
-		return (*C.float)(unsafe.Pointer(p)), nil
+		p, err := b.pinned(&pin, "gemm", m.Buf, m.Offset)
+		return (*C.float)(p), err
 	}
 	var args C.fc_gemm_args
 	var err error
@@ -78,16 +73,8 @@ func (b *Backend) MLP(ctx context.Context, p backend.MLP) error {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	ptr := func(buf backend.Buffer, offset int) (*C.float, error) {
-		if buf == nil {
-			return nil, nil
-		}
-		hb, err := b.own(buf)
-		if err != nil {
-			return nil, fmt.Errorf("mlp: %w", err)
-		}
-		f := &hb.floats()[offset]
-		pin.Pin(f)
-		return (*C.float)(unsafe.Pointer(f)), nil
+		p, err := b.pinned(&pin, "mlp", buf, offset)
+		return (*C.float)(p), err
 	}
 	var args C.fc_mlp_args
 	var err error

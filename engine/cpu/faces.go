@@ -20,16 +20,8 @@ func (b *Backend) Faces(ctx context.Context, f backend.Faces) error {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	ptr := func(buf backend.Buffer) (*C.float, error) {
-		if buf == nil {
-			return nil, nil
-		}
-		hb, err := b.own(buf)
-		if err != nil {
-			return nil, fmt.Errorf("faces %s: %w", f.Op, err)
-		}
-		p := &hb.floats()[0]
-		pin.Pin(p)
-		return (*C.float)(unsafe.Pointer(p)), nil
+		p, err := b.pinned(&pin, fmt.Sprintf("faces %s", f.Op), buf, 0)
+		return (*C.float)(p), err
 	}
 	args := C.fc_faces_args{
 		op: C.int32_t(f.Op), outer: C.int64_t(f.Outer), n: C.int64_t(f.N), inner: C.int64_t(f.Inner),

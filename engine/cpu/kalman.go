@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"unsafe"
 
@@ -26,22 +25,14 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 		{&args.x, k.X}, {&args.p, k.P}, {&args.f, k.F}, {&args.q, k.Q}, {&args.h, k.H}, {&args.r, k.R}, {&args.z, k.Z},
 		{(*unsafe.Pointer)(unsafe.Pointer(&args.status)), k.Status}, // int32_t *
 	} {
-		if op.buf == nil {
-			continue
-		}
-		hb, err := b.own(op.buf)
+		p, err := b.pinned(&pin, "kalman", op.buf, 0)
 		if err != nil {
-			return fmt.Errorf("kalman: %w", err)
+			return err
 		}
-		p := unsafe.Pointer(&hb.words[0])
-		pin.Pin(p)
 		*op.dst = p
 	}
 	args.batch, args.nx, args.nz = C.int64_t(k.Filters), C.int32_t(k.NX), C.int32_t(k.NZ)
-	args.dtype = C.FC_F32
-	if k.DType() == backend.Float64 {
-		args.dtype = C.FC_F64
-	}
+	args.dtype = storageCode(k.DType())
 	perFilter := func(shared bool) C.int32_t {
 		if shared {
 			return 0
@@ -60,4 +51,12 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 	return b.parallel(ctx, int64(k.Filters), flops, func(lo, hi int64) {
 		C.fc_cpu_kalman(C.int(b.variant), &args, update, C.int64_t(lo), C.int64_t(hi))
 	})
+}
+
+// storageCode is FC_F32 or FC_F64, the storage type of a covariance op's arrays.
+func storageCode(dt backend.DType) C.int32_t {
+	if dt == backend.Float64 {
+		return C.FC_F64
+	}
+	return C.FC_F32
 }

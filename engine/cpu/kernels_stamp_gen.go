@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "42d1404db50641b88a023395982166306bede0d9d0f5dcdef4e3fdfc2db164f4"
+const kernelSourcesSHA256 = "c08341ca2bc2921bdd28faea89e68e057a6f8052ec2b7e3c0700325baad0070f"

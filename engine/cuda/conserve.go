@@ -52,18 +52,23 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	if !c.SharedRHS {
 		rhsStride = int64(c.Constraints)
 	}
-	dtype := int32(C.FC_F32)
-	if c.DType() == backend.Float64 {
-		dtype = C.FC_F64
-	}
 	cfg := b.elementwiseConfig(int64(c.Slices))
 	err = b.do("launch fc_conserve", func() error {
 		b.kernels.launchFcConserve(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8],
 			ptrs[9], workPtr, ptrs[10], int64(c.Slices), gStride, rhsStride, perSlice, int32(c.N), int32(c.Constraints),
-			int32(c.Members), int32(c.Form), dtype, c.NoiseVar)
+			int32(c.Members), int32(c.Form), storageCode(c.DType()), c.NoiseVar)
 		return nil
 	})
 	// The pool hands the scratch to later work on the same stream only, which runs after
 	// this kernel, so it can be returned at once.
 	return errors.Join(err, b.Free(work))
+}
+
+// storageCode is FC_F32 or FC_F64 (fc_conserve.h), the storage type of a covariance op's
+// arrays.
+func storageCode(dt backend.DType) int32 {
+	if dt == backend.Float64 {
+		return C.FC_F64
+	}
+	return C.FC_F32
 }

@@ -27,10 +27,6 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dtype := int32(0) // FC_F32
-	if k.DType() == backend.Float64 {
-		dtype = 1 // FC_F64
-	}
 	perFilter := func(shared bool) int32 {
 		if shared {
 			return 0
@@ -44,7 +40,7 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 	cfg := b.elementwiseConfig(int64(k.Filters))
 	return b.do("launch fc_kalman", func() error {
 		b.kernels.launchFcKalman(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7],
-			int64(k.Filters), int32(k.NX), int32(k.NZ), dtype, perFilter(k.SharedF), perFilter(k.SharedQ),
+			int64(k.Filters), int32(k.NX), int32(k.NZ), storageCode(k.DType()), perFilter(k.SharedF), perFilter(k.SharedQ),
 			perFilter(k.SharedH), perFilter(k.SharedR), update)
 		return nil
 	})

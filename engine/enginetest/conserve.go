@@ -27,7 +27,7 @@ type conserveCase struct {
 	singularDiagonals bool
 }
 
-// testConserve checks every form of the update against conserveReference, a dense float64
+// testConserve checks every form of the update against posterior, a dense float64
 // evaluation of the defining formulas with A inverted by Gauss–Jordan elimination (not
 // Cholesky), and the properties the issue guarantees: exact constraints at σ² = 0, exact
 // symmetry, non-negative variances, an ensemble whose sample covariance is Σ̃ and whose
@@ -143,8 +143,9 @@ func makeConserveInputs(rng *rand.Rand, c conserveCase) conserveInputs {
 	return in
 }
 
-// conserveReference is Σ for slice s as a dense matrix.
-func (in conserveInputs) sigma(c conserveCase, s int) [][]float64 {
+// sigma is Σ for slice s as a dense matrix; for an ensemble, withD says whether the extra
+// diagonal is included.
+func (in conserveInputs) sigma(c conserveCase, s int, withD bool) [][]float64 {
 	n := c.n
 	out := make([][]float64, n)
 	for i := range n {
@@ -162,7 +163,7 @@ func (in conserveInputs) sigma(c conserveCase, s int) [][]float64 {
 					out[i][k] += in.ens[(s*n+i)*c.members+l] * in.ens[(s*n+k)*c.members+l]
 				}
 				out[i][k] /= float64(c.members - 1)
-				if i == k && in.vars != nil {
+				if i == k && in.vars != nil && withD {
 					out[i][k] += in.vars[s*n+i]
 				}
 			}
@@ -171,10 +172,43 @@ func (in conserveInputs) sigma(c conserveCase, s int) [][]float64 {
 	return out
 }
 
-// conserveReference evaluates μ̃ and Σ̃ of slice s from their definitions.
+// reference evaluates μ̃ and Σ̃ of slice s from their definitions, A = σ²I + GΣGᵀ.
 func (in conserveInputs) reference(c conserveCase, s int) (mean []float64, cov [][]float64) {
+	noise := make([][]float64, c.m)
+	for j := range noise {
+		noise[j] = make([]float64, c.m)
+		noise[j][j] = c.noiseVar
+	}
+	return in.posterior(c, s, in.sigma(c, s, true), noise)
+}
+
+// ensembleReference is what the updated ensemble alone must carry when the ensemble comes
+// with an extra diagonal D: Σ_U − Σ_U Gᵀ(R + GΣ_U Gᵀ)⁻¹GΣ_U with Σ_U = UUᵀ/(M−1) and the noise
+// the ensemble part sees, R = σ²I + GDGᵀ (fc_conserve.h). Without D it is Σ̃ itself.
+func (in conserveInputs) ensembleReference(c conserveCase, s int) [][]float64 {
 	n, m := c.n, c.m
-	sig := in.sigma(c, s)
+	gOff := s * m * n
+	if c.sharedG {
+		gOff = 0
+	}
+	noise := make([][]float64, m)
+	for j := range m {
+		noise[j] = make([]float64, m)
+		for k := range m {
+			for i := range n {
+				noise[j][k] += in.g[gOff+j*n+i] * in.vars[s*n+i] * in.g[gOff+k*n+i]
+			}
+		}
+		noise[j][j] += c.noiseVar
+	}
+	_, cov := in.posterior(c, s, in.sigma(c, s, false), noise)
+	return cov
+}
+
+// posterior is the Gaussian conditioning of N(μ, sig) on G·u = b observed with noise
+// covariance noise, by the textbook formulas with A inverted by Gauss–Jordan.
+func (in conserveInputs) posterior(c conserveCase, s int, sig, noise [][]float64) (mean []float64, cov [][]float64) {
+	n, m := c.n, c.m
 	gOff, bOff := s*m*n, s*m
 	if c.sharedG {
 		gOff = 0
@@ -200,7 +234,9 @@ func (in conserveInputs) reference(c conserveCase, s int) (mean []float64, cov [
 				a[j][k] += g(j, i) * sgt[i][k]
 			}
 		}
-		a[j][j] += c.noiseVar
+		for k := range m {
+			a[j][k] += noise[j][k]
+		}
 	}
 	ainv := gaussJordanInverse(a)
 	r := make([]float64, m)
@@ -334,8 +370,12 @@ func runConserveCase(t *testing.T, b backend.Backend, rng *rand.Rand, c conserve
 			if c.noiseVar == 0 && c.dtype == backend.Float64 {
 				checkExactConstraints(t, c, in, mean[s*n:(s+1)*n], s)
 			}
-			if ens != nil && !c.extraVar {
-				checkEnsemble(t, c, ens[s*n*c.members:(s+1)*n*c.members], wantCov, tol)
+			if ens != nil {
+				wantEns := wantCov
+				if c.extraVar {
+					wantEns = in.ensembleReference(c, s)
+				}
+				checkEnsemble(t, c, ens[s*n*c.members:(s+1)*n*c.members], wantEns, tol)
 			}
 		})
 	}

@@ -185,14 +185,8 @@ func ToBatchInner[T Float](natural []T, filters int) []T {
 	return out
 }
 
-// FromBatchInner is the inverse of ToBatchInner.
+// FromBatchInner is the inverse of ToBatchInner: the same transposition, with the roles of
+// the filters and the elements swapped.
 func FromBatchInner[T Float](inner []T, filters int) []T {
-	per := len(inner) / filters
-	out := make([]T, len(inner))
-	for f := range filters {
-		for e := range per {
-			out[f*per+e] = inner[e*filters+f]
-		}
-	}
-	return out
+	return ToBatchInner(inner, len(inner)/filters)
 }

@@ -185,6 +185,12 @@ FC_HD static inline void fc_sym_sqrt(double *a, double *q, double *s, int32_t m)
     }
 }
 
+/* G_ji of slice s. */
+FC_HD static inline double fc_conserve_g(const fc_conserve_args *a, int64_t s, int32_t j, int32_t i)
+{
+    return fc_ld(a->g, a->dtype, s * a->gStride + (int64_t)j * a->n + i);
+}
+
 /* Σ_ik of slice s (the input covariance), for the full-output path. */
 FC_HD static inline double fc_conserve_sigma(const fc_conserve_args *a, int64_t s, int32_t i, int32_t k)
 {
@@ -221,8 +227,7 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
             double x = j == k ? a->noiseVar : 0.0;
             if (a->var) {
                 for (int32_t i = 0; i < n; i++)
-                    x += fc_ld(a->g, a->dtype, s * a->gStride + (int64_t)j * n + i) * fc_ld(a->var, a->dtype, s * n + i) *
-                         fc_ld(a->g, a->dtype, s * a->gStride + (int64_t)k * n + i);
+                    x += fc_conserve_g(a, s, j, i) * fc_ld(a->var, a->dtype, s * n + i) * fc_conserve_g(a, s, k, i);
             }
             r[j * m + k] = x;
             r[k * m + j] = x;
@@ -273,14 +278,14 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
 FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t s)
 {
     const int32_t n = a->n, m = a->m, mm = a->members, dt = a->dtype;
-    const int64_t gOff = s * a->gStride, bOff = s * a->rhsStride, row = s * (int64_t)n;
+    const int64_t bOff = s * a->rhsStride, row = s * (int64_t)n;
     double *ct = a->work + s * a->workStride; /* Cᵀ, m×n, later W */
     double *am = ct + (int64_t)m * n;         /* A, kept for the residual */
     double *l = am + (int64_t)m * m;          /* A's factor */
     double *y = l + (int64_t)m * m;           /* r = Gμ − b, then y */
     double *v = y + m;                        /* V = GU, m×M (ensemble form) */
     double *rest = v + (a->form == FC_COV_ENSEMBLE ? (int64_t)m * mm : 0);
-#define FC_G(j, i) fc_ld(a->g, dt, gOff + (int64_t)(j) * n + (i))
+#define FC_G(j, i) fc_conserve_g(a, s, j, i)
 
     /* Cᵀ = GΣ, row j = (ΣGᵀ)_{·j}. */
     if (a->form == FC_COV_ENSEMBLE) {

@@ -41,15 +41,26 @@ FC_HD FC_INLINE static inline double fc_kalman_ld(const void *m, int32_t perFilt
     return fc_ld(m, dtype, perFilter ? e * batch + b : e);
 }
 
-/* Writes the symmetric nx×nx matrix whose upper triangle is in v (row-major, doubles). */
-FC_HD static inline void fc_kalman_store_sym(void *p, int32_t dtype, int64_t batch, int64_t b, const double *v,
-                                             int32_t nx)
+/* Stores filter b's state x and the symmetric P whose upper triangle is in pv (row-major,
+ * doubles), writing each pair (i, j), (j, i) from one value; when keep is set it stores the
+ * filter's old values instead, as a store of a select rather than a branch. */
+FC_HD FC_INLINE static inline void fc_kalman_store(void *x, void *p, int32_t dtype, int64_t batch, int64_t b, const double *xv,
+                                         const double *pv, const int32_t nx, int keep)
 {
+    FC_UNROLL
+    for (int32_t i = 0; i < nx; i++) {
+        const int64_t e = (int64_t)i * batch + b;
+        fc_st(x, dtype, e, keep ? fc_ld(x, dtype, e) : xv[i]);
+    }
+    FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
-        for (int32_t j = i; j < nx; j++) {
-            double s = v[i * nx + j];
-            fc_st(p, dtype, ((int64_t)i * nx + j) * batch + b, s);
-            fc_st(p, dtype, ((int64_t)j * nx + i) * batch + b, s);
+        FC_UNROLL
+        for (int32_t j = 0; j < nx; j++) {
+            if (j < i) continue; /* full-length loops unroll for a constant nx */
+            const int64_t eij = ((int64_t)i * nx + j) * batch + b, eji = ((int64_t)j * nx + i) * batch + b;
+            double v = pv[i * nx + j], oij = fc_ld(p, dtype, eij), oji = fc_ld(p, dtype, eji);
+            fc_st(p, dtype, eij, keep ? oij : v);
+            fc_st(p, dtype, eji, keep ? oji : v);
         }
 }
 
@@ -82,8 +93,7 @@ FC_HD static inline void fc_kalman_predict(const fc_kalman_args *a, int64_t b, c
             for (int32_t k = 0; k < nx; k++) s += fp[i * nx + k] * fc_kalman_ld(a->f, a->perFilterF, dt, nb, b, j, k, nx);
             out[i * nx + j] = s;
         }
-    for (int32_t i = 0; i < nx; i++) fc_st(a->x, dt, (int64_t)i * nb + b, x[i]);
-    fc_kalman_store_sym(a->p, dt, nb, b, out, nx);
+    fc_kalman_store(a->x, a->p, dt, nb, b, x, out, nx, 0);
 }
 
 /* Returns FC_KALMAN_*; on failure filter b is left as it was. Like fc_cholesky it does not
@@ -184,21 +194,7 @@ FC_HD FC_INLINE static inline int32_t fc_kalman_update(const fc_kalman_args *a, 
 #undef FC_K
 #undef FC_R
 #undef FC_H
-    FC_UNROLL
-    for (int32_t i = 0; i < nx; i++) {
-        const int64_t e = (int64_t)i * nb + b;
-        fc_st(xs, dt, e, bad ? fc_ld(xs, dt, e) : x[i]);
-    }
-    FC_UNROLL
-    for (int32_t i = 0; i < nx; i++)
-        FC_UNROLL
-        for (int32_t j = 0; j < nx; j++) {
-            if (j < i) continue;
-            const int64_t eij = ((int64_t)i * nx + j) * nb + b, eji = ((int64_t)j * nx + i) * nb + b;
-            double v = p[i * nx + j], oij = fc_ld(ps, dt, eij), oji = fc_ld(ps, dt, eji);
-            fc_st(ps, dt, eij, bad ? oij : v);
-            fc_st(ps, dt, eji, bad ? oji : v);
-        }
+    fc_kalman_store(xs, ps, dt, nb, b, x, p, nx, bad);
     return bad ? FC_KALMAN_NOT_PD : FC_KALMAN_OK;
 }
 
