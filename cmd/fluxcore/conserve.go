@@ -38,6 +38,9 @@ func (f *conserveFlags) register(fs *flag.FlagSet) {
 }
 
 func runConserve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "gpme" {
+		return runGPME(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("fluxcore conserve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
