@@ -21,6 +21,7 @@ var commands = []struct {
 	{"bench", "benchmark the kernels (or, with 'bench fno', a model) on the chosen backend", runBench},
 	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO},
 	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve},
+	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman},
 	{"demo", "'demo fno': the shipped heat-equation model, plain and with BOON's boundary correction", runDemo},
 }
 

@@ -76,9 +76,18 @@ func Read64(path string) (*Array64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
-	shape, size, body, err := parseHeader(raw)
+	a, err := Parse64(raw)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
+	}
+	return a, nil
+}
+
+// Parse64 decodes float32 or float64 .npy bytes without rounding.
+func Parse64(raw []byte) (*Array64, error) {
+	shape, size, body, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
 	}
 	a := &Array64{Shape: shape, Data: make([]float64, len(body)/size), Float32: size == 4}
 	for i := range a.Data {
@@ -89,6 +98,14 @@ func Read64(path string) (*Array64, error) {
 
 // Write64 saves a atomically, as <f4 when a.Float32 (rounding each value) and <f8 otherwise.
 func Write64(path string, a *Array64) error {
+	if err := atomicfile.WriteBytes(path, Encode64(a)); err != nil {
+		return fmt.Errorf("npy: %w", err)
+	}
+	return nil
+}
+
+// Encode64 is a as .npy bytes, <f4 when a.Float32 (rounding each value) and <f8 otherwise.
+func Encode64(a *Array64) []byte {
 	descr, size := "<f8", 8
 	if a.Float32 {
 		descr, size = "<f4", 4
@@ -101,10 +118,16 @@ func Write64(path string, a *Array64) error {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 		}
 	}
-	if err := atomicfile.WriteBytes(path, buf); err != nil {
-		return fmt.Errorf("npy: %w", err)
+	return buf
+}
+
+// EncodeInt32 is an int32 array (<i4) as .npy bytes.
+func EncodeInt32(shape []int, data []int32) []byte {
+	buf := encodeHeader("<i4", shape, 4*len(data))
+	for _, v := range data {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(v))
 	}
-	return nil
+	return buf
 }
 
 func element(body []byte, size, i int) float64 {

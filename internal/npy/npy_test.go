@@ -2,7 +2,9 @@ package npy
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,5 +69,43 @@ func TestRoundTrip64(t *testing.T) {
 		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "element 2 (flat index) is NaN") {
 			t.Errorf("Read of a NaN: %v", err)
 		}
+	}
+}
+
+// A file NumPy deflated (tools/gen_npz_golden.py) reads back with its dtypes and values, and
+// WriteNPZ's members read back through ReadNPZ.
+func TestNPZ(t *testing.T) {
+	got, err := ReadNPZ("testdata/savez_compressed.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := got["a"], got["b"]
+	if a == nil || !a.Float32 || fmt.Sprint(a.Shape) != "[2 3]" || b == nil || b.Float32 || fmt.Sprint(b.Shape) != "[4]" {
+		t.Fatalf("arrays %v", got)
+	}
+	for i, v := range a.Data {
+		if v != 0.5*float64(i) {
+			t.Errorf("a[%d] = %v, want %v", i, v, 0.5*float64(i))
+		}
+	}
+	for i, v := range b.Data {
+		if v != -1+float64(i) {
+			t.Errorf("b[%d] = %v, want %v", i, v, -1+float64(i))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "out.npz")
+	in := &Array64{Shape: []int{3}, Data: []float64{1, 2.5, -3}}
+	if err := WriteNPZ(path, map[string][]byte{"v": Encode64(in)}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadNPZ(path)
+	if err != nil || back["v"] == nil || fmt.Sprint(back["v"].Data) != fmt.Sprint(in.Data) {
+		t.Fatalf("round trip: %v, %v", back, err)
+	}
+	if err := os.WriteFile(path, []byte("PK not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadNPZ(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a broken archive: err %v, want one naming the file", err)
 	}
 }
