@@ -92,37 +92,45 @@ func SpectralMix(ctx context.Context, b backend.Backend, c MixCase, iters int) (
 		return MixResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
 	}
 	defer d.Free()
+	median, deviceTimed, err := medianTime(ctx, b, iters, d.Run)
+	if err != nil {
+		return MixResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
+	}
+	return MixResult{
+		Case: c.Name, Backend: b.Name(), Shape: c.Shape, Iters: iters,
+		MedianSec: median, GFLOPS: c.Shape.Flops() / median / 1e9, DeviceTimed: deviceTimed,
+	}, nil
+}
+
+// medianTime runs op three times to warm up, then times iters runs of it, with device events
+// where b has them and a synchronized wall clock otherwise, and returns the median seconds.
+func medianTime(ctx context.Context, b backend.Backend, iters int, op func(context.Context) error) (median float64, deviceTimed bool, err error) {
 	for range 3 {
-		if err := d.Run(ctx); err != nil {
-			return MixResult{}, err
+		if err := op(ctx); err != nil {
+			return 0, false, err
 		}
 	}
 	if err := b.Synchronize(ctx); err != nil {
-		return MixResult{}, err
+		return 0, false, err
 	}
 	timer, deviceTimed := b.(backend.DeviceTimer)
 	times := make([]float64, iters)
 	for i := range times {
 		var el time.Duration
 		if deviceTimed {
-			el, err = timer.TimeDevice(ctx, func() error { return d.Run(ctx) })
+			el, err = timer.TimeDevice(ctx, func() error { return op(ctx) })
 		} else {
 			start := time.Now()
-			err = d.Run(ctx)
-			if err == nil {
+			if err = op(ctx); err == nil {
 				err = b.Synchronize(ctx)
 			}
 			el = time.Since(start)
 		}
 		if err != nil {
-			return MixResult{}, err
+			return 0, false, err
 		}
 		times[i] = el.Seconds()
 	}
 	slices.Sort(times)
-	median := times[len(times)/2]
-	return MixResult{
-		Case: c.Name, Backend: b.Name(), Shape: c.Shape, Iters: iters,
-		MedianSec: median, GFLOPS: c.Shape.Flops() / median / 1e9, DeviceTimed: deviceTimed,
-	}, nil
+	return times[len(times)/2], deviceTimed, nil
 }

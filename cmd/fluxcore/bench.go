@@ -23,8 +23,11 @@ type benchReport struct {
 	Engine engine.Info `json:"engine"`
 	// PeakGFLOPS is the measured FMA peak of the CPU variant in use (CPU backend only).
 	PeakGFLOPS float64           `json:"cpu_peak_gflops,omitempty"`
-	Mix        []bench.MixResult `json:"spectral_mix"`
-	Time       time.Time         `json:"time"`
+	Mix        []bench.MixResult `json:"spectral_mix,omitempty"`
+	// CopyGBps is the copy bandwidth the cov suite measured its cases against.
+	CopyGBps float64           `json:"copy_gb_per_second,omitempty"`
+	Cov      []bench.CovResult `json:"cov,omitempty"`
+	Time     time.Time         `json:"time"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,14 +38,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	var ef engineFlags
 	ef.register(fs)
-	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing)")
-	iters := fs.Int("iters", 50, "timed iterations per case (the median is reported)")
+	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing) or cov (Kalman and ProbConserv updates)")
+	iters := fs.Int("iters", 0, "timed iterations per case, the median reported (default 50 for mix, 5 for cov)")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *suite != "mix" {
-		return fmt.Errorf("--suite %q: want mix", *suite)
+	defaultIters, ok := map[string]int{"mix": 50, "cov": 5}[*suite]
+	if !ok {
+		return fmt.Errorf("--suite %q: want mix or cov", *suite)
+	}
+	if *iters == 0 {
+		*iters = defaultIters
 	}
 	if *iters < 1 {
 		return fmt.Errorf("--iters %d: want ≥ 1", *iters)
@@ -54,27 +61,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer e.Close()
 	report := benchReport{Engine: e.Info(), Time: time.Now().UTC()}
 	fmt.Fprintf(stdout, "backend %s (%s)\n", report.Engine.Device, report.Engine.Reason)
-
-	if b, ok := e.Backend().(*cpu.Backend); ok {
-		peak, err := cpu.MeasurePeak(ctx, b.Variant(), b.Workers(), 300*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		report.PeakGFLOPS = peak.GFLOPS
-		fmt.Fprintf(stdout, "measured FMA peak: %.1f GFLOP/s (%s, %d workers)\n", peak.GFLOPS, b.Variant(), b.Workers())
+	if *suite == "cov" {
+		err = benchCov(ctx, e.Backend(), *iters, &report, stdout)
+	} else {
+		err = benchMix(ctx, e.Backend(), *iters, &report, stdout)
 	}
-	fmt.Fprintf(stdout, "\n%-16s %-22s %12s %12s %8s\n", "spectral mix", "shape B×I→O×K", "median", "GFLOP/s", "% peak")
-	for _, c := range bench.MixCases {
-		r, err := bench.SpectralMix(ctx, e.Backend(), c, *iters)
-		if err != nil {
-			return err
-		}
-		report.Mix = append(report.Mix, r)
-		fmt.Fprintf(stdout, "%-16s %-22s %12s %12.1f %8s\n", c.Name, shapeString(c.Shape),
-			time.Duration(r.MedianSec*float64(time.Second)).Round(time.Microsecond/10), r.GFLOPS, percent(r.GFLOPS, report.PeakGFLOPS))
-	}
-	if *jsonPath == "" {
-		return nil
+	if err != nil || *jsonPath == "" {
+		return err
 	}
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
@@ -84,6 +77,57 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", *jsonPath)
+	return nil
+}
+
+func benchMix(ctx context.Context, be backend.Backend, iters int, report *benchReport, stdout io.Writer) error {
+	if b, ok := be.(*cpu.Backend); ok {
+		peak, err := cpu.MeasurePeak(ctx, b.Variant(), b.Workers(), 300*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		report.PeakGFLOPS = peak.GFLOPS
+		fmt.Fprintf(stdout, "measured FMA peak: %.1f GFLOP/s (%s, %d workers)\n", peak.GFLOPS, b.Variant(), b.Workers())
+	}
+	fmt.Fprintf(stdout, "\n%-16s %-22s %12s %12s %8s\n", "spectral mix", "shape B×I→O×K", "median", "GFLOP/s", "% peak")
+	for _, c := range bench.MixCases {
+		r, err := bench.SpectralMix(ctx, be, c, iters)
+		if err != nil {
+			return err
+		}
+		report.Mix = append(report.Mix, r)
+		fmt.Fprintf(stdout, "%-16s %-22s %12s %12.1f %8s\n", c.Name, shapeString(c.Shape),
+			time.Duration(r.MedianSec*float64(time.Second)).Round(time.Microsecond/10), r.GFLOPS, percent(r.GFLOPS, report.PeakGFLOPS))
+	}
+	return nil
+}
+
+// benchCov times the covariance cases against the copy bandwidth of the backend's memory:
+// the host's for the CPU backend, the device's own copy otherwise.
+func benchCov(ctx context.Context, be backend.Backend, iters int, report *benchReport, stdout io.Writer) error {
+	onCPU := be.Kind() == backend.KindCPU
+	if b, ok := be.(*cpu.Backend); ok {
+		report.CopyGBps = bench.HostCopyBandwidth(b.Workers())
+	} else {
+		var err error
+		if report.CopyGBps, err = bench.DeviceCopyBandwidth(ctx, be, iters); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "copy bandwidth: %.1f GB/s (bytes read + written)\n", report.CopyGBps)
+	fmt.Fprintf(stdout, "\n%-36s %12s %14s %9s %8s\n", "case", "median", "updates/s", "GB/s", "% copy")
+	for _, c := range bench.CovCases {
+		if c.DeviceOnly && onCPU {
+			continue
+		}
+		r, err := bench.Cov(ctx, be, c, iters, report.CopyGBps)
+		if err != nil {
+			return err
+		}
+		report.Cov = append(report.Cov, r)
+		fmt.Fprintf(stdout, "%-36s %12s %14.4g %9.2f %7.1f%%\n", c.Name,
+			time.Duration(r.MedianSec*float64(time.Second)).Round(time.Microsecond/10), r.UpdatesPerSec, r.GBps, r.PctCopy)
+	}
 	return nil
 }
 

@@ -125,3 +125,27 @@ func TestBenchWritesJSON(t *testing.T) {
 		t.Errorf("report %+v; stdout %s", report, out)
 	}
 }
+
+func TestBenchCovWritesJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cov.json")
+	code, out, errOut := runCLI(t, "bench", "--device", "cpu", "--suite", "cov", "--iters", "1", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report benchReport
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Cov) != 5 || report.CopyGBps <= 0 {
+		t.Fatalf("report %+v; stdout %s", report, out)
+	}
+	for _, r := range report.Cov {
+		if r.UpdatesPerSec <= 0 || r.PctCopy <= 0 {
+			t.Errorf("case %s: %+v", r.Case, r)
+		}
+	}
+}
