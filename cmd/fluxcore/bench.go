@@ -48,7 +48,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return fmt.Errorf("--suite %q: want mix or cov", *suite)
 	}
-	if *iters == 0 {
+	itersSet := false
+	fs.Visit(func(f *flag.Flag) { itersSet = itersSet || f.Name == "iters" })
+	if !itersSet {
 		*iters = defaultIters
 	}
 	if *iters < 1 {

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "c08341ca2bc2921bdd28faea89e68e057a6f8052ec2b7e3c0700325baad0070f"
+const kernelSourcesSHA256 = "be159f66af7c5861f820efa12731b108db7495d60f6ccba16ab51f9af05482e1"

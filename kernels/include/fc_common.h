@@ -38,16 +38,16 @@
 #endif
 
 /* Vectorization of a loop over points whose iterations are independent (FC_SIMD) or that
- * sums into v (FC_SIMD_SUM: the sum is then split across lanes, which reorders it). The CPU
- * build compiles with -fopenmp-simd, which enables these pragmas and nothing else of
- * OpenMP; GCC will not reorder a floating-point sum without being told. */
+ * sums into one or more variables (FC_SIMD_SUM: each sum is then split across lanes, which
+ * reorders it). The CPU build compiles with -fopenmp-simd, which enables these pragmas and
+ * nothing else of OpenMP; GCC will not reorder a floating-point sum without being told. */
 #define FC_PRAGMA(x) _Pragma(#x)
 #if defined(__CUDACC__)
 #define FC_SIMD
-#define FC_SIMD_SUM(v)
+#define FC_SIMD_SUM(...)
 #else
 #define FC_SIMD FC_PRAGMA(omp simd)
-#define FC_SIMD_SUM(v) FC_PRAGMA(omp simd reduction(+ : v))
+#define FC_SIMD_SUM(...) FC_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 #endif
 
 /* Restrict-qualified pointers let the CPU compiler vectorize without alias checks. */

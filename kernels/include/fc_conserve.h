@@ -79,8 +79,11 @@ FC_HD FC_INLINE static inline void fc_st(void *p, int32_t dtype, int64_t i, doub
     }
 }
 
-/* In-place Cholesky of the m×m row-major SPD matrix a into its lower factor (the upper
- * triangle is left alone). Returns 0, or 1 when a pivot is not positive (see
+/* In-place Cholesky of the m×m row-major SPD matrix a into its lower factor L (the upper
+ * triangle is left alone), stored with the reciprocals 1/L_jj on the diagonal: the solves
+ * below then multiply where they would divide, m divisions per factorization instead of one
+ * per solved element, which is most of a small Kalman update's latency. Only fc_lsolve and
+ * fc_ltsolve read the factor. Returns 0, or 1 when a pivot is not positive (see
  * FC_CHOLESKY_RTOL) or not finite. It never branches on the data: a failed pivot is replaced
  * by 1 and the factorization runs to the end, so that a CPU loop over many small systems
  * vectorizes across them; the caller discards a failed result. */
@@ -96,21 +99,21 @@ FC_HD FC_INLINE static inline int fc_cholesky(double *a, int32_t m)
         for (int32_t k = 0; k < m; k++) s -= k < j ? a[j * m + k] * a[j * m + k] : 0.0;
         int fail = !(s > FC_CHOLESKY_RTOL * orig) | !(s < 1e300);
         bad |= fail;
-        double d = fc_sqrt_pos(fail ? 1.0 : s);
-        a[j * m + j] = d;
+        double inv = 1.0 / fc_sqrt_pos(fail ? 1.0 : s);
+        a[j * m + j] = inv;
         FC_UNROLL
         for (int32_t i = 0; i < m; i++) {
             double t = a[i * m + j];
             FC_UNROLL
             for (int32_t k = 0; k < m; k++) t -= k < j ? a[i * m + k] * a[j * m + k] : 0.0;
-            a[i * m + j] = i > j ? t / d : a[i * m + j];
+            a[i * m + j] = i > j ? t * inv : a[i * m + j];
         }
     }
     return bad;
 }
 
-/* x := L⁻¹x and x := L⁻ᵀx for the lower factor l, x with element stride inc (full-length
- * loops, as in fc_cholesky). */
+/* x := L⁻¹x and x := L⁻ᵀx for the factor l of fc_cholesky, x with element stride inc
+ * (full-length loops, as in fc_cholesky). */
 FC_HD FC_INLINE static inline void fc_lsolve(const double *l, int32_t m, double *x, int64_t inc)
 {
     FC_UNROLL
@@ -118,7 +121,7 @@ FC_HD FC_INLINE static inline void fc_lsolve(const double *l, int32_t m, double 
         double t = x[i * inc];
         FC_UNROLL
         for (int32_t k = 0; k < m; k++) t -= k < i ? l[i * m + k] * x[k * inc] : 0.0;
-        x[i * inc] = t / l[i * m + i];
+        x[i * inc] = t * l[i * m + i];
     }
 }
 
@@ -129,7 +132,7 @@ FC_HD FC_INLINE static inline void fc_ltsolve(const double *l, int32_t m, double
         double t = x[i * inc];
         FC_UNROLL
         for (int32_t k = 0; k < m; k++) t -= k > i ? l[k * m + i] * x[k * inc] : 0.0;
-        x[i * inc] = t / l[i * m + i];
+        x[i * inc] = t * l[i * m + i];
     }
 }
 
@@ -273,6 +276,66 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
     return FC_CONSERVE_OK;
 }
 
+/* fc_conserve_diag1's updating pass in the storage type T. The sums that give y and 1/A are
+ * float64; for float32 data the per-point update runs in float32, which doubles the vector
+ * lanes and saves the conversions, at the output's own rounding. */
+#define FC_CONSERVE_DIAG1_UPDATE(T)                                                              \
+    do {                                                                                         \
+        const T *mu = (const T *)a->mean + row, *vr = (const T *)a->var + row;                   \
+        const T *gg = (const T *)a->g + gOff;                                                    \
+        T *om = (T *)a->outMean + row, *ov = (T *)a->outVar + row;                               \
+        const T yt = (T)y, invt = (T)inv;                                                        \
+        if (a->outVar) {                                                                         \
+            FC_SIMD                                                                              \
+            for (int32_t i = 0; i < n; i++) {                                                    \
+                T v = vr[i], c = v * gg[i], x = v - c * c * invt;                                \
+                om[i] = mu[i] - c * yt;                                                          \
+                ov[i] = x > (T)0 ? x : (T)0;                                                     \
+            }                                                                                    \
+        } else {                                                                                 \
+            FC_SIMD                                                                              \
+            for (int32_t i = 0; i < n; i++) om[i] = mu[i] - vr[i] * gg[i] * yt;                  \
+        }                                                                                        \
+    } while (0)
+
+/* ProbConserv's everyday case, one constraint row on a diagonal Σ, in closed form: with
+ * cᵢ = vᵢgᵢ, A = σ² + Σᵢ gᵢcᵢ is a scalar and
+ *
+ *   μ̃ᵢ = μᵢ − cᵢ·(Gμ − b)/A,   Σ̃ᵢᵢ = max(vᵢ − cᵢ²/A, 0),
+ *
+ * the general path's formulas for m = 1 (its Cholesky check becomes A > 0 and finite),
+ * done in one summing pass (float64) and one updating pass over the points, both
+ * vectorized, with no scratch. dt is the storage type, a constant where the CPU loop
+ * inlines this. */
+FC_HD FC_INLINE static inline int32_t fc_conserve_diag1(const fc_conserve_args *a, int64_t s, int32_t dt)
+{
+    const int32_t n = a->n;
+    const int64_t row = s * n, gOff = s * a->gStride;
+    double gcg = 0.0, gmu = 0.0;
+    FC_SIMD_SUM(gcg, gmu)
+    for (int32_t i = 0; i < n; i++) {
+        double g = fc_ld(a->g, dt, gOff + i);
+        gcg += g * g * fc_ld(a->var, dt, row + i);
+        gmu += g * fc_ld(a->mean, dt, row + i);
+    }
+    const double am = a->noiseVar + gcg;
+    if (!(am > 0.0) || !(am < 1e300)) return FC_CONSERVE_NOT_PD;
+    const double inv = 1.0 / am, y = (gmu - fc_ld(a->rhs, dt, s * a->rhsStride)) * inv;
+    if (dt == FC_F32) {
+        FC_CONSERVE_DIAG1_UPDATE(float);
+    } else {
+        FC_CONSERVE_DIAG1_UPDATE(double);
+    }
+#undef FC_CONSERVE_DIAG1_UPDATE
+    return FC_CONSERVE_OK;
+}
+
+/* Whether slice updates of a take fc_conserve_diag1. */
+FC_HD static inline int fc_conserve_is_diag1(const fc_conserve_args *a)
+{
+    return a->form == FC_COV_DIAG && a->m == 1 && !a->outCov;
+}
+
 /* Updates slice s and returns its FC_CONSERVE_* status; on failure the slice's outputs are
  * left as they were. */
 FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t s)
@@ -285,6 +348,7 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
     double *y = l + (int64_t)m * m;           /* r = Gμ − b, then y */
     double *v = y + m;                        /* V = GU, m×M (ensemble form) */
     double *rest = v + (a->form == FC_COV_ENSEMBLE ? (int64_t)m * mm : 0);
+    if (fc_conserve_is_diag1(a)) return fc_conserve_diag1(a, s, dt);
 #define FC_G(j, i) fc_conserve_g(a, s, j, i)
 
     /* Cᵀ = GΣ, row j = (ΣGᵀ)_{·j}. */

@@ -174,6 +174,18 @@ FC_HD FC_INLINE static inline int32_t fc_kalman_update(const fc_kalman_args *a, 
             for (int32_t k = 0; k < nx; k++) v += ikh[i * nx + k] * p[k * nx + j];
             t[i * nx + j] = v;
         }
+    /* KR once (nx×nz, with R symmetrized as in S), so that KRKᵀ costs nz products per
+     * element rather than 2·nz². */
+    double kr[FC_KALMAN_MAX_NX * FC_KALMAN_MAX_NZ];
+    FC_UNROLL
+    for (int32_t i = 0; i < nx; i++)
+        FC_UNROLL
+        for (int32_t l = 0; l < nz; l++) {
+            double v = 0.0;
+            FC_UNROLL
+            for (int32_t m = 0; m < nz; m++) v += FC_K(i, m) * 0.5 * (FC_R(m, l) + FC_R(l, m));
+            kr[i * nz + l] = v;
+        }
     FC_UNROLL
     for (int32_t i = 0; i < nx; i++)
         FC_UNROLL
@@ -183,12 +195,7 @@ FC_HD FC_INLINE static inline int32_t fc_kalman_update(const fc_kalman_args *a, 
             FC_UNROLL
             for (int32_t k = 0; k < nx; k++) v += t[i * nx + k] * ikh[j * nx + k];
             FC_UNROLL
-            for (int32_t l = 0; l < nz; l++) {
-                double kr = 0.0;
-                FC_UNROLL
-                for (int32_t m = 0; m < nz; m++) kr += FC_K(i, l) * FC_R(l, m) * FC_K(j, m);
-                v += kr;
-            }
+            for (int32_t l = 0; l < nz; l++) v += kr[i * nz + l] * FC_K(j, l);
             p[i * nx + j] = v;
         }
 #undef FC_K
