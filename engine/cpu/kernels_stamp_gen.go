@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "be159f66af7c5861f820efa12731b108db7495d60f6ccba16ab51f9af05482e1"
+const kernelSourcesSHA256 = "4bdc2267423e25cf210b8b87100498ab4583ecf15086673414ee26d18f322e8a"

@@ -35,6 +35,12 @@ func testKalman(t *testing.T, b backend.Backend) {
 		{name: "nx16 nz8 f64", filters: 5, nx: 16, nz: 8, perFilter: true, dtype: backend.Float64, tolerance: 1e-10, badFilter: -1},
 		{name: "scalar f64", filters: 9, nx: 1, nz: 1, dtype: backend.Float64, tolerance: 1e-12, badFilter: -1},
 		{name: "indefinite S", filters: 6, nx: 3, nz: 2, perFilter: true, dtype: backend.Float64, tolerance: 1e-11, badFilter: 4},
+		// Every size the CPU loop instantiates (shared H and R, both storage types), each with
+		// a failed filter in the vectorized loop.
+		{name: "nx2 nz1 shared f32", filters: 19, nx: 2, nz: 1, dtype: backend.Float32, tolerance: 2e-5, badFilter: 7},
+		{name: "nx3 nz1 shared f64", filters: 23, nx: 3, nz: 1, dtype: backend.Float64, tolerance: 1e-11, badFilter: 0},
+		{name: "nx4 nz2 shared f64", filters: 67, nx: 4, nz: 2, dtype: backend.Float64, tolerance: 1e-11, badFilter: 3},
+		{name: "nx6 nz3 shared f32", filters: 37, nx: 6, nz: 3, dtype: backend.Float32, tolerance: 2e-5, badFilter: 36},
 	}
 	rng := rand.New(rand.NewPCG(5, 17))
 	for _, c := range cases {
@@ -94,8 +100,19 @@ func makeKalmanFilters(rng *rand.Rand, c kalmanCase) kalmanFilters {
 		}
 		k.r = append(k.r, randomSPD(rng, nz, 0.05)...)
 	}
-	if c.badFilter >= 0 {
-		// R = −10·I makes S = HPHᵀ + R indefinite for this filter.
+	if c.badFilter >= 0 && !c.perFilter {
+		// With H and R shared, P = −10³·I (not a covariance, but finite) makes S = HPHᵀ + R
+		// indefinite for this filter after the predict step.
+		p := k.p[c.badFilter*nx*nx : (c.badFilter+1)*nx*nx]
+		for i := range p {
+			p[i] = 0
+		}
+		for i := range nx {
+			p[i*nx+i] = -1e3
+		}
+	}
+	if c.badFilter >= 0 && c.perFilter {
+		// R = −10³·I makes S = HPHᵀ + R indefinite for this filter.
 		r := k.r[c.badFilter*nz*nz : (c.badFilter+1)*nz*nz]
 		for i := range r {
 			r[i] = 0
@@ -193,6 +210,7 @@ func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase
 	if err := b.Kalman(ctx, step); err != nil {
 		t.Fatal(err)
 	}
+	predictedX, predictedP := downloadAs(t, b, c.dtype, step.X), downloadAs(t, b, c.dtype, step.P)
 	step.Update = true
 	step.H, step.R, step.SharedH, step.SharedR = up(model(k.h)), up(model(k.r)), shared, shared
 	step.Z = up(kalman.ToBatchInner(k.z, c.filters))
@@ -210,6 +228,16 @@ func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase
 			if fi == c.badFilter {
 				if status[fi] != backend.KalmanNotPD {
 					t.Fatalf("status %d for an indefinite S, want %d", status[fi], backend.KalmanNotPD)
+				}
+				// Left as predicted: the same values (a predicted P is exactly symmetric).
+				for e := range nx * nx {
+					i := e*nf + fi
+					if ps[i] != predictedP[i] {
+						t.Fatalf("P element %d of the failed filter changed from %v to %v", e, predictedP[i], ps[i])
+					}
+					if e < nx && xs[i] != predictedX[i] {
+						t.Fatalf("x[%d] of the failed filter changed from %v to %v", e, predictedX[i], xs[i])
+					}
 				}
 				return
 			}

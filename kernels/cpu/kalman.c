@@ -5,7 +5,9 @@
  * stride. For the common small sizes the loop is instantiated with nx, nz and the storage
  * type as constants (and H and R shared): the formula's loops then unroll completely, its
  * local matrices become registers, and the compiler vectorizes across filters, one filter
- * per lane. Other shapes run the same formula with run-time sizes, one filter at a time. */
+ * per lane (4 or 8 float64 lanes on AVX2 and AVX-512, twice that for float32 filters, whose
+ * arithmetic is float32). Other shapes run the same formula with run-time sizes, one filter
+ * at a time. */
 #include "../include/fc_kalman.h"
 
 #ifndef FC_CPU_NAME
@@ -25,7 +27,8 @@ __attribute__((always_inline)) static inline void FC_CPU_NAME(kalman_update_size
     /* The filters are independent; without the promise, the compiler cannot prove that the
      * stores of one filter's P elements, a batch stride apart, miss the others' loads. */
 #pragma GCC ivdep
-    for (int64_t b = b0; b < b1; b++) status[b] = fc_kalman_update(&a, b, nx, nz);
+    for (int64_t b = b0; b < b1; b++)
+        status[b] = dtype == FC_F64 ? fc_kalman_update_f64(&a, b, nx, nz) : fc_kalman_update_f32(&a, b, nx, nz);
 }
 
 /* The instantiated sizes: returns 1 if it ran the range. */

@@ -23,7 +23,7 @@
 #ifndef FC_CONSERVE_H
 #define FC_CONSERVE_H
 
-#include "fc_math.h"
+#include "fc_cholesky.h"
 
 #ifndef __CUDACC__
 #include <math.h>
@@ -33,10 +33,6 @@
 enum { FC_COV_DIAG = 0, FC_COV_FULL = 1, FC_COV_ENSEMBLE = 2 };
 enum { FC_F32 = 0, FC_F64 = 1 };
 enum { FC_CONSERVE_OK = 0, FC_CONSERVE_NOT_PD = 1, FC_CONSERVE_NOISE_NOT_PD = 2 };
-
-/* A pivot below this fraction of its original diagonal entry means A is singular to working
- * precision (for example, σ² = 0 with two constraint rows that are linearly dependent). */
-#define FC_CHOLESKY_RTOL 1e-13
 
 typedef struct {
     const void *mean; /* [slices, n] */
@@ -76,63 +72,6 @@ FC_HD FC_INLINE static inline void fc_st(void *p, int32_t dtype, int64_t i, doub
         ((double *)p)[i] = v;
     } else {
         ((float *)p)[i] = (float)v;
-    }
-}
-
-/* In-place Cholesky of the m×m row-major SPD matrix a into its lower factor L (the upper
- * triangle is left alone), stored with the reciprocals 1/L_jj on the diagonal: the solves
- * below then multiply where they would divide, m divisions per factorization instead of one
- * per solved element, which is most of a small Kalman update's latency. Only fc_lsolve and
- * fc_ltsolve read the factor. Returns 0, or 1 when a pivot is not positive (see
- * FC_CHOLESKY_RTOL) or not finite. It never branches on the data: a failed pivot is replaced
- * by 1 and the factorization runs to the end, so that a CPU loop over many small systems
- * vectorizes across them; the caller discards a failed result. */
-FC_HD FC_INLINE static inline int fc_cholesky(double *a, int32_t m)
-{
-    /* The triangular loops run over all m with the unused terms selected away, so that for a
-     * constant m every loop has a constant trip count and unrolls completely. */
-    int bad = 0;
-    FC_UNROLL
-    for (int32_t j = 0; j < m; j++) {
-        double s = a[j * m + j], orig = s;
-        FC_UNROLL
-        for (int32_t k = 0; k < m; k++) s -= k < j ? a[j * m + k] * a[j * m + k] : 0.0;
-        int fail = !(s > FC_CHOLESKY_RTOL * orig) | !(s < 1e300);
-        bad |= fail;
-        double inv = 1.0 / fc_sqrt_pos(fail ? 1.0 : s);
-        a[j * m + j] = inv;
-        FC_UNROLL
-        for (int32_t i = 0; i < m; i++) {
-            double t = a[i * m + j];
-            FC_UNROLL
-            for (int32_t k = 0; k < m; k++) t -= k < j ? a[i * m + k] * a[j * m + k] : 0.0;
-            a[i * m + j] = i > j ? t * inv : a[i * m + j];
-        }
-    }
-    return bad;
-}
-
-/* x := L⁻¹x and x := L⁻ᵀx for the factor l of fc_cholesky, x with element stride inc
- * (full-length loops, as in fc_cholesky). */
-FC_HD FC_INLINE static inline void fc_lsolve(const double *l, int32_t m, double *x, int64_t inc)
-{
-    FC_UNROLL
-    for (int32_t i = 0; i < m; i++) {
-        double t = x[i * inc];
-        FC_UNROLL
-        for (int32_t k = 0; k < m; k++) t -= k < i ? l[i * m + k] * x[k * inc] : 0.0;
-        x[i * inc] = t * l[i * m + i];
-    }
-}
-
-FC_HD FC_INLINE static inline void fc_ltsolve(const double *l, int32_t m, double *x, int64_t inc)
-{
-    FC_UNROLL
-    for (int32_t i = m - 1; i >= 0; i--) {
-        double t = x[i * inc];
-        FC_UNROLL
-        for (int32_t k = 0; k < m; k++) t -= k > i ? l[k * m + i] * x[k * inc] : 0.0;
-        x[i * inc] = t * l[i * m + i];
     }
 }
 
@@ -238,10 +177,10 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
     }
     if (zeroNoise) {
         /* T = I − VᵀA⁻¹V with A = VVᵀ: whiten V by A's own factor. */
-        for (int32_t k = 0; k < mm; k++) fc_lsolve(l, m, v + k, mm);
+        for (int32_t k = 0; k < mm; k++) fc_lsolve_f64(l, m, v + k, mm);
     } else {
-        if (fc_cholesky(r, m)) return FC_CONSERVE_NOISE_NOT_PD;
-        for (int32_t k = 0; k < mm; k++) fc_lsolve(r, m, v + k, mm);
+        if (fc_cholesky_f64(r, m)) return FC_CONSERVE_NOISE_NOT_PD;
+        for (int32_t k = 0; k < mm; k++) fc_lsolve_f64(r, m, v + k, mm);
         /* A' = I + V'V'ᵀ, and (A' + A'^{1/2})⁻¹V' by the Cholesky factor of that sum. */
         for (int32_t j = 0; j < m; j++) {
             for (int32_t k = 0; k < m; k++) {
@@ -253,9 +192,9 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
         }
         fc_sym_sqrt(e, q, sq, m);
         for (int64_t i = 0; i < (int64_t)m * m; i++) ap[i] += sq[i];
-        if (fc_cholesky(ap, m)) return FC_CONSERVE_NOT_PD;
+        if (fc_cholesky_f64(ap, m)) return FC_CONSERVE_NOT_PD;
         /* T's second factor: the columns of V' through L⁻¹, so that V'ᵀ(LLᵀ)⁻¹V' = ZᵀZ. */
-        for (int32_t k = 0; k < mm; k++) fc_lsolve(ap, m, v + k, mm);
+        for (int32_t k = 0; k < mm; k++) fc_lsolve_f64(ap, m, v + k, mm);
     }
     for (int32_t i = 0; i < mm; i++) {
         for (int32_t k = 0; k <= i; k++) {
@@ -393,9 +332,9 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
         y[j] = r - fc_ld(a->rhs, dt, bOff + j);
     }
     for (int64_t i = 0; i < (int64_t)m * m; i++) l[i] = am[i];
-    if (fc_cholesky(l, m)) return FC_CONSERVE_NOT_PD;
-    fc_lsolve(l, m, y, 1);
-    fc_ltsolve(l, m, y, 1);
+    if (fc_cholesky_f64(l, m)) return FC_CONSERVE_NOT_PD;
+    fc_lsolve_f64(l, m, y, 1);
+    fc_ltsolve_f64(l, m, y, 1);
 
     /* With the ensemble output, the transform reads U before anything is written. */
     if (a->outEns) {
@@ -410,7 +349,7 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
     }
     /* W = L⁻¹Cᵀ, column by column, in place. */
     FC_SIMD
-    for (int32_t i = 0; i < n; i++) fc_lsolve(l, m, ct + i, n);
+    for (int32_t i = 0; i < n; i++) fc_lsolve_f64(l, m, ct + i, n);
     if (a->outVar) {
         FC_SIMD
         for (int32_t i = 0; i < n; i++) {

@@ -27,15 +27,16 @@ FC_HD static inline float fc_gelu(float x)
     return x * (0.5f + xc * (p / q));
 }
 
-/* √x for x > 0, to within an ulp. The GPU has it in hardware. On the CPU a libm sqrt call
- * keeps C's errno semantics, which stop GCC from vectorizing a loop that contains it, and
- * cgo refuses -fno-math-errno; so the CPU starts from the bit-level estimate of 1/√x (the
- * exponent halved, error below 3.5 %), refines it by four Newton steps (each squares the
- * error, to below 1e-17), and makes one Newton correction of x·(1/√x) itself. */
-FC_HD static inline double fc_sqrt_pos(double x)
+/* 1/√x for x > 0, in double and in float, to within an ulp or two. The GPU has √ in
+ * hardware. On the CPU a libm sqrt call keeps C's errno semantics, which stop GCC from
+ * vectorizing a loop that contains it, and cgo refuses -fno-math-errno; so the CPU starts
+ * from the bit-level estimate (the exponent halved, error below 3.5 %) and refines it by
+ * Newton steps, each of which squares the error: four reach double's precision (below
+ * 1e-17), three reach float's (below 1e-9). */
+FC_HD static inline double fc_rsqrt_pos(double x)
 {
 #ifdef __CUDA_ARCH__
-    return sqrt(x);
+    return 1.0 / sqrt(x);
 #else
     int64_t i;
     __builtin_memcpy(&i, &x, sizeof i);
@@ -46,9 +47,24 @@ FC_HD static inline double fc_sqrt_pos(double x)
     y = y * (1.5 - h * y * y);
     y = y * (1.5 - h * y * y);
     y = y * (1.5 - h * y * y);
-    y = y * (1.5 - h * y * y);
-    double r = x * y;
-    return r + 0.5 * y * (x - r * r);
+    return y * (1.5 - h * y * y);
+#endif
+}
+
+FC_HD static inline float fc_rsqrtf_pos(float x)
+{
+#ifdef __CUDA_ARCH__
+    return 1.0f / sqrtf(x);
+#else
+    int32_t i;
+    __builtin_memcpy(&i, &x, sizeof i);
+    i = 0x5F375A86 - (i >> 1);
+    float y;
+    __builtin_memcpy(&y, &i, sizeof y);
+    const float h = 0.5f * x;
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    return y * (1.5f - h * y * y);
 #endif
 }
 
