@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "4bdc2267423e25cf210b8b87100498ab4583ecf15086673414ee26d18f322e8a"
+const kernelSourcesSHA256 = "d411b7b50b2265ca5153c519ea9a8fa5665702fd10c34faa30e042758381dc83"

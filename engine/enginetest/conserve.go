@@ -42,9 +42,10 @@ func testConserve(t *testing.T, b backend.Backend) {
 		{name: "ensemble noisy f64", form: backend.CovEnsemble, slices: 2, n: 19, m: 3, members: 16, noiseVar: 0.2, sharedG: true, sharedB: true, dtype: backend.Float64, wantEns: true, tolerance: 1e-11, singularSlice: -1},
 		{name: "ensemble with D f32", form: backend.CovEnsemble, slices: 3, n: 21, m: 2, members: 5, extraVar: true, noiseVar: 0.01, dtype: backend.Float32, wantCov: true, wantEns: true, tolerance: 3e-5, singularSlice: -1},
 		{name: "singular slice", form: backend.CovDiagonal, slices: 4, n: 9, m: 2, dtype: backend.Float64, tolerance: 1e-12, singularSlice: 2},
-		// One row, marginal output only: the closed-form path (fc_conserve_diag1).
+		// One row on a diagonal Σ: the closed-form path (fc_conserve_diag1), as is the first case.
 		{name: "diagonal global row marginal f32", form: backend.CovDiagonal, slices: 6, n: 201, m: 1, dtype: backend.Float32, tolerance: 2e-5, singularSlice: -1},
 		{name: "diagonal global row noisy marginal f64", form: backend.CovDiagonal, slices: 5, n: 37, m: 1, noiseVar: 0.02, sharedG: true, dtype: backend.Float64, tolerance: 1e-12, singularSlice: -1},
+		{name: "diagonal global row full f32", form: backend.CovDiagonal, slices: 3, n: 64, m: 1, noiseVar: 0.01, dtype: backend.Float32, wantCov: true, tolerance: 2e-5, singularSlice: -1},
 		{name: "singular global row", form: backend.CovDiagonal, slices: 3, n: 9, m: 1, dtype: backend.Float32, tolerance: 2e-5, singularSlice: 1},
 	}
 	rng := rand.New(rand.NewPCG(21, 8))

@@ -217,7 +217,10 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
 
 /* fc_conserve_diag1's updating pass in the storage type T. The sums that give y and 1/A are
  * float64; for float32 data the per-point update runs in float32, which doubles the vector
- * lanes and saves the conversions, at the output's own rounding. */
+ * lanes and saves the conversions, at the output's own rounding. The full Σ̃ is written row
+ * by row, contiguously: its off-diagonal −cᵢc_k/A is computed as −(cᵢ·c_k)·(1/A) in both
+ * triangles, and a product does not depend on its operands' order, so Σ̃ is exactly
+ * symmetric without mirrored (strided) stores. */
 #define FC_CONSERVE_DIAG1_UPDATE(T)                                                              \
     do {                                                                                         \
         const T *mu = (const T *)a->mean + row, *vr = (const T *)a->var + row;                   \
@@ -235,12 +238,19 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
             FC_SIMD                                                                              \
             for (int32_t i = 0; i < n; i++) om[i] = mu[i] - vr[i] * gg[i] * yt;                  \
         }                                                                                        \
+        for (int32_t i = 0; a->outCov && i < n; i++) {                                           \
+            T *oc = (T *)a->outCov + (row + i) * n, ci = vr[i] * gg[i];                          \
+            FC_SIMD                                                                              \
+            for (int32_t k = 0; k < n; k++) oc[k] = -(ci * (vr[k] * gg[k])) * invt;              \
+            T x = vr[i] - ci * ci * invt;                                                        \
+            oc[i] = x > (T)0 ? x : (T)0;                                                         \
+        }                                                                                        \
     } while (0)
 
 /* ProbConserv's everyday case, one constraint row on a diagonal Σ, in closed form: with
  * cᵢ = vᵢgᵢ, A = σ² + Σᵢ gᵢcᵢ is a scalar and
  *
- *   μ̃ᵢ = μᵢ − cᵢ·(Gμ − b)/A,   Σ̃ᵢᵢ = max(vᵢ − cᵢ²/A, 0),
+ *   μ̃ᵢ = μᵢ − cᵢ·(Gμ − b)/A,   Σ̃ᵢᵢ = max(vᵢ − cᵢ²/A, 0),   Σ̃ᵢₖ = −cᵢc_k/A (i ≠ k),
  *
  * the general path's formulas for m = 1 (its Cholesky check becomes A > 0 and finite),
  * done in one summing pass (float64) and one updating pass over the points, both
@@ -272,7 +282,7 @@ FC_HD FC_INLINE static inline int32_t fc_conserve_diag1(const fc_conserve_args *
 /* Whether slice updates of a take fc_conserve_diag1. */
 FC_HD static inline int fc_conserve_is_diag1(const fc_conserve_args *a)
 {
-    return a->form == FC_COV_DIAG && a->m == 1 && !a->outCov;
+    return a->form == FC_COV_DIAG && a->m == 1;
 }
 
 /* Updates slice s and returns its FC_CONSERVE_* status; on failure the slice's outputs are
