@@ -56,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *iters < 1 {
 		return fmt.Errorf("--iters %d: want ≥ 1", *iters)
 	}
-	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
+	e, err := ef.open()
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 	if err != nil {
 		return err
 	}
-	e, err := engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu})
+	e, err := f.open()
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	samples, n := input.Shape[0], input.Shape[1]
-	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
+	e, err := ef.open()
 	if err != nil {
 		return err
 	}

@@ -303,7 +303,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu})
+	e, err := f.open()
 	if err != nil {
 		return nil, err
 	}

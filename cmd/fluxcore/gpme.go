@@ -15,7 +15,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/conserve/gpme"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
@@ -61,7 +60,7 @@ before and after, and for PME and Stefan the front position of samples from both
 	if err != nil {
 		return err
 	}
-	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
+	e, err := ef.open()
 	if err != nil {
 		return err
 	}

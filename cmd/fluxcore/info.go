@@ -38,7 +38,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("--grid: %w", err)
 		}
 	}
-	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
+	e, err := ef.open()
 	if err != nil {
 		return err
 	}

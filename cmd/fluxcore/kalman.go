@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/kalman"
 	"github.com/fluxcore/fluxcore/internal/npy"
@@ -62,7 +61,7 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	e, err := engine.Open(engine.Options{Device: ef.device, CPUVariant: ef.cpu})
+	e, err := ef.open()
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/fluxcore/fluxcore/engine"
 )
 
 var commands = []struct {
@@ -73,6 +75,11 @@ type engineFlags struct {
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.device, "device", "", "auto, cpu, cuda or cuda:N (default $FLUXCORE_DEVICE, else auto)")
 	fs.StringVar(&f.cpu, "cpu", "", "CPU variant: generic, avx2 or avx512 (default $FLUXCORE_CPU, else the best supported)")
+}
+
+// open opens the engine on the device and CPU variant the flags ask for.
+func (f *engineFlags) open() (*engine.Engine, error) {
+	return engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu})
 }
 
 // parseFlags parses args, reporting bad flags and stray arguments as usage errors.

@@ -107,9 +107,11 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestBenchWritesJSON(t *testing.T) {
+// benchJSON runs `fluxcore bench` with args and --json, and returns the report it wrote.
+func benchJSON(t *testing.T, args ...string) benchReport {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "bench.json")
-	code, out, errOut := runCLI(t, "bench", "--device", "cpu", "--iters", "2", "--json", path)
+	code, out, errOut := runCLI(t, append(append([]string{"bench", "--device", "cpu"}, args...), "--json", path)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -119,29 +121,22 @@ func TestBenchWritesJSON(t *testing.T) {
 	}
 	var report benchReport
 	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; stdout %s", err, out)
 	}
+	return report
+}
+
+func TestBenchWritesJSON(t *testing.T) {
+	report := benchJSON(t, "--iters", "2")
 	if len(report.Mix) != 3 || report.PeakGFLOPS <= 0 || report.Mix[0].GFLOPS <= 0 {
-		t.Errorf("report %+v; stdout %s", report, out)
+		t.Errorf("report %+v", report)
 	}
 }
 
 func TestBenchCovWritesJSON(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cov.json")
-	code, out, errOut := runCLI(t, "bench", "--device", "cpu", "--suite", "cov", "--iters", "1", "--json", path)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var report benchReport
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
+	report := benchJSON(t, "--suite", "cov", "--iters", "1")
 	if len(report.Cov) != 5 || report.CopyGBps <= 0 {
-		t.Fatalf("report %+v; stdout %s", report, out)
+		t.Fatalf("report %+v", report)
 	}
 	for _, r := range report.Cov {
 		if r.UpdatesPerSec <= 0 || r.PctCopy <= 0 {
