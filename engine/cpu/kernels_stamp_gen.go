@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "d411b7b50b2265ca5153c519ea9a8fa5665702fd10c34faa30e042758381dc83"
+const kernelSourcesSHA256 = "6387ee4d5c31952e4601902bc6518732245bee195f1dd232f95025f24ca5c69d"

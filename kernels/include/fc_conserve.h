@@ -57,7 +57,7 @@ FC_HD static inline int64_t fc_conserve_work(int32_t n, int32_t m, int32_t membe
 {
     int64_t w = (int64_t)m * n + 2 * (int64_t)m * m + m; /* Cᵀ then W, A, its factor, r then y */
     if (form == FC_COV_ENSEMBLE) w += (int64_t)m * members; /* V */
-    if (wantEns) w += (int64_t)members * members + 5 * (int64_t)m * m; /* T, R, A', its root, Jacobi */
+    if (wantEns) w += m + 5 * (int64_t)m * m; /* a member row times Zᵀ, R, A', its root, Jacobi */
     return w;
 }
 
@@ -158,7 +158,7 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
                                                  double *w)
 {
     const int32_t n = a->n, m = a->m, mm = a->members;
-    double *t = w, *r = t + (int64_t)mm * mm, *e = r + (int64_t)m * m, *q = e + (int64_t)m * m;
+    double *uz = w, *r = uz + m, *e = r + (int64_t)m * m, *q = e + (int64_t)m * m;
     double *ap = q + (int64_t)m * m, *sq = ap + (int64_t)m * m;
     const double scale = 1.0 / sqrt((double)(mm - 1));
     for (int64_t i = 0; i < (int64_t)m * mm; i++) v[i] *= scale;
@@ -196,19 +196,18 @@ FC_HD static inline int32_t fc_conserve_ensemble(const fc_conserve_args *a, int6
         /* T's second factor: the columns of V' through L⁻¹, so that V'ᵀ(LLᵀ)⁻¹V' = ZᵀZ. */
         for (int32_t k = 0; k < mm; k++) fc_lsolve_f64(ap, m, v + k, mm);
     }
-    for (int32_t i = 0; i < mm; i++) {
-        for (int32_t k = 0; k <= i; k++) {
-            double x = i == k ? 1.0 : 0.0;
-            for (int32_t j = 0; j < m; j++) x -= v[j * mm + i] * v[j * mm + k];
-            t[i * mm + k] = x;
-            t[k * mm + i] = x;
-        }
-    }
+    /* T = I − ZᵀZ with Z the m×M rows now in v, applied without forming it: each member row
+     * u of U becomes u − (u·Zᵀ)·Z, O(M·m) per point where U·T would cost O(M²). */
     for (int32_t i = 0; i < n; i++) {
         const int64_t row = ((int64_t)s * n + i) * mm;
-        for (int32_t k = 0; k < mm; k++) {
+        for (int32_t j = 0; j < m; j++) {
             double x = 0.0;
-            for (int32_t c = 0; c < mm; c++) x += fc_ld(a->ens, a->dtype, row + c) * t[c * mm + k];
+            for (int32_t c = 0; c < mm; c++) x += fc_ld(a->ens, a->dtype, row + c) * v[j * mm + c];
+            uz[j] = x;
+        }
+        for (int32_t k = 0; k < mm; k++) {
+            double x = fc_ld(a->ens, a->dtype, row + k);
+            for (int32_t j = 0; j < m; j++) x -= uz[j] * v[j * mm + k];
             fc_st(a->outEns, a->dtype, row + k, x);
         }
     }
