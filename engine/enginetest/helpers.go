@@ -2,7 +2,10 @@ package enginetest
 
 import (
 	"context"
+	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
@@ -128,5 +131,25 @@ func roundTo(dt backend.DType, arrays ...[]float64) {
 		for i, x := range a {
 			a[i] = float64(float32(x))
 		}
+	}
+}
+
+// checkPSD asserts that the symmetric n×n matrix at(i, j) (its upper triangle is read) has
+// no eigenvalue below −rel·‖M‖∞: positive semi-definite up to rounding.
+func checkPSD(t *testing.T, name string, n int, at func(i, j int) float64, rel float64) {
+	t.Helper()
+	sym := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, at(i, j))
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(sym, false) {
+		t.Fatalf("%s: eigendecomposition failed", name)
+	}
+	norm := mat.Norm(sym, math.Inf(1))
+	if lo := eig.Values(nil)[0]; lo < -rel*norm {
+		t.Errorf("%s has eigenvalue %g < −%g·‖%s‖ = %g", name, lo, rel, name, -rel*norm)
 	}
 }

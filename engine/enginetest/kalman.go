@@ -263,19 +263,7 @@ func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase
 					}
 				}
 			}
-			sym := mat.NewSymDense(nx, nil)
-			for i := range nx {
-				for j := i; j < nx; j++ {
-					sym.SetSym(i, j, at(i, j))
-				}
-			}
-			var eig mat.EigenSym
-			if !eig.Factorize(sym, false) {
-				t.Fatal("eigendecomposition failed")
-			}
-			if lo := eig.Values(nil)[0]; lo < -1e-10*norm {
-				t.Errorf("P has eigenvalue %g < −1e-10·‖P‖", lo)
-			}
+			checkPSD(t, "P", nx, at, 1e-10)
 		})
 	}
 }
