@@ -55,6 +55,7 @@ type Backend interface {
 	Spectra
 	Boundaries
 	Covariance
+	Planning
 
 	// Synchronize waits until all queued work has finished.
 	Synchronize(ctx context.Context) error

@@ -9,6 +9,7 @@
 #include "../../kernels/include/fc_boon.h"
 #include "../../kernels/include/fc_conserve.h"
 #include "../../kernels/include/fc_kalman.h"
+#include "../../kernels/include/fc_traj.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -31,6 +32,9 @@ int fc_cpu_mlp(int variant, const fc_mlp_args *g, int64_t item0, int64_t item1);
 int fc_cpu_conserve(int variant, const fc_conserve_args *a, int64_t s0, int64_t s1);
 // fc_cpu_kalman runs a predict (update = 0) or update step of filters [b0, b1).
 void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
+// fc_cpu_collision_prob evaluates cases [i0, i1) of a batched collision probability
+// (fc_traj.h), the fast form when fast is set.
+void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

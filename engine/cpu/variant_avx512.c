@@ -12,4 +12,5 @@
 #include "../../kernels/cpu/boon.c"
 #include "../../kernels/cpu/conserve.c"
 #include "../../kernels/cpu/kalman.c"
+#include "../../kernels/cpu/traj.c"
 #endif

@@ -11,18 +11,19 @@ import (
 
 // kernelSet holds a handle to every kernel of the module.
 type kernelSet struct {
-	fcFaces            cu.Function
-	fcAddScaled        cu.Function
-	fcConserve         cu.Function
-	fcGemm             cu.Function
-	fcMlp              cu.Function
-	fcComplexCombine   cu.Function
-	fcCopyBox          cu.Function
-	fcActivateRows     cu.Function
-	fcHermitianColumns cu.Function
-	fcGatherModes      cu.Function
-	fcKalman           cu.Function
-	fcSpectralMix      cu.Function
+	fcFaces              cu.Function
+	fcAddScaled          cu.Function
+	fcConserve           cu.Function
+	fcGemm               cu.Function
+	fcMlp                cu.Function
+	fcComplexCombine     cu.Function
+	fcCopyBox            cu.Function
+	fcActivateRows       cu.Function
+	fcHermitianColumns   cu.Function
+	fcGatherModes        cu.Function
+	fcKalman             cu.Function
+	fcSpectralMix        cu.Function
+	fcCollisionProbBatch cu.Function
 }
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
@@ -39,6 +40,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcGatherModes = m.GetFunction("fc_gather_modes")
 	s.fcKalman = m.GetFunction("fc_kalman")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
+	s.fcCollisionProbBatch = m.GetFunction("fc_collision_prob_batch")
 }
 
 // launchFcFaces enqueues fc_faces from cuda/boon.cu.
@@ -99,4 +101,9 @@ func (s *kernelSet) launchFcKalman(cfg launchConfig, x cu.DevicePtr, p cu.Device
 // launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.
 func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, in cu.DevicePtr, w cu.DevicePtr, out cu.DevicePtr, nBatch int32, nIn int32, nOut int32, nModes int32) {
 	launch(s.fcSpectralMix, cfg, []uint64{uint64(in), uint64(w), uint64(out), uint64(uint32(nBatch)), uint64(uint32(nIn)), uint64(uint32(nOut)), uint64(uint32(nModes))})
+}
+
+// launchFcCollisionProbBatch enqueues fc_collision_prob_batch from cuda/traj.cu.
+func (s *kernelSet) launchFcCollisionProbBatch(cfg launchConfig, in cu.DevicePtr, out cu.DevicePtr, n int64, fast int32) {
+	launch(s.fcCollisionProbBatch, cfg, []uint64{uint64(in), uint64(out), uint64(n), uint64(uint32(fast))})
 }

@@ -38,6 +38,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("ConserveErrors", func(t *testing.T) { testConserveErrors(t, b) })
 	t.Run("Kalman", func(t *testing.T) { testKalman(t, b) })
 	t.Run("KalmanErrors", func(t *testing.T) { testKalmanErrors(t, b) })
+	t.Run("CollisionProb", func(t *testing.T) { testCollisionProb(t, b) })
+	t.Run("CollisionProbErrors", func(t *testing.T) { testCollisionProbErrors(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

@@ -53,6 +53,14 @@
 #define FC_SIMD_SUM(...) FC_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 #endif
 
+/* Complete unrolling of a fixed-count loop (a quadrature rule's nodes), so that the CPU loop
+ * around it vectorizes across its iterations; nvcc decides for itself. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define FC_UNROLL_ALL(n) FC_PRAGMA(GCC unroll n)
+#else
+#define FC_UNROLL_ALL(n)
+#endif
+
 /* Restrict-qualified pointers let the CPU compiler vectorize without alias checks. */
 #ifdef __CUDACC__
 #define FC_RESTRICT __restrict__

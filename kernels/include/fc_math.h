@@ -7,15 +7,13 @@
 
 #include "fc_common.h"
 
-/* The exact (erf) GELU that PyTorch's F.gelu computes by default, gelu(x) = x·Φ(x), with
- *   Φ(x) ≈ 1/2 + x·P(x²)/Q(x²)   on |x| ≤ 5.5, x clamped to ±5.5 beyond,
- * a degree-5/5 minimax rational fitted by tools/fit_gelu.py. Past 5.5, Φ is within 1.9e-8 of 0
- * or 1, under half a float32 ulp of 1, so the clamp is exact to rounding. The fit's own error
- * is 7e-9; float32 rounding brings GELU's to 2e-7·max(1, |x|), about what PyTorch's
- * vectorized erf has. A rational rather than erfc·exp because it is ten FMAs and one
- * division with no exponent bit tricks: GELU runs on every hidden activation, and this form
- * runs in 40 % of the time of the exp-based one on AVX2. */
-FC_HD static inline float fc_gelu(float x)
+/* The standard normal CDF, Φ(x) ≈ 1/2 + x·P(x²)/Q(x²) on |x| ≤ 5.5 with x clamped to ±5.5
+ * beyond: a degree-5/5 minimax rational fitted by tools/fit_gelu.py. Past 5.5, Φ is within
+ * 1.9e-8 of 0 or 1, under half a float32 ulp of 1, so the clamp is exact to rounding. The
+ * fit's own error is 7e-9, 2e-7 after float32 rounding. A rational rather than erfc·exp
+ * because it is ten FMAs and one division with no exponent bit tricks: GELU runs on every
+ * hidden activation, and this form runs in 40 % of the time of the exp-based one on AVX2. */
+FC_HD static inline float fc_phi(float x)
 {
     float xc = x < -5.5f ? -5.5f : x;
     xc = xc > 5.5f ? 5.5f : xc;
@@ -24,7 +22,14 @@ FC_HD static inline float fc_gelu(float x)
                3.385278583e-02f) * t + 3.989422321e-01f;
     float q = ((((1.197503934e-06f * t + 7.364799239e-05f) * t + 1.884452999e-03f) * t + 2.864595130e-02f) * t +
                2.515222728e-01f) * t + 1.0f;
-    return x * (0.5f + xc * (p / q));
+    return 0.5f + xc * (p / q);
+}
+
+/* The exact (erf) GELU that PyTorch's F.gelu computes by default, gelu(x) = x·Φ(x). Its
+ * float32 error is 2e-7·max(1, |x|), about what PyTorch's vectorized erf has. */
+FC_HD static inline float fc_gelu(float x)
+{
+    return x * fc_phi(x);
 }
 
 /* 1/√x for x > 0, in double and in float, to within an ulp or two. The GPU has √ in
@@ -65,6 +70,36 @@ FC_HD static inline float fc_rsqrtf_pos(float x)
     y = y * (1.5f - h * y * y);
     y = y * (1.5f - h * y * y);
     return y * (1.5f - h * y * y);
+#endif
+}
+
+/* √x in float, 0 for x ≤ 0, within 2 ulp: x·(1/√x) on the CPU, for the vectorization reason
+ * of fc_rsqrtf_pos. */
+FC_HD static inline float fc_sqrtf(float x)
+{
+#ifdef __CUDA_ARCH__
+    return x > 0.0f ? sqrtf(x) : 0.0f;
+#else
+    return x > 0.0f ? x * fc_rsqrtf_pos(x) : 0.0f;
+#endif
+}
+
+/* e^x for x ≤ 0 in float, ≤ 2 ulp: x·log₂e is split into a nearest integer n and a rest
+ * r ∈ [−½, ½], 2^r is its degree-6 Taylor polynomial (truncation 1.2e-7), and 2^n goes
+ * straight into the exponent bits. Below −87 (where e^x leaves the normal range) it returns
+ * 0. Like fc_rsqrtf_pos, it exists because a libm call stops the CPU loops vectorizing. */
+FC_HD static inline float fc_exp_neg(float x)
+{
+#ifdef __CUDA_ARCH__
+    return x < -87.0f ? 0.0f : expf(x);
+#else
+    const float xc = x < -87.0f ? -87.0f : x;
+    const float t = xc * 1.44269504089f, n = __builtin_roundf(t), r = (t - n) * 0.69314718056f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return x < -87.0f ? 0.0f : p * scale;
 #endif
 }
 

@@ -1,0 +1,151 @@
+package enginetest
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+// collisionCase is one collision-probability input: the offset p − μ, Σ, the radius.
+type collisionCase struct{ dx, dy, sxx, sxy, syy, r float64 }
+
+// bruteCollisionProb is ∫_{‖x − p‖ ≤ R} N(x; μ, Σ) dx by the midpoint rule in polar
+// coordinates around p, 400 radii × 720 angles, in float64: no principal axes, chords or
+// normal CDFs, so it shares nothing with the kernels but the definition.
+func bruteCollisionProb(c collisionCase) float64 {
+	const nr, nt = 400, 720
+	det := c.sxx*c.syy - c.sxy*c.sxy
+	ixx, ixy, iyy := c.syy/det, -c.sxy/det, c.sxx/det
+	norm := 1 / (2 * math.Pi * math.Sqrt(det))
+	sum := 0.0
+	for i := range nr {
+		r := (float64(i) + 0.5) * c.r / nr
+		for j := range nt {
+			th := (float64(j) + 0.5) * 2 * math.Pi / nt
+			// The point x = p + r(cos θ, sin θ), relative to μ.
+			x, y := c.dx+r*math.Cos(th), c.dy+r*math.Sin(th)
+			q := ixx*x*x + 2*ixy*x*y + iyy*y*y
+			sum += norm * math.Exp(-0.5*q) * r
+		}
+	}
+	return sum * (c.r / nr) * (2 * math.Pi / nt)
+}
+
+// randomCollisionCase draws standard deviations between minRatio·R and 5R in a random
+// orientation, and an offset of up to 2.5 times the larger of R and the spread.
+func randomCollisionCase(rng *rand.Rand, minRatio float64) collisionCase {
+	r := 0.3 + 0.7*rng.Float64()
+	s1 := r * math.Exp(math.Log(minRatio)+rng.Float64()*(math.Log(5)-math.Log(minRatio)))
+	s2 := r * math.Exp(math.Log(minRatio)+rng.Float64()*(math.Log(5)-math.Log(minRatio)))
+	a := rng.Float64() * math.Pi
+	c, s := math.Cos(a), math.Sin(a)
+	reach := 2.5 * max(r, s1, s2)
+	return collisionCase{
+		dx: reach * (2*rng.Float64() - 1), dy: reach * (2*rng.Float64() - 1),
+		sxx: c*c*s1*s1 + s*s*s2*s2, sxy: c * s * (s1*s1 - s2*s2), syy: s*s*s1*s1 + c*c*s2*s2, r: r,
+	}
+}
+
+// testCollisionProb holds both forms to their documented bounds against the brute-force
+// integral: the accurate one to 1e-3 (it measures 3e-4) for standard deviations from R/20 to
+// 5R, the fast one to 0.07 when both are ≥ R/4 and 0.33 when ≥ R/10.
+func testCollisionProb(t *testing.T, b backend.Backend) {
+	cases, want := collisionReference()
+	got := runCollisionProb(t, b, cases, backend.CollisionAccurate)
+	worst := 0.0
+	for i := range cases {
+		worst = max(worst, math.Abs(got[i]-want[i]))
+	}
+	t.Logf("accurate form: largest error %.2g over %d cases", worst, len(cases))
+	for i, c := range cases {
+		if d := math.Abs(got[i] - want[i]); d > 1e-3 || math.IsNaN(got[i]) {
+			t.Errorf("accurate, case %+v: P = %.6f, brute force %.6f", c, got[i], want[i])
+		}
+	}
+	// A nearly certain obstacle (σ = 1 mm, below the midpoint grid's resolution): inside the
+	// disk P is 1, outside 0, by the definition.
+	certain := runCollisionProb(t, b, []collisionCase{{0.2, -0.1, 1e-6, 0, 1e-6, 0.5}, {0.2, -0.6, 1e-6, 0, 1e-6, 0.5}}, backend.CollisionAccurate)
+	if math.Abs(certain[0]-1) > 1e-3 || certain[1] > 1e-3 {
+		t.Errorf("a certain obstacle 0.22 m and 0.63 m from a 0.5 m disk's centre: P = %g and %g, want 1 and 0", certain[0], certain[1])
+	}
+	fast := runCollisionProb(t, b, cases, backend.CollisionFast)
+	for i, c := range cases {
+		sdMin := math.Sqrt(0.5*(c.sxx+c.syy) - math.Hypot(0.5*(c.sxx-c.syy), c.sxy))
+		bound := 1.0
+		switch {
+		case sdMin >= c.r/4:
+			bound = 0.07
+		case sdMin >= c.r/10:
+			bound = 0.33
+		}
+		if d := math.Abs(fast[i] - want[i]); d > bound || math.IsNaN(fast[i]) {
+			t.Errorf("fast, case %+v (σ_min/R %.2f): P = %.6f, brute force %.6f, bound %g", c, sdMin/c.r, fast[i], want[i], bound)
+		}
+	}
+}
+
+var (
+	collisionOnce  sync.Once
+	collisionCases []collisionCase
+	collisionWant  []float64
+)
+
+// collisionReference is the cases every backend runs and their brute-force probabilities,
+// computed once per test binary.
+func collisionReference() ([]collisionCase, []float64) {
+	collisionOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(5, 5))
+		for range 96 {
+			collisionCases = append(collisionCases, randomCollisionCase(rng, 1.0/20))
+		}
+		// The obvious ones: centred and far, round, at the smallest spread (R/20), correlated.
+		collisionCases = append(collisionCases,
+			collisionCase{0, 0, 0.01, 0, 0.01, 0.5}, collisionCase{3, 0, 0.01, 0, 0.01, 0.5},
+			collisionCase{0.2, -0.1, 6.25e-4, 0, 6.25e-4, 0.5}, collisionCase{0.4, 0.4, 0.25, 0.2, 0.25, 0.5})
+		collisionWant = make([]float64, len(collisionCases))
+		for i, c := range collisionCases {
+			collisionWant[i] = bruteCollisionProb(c)
+		}
+	})
+	return collisionCases, collisionWant
+}
+
+func runCollisionProb(t *testing.T, b backend.Backend, cases []collisionCase, form backend.CollisionForm) []float64 {
+	t.Helper()
+	n := len(cases)
+	in := make([]float64, backend.CollisionProbRow*n)
+	for i, c := range cases {
+		for k, v := range []float64{c.dx, c.dy, c.sxx, c.sxy, c.syy, c.r} {
+			in[k*n+i] = v
+		}
+	}
+	op := backend.CollisionProb{N: n, In: uploadAs(t, b, backend.Float32, in), Out: alloc(t, b, backend.Float32, n), Form: form}
+	if err := b.CollisionProb(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	return downloadAs(t, b, backend.Float32, op.Out)
+}
+
+func testCollisionProbErrors(t *testing.T, b backend.Backend) {
+	ok := backend.CollisionProb{N: 4, In: alloc(t, b, backend.Float32, 24), Out: alloc(t, b, backend.Float32, 4)}
+	for _, c := range []struct {
+		name string
+		op   backend.CollisionProb
+		want string
+	}{
+		{"no cases", backend.CollisionProb{In: ok.In, Out: ok.Out}, "0 cases"},
+		{"short input", backend.CollisionProb{N: 4, In: alloc(t, b, backend.Float32, 20), Out: ok.Out}, "input must be 24 float32 values"},
+		{"float64 output", backend.CollisionProb{N: 4, In: ok.In, Out: alloc(t, b, backend.Float64, 4)}, "output must be 4 float32 values"},
+		{"unknown form", backend.CollisionProb{N: 4, In: ok.In, Out: ok.Out, Form: 7}, "unknown form"},
+	} {
+		err := b.CollisionProb(context.Background(), c.op)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+/* traj.c: the CPU loops over fc_traj.h, compiled once per ISA variant (see spectral_mix.c for
+ * how the variant files include it). */
+#include "../include/fc_traj.h"
+
+#ifndef FC_CPU_NAME
+#error "FC_CPU_NAME must be defined by the variant file that includes this loop"
+#endif
+
+/* Cases [i0, i1) of a batched collision probability: in holds six arrays of n values (dx, dy,
+ * Σxx, Σxy, Σyy, R), out one probability per case, one case per vector lane. */
+void FC_CPU_NAME(fc_cpu_collision_prob)(const float *FC_RESTRICT in, float *FC_RESTRICT out, int64_t n, int32_t fast,
+                                        int64_t i0, int64_t i1)
+{
+    const float *dx = in, *dy = in + n, *sxx = in + 2 * n, *sxy = in + 3 * n, *syy = in + 4 * n, *r = in + 5 * n;
+    if (fast) {
+        FC_SIMD
+        for (int64_t i = i0; i < i1; i++) out[i] = fc_collision_prob_fast(dx[i], dy[i], sxx[i], sxy[i], syy[i], r[i]);
+    } else {
+        FC_SIMD
+        for (int64_t i = i0; i < i1; i++) out[i] = fc_collision_prob(dx[i], dy[i], sxx[i], sxy[i], syy[i], r[i]);
+    }
+}

@@ -1,0 +1,14 @@
+// traj.cu: the local planner's kernels over fc_traj.h, one thread per case.
+#include "../include/fc_traj.h"
+
+// Batched collision probabilities: in holds six arrays of n values (dx, dy, Σxx, Σxy, Σyy, R),
+// so that a warp reads each coalesced.
+extern "C" __global__ void fc_collision_prob_batch(const float *__restrict__ in, float *__restrict__ out, long long n,
+                                                   int fast)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        const float dx = in[i], dy = in[n + i], sxx = in[2 * n + i], sxy = in[3 * n + i], syy = in[4 * n + i];
+        const float r = in[5 * n + i];
+        out[i] = fast ? fc_collision_prob_fast(dx, dy, sxx, sxy, syy, r) : fc_collision_prob(dx, dy, sxx, sxy, syy, r);
+    }
+}
