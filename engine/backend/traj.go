@@ -72,4 +72,133 @@ func (c CollisionProb) Validate() error {
 type Planning interface {
 	// CollisionProb evaluates Gaussian collision probabilities (see CollisionProb).
 	CollisionProb(ctx context.Context, c CollisionProb) error
+	// TrajScore rolls out and scores a batch of candidate trajectories (see TrajScore).
+	TrajScore(ctx context.Context, s TrajScore) error
+}
+
+// Indices of TrajScore's parameter array, the kernel's FC_TP_* (engine/cpu checks that they
+// agree).
+const (
+	TrajParamSteps = iota
+	TrajParamSegments
+	TrajParamDt
+	TrajParamVMin
+	TrajParamVMax
+	TrajParamOmegaMax
+	TrajParamAccelMax
+	TrajParamAlphaMax
+	TrajParamJerkMax
+	TrajParamAngularJerkMax
+	TrajParamX0
+	TrajParamY0
+	TrajParamTheta0
+	TrajParamV0
+	TrajParamOmega0
+	TrajParamAccel0
+	TrajParamAlpha0
+	TrajParamObstacles
+	TrajParamFast
+	TrajParamPathPoints
+	TrajParamGoalX
+	TrajParamGoalY
+	TrajParamGoalTheta
+	TrajParamMapWidth
+	TrajParamMapHeight
+	TrajParamMapX0
+	TrajParamMapY0
+	TrajParamMapResolution
+	TrajParamWeightProgress
+	TrajParamWeightPath
+	TrajParamWeightSmooth
+	TrajParamWeightGoal
+	TrajParamWeightHeading
+	TrajParamWeightForward
+	TrajParamWeightMap
+	TrajParamCircles
+	// TrajParamCircle0 starts (offset along the heading, radius) per footprint circle.
+	TrajParamCircle0
+)
+
+// Extents of TrajScore's arrays.
+const (
+	TrajMaxCircles  = 8
+	TrajParamCount  = TrajParamCircle0 + 2*TrajMaxCircles
+	TrajTerms       = 8 // progress, path, smoothness, goal, heading, forward, map, collision probability
+	TrajStateValues = 7 // x, y, θ, v, ω, a, α
+	TrajTrackValues = 6 // μx, μy, Σxx, Σxy, Σyy, obstacle radius
+)
+
+// TrajScore rolls out and scores N candidate trajectories (kernels/include/fc_traj_score.h
+// has the rollout and the cost). Params is the scalar input (TrajParam* indices), placed on
+// the backend by the call. The arrays, all float32 but Feasible (Int32):
+//
+//	Controls  [2·Segments, N]            jerk fractions in [−1, 1], linear segments first
+//	Tracks    [Obstacles, Steps, 6]      per-step obstacle Gaussians (nil with no obstacles)
+//	Path      [PathPoints, 2]            the guidance polyline, ≥ 2 points
+//	Map       [MapHeight, MapWidth]      cost in [0, 1] (nil when MapWidth is 0)
+//	Total     [N]                        the cost
+//	Feasible  [N]                        1, or 0 where a footprint circle met a lethal cell
+//	Terms     [8, N]                     the weighted terms and the collision probability (optional)
+//	States    [N, Steps, 7]              the rolled-out states (optional)
+type TrajScore struct {
+	N, Steps, Segments, Obstacles, PathPoints, MapWidth, MapHeight int
+
+	Params                         []float32
+	Controls, Tracks, Path, Map    Buffer
+	Total, Feasible, Terms, States Buffer
+}
+
+// Validate checks the extents and buffers of s, naming the first problem.
+func (s TrajScore) Validate() error {
+	switch {
+	case s.N <= 0 || s.N > maxInt32Extent:
+		return fmt.Errorf("trajectory score: %d candidates, want 1..%d", s.N, maxInt32Extent)
+	case s.Steps < 1 || s.Segments < 1 || s.Segments > s.Steps:
+		return fmt.Errorf("trajectory score: %d steps in %d segments, want 1 ≤ segments ≤ steps", s.Steps, s.Segments)
+	case s.PathPoints < 2:
+		return fmt.Errorf("trajectory score: a path of %d points, want ≥ 2", s.PathPoints)
+	case s.Obstacles < 0 || s.MapWidth < 0 || s.MapHeight < 0:
+		return fmt.Errorf("trajectory score: %d obstacles, a %d × %d map", s.Obstacles, s.MapWidth, s.MapHeight)
+	case len(s.Params) != TrajParamCount:
+		return fmt.Errorf("trajectory score: %d parameters, want %d", len(s.Params), TrajParamCount)
+	}
+	for _, p := range []struct {
+		name string
+		at   int
+		want int
+	}{{"steps", TrajParamSteps, s.Steps}, {"segments", TrajParamSegments, s.Segments}, {"obstacles", TrajParamObstacles, s.Obstacles},
+		{"path points", TrajParamPathPoints, s.PathPoints}, {"map width", TrajParamMapWidth, s.MapWidth},
+		{"map height", TrajParamMapHeight, s.MapHeight}} {
+		if s.Params[p.at] != float32(p.want) {
+			return fmt.Errorf("trajectory score: the parameters say %v %s, the call %d", s.Params[p.at], p.name, p.want)
+		}
+	}
+	if c := s.Params[TrajParamCircles]; c < 1 || c > TrajMaxCircles {
+		return fmt.Errorf("trajectory score: %v footprint circles, want 1..%d", c, TrajMaxCircles)
+	}
+	operands := []struct {
+		name     string
+		buf      Buffer
+		dt       DType
+		want     int
+		optional bool
+	}{
+		{"controls", s.Controls, Float32, 2 * s.Segments * s.N, false},
+		{"tracks", s.Tracks, Float32, s.Obstacles * s.Steps * TrajTrackValues, s.Obstacles == 0},
+		{"path", s.Path, Float32, 2 * s.PathPoints, false},
+		{"map", s.Map, Float32, s.MapWidth * s.MapHeight, s.MapWidth == 0},
+		{"total", s.Total, Float32, s.N, false},
+		{"feasible", s.Feasible, Int32, s.N, false},
+		{"terms", s.Terms, Float32, TrajTerms * s.N, true},
+		{"states", s.States, Float32, s.N * s.Steps * TrajStateValues, true},
+	}
+	for _, op := range operands {
+		if op.buf == nil && op.optional {
+			continue
+		}
+		if op.buf == nil || op.buf.DType() != op.dt || op.buf.Len() != op.want {
+			return fmt.Errorf("trajectory score: %s must be %d %v values", op.name, op.want, op.dt)
+		}
+	}
+	return nil
 }

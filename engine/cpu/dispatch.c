@@ -15,6 +15,11 @@ FC_DECLARE_VARIANTS(int64_t, fc_cpu_mlp_items, (const fc_mlp_args *g))
 FC_DECLARE_VARIANTS(int, fc_cpu_conserve, (const fc_conserve_args *a, int64_t s0, int64_t s1))
 FC_DECLARE_VARIANTS(void, fc_cpu_kalman, (const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1))
 FC_DECLARE_VARIANTS(void, fc_cpu_collision_prob, (const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1))
+FC_DECLARE_VARIANTS(int64_t, fc_cpu_traj_lanes, (void))
+FC_DECLARE_VARIANTS(void, fc_cpu_traj_score,
+                    (const float *prm, const float *controls, const float *obstacles, const float *path,
+                     const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
+                     int64_t b0, int64_t b1))
 FC_DECLARE_VARIANTS(int, fc_cpu_mlp, (const fc_mlp_args *g, int64_t item0, int64_t item1))
 FC_DECLARE_VARIANTS(void, fc_cpu_activate, (float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1))
 FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
@@ -154,4 +159,16 @@ void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t
 void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1)
 {
     FC_DISPATCH(variant, fc_cpu_collision_prob, in, out, n, fast, i0, i1);
+}
+
+int64_t fc_cpu_traj_lanes(int variant)
+{
+    return FC_DISPATCH(variant, fc_cpu_traj_lanes);
+}
+
+void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path,
+                       const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
+                       int64_t b0, int64_t b1)
+{
+    FC_DISPATCH(variant, fc_cpu_traj_score, prm, controls, obstacles, path, map, total, terms, feasible, states, n, b0, b1);
 }

@@ -9,7 +9,7 @@
 #include "../../kernels/include/fc_boon.h"
 #include "../../kernels/include/fc_conserve.h"
 #include "../../kernels/include/fc_kalman.h"
-#include "../../kernels/include/fc_traj.h"
+#include "../../kernels/include/fc_traj_score.h"
 
 enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2 };
 
@@ -35,6 +35,12 @@ void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t
 // fc_cpu_collision_prob evaluates cases [i0, i1) of a batched collision probability
 // (fc_traj.h), the fast form when fast is set.
 void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
+// fc_cpu_traj_lanes is the candidates per block of fc_cpu_traj_score: the variant's vector width.
+int64_t fc_cpu_traj_lanes(int variant);
+// fc_cpu_traj_score rolls out and scores blocks [b0, b1) of n candidates (fc_traj_score.h).
+void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path,
+                       const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
+                       int64_t b0, int64_t b1);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

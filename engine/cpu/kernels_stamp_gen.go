@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "e537ece1e7cc1e2678508b90ec3b48c581f69f936a42a6ab2b2b32d700f9d3f3"
+const kernelSourcesSHA256 = "687b3a97d06fe5c9b3130644372f1b5d7d00f4abf692f221bd2cd4d6599f1067"

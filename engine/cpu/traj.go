@@ -6,6 +6,7 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
@@ -32,3 +33,45 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 		C.fc_cpu_collision_prob(C.int(b.variant), (*C.float)(in), (*C.float)(out), C.int64_t(c.N), fast, C.int64_t(lo), C.int64_t(hi))
 	})
 }
+
+func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	params := append([]float32(nil), s.Params...)
+	pin.Pin(&params[0])
+	ptrs := make([]unsafe.Pointer, 8)
+	for i, buf := range []backend.Buffer{s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States} {
+		p, err := b.pinned(&pin, "trajectory score", buf, 0)
+		if err != nil {
+			return err
+		}
+		ptrs[i] = p
+	}
+	lanes := int64(C.fc_cpu_traj_lanes(C.int(b.variant)))
+	blocks := (int64(s.N) + lanes - 1) / lanes
+	// Per block of lanes: every step rolls out, projects onto the path and meets each obstacle.
+	flops := float64(lanes) * float64(s.Steps) * (60 + 20*float64(s.PathPoints) + 100*float64(s.Obstacles))
+	return b.parallel(ctx, blocks, flops, func(lo, hi int64) {
+		C.fc_cpu_traj_score(C.int(b.variant), (*C.float)(unsafe.Pointer(&params[0])), (*C.float)(ptrs[0]), (*C.float)(ptrs[1]),
+			(*C.float)(ptrs[2]), (*C.float)(ptrs[3]), (*C.float)(ptrs[4]), (*C.float)(ptrs[5]), (*C.int32_t)(ptrs[6]),
+			(*C.float)(ptrs[7]), C.int64_t(s.N), C.int64_t(lo), C.int64_t(hi))
+	})
+}
+
+// backend.TrajScore's array layouts are the kernel's FC_TP_*, FC_TT_* and FC_TS_* enums: a
+// mismatch makes one of these indices non-zero, which does not compile.
+var (
+	_ = [1]struct{}{}[C.FC_TP_COUNT-backend.TrajParamCount]
+	_ = [1]struct{}{}[C.FC_TP_CIRCLE0-backend.TrajParamCircle0]
+	_ = [1]struct{}{}[C.FC_TP_CIRCLES-backend.TrajParamCircles]
+	_ = [1]struct{}{}[C.FC_TP_W_PROGRESS-backend.TrajParamWeightProgress]
+	_ = [1]struct{}{}[C.FC_TP_MAP_W-backend.TrajParamMapWidth]
+	_ = [1]struct{}{}[C.FC_TP_OBSTACLES-backend.TrajParamObstacles]
+	_ = [1]struct{}{}[C.FC_TP_X0-backend.TrajParamX0]
+	_ = [1]struct{}{}[C.FC_TP_MAX_CIRCLES-backend.TrajMaxCircles]
+	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
+	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
+)

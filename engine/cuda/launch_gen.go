@@ -24,6 +24,7 @@ type kernelSet struct {
 	fcKalman             cu.Function
 	fcSpectralMix        cu.Function
 	fcCollisionProbBatch cu.Function
+	fcTrajScore          cu.Function
 }
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
@@ -41,6 +42,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcKalman = m.GetFunction("fc_kalman")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 	s.fcCollisionProbBatch = m.GetFunction("fc_collision_prob_batch")
+	s.fcTrajScore = m.GetFunction("fc_traj_score")
 }
 
 // launchFcFaces enqueues fc_faces from cuda/boon.cu.
@@ -106,4 +108,9 @@ func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, in cu.DevicePtr, w cu.
 // launchFcCollisionProbBatch enqueues fc_collision_prob_batch from cuda/traj.cu.
 func (s *kernelSet) launchFcCollisionProbBatch(cfg launchConfig, in cu.DevicePtr, out cu.DevicePtr, n int64, fast int32) {
 	launch(s.fcCollisionProbBatch, cfg, []uint64{uint64(in), uint64(out), uint64(n), uint64(uint32(fast))})
+}
+
+// launchFcTrajScore enqueues fc_traj_score from cuda/traj.cu.
+func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64) {
+	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n)})
 }

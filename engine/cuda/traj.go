@@ -5,6 +5,8 @@ package cuda
 import (
 	"context"
 
+	"github.com/mumax/3/cuda/cu"
+
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
@@ -30,6 +32,34 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	cfg := b.elementwiseConfig(int64(c.N))
 	return b.do("launch fc_collision_prob_batch", func() error {
 		b.kernels.launchFcCollisionProbBatch(cfg, in, out, int64(c.N), fast)
+		return nil
+	})
+}
+
+func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	params, err := backend.FromHost(ctx, b, s.Params)
+	if err != nil {
+		return err
+	}
+	defer b.Free(params)
+	var ptrs [9]cu.DevicePtr
+	for i, buf := range []backend.Buffer{params, s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States} {
+		if buf == nil {
+			continue // an absent optional array is a null pointer
+		}
+		if ptrs[i], err = b.viewPtr("trajectory score", buf, 0); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cfg := b.elementwiseConfig(int64(s.N))
+	return b.do("launch fc_traj_score", func() error {
+		b.kernels.launchFcTrajScore(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8], int64(s.N))
 		return nil
 	})
 }

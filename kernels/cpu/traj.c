@@ -20,3 +20,18 @@ void FC_CPU_NAME(fc_cpu_collision_prob)(const float *FC_RESTRICT in, float *FC_R
         for (int64_t i = i0; i < i1; i++) out[i] = fc_collision_prob(dx[i], dy[i], sxx[i], sxy[i], syy[i], r[i]);
     }
 }
+
+/* Candidate scoring (fc_traj_score.h), one vector of candidates per block. */
+#define FC_TRAJ_LANES FC_VEC
+#include "../include/fc_traj_score.h"
+
+int64_t FC_CPU_NAME(fc_cpu_traj_lanes)(void) { return FC_TRAJ_LANES; }
+
+/* Blocks [b0, b1) of FC_TRAJ_LANES candidates each. */
+void FC_CPU_NAME(fc_cpu_traj_score)(const float *prm, const float *controls, const float *obstacles, const float *path,
+                                    const float *map, float *total, float *terms, int32_t *feasible, float *states,
+                                    int64_t n, int64_t b0, int64_t b1)
+{
+    for (int64_t b = b0; b < b1; b++)
+        fc_traj_score_block(prm, controls, obstacles, path, map, total, terms, feasible, states, n, b * FC_TRAJ_LANES);
+}

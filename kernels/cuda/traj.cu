@@ -1,5 +1,5 @@
 // traj.cu: the local planner's kernels over fc_traj.h, one thread per case.
-#include "../include/fc_traj.h"
+#include "../include/fc_traj_score.h"
 
 // Batched collision probabilities: in holds six arrays of n values (dx, dy, Σxx, Σxy, Σyy, R),
 // so that a warp reads each coalesced.
@@ -11,4 +11,14 @@ extern "C" __global__ void fc_collision_prob_batch(const float *__restrict__ in,
         const float r = in[5 * n + i];
         out[i] = fast ? fc_collision_prob_fast(dx, dy, sxx, sxy, syy, r) : fc_collision_prob(dx, dy, sxx, sxy, syy, r);
     }
+}
+
+// Candidate scoring (fc_traj_score.h), one thread per candidate. The obstacle tracks are read
+// by every thread at the same address per step, which the cache broadcasts.
+extern "C" __global__ void fc_traj_score(const float *prm, const float *controls, const float *obstacles, const float *path,
+                                         const float *costMap, float *total, float *terms, int *feasible, float *states,
+                                         long long n)
+{
+    for (long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x; c < n; c += (long long)gridDim.x * blockDim.x)
+        fc_traj_score_block(prm, controls, obstacles, path, costMap, total, terms, (int32_t *)feasible, states, n, c);
 }

@@ -73,6 +73,16 @@ FC_HD static inline float fc_rsqrtf_pos(float x)
 #endif
 }
 
+/* Rounding that the CPU compiler turns into vector instructions (libm's calls would stop the
+ * loop vectorizing) and that nvcc has as device functions. */
+#ifdef __CUDA_ARCH__
+#define FC_ROUNDF(x) roundf(x)
+#define FC_FLOORF(x) floorf(x)
+#else
+#define FC_ROUNDF(x) __builtin_roundf(x)
+#define FC_FLOORF(x) __builtin_floorf(x)
+#endif
+
 /* √x in float, 0 for x ≤ 0, within 2 ulp: x·(1/√x) on the CPU, for the vectorization reason
  * of fc_rsqrtf_pos. */
 FC_HD static inline float fc_sqrtf(float x)

@@ -102,4 +102,77 @@ FC_HD static inline float fc_collision_prob_fast(float dx, float dy, float sxx, 
     return (fc_phi((ds + a) * invS) - fc_phi((ds - a) * invS)) * (fc_phi((dl + a) * invL) - fc_phi((dl - a) * invL));
 }
 
+/* sin and cos of x in float, within 2e-7 absolute for |x| ≤ 1e4: x less the nearest multiple
+ * of π/2, both Taylor series to degree 8 on [−π/4, π/4] (truncation 3e-7 relative before
+ * rounding), and the quadrant by selects. Vectorizable, unlike libm's. */
+FC_HD static inline void fc_sincosf(float x, float *sinx, float *cosx)
+{
+    const float q = FC_ROUNDF(x * 0.63661977236f);
+    const float r = (x - q * 1.5707963268f) - q * -4.3711388e-8f; /* π/2 in two parts */
+    const float r2 = r * r;
+    const float sr = r * (1.0f + r2 * (-1.6666667e-1f + r2 * (8.3333333e-3f + r2 * -1.9841270e-4f)));
+    const float cr = 1.0f + r2 * (-0.5f + r2 * (4.1666667e-2f + r2 * (-1.3888889e-3f + r2 * 2.4801587e-5f)));
+    const int32_t quadrant = (int32_t)q & 3;
+    const float s0 = quadrant == 0 ? sr : quadrant == 1 ? cr : quadrant == 2 ? -sr : -cr;
+    const float c0 = quadrant == 0 ? cr : quadrant == 1 ? -sr : quadrant == 2 ? -cr : sr;
+    *sinx = s0;
+    *cosx = c0;
+}
+
+/* One step of a jerk-limited axis (linear or angular): the next acceleration, given the
+ * current speed v and acceleration a, the commanded jerk fraction u ∈ [−1, 1], the jerk,
+ * acceleration and speed limits, and dt. The speed bounds are kept reachable: a positive
+ * acceleration a must be ramped down at the jerk limit before the speed reaches vHi, which
+ * adds a²/(2·jerk) at most, so the next acceleration obeys
+ *
+ *   v + a'·dt + a'²/(2·jerk) ≤ vHi,   i.e.  a' ≤ jerk·(√(dt² + 2(vHi − v)/jerk) − dt),
+ *
+ * and likewise toward vLo. If the state satisfies these bounds (a feasible start), the
+ * lower bound never exceeds the upper (ramping down at full jerk keeps them), so the
+ * clamped result obeys every limit at every step: |a'| ≤ accel, |a' − a| ≤ jerk·dt, and
+ * vLo ≤ v + a'·dt ≤ vHi. */
+FC_HD static inline float fc_traj_axis_accel(float v, float a, float u, float jerk, float accel, float vLo, float vHi,
+                                             float dt)
+{
+    const float jdt = jerk * dt;
+    const float toHi = vHi - v > 0.0f ? vHi - v : 0.0f, toLo = v - vLo > 0.0f ? v - vLo : 0.0f;
+    const float upVel = jerk * (fc_sqrtf(dt * dt + 2.0f * toHi / jerk) - dt);
+    const float downVel = -jerk * (fc_sqrtf(dt * dt + 2.0f * toLo / jerk) - dt);
+    float hi = accel < a + jdt ? accel : a + jdt;
+    hi = hi < upVel ? hi : upVel;
+    float lo = -accel > a - jdt ? -accel : a - jdt;
+    lo = lo > downVel ? lo : downVel;
+    hi = hi > lo ? hi : lo; /* only an infeasible start gets here; the lower bound wins */
+    const float want = a + u * jdt;
+    return want < lo ? lo : (want > hi ? hi : want);
+}
+
+/* The closest point to (px, py) on the guidance segment from (ax, ay) with direction
+ * (dx, dy), squared length len2, starting at arc length s0: keeps the closest so far in
+ * bestD2 and its arc length in bestS. */
+FC_HD static inline void fc_traj_segment(float px, float py, float ax, float ay, float dx, float dy, float len2, float s0,
+                                         float *bestD2, float *bestS)
+{
+    float t = ((px - ax) * dx + (py - ay) * dy) / len2;
+    t = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    const float qx = ax + t * dx - px, qy = ay + t * dy - py, d2 = qx * qx + qy * qy;
+    const int closer = d2 < *bestD2;
+    *bestS = closer ? s0 + t * fc_sqrtf(len2) : *bestS;
+    *bestD2 = closer ? d2 : *bestD2;
+}
+
+/* The map's cost at (px, py): the cell holding it, or 0 outside the map. The cell index is
+ * clamped into the map and the result zeroed outside, rather than the load made
+ * conditional, so that the CPU loop gathers instead of branching. */
+FC_HD static inline float fc_traj_map_cost(const float *map, int32_t width, int32_t height, float x0, float y0,
+                                           float invRes, float px, float py)
+{
+    const float fx = FC_FLOORF((px - x0) * invRes), fy = FC_FLOORF((py - y0) * invRes);
+    const int inside = (fx >= 0.0f) & (fy >= 0.0f) & (fx < (float)width) & (fy < (float)height);
+    const float cx = fx < 0.0f ? 0.0f : (fx > (float)(width - 1) ? (float)(width - 1) : fx);
+    const float cy = fy < 0.0f ? 0.0f : (fy > (float)(height - 1) ? (float)(height - 1) : fy);
+    const float cost = map[(int32_t)cy * width + (int32_t)cx]; /* maps are < 2³¹ cells */
+    return inside ? cost : 0.0f;
+}
+
 #endif

@@ -1,0 +1,294 @@
+package traj
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+// Config tunes a Planner. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// Candidates sampled per cycle.
+	Candidates int
+	// Segments of piecewise-constant jerk over the horizon, per axis.
+	Segments int
+	// Seed offsets the Halton sequence, so that two seeds sample different candidates.
+	Seed uint64
+	// Collision selects the collision-probability form (backend.CollisionFast by default).
+	Collision backend.CollisionForm
+	// WarmFraction of the candidates sit around the previous cycle's best, shifted by one
+	// cycle, within ±WarmSpread of its jerk fractions.
+	WarmFraction, WarmSpread float64
+	// CycleS is the planning period, by which the warm start shifts (0.1 s).
+	CycleS float64
+	// TopK candidates are reported with their costs.
+	TopK int
+	// KeepTotals keeps every candidate's total cost in the Result.
+	KeepTotals bool
+}
+
+// DefaultConfig plans 2048 candidates of 4 jerk segments per axis at 10 Hz.
+var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, Collision: backend.CollisionFast,
+	WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
+
+// Planner plans on one backend, remembering its last best candidate for the warm start.
+type Planner struct {
+	b    backend.Backend
+	cfg  Config
+	prev []float32 // the last best candidate's controls, 2·Segments
+}
+
+// NewPlanner returns a planner on e's backend.
+func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
+	d := DefaultConfig
+	for _, f := range []struct{ dst, def *int }{{&cfg.Candidates, &d.Candidates}, {&cfg.Segments, &d.Segments}, {&cfg.TopK, &d.TopK}} {
+		if *f.dst == 0 {
+			*f.dst = *f.def
+		}
+	}
+	if cfg.CycleS == 0 {
+		cfg.CycleS = d.CycleS
+	}
+	if cfg.WarmSpread == 0 {
+		cfg.WarmSpread = d.WarmSpread
+	}
+	switch {
+	case cfg.Candidates < 1 || cfg.Candidates > 1<<26:
+		return nil, fmt.Errorf("traj: %d candidates, want 1..%d", cfg.Candidates, 1<<26)
+	case cfg.Segments < 1 || cfg.Segments > 16:
+		return nil, fmt.Errorf("traj: %d segments, want 1..16", cfg.Segments)
+	case !(cfg.WarmFraction >= 0 && cfg.WarmFraction < 1):
+		return nil, fmt.Errorf("traj: warm fraction %v, want [0, 1)", cfg.WarmFraction)
+	case !(cfg.WarmSpread > 0 && cfg.WarmSpread <= 2), !(cfg.CycleS > 0):
+		return nil, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
+	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates:
+		return nil, fmt.Errorf("traj: top %d of %d candidates", cfg.TopK, cfg.Candidates)
+	case cfg.Collision != backend.CollisionFast && cfg.Collision != backend.CollisionAccurate:
+		return nil, fmt.Errorf("traj: unknown collision form %v", cfg.Collision)
+	}
+	return &Planner{b: e.Backend(), cfg: cfg}, nil
+}
+
+// Point is one rolled-out instant of a trajectory.
+type Point struct {
+	TS, XM, YM, ThetaRad, VMps, OmegaRadps, AccelMps2, AlphaRadps2 float64
+}
+
+// Costs are a candidate's total and its weighted terms (the README's cost section), and its
+// probability of colliding over the horizon.
+type Costs struct {
+	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map float64
+	CollisionProb                                                          float64
+	Feasible                                                               bool
+}
+
+// Candidate is one scored candidate: its index in the cycle, controls and costs.
+type Candidate struct {
+	Index    int
+	Controls []float32 // jerk fractions, linear segments then angular
+	Costs    Costs
+}
+
+// Result is one planning cycle's outcome.
+type Result struct {
+	// Best is the lowest-cost feasible candidate's trajectory, starting at the current state.
+	Best      []Point
+	BestCosts Costs
+	// Top are the TopK best candidates, best first (infeasible ones last).
+	Top []Candidate
+	// Totals holds every candidate's total cost when Config.KeepTotals is set.
+	Totals  []float32
+	Timings Timings
+}
+
+// Timings of a cycle's stages.
+type Timings struct {
+	Sample, Score, Select, Rollout time.Duration
+}
+
+// ErrNoFeasible is returned when every candidate meets a lethal map cell.
+var ErrNoFeasible = errors.New("traj: no feasible candidate: every one meets a lethal map cell")
+
+// Plan runs one cycle on s: sample, roll out and score, select the top K, and roll out the
+// best once more for its time series.
+func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var res Result
+	t0 := time.Now()
+	controls := p.sample(s)
+	res.Timings.Sample = time.Since(t0)
+
+	t1 := time.Now()
+	scored, err := score(ctx, p.b, s, p.cfg.Segments, p.cfg.Collision, controls, p.cfg.Candidates, false)
+	if err != nil {
+		return nil, err
+	}
+	res.Timings.Score = time.Since(t1)
+
+	t2 := time.Now()
+	n := p.cfg.Candidates
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	// Feasible first, then the lower total; the index breaks ties, so the choice is
+	// deterministic.
+	slices.SortFunc(order, func(a, b int) int {
+		fa, fb := scored.feasible[a] != 0, scored.feasible[b] != 0
+		switch {
+		case fa != fb && fa:
+			return -1
+		case fa != fb:
+			return 1
+		case scored.total[a] != scored.total[b]:
+			if scored.total[a] < scored.total[b] {
+				return -1
+			}
+			return 1
+		}
+		return a - b
+	})
+	if scored.feasible[order[0]] == 0 {
+		return nil, ErrNoFeasible
+	}
+	k := p.cfg.TopK
+	top := make([]float32, 0, 2*p.cfg.Segments*k)
+	stride := scored.stride
+	for _, c := range order[:k] {
+		for d := range 2 * p.cfg.Segments {
+			top = append(top, controls[d*stride+c])
+		}
+	}
+	if p.cfg.KeepTotals {
+		res.Totals = scored.total[:n]
+	}
+	res.Timings.Select = time.Since(t2)
+
+	// The top K once more, with their states and terms.
+	t3 := time.Now()
+	detail, err := score(ctx, p.b, s, p.cfg.Segments, p.cfg.Collision, transposeControls(top, k, 2*p.cfg.Segments), k, true)
+	if err != nil {
+		return nil, err
+	}
+	res.Timings.Rollout = time.Since(t3)
+	for i, c := range order[:k] {
+		res.Top = append(res.Top, Candidate{Index: c, Controls: top[i*2*p.cfg.Segments : (i+1)*2*p.cfg.Segments], Costs: detail.costs(i)})
+	}
+	res.BestCosts = res.Top[0].Costs
+	res.Best = detail.trajectory(0, s)
+	p.prev = append(p.prev[:0], res.Top[0].Controls...)
+	return &res, nil
+}
+
+// transposeControls turns k rows of d controls into the [d, k] layout the kernel reads.
+func transposeControls(rows []float32, k, d int) []float32 {
+	out := make([]float32, len(rows))
+	for i := range k {
+		for j := range d {
+			out[j*k+i] = rows[i*d+j]
+		}
+	}
+	return out
+}
+
+// sample fills [2·Segments, Candidates] jerk fractions: the extreme manoeuvres first, then
+// the warm start around the previous best, then a Halton sequence over the whole box.
+func (p *Planner) sample(s *Scenario) []float32 {
+	n, segs := p.cfg.Candidates, p.cfg.Segments
+	dims := 2 * segs
+	out := make([]float32, dims*n)
+	set := func(c int, u []float64) {
+		for d, v := range u {
+			out[d*n+c] = float32(max(-1, min(1, v)))
+		}
+	}
+	u := make([]float64, dims)
+	c := 0
+	for _, m := range extremes {
+		if c == n {
+			break
+		}
+		for d := range segs {
+			u[d], u[segs+d] = m[0], m[1]
+		}
+		set(c, u)
+		c++
+	}
+	warm := 0
+	if p.prev != nil {
+		warm = min(n-c, int(p.cfg.WarmFraction*float64(n)))
+	}
+	shifted := p.shiftedPrevious(s)
+	for i := range n - c {
+		halton(uint64(i)+1+p.cfg.Seed*0x9E3779B9, u)
+		for d := range u {
+			u[d] = 2*u[d] - 1
+			if i < warm {
+				u[d] = shifted[d] + p.cfg.WarmSpread*u[d]
+			}
+		}
+		set(c+i, u)
+	}
+	return out
+}
+
+// extremes are the manoeuvres always among the candidates, as (linear, angular) jerk
+// fractions held over the horizon: a full stop, straight on, full acceleration, and the
+// hardest left and right turns.
+var extremes = [][2]float64{{-1, 0}, {0, 0}, {1, 0}, {0, 1}, {0, -1}, {-1, 1}, {-1, -1}}
+
+// shiftedPrevious is the previous best's controls as seen one cycle later: segment d takes
+// the control in force CycleS after its middle, the last one held.
+func (p *Planner) shiftedPrevious(s *Scenario) []float64 {
+	segs := p.cfg.Segments
+	out := make([]float64, 2*segs)
+	if p.prev == nil {
+		return out
+	}
+	segLen := s.Horizon.DurationS / float64(segs)
+	for d := range segs {
+		from := min(segs-1, int(((float64(d)+0.5)*segLen+p.cfg.CycleS)/segLen))
+		out[d], out[segs+d] = float64(p.prev[from]), float64(p.prev[segs+from])
+	}
+	return out
+}
+
+// halton writes the i-th point of the Halton sequence in len(u) dimensions (the first primes
+// as bases), each coordinate in [0, 1).
+func halton(i uint64, u []float64) {
+	for d := range u {
+		base := uint64(haltonPrimes[d%len(haltonPrimes)])
+		f, r := 1.0, 0.0
+		for k := i; k > 0; k /= base {
+			f /= float64(base)
+			r += f * float64(k%base)
+		}
+		u[d] = r
+	}
+}
+
+var haltonPrimes = []int{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131}
+
+// Footprint circles: the disk itself, or Circles equal circles covering the rectangle, each
+// the circumscribed circle of its share of the length.
+func (f Footprint) circles() (offsets, radii []float64) {
+	if f.Rectangle == nil {
+		return []float64{0}, []float64{f.RadiusM}
+	}
+	r := f.Rectangle
+	piece := r.LengthM / float64(r.Circles)
+	radius := math.Hypot(piece/2, r.WidthM/2)
+	for i := range r.Circles {
+		offsets = append(offsets, -r.LengthM/2+piece*(float64(i)+0.5))
+		radii = append(radii, radius)
+	}
+	return offsets, radii
+}

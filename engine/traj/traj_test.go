@@ -1,0 +1,241 @@
+package traj
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/backend"
+)
+
+func openCPU(t *testing.T) *engine.Engine {
+	t.Helper()
+	e, err := engine.Open(engine.Options{Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func randomControls(rng *rand.Rand, segments, n int) []float32 {
+	u := make([]float32, 2*segments*n)
+	for i := range u {
+		u[i] = float32(2*rng.Float64() - 1)
+	}
+	return u
+}
+
+// Every rolled-out state of a million random candidates, from a start at speed and turning,
+// respects every limit: speed, turn rate, both accelerations and both jerks, with the
+// speeds the integrals of the accelerations (so no limit is kept by clamping a speed).
+func TestLimitsHold(t *testing.T) {
+	s, err := LoadScenario("testdata/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Robot.Limits.VMinMps = -0.3
+	s.Robot.Limits.WheelSpeedMaxMps = 0 // the box limits themselves
+	s.Robot.State.VMps, s.Robot.State.OmegaRadps, s.Robot.State.AccelMps2, s.Robot.State.AlphaRadps2 = 0.9, -1.2, 0.4, 1
+	b := openCPU(t).Backend()
+	l, dt := s.Robot.Limits, s.Horizon.DtS
+	rng := rand.New(rand.NewPCG(3, 3))
+	const chunk, chunks, segments = 1 << 16, 16, 4
+	names := []string{"v above v_max", "v below v_min", "|ω|", "|a|", "|α|", "|jerk|", "|angular jerk|",
+		"Δv − a·dt (v clamped, not reached)", "Δω − α·dt"}
+	var worst [9]float64
+	for range chunks {
+		r, err := score(context.Background(), b, s, segments, backend.CollisionFast, randomControls(rng, segments, chunk), chunk, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range chunk {
+			aPrev, alPrev := s.Robot.State.AccelMps2, s.Robot.State.AlphaRadps2
+			vPrev, omPrev := s.Robot.State.VMps, s.Robot.State.OmegaRadps
+			for k := range r.steps {
+				st := r.states[(c*r.steps+k)*backend.TrajStateValues:]
+				v, om, a, al := float64(st[3]), float64(st[4]), float64(st[5]), float64(st[6])
+				// Each excess over a limit, relative to it (float32 rounding allows ~1e-6).
+				for i, excess := range [9]float64{
+					(v - l.VMaxMps) / l.VMaxMps, (l.VMinMps - v) / -l.VMinMps,
+					(math.Abs(om) - l.OmegaMaxRadps) / l.OmegaMaxRadps, (math.Abs(a) - l.AccelMaxMps2) / l.AccelMaxMps2,
+					(math.Abs(al) - l.AlphaMaxRadps2) / l.AlphaMaxRadps2,
+					(math.Abs(a-aPrev)/dt - l.JerkMaxMps3) / l.JerkMaxMps3,
+					(math.Abs(al-alPrev)/dt - l.AngularJerkMaxRadps3) / l.AngularJerkMaxRadps3,
+					math.Abs(v-vPrev-a*dt) / l.VMaxMps, math.Abs(om-omPrev-al*dt) / l.OmegaMaxRadps,
+				} {
+					worst[i] = max(worst[i], excess)
+				}
+				aPrev, alPrev, vPrev, omPrev = a, al, v, om
+			}
+		}
+	}
+	for i, excess := range worst {
+		if excess > 1e-5 {
+			t.Errorf("%s exceeds its limit by %.3g of it", names[i], excess)
+		}
+	}
+	t.Logf("largest relative excess over any limit in %d candidates × %d steps: %.2g", chunk*chunks, s.Horizon.Steps(), slices.Max(worst[:]))
+}
+
+// referenceCosts are the documented formulas (fc_traj_score.h, the README) in plain float64
+// Go, with the accurate collision probability by 200-point chords and math.Erf.
+func referenceCosts(s *Scenario, u []float64, segments int) Costs {
+	l, st, w, dt, steps := s.Robot.Limits, s.Robot.State, s.Weights, s.Horizon.DtS, s.Horizon.Steps()
+	accel := func(v, a, u, jerk, amax, lo, hi float64) float64 {
+		up := jerk * (math.Sqrt(dt*dt+2*max(hi-v, 0)/jerk) - dt)
+		down := -jerk * (math.Sqrt(dt*dt+2*max(v-lo, 0)/jerk) - dt)
+		top, bottom := min(amax, a+jerk*dt, up), max(-amax, a-jerk*dt, down)
+		return max(bottom, min(max(top, bottom), a+u*jerk*dt))
+	}
+	project := func(x, y float64) (s0, d2 float64) {
+		best, acc := math.Inf(1), 0.0
+		path := s.Guidance.Path
+		for i := 0; i+1 < len(path); i++ {
+			ax, ay, dx, dy := path[i][0], path[i][1], path[i+1][0]-path[i][0], path[i+1][1]-path[i][1]
+			ln := math.Hypot(dx, dy)
+			t := math.Max(0, math.Min(1, ((x-ax)*dx+(y-ay)*dy)/(ln*ln)))
+			if q := math.Pow(ax+t*dx-x, 2) + math.Pow(ay+t*dy-y, 2); q < best {
+				best, s0 = q, acc+t*ln
+			}
+			acc += ln
+		}
+		return s0, best
+	}
+	x, y, th, v, om, a, al := st.XM, st.YM, st.ThetaRad, st.VMps, st.OmegaRadps, st.AccelMps2, st.AlphaRadps2
+	sPrev, _ := project(x, y)
+	var c Costs
+	survival := 1.0
+	offsets, radii := s.Robot.Footprint.circles()
+	for k := range steps {
+		seg := k * segments / steps
+		aN := accel(v, a, u[seg], l.JerkMaxMps3, l.AccelMaxMps2, l.VMinMps, l.VMaxMps)
+		alN := accel(om, al, u[segments+seg], l.AngularJerkMaxRadps3, l.AlphaMaxRadps2, -l.OmegaMaxRadps, l.OmegaMaxRadps)
+		c.Smoothness += (math.Pow((aN-a)/dt, 2) + math.Pow((alN-al)/dt, 2)) * dt
+		vN, omN := v+aN*dt, om+alN*dt
+		vBar, omBar := (v+vN)/2, (om+omN)/2
+		mid := th + omBar*dt/2
+		x, y, th = x+vBar*math.Cos(mid)*dt, y+vBar*math.Sin(mid)*dt, th+omBar*dt
+		v, om, a, al = vN, omN, aN, alN
+		c.Forward += math.Max(-v, 0) * dt
+		clear := 1.0
+		for _, o := range s.Obstacles {
+			mean, cov := o.at(k, dt)
+			pMax := 0.0
+			for i := range offsets {
+				px, py := x+offsets[i]*math.Cos(th), y+offsets[i]*math.Sin(th)
+				pMax = math.Max(pMax, chordProb(px-mean[0], py-mean[1], cov, radii[i]+o.RadiusM))
+			}
+			clear *= 1 - pMax
+		}
+		survival *= clear
+		sNow, d2 := project(x, y)
+		c.Progress += survival * (sNow - sPrev)
+		sPrev = sNow
+		c.PathDistance += d2 * dt
+	}
+	g := s.Guidance.Goal
+	near := math.Exp(-0.5 * (math.Pow(g.XM-st.XM, 2) + math.Pow(g.YM-st.YM, 2)))
+	c.Progress *= -w.Progress
+	c.PathDistance *= w.PathDist
+	c.Smoothness *= w.Smoothness
+	c.Goal = w.Goal * near * math.Hypot(x-g.XM, y-g.YM)
+	c.Heading = w.Heading * near * (1 - math.Cos(th-g.ThetaRad))
+	c.Forward *= w.Forward
+	c.CollisionProb = 1 - survival
+	c.Total = c.Progress + c.PathDistance + c.Smoothness + c.Goal + c.Heading + c.Forward + c.Map
+	return c
+}
+
+// chordProb is ∫_{‖x − p‖ ≤ R} N(x; μ, Σ) dx by 200 chords across the disk along x (no
+// principal axes), each the exact conditional normal probability of its y-interval.
+func chordProb(dx, dy float64, cov Cov2, r float64) float64 {
+	sxx, sxy, syy := cov[0][0], cov[0][1], cov[1][1]
+	const n = 200
+	sum := 0.0
+	for i := range n {
+		// z = x − μx at the chord; y − μy given it is N(sxy/sxx·z, syy − sxy²/sxx).
+		z := dx - r + (float64(i)+0.5)*2*r/n
+		h := math.Sqrt(math.Max(r*r-(z-dx)*(z-dx), 0))
+		condMean, condSD := sxy/sxx*z, math.Sqrt(syy-sxy*sxy/sxx)
+		cdf := func(t float64) float64 { return 0.5 * (1 + math.Erf((t-condMean)/(condSD*math.Sqrt2))) }
+		sum += math.Exp(-0.5*z*z/sxx) / math.Sqrt(2*math.Pi*sxx) * (cdf(dy+h) - cdf(dy-h)) * 2 * r / n
+	}
+	return sum
+}
+
+// The kernel's totals and terms are the documented formulas: against the float64 reference
+// for random candidates in the corridor (an oncoming, uncertain person) and with a second,
+// correlated obstacle.
+func TestCostsMatchReference(t *testing.T) {
+	s, err := LoadScenario("testdata/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Guidance.Path = [][2]float64{{-1, 0}, {3, 0.5}, {8, 0}}
+	s.Obstacles = append(s.Obstacles, Obstacle{RadiusM: 0.25, ConstantVelocity: &ConstantVelocity{
+		PositionM: [2]float64{1.5, -1}, VelocityMps: [2]float64{0, 0.5}, CovarianceM2: Cov2{{0.04, 0.01}, {0.01, 0.02}}}})
+	s.Weights.Smoothness = 0.05
+	b := openCPU(t).Backend()
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n, segments = 64, 4
+	controls := randomControls(rng, segments, n)
+	r, err := score(context.Background(), b, s, segments, backend.CollisionAccurate, controls, n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range n {
+		u := make([]float64, 2*segments)
+		for d := range u {
+			u[d] = float64(controls[d*n+c])
+		}
+		want, got := referenceCosts(s, u, segments), r.costs(c)
+		wv, gv := reflect.ValueOf(want), reflect.ValueOf(got)
+		for f := range wv.NumField() {
+			if wv.Field(f).Kind() != reflect.Float64 {
+				continue
+			}
+			w, g := wv.Field(f).Float(), gv.Field(f).Float()
+			if math.Abs(g-w) > 2e-3*max(1, math.Abs(w)) {
+				t.Errorf("candidate %d: %s = %.6f, reference %.6f", c, wv.Type().Field(f).Name, g, w)
+			}
+		}
+	}
+}
+
+// A fixed seed plans the same trajectory twice, and the plan heads for the goal.
+func TestPlanDeterministic(t *testing.T) {
+	s, err := LoadScenario("testdata/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openCPU(t)
+	plan := func() *Result {
+		p, err := NewPlanner(e, Config{Candidates: 512})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Plan(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r1, r2 := plan(), plan()
+	if !reflect.DeepEqual(r1.Best, r2.Best) || !reflect.DeepEqual(r1.Top, r2.Top) {
+		t.Error("two plans with the same seed differ")
+	}
+	end := r1.Best[len(r1.Best)-1]
+	if len(r1.Best) != 31 || end.XM <= 0.3 || !r1.BestCosts.Feasible || r1.BestCosts.Progress >= 0 {
+		t.Errorf("best plan ends at %+v with costs %+v; want 31 points moving toward the goal", end, r1.BestCosts)
+	}
+	for i := 1; i < len(r1.Top); i++ {
+		if r1.Top[i].Costs.Total < r1.Top[i-1].Costs.Total {
+			t.Errorf("top candidates out of order at %d", i)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+/* fc_traj_score.h: roll out and score a block of FC_TRAJ_LANES candidate trajectories (the
+ * scalar formulas are fc_traj.h's). On the CPU a block is one vector's worth of candidates,
+ * and every loop over the lanes below vectorizes, whatever the loops around it (steps,
+ * obstacles, path segments) look like; a CUDA thread is a block of one.
+ *
+ * Candidate c's controls are piecewise-constant jerk fractions u ∈ [−1, 1]: controls holds
+ * [2·segments, n], the linear segments first, each segment covering steps/segments rollout
+ * steps. The rollout is a jerk-limited unicycle (fc_traj_axis_accel on both axes) with the
+ * midpoint rule for the pose:
+ *
+ *   θₘ = θ + ω̄·dt/2,  x += v̄·cos θₘ·dt,  y += v̄·sin θₘ·dt,  θ += ω̄·dt,  with v̄, ω̄ the step's mean speeds.
+ *
+ * The cost of a candidate, with survival S_k = Π_{κ≤k} (1 − P_κ) and
+ * P_k = 1 − Π_j (1 − max_circles p_jk) over the obstacles j (fc_collision_prob):
+ *
+ *   total = −w_progress·Σ_k S_k·Δs_k            progress along the path, weighed by survival
+ *           + w_path·Σ_k d_k²·dt                squared distance from the path
+ *           + w_smooth·Σ_k (j_k² + ȷ_k²)·dt     linear and angular jerk
+ *           + w_goal·near·‖p_T − goal‖ + w_heading·near·(1 − cos(θ_T − θ_goal))
+ *           + w_forward·Σ_k max(−v_k, 0)·dt     reversing
+ *           + w_map·Σ_k Σ_circles map(centre)·dt
+ *
+ * where s_k is the arc length of the closest point of the path, d_k the distance to it, and
+ * near = exp(−d₀²/2) fades the goal terms in within about a metre or two of the goal (d₀ is
+ * the start's distance to it, in metres). A candidate that puts a footprint circle's centre
+ * on a lethal map cell (≥ 1) is infeasible. The terms output, when asked for, holds each
+ * term already weighted, and the collision probability 1 − S_T. */
+#ifndef FC_TRAJ_SCORE_H
+#define FC_TRAJ_SCORE_H
+
+#include "fc_traj.h"
+
+#ifndef FC_TRAJ_LANES
+#define FC_TRAJ_LANES 1
+#endif
+
+#define FC_LANES FC_SIMD for (int l = 0; l < FC_TRAJ_LANES; l++)
+
+/* The scalar parameters, one float array (indices FC_TP_*), so that the CPU call and the
+ * CUDA launch take the same few arguments. */
+enum {
+    FC_TP_STEPS, FC_TP_SEGMENTS, FC_TP_DT,
+    FC_TP_VMIN, FC_TP_VMAX, FC_TP_WMAX, FC_TP_AMAX, FC_TP_ALMAX, FC_TP_JMAX, FC_TP_JAMAX,
+    FC_TP_X0, FC_TP_Y0, FC_TP_TH0, FC_TP_V0, FC_TP_W0, FC_TP_A0, FC_TP_AL0,
+    FC_TP_OBSTACLES, FC_TP_FAST,
+    FC_TP_PATH_POINTS, FC_TP_GOAL_X, FC_TP_GOAL_Y, FC_TP_GOAL_TH,
+    FC_TP_MAP_W, FC_TP_MAP_H, FC_TP_MAP_X0, FC_TP_MAP_Y0, FC_TP_MAP_RES,
+    FC_TP_W_PROGRESS, FC_TP_W_PATH, FC_TP_W_SMOOTH, FC_TP_W_GOAL, FC_TP_W_HEADING, FC_TP_W_FORWARD, FC_TP_W_MAP,
+    FC_TP_CIRCLES,
+    FC_TP_CIRCLE0, /* then (offset along the heading, radius) per footprint circle */
+    FC_TP_MAX_CIRCLES = 8,
+    FC_TP_COUNT = FC_TP_CIRCLE0 + 2 * FC_TP_MAX_CIRCLES
+};
+
+/* The terms output, [FC_TT_COUNT, n]. */
+enum { FC_TT_PROGRESS, FC_TT_PATH, FC_TT_SMOOTH, FC_TT_GOAL, FC_TT_HEADING, FC_TT_FORWARD, FC_TT_MAP, FC_TT_COLLISION, FC_TT_COUNT };
+
+/* Values per step in the states output, [n, steps, FC_TS_COUNT]: x, y, θ, v, ω, a, α. */
+enum { FC_TS_COUNT = 7 };
+
+/* Scores candidates c0 .. c0 + FC_TRAJ_LANES − 1 of n, where n, the stride of every
+ * per-candidate array, is a multiple of the widest block (TrajScore pads it). obstacles is [obstacles, steps, 6]: μx, μy, then Σxx, Σxy, Σyy
+ * including the robot's own position covariance, and the obstacle's radius (each footprint
+ * circle's is added here); path is [points, 2]; map is [height, width], unused when the map
+ * width is 0. */
+FC_HD static inline void fc_traj_score_block(const float *prm, const float *controls, const float *obstacles,
+                                             const float *path, const float *map, float *total, float *terms,
+                                             int32_t *feasible, float *states, int64_t n, int64_t c0)
+{
+    const int32_t steps = (int32_t)prm[FC_TP_STEPS], segments = (int32_t)prm[FC_TP_SEGMENTS];
+    const int32_t numObs = (int32_t)prm[FC_TP_OBSTACLES], fast = prm[FC_TP_FAST] != 0.0f;
+    const int32_t points = (int32_t)prm[FC_TP_PATH_POINTS], circles = (int32_t)prm[FC_TP_CIRCLES];
+    const int32_t mapW = (int32_t)prm[FC_TP_MAP_W], mapH = (int32_t)prm[FC_TP_MAP_H];
+    const float dt = prm[FC_TP_DT], invRes = prm[FC_TP_MAP_RES] > 0.0f ? 1.0f / prm[FC_TP_MAP_RES] : 0.0f;
+    float x[FC_TRAJ_LANES], y[FC_TRAJ_LANES], th[FC_TRAJ_LANES], v[FC_TRAJ_LANES], w[FC_TRAJ_LANES];
+    float a[FC_TRAJ_LANES], al[FC_TRAJ_LANES], surv[FC_TRAJ_LANES], sPrev[FC_TRAJ_LANES];
+    float progress[FC_TRAJ_LANES], pathCost[FC_TRAJ_LANES], smooth[FC_TRAJ_LANES], reverse[FC_TRAJ_LANES];
+    float mapCost[FC_TRAJ_LANES], lethal[FC_TRAJ_LANES];
+    float cosT[FC_TRAJ_LANES], sinT[FC_TRAJ_LANES], bestD2[FC_TRAJ_LANES], bestS[FC_TRAJ_LANES];
+    float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES];
+    FC_LANES {
+        x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_TH0];
+        v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_W0], a[l] = prm[FC_TP_A0], al[l] = prm[FC_TP_AL0];
+        surv[l] = 1.0f, progress[l] = 0.0f, pathCost[l] = 0.0f, smooth[l] = 0.0f, reverse[l] = 0.0f;
+        mapCost[l] = 0.0f, lethal[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
+    }
+    /* The start's arc length, from which progress is measured. */
+    {
+        float sAcc = 0.0f;
+        for (int32_t i = 0; i + 1 < points; i++) {
+            const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
+            const float len2 = dx * dx + dy * dy;
+            FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &bestD2[l], &bestS[l]);
+            sAcc += fc_sqrtf(len2);
+        }
+    }
+    FC_LANES sPrev[l] = bestS[l];
+
+    for (int32_t k = 0; k < steps; k++) {
+        const int32_t seg = (int32_t)((int64_t)k * segments / steps);
+        /* Rollout. */
+        FC_LANES {
+            const float uLin = controls[(int64_t)seg * n + c0 + l], uAng = controls[(int64_t)(segments + seg) * n + c0 + l];
+            const float aNew = fc_traj_axis_accel(v[l], a[l], uLin, prm[FC_TP_JMAX], prm[FC_TP_AMAX], prm[FC_TP_VMIN],
+                                                  prm[FC_TP_VMAX], dt);
+            const float alNew = fc_traj_axis_accel(w[l], al[l], uAng, prm[FC_TP_JAMAX], prm[FC_TP_ALMAX],
+                                                   -prm[FC_TP_WMAX], prm[FC_TP_WMAX], dt);
+            const float jl = (aNew - a[l]) / dt, ja = (alNew - al[l]) / dt;
+            smooth[l] += (jl * jl + ja * ja) * dt;
+            float vNew = v[l] + aNew * dt, wNew = w[l] + alNew * dt;
+            /* Rounding can step past a bound by an ulp; the bound is the truth. */
+            vNew = vNew < prm[FC_TP_VMIN] ? prm[FC_TP_VMIN] : (vNew > prm[FC_TP_VMAX] ? prm[FC_TP_VMAX] : vNew);
+            wNew = wNew < -prm[FC_TP_WMAX] ? -prm[FC_TP_WMAX] : (wNew > prm[FC_TP_WMAX] ? prm[FC_TP_WMAX] : wNew);
+            const float vBar = 0.5f * (v[l] + vNew), wBar = 0.5f * (w[l] + wNew);
+            float sm, cm;
+            fc_sincosf(th[l] + 0.5f * wBar * dt, &sm, &cm);
+            x[l] += vBar * cm * dt;
+            y[l] += vBar * sm * dt;
+            th[l] += wBar * dt;
+            v[l] = vNew, w[l] = wNew, a[l] = aNew, al[l] = alNew;
+            reverse[l] += (vNew < 0.0f ? -vNew : 0.0f) * dt;
+            fc_sincosf(th[l], &sinT[l], &cosT[l]);
+            clear[l] = 1.0f;
+        }
+        if (states) {
+            FC_LANES {
+                float *st = states + ((c0 + l) * steps + k) * FC_TS_COUNT;
+                st[0] = x[l], st[1] = y[l], st[2] = th[l], st[3] = v[l], st[4] = w[l], st[5] = a[l], st[6] = al[l];
+            }
+        }
+        /* Collision: the chance that no obstacle touches any footprint circle this step. */
+        for (int32_t j = 0; j < numObs; j++) {
+            const float *o = obstacles + ((int64_t)j * steps + k) * 6;
+            for (int32_t c = 0; c < circles; c++) {
+                const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[5];
+                /* The form is the same for the whole call: one loop each keeps both vectorized. */
+                if (fast) {
+                    FC_LANES {
+                        const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
+                        const float p = fc_collision_prob_fast(dx, dy, o[2], o[3], o[4], radius);
+                        pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
+                    }
+                } else {
+                    FC_LANES {
+                        const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
+                        const float p = fc_collision_prob(dx, dy, o[2], o[3], o[4], radius);
+                        pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
+                    }
+                }
+            }
+            FC_LANES clear[l] *= 1.0f - pMax[l];
+        }
+        /* Progress along the path and the distance from it. */
+        FC_LANES bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
+        float sAcc = 0.0f;
+        for (int32_t i = 0; i + 1 < points; i++) {
+            const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
+            const float len2 = dx * dx + dy * dy;
+            FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &bestD2[l], &bestS[l]);
+            sAcc += fc_sqrtf(len2);
+        }
+        FC_LANES {
+            surv[l] *= clear[l];
+            progress[l] += surv[l] * (bestS[l] - sPrev[l]);
+            sPrev[l] = bestS[l];
+            pathCost[l] += bestD2[l] * dt;
+        }
+        /* The static map under each footprint circle. */
+        for (int32_t c = 0; mapW > 0 && c < circles; c++) {
+            const float off = prm[FC_TP_CIRCLE0 + 2 * c];
+            FC_LANES {
+                const float m = fc_traj_map_cost(map, mapW, mapH, prm[FC_TP_MAP_X0], prm[FC_TP_MAP_Y0], invRes,
+                                                 x[l] + off * cosT[l], y[l] + off * sinT[l]);
+                mapCost[l] += m * dt;
+                lethal[l] = m >= 1.0f ? 1.0f : lethal[l];
+            }
+        }
+    }
+    /* The goal terms, fading in near the goal, and the totals. */
+    const float gx = prm[FC_TP_GOAL_X] - prm[FC_TP_X0], gy = prm[FC_TP_GOAL_Y] - prm[FC_TP_Y0];
+    const float near = fc_exp_neg(-0.5f * (gx * gx + gy * gy));
+    float tTerm[FC_TT_COUNT][FC_TRAJ_LANES];
+    FC_LANES {
+        const float ex = x[l] - prm[FC_TP_GOAL_X], ey = y[l] - prm[FC_TP_GOAL_Y];
+        float sd, cd;
+        fc_sincosf(th[l] - prm[FC_TP_GOAL_TH], &sd, &cd);
+        tTerm[FC_TT_PROGRESS][l] = -prm[FC_TP_W_PROGRESS] * progress[l];
+        tTerm[FC_TT_PATH][l] = prm[FC_TP_W_PATH] * pathCost[l];
+        tTerm[FC_TT_SMOOTH][l] = prm[FC_TP_W_SMOOTH] * smooth[l];
+        tTerm[FC_TT_GOAL][l] = prm[FC_TP_W_GOAL] * near * fc_sqrtf(ex * ex + ey * ey);
+        tTerm[FC_TT_HEADING][l] = prm[FC_TP_W_HEADING] * near * (1.0f - cd);
+        tTerm[FC_TT_FORWARD][l] = prm[FC_TP_W_FORWARD] * reverse[l];
+        tTerm[FC_TT_MAP][l] = prm[FC_TP_W_MAP] * mapCost[l];
+        tTerm[FC_TT_COLLISION][l] = 1.0f - surv[l];
+        float sum = 0.0f;
+        FC_UNROLL_ALL(8)
+        for (int t = 0; t < FC_TT_COLLISION; t++) sum += tTerm[t][l];
+        total[c0 + l] = sum;
+        feasible[c0 + l] = lethal[l] == 0.0f;
+    }
+    for (int t = 0; terms && t < FC_TT_COUNT; t++) FC_LANES terms[t * n + c0 + l] = tTerm[t][l];
+}
+
+#undef FC_LANES
+#endif
