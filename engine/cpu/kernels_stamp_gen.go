@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "687b3a97d06fe5c9b3130644372f1b5d7d00f4abf692f221bd2cd4d6599f1067"
+const kernelSourcesSHA256 = "f72c981762668d50bf5078bebb72812328a73b456ad3f1b875c6005498a52fe5"

@@ -20,8 +20,9 @@ type Config struct {
 	Segments int
 	// Seed offsets the Halton sequence, so that two seeds sample different candidates.
 	Seed uint64
-	// Collision selects the collision-probability form (backend.CollisionFast by default).
-	Collision backend.CollisionForm
+	// Accurate scores collisions with the accurate form (16-point chord quadrature) instead
+	// of the fast one (the equal-area square); see kernels/include/fc_traj.h for both bounds.
+	Accurate bool
 	// WarmFraction of the candidates sit around the previous cycle's best, shifted by one
 	// cycle, within ±WarmSpread of its jerk fractions.
 	WarmFraction, WarmSpread float64
@@ -34,14 +35,14 @@ type Config struct {
 }
 
 // DefaultConfig plans 2048 candidates of 4 jerk segments per axis at 10 Hz.
-var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, Collision: backend.CollisionFast,
-	WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
+var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
 
 // Planner plans on one backend, remembering its last best candidate for the warm start.
 type Planner struct {
-	b    backend.Backend
-	cfg  Config
-	prev []float32 // the last best candidate's controls, 2·Segments
+	b      backend.Backend
+	cfg    Config
+	prev   []float32 // the last best candidate's controls, 2·Segments
+	halton []float32 // [Candidates, 2·Segments] Halton points in [−1, 1]
 }
 
 // NewPlanner returns a planner on e's backend.
@@ -69,10 +70,19 @@ func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
 		return nil, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
 	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates:
 		return nil, fmt.Errorf("traj: top %d of %d candidates", cfg.TopK, cfg.Candidates)
-	case cfg.Collision != backend.CollisionFast && cfg.Collision != backend.CollisionAccurate:
-		return nil, fmt.Errorf("traj: unknown collision form %v", cfg.Collision)
 	}
-	return &Planner{b: e.Backend(), cfg: cfg}, nil
+	pl := &Planner{b: e.Backend(), cfg: cfg}
+	// The Halton points are the same every cycle; only the warm start moves them.
+	dims := 2 * cfg.Segments
+	pl.halton = make([]float32, dims*cfg.Candidates)
+	u := make([]float64, dims)
+	for i := range cfg.Candidates {
+		halton(uint64(i)+1+cfg.Seed*0x9E3779B9, u)
+		for d, v := range u {
+			pl.halton[i*dims+d] = float32(2*v - 1)
+		}
+	}
+	return pl, nil
 }
 
 // Point is one rolled-out instant of a trajectory.
@@ -123,46 +133,29 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	}
 	var res Result
 	t0 := time.Now()
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())
+	if err != nil {
+		return nil, err
+	}
 	controls := p.sample(s)
 	res.Timings.Sample = time.Since(t0)
 
 	t1 := time.Now()
-	scored, err := score(ctx, p.b, s, p.cfg.Segments, p.cfg.Collision, controls, p.cfg.Candidates, false)
+	scored, err := score(ctx, p.b, s, in, controls, p.cfg.Candidates, false)
 	if err != nil {
 		return nil, err
 	}
 	res.Timings.Score = time.Since(t1)
 
 	t2 := time.Now()
-	n := p.cfg.Candidates
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	// Feasible first, then the lower total; the index breaks ties, so the choice is
-	// deterministic.
-	slices.SortFunc(order, func(a, b int) int {
-		fa, fb := scored.feasible[a] != 0, scored.feasible[b] != 0
-		switch {
-		case fa != fb && fa:
-			return -1
-		case fa != fb:
-			return 1
-		case scored.total[a] != scored.total[b]:
-			if scored.total[a] < scored.total[b] {
-				return -1
-			}
-			return 1
-		}
-		return a - b
-	})
+	n, k := p.cfg.Candidates, p.cfg.TopK
+	order := topK(scored.total[:n], scored.feasible[:n], k)
 	if scored.feasible[order[0]] == 0 {
 		return nil, ErrNoFeasible
 	}
-	k := p.cfg.TopK
 	top := make([]float32, 0, 2*p.cfg.Segments*k)
 	stride := scored.stride
-	for _, c := range order[:k] {
+	for _, c := range order {
 		for d := range 2 * p.cfg.Segments {
 			top = append(top, controls[d*stride+c])
 		}
@@ -174,12 +167,12 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 
 	// The top K once more, with their states and terms.
 	t3 := time.Now()
-	detail, err := score(ctx, p.b, s, p.cfg.Segments, p.cfg.Collision, transposeControls(top, k, 2*p.cfg.Segments), k, true)
+	detail, err := score(ctx, p.b, s, in, transposeControls(top, k, 2*p.cfg.Segments), k, true)
 	if err != nil {
 		return nil, err
 	}
 	res.Timings.Rollout = time.Since(t3)
-	for i, c := range order[:k] {
+	for i, c := range order {
 		res.Top = append(res.Top, Candidate{Index: c, Controls: top[i*2*p.cfg.Segments : (i+1)*2*p.cfg.Segments], Costs: detail.costs(i)})
 	}
 	res.BestCosts = res.Top[0].Costs
@@ -228,9 +221,8 @@ func (p *Planner) sample(s *Scenario) []float32 {
 	}
 	shifted := p.shiftedPrevious(s)
 	for i := range n - c {
-		halton(uint64(i)+1+p.cfg.Seed*0x9E3779B9, u)
 		for d := range u {
-			u[d] = 2*u[d] - 1
+			u[d] = float64(p.halton[i*dims+d])
 			if i < warm {
 				u[d] = shifted[d] + p.cfg.WarmSpread*u[d]
 			}
@@ -291,4 +283,41 @@ func (f Footprint) circles() (offsets, radii []float64) {
 		radii = append(radii, radius)
 	}
 	return offsets, radii
+}
+
+func (c *Config) form() backend.CollisionForm {
+	if c.Accurate {
+		return backend.CollisionAccurate
+	}
+	return backend.CollisionFast
+}
+
+// topK are the indices of the k best candidates, best first: feasible before infeasible, then
+// the lower total, then the lower index, so the choice is deterministic. One pass keeping a
+// sorted list of k, which for k ≪ n beats sorting all n.
+func topK(total []float32, feasible []int32, k int) []int {
+	better := func(a, b int) bool {
+		if fa, fb := feasible[a] != 0, feasible[b] != 0; fa != fb {
+			return fa
+		}
+		if total[a] != total[b] {
+			return total[a] < total[b]
+		}
+		return a < b
+	}
+	best := make([]int, 0, k+1)
+	for c := range total {
+		if len(best) == k && !better(c, best[k-1]) {
+			continue
+		}
+		at := len(best)
+		for at > 0 && better(c, best[at-1]) {
+			at--
+		}
+		best = slices.Insert(best, at, c)
+		if len(best) > k {
+			best = best[:k]
+		}
+	}
+	return best
 }

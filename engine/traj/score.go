@@ -24,8 +24,9 @@ type scored struct {
 
 // score runs TrajScore on n candidates whose controls are [2·segments, n]; with detail it
 // also returns their terms and states.
-func score(ctx context.Context, b backend.Backend, s *Scenario, segments int, form backend.CollisionForm,
-	controls []float32, n int, detail bool) (*scored, error) {
+func score(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs, controls []float32, n int,
+	detail bool) (*scored, error) {
+	segments := int(in.params[backend.TrajParamSegments])
 	stride := (n + laneMultiple - 1) / laneMultiple * laneMultiple
 	padded := make([]float32, 2*segments*stride)
 	for d := range 2 * segments {
@@ -35,10 +36,7 @@ func score(ctx context.Context, b backend.Backend, s *Scenario, segments int, fo
 			row[c] = row[n-1] // padding candidates repeat the last one, and are ignored
 		}
 	}
-	in, err := newScoreInputs(s, segments, form)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	op := backend.TrajScore{
 		N: stride, Steps: s.Horizon.Steps(), Segments: segments, Obstacles: len(s.Obstacles),
 		PathPoints: len(s.Guidance.Path), Params: in.params,

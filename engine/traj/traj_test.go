@@ -22,6 +22,15 @@ func openCPU(t *testing.T) *engine.Engine {
 	return e
 }
 
+func inputs(t *testing.T, s *Scenario, segments int, form backend.CollisionForm) *scoreInputs {
+	t.Helper()
+	in, err := newScoreInputs(s, segments, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 func randomControls(rng *rand.Rand, segments, n int) []float32 {
 	u := make([]float32, 2*segments*n)
 	for i := range u {
@@ -49,7 +58,7 @@ func TestLimitsHold(t *testing.T) {
 		"Δv − a·dt (v clamped, not reached)", "Δω − α·dt"}
 	var worst [9]float64
 	for range chunks {
-		r, err := score(context.Background(), b, s, segments, backend.CollisionFast, randomControls(rng, segments, chunk), chunk, true)
+		r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, chunk), chunk, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +193,7 @@ func TestCostsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	const n, segments = 64, 4
 	controls := randomControls(rng, segments, n)
-	r, err := score(context.Background(), b, s, segments, backend.CollisionAccurate, controls, n, true)
+	r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionAccurate), controls, n, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +245,38 @@ func TestPlanDeterministic(t *testing.T) {
 	for i := 1; i < len(r1.Top); i++ {
 		if r1.Top[i].Costs.Total < r1.Top[i-1].Costs.Total {
 			t.Errorf("top candidates out of order at %d", i)
+		}
+	}
+}
+
+// topK agrees with sorting everything by (feasible, total, index), ties and infeasible
+// candidates included.
+func TestTopK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 500
+	total, feasible := make([]float32, n), make([]int32, n)
+	for i := range n {
+		total[i] = float32(rng.IntN(50)) // many ties
+		if rng.IntN(4) > 0 {
+			feasible[i] = 1
+		}
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	slices.SortFunc(all, func(a, b int) int {
+		if feasible[a] != feasible[b] {
+			return int(feasible[b] - feasible[a])
+		}
+		if total[a] != total[b] {
+			return map[bool]int{true: -1, false: 1}[total[a] < total[b]]
+		}
+		return a - b
+	})
+	for _, k := range []int{1, 8, 100, n} {
+		if got := topK(total, feasible, k); !slices.Equal(got, all[:k]) {
+			t.Errorf("k %d: %v, want %v", k, got[:min(k, 10)], all[:min(k, 10)])
 		}
 	}
 }

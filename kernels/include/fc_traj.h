@@ -33,12 +33,16 @@
  * quadrature window stays finite. 1e-8 m² is a standard deviation of 0.1 mm. */
 #define FC_TRAJ_MIN_VAR 1e-8f
 
-/* The offset (dx, dy) = p − μ in the principal axes of [[sxx, sxy], [sxy, syy]]: ds along the
- * smaller axis, dl along the larger, with their standard deviations. Branch-free: the
- * eigenvector of the larger eigenvalue λ is (λ − syy, sxy), or a coordinate axis when that
- * vanishes (Σ diagonal). */
-FC_HD static inline void fc_traj_axes(float dx, float dy, float sxx, float sxy, float syy, float *ds, float *dl,
-                                      float *sds, float *sdl)
+/* Σ's principal axes: the unit vector (ux, uy) of the larger one, and the standard
+ * deviations along both with their reciprocals. They depend on the obstacle and the step
+ * only, so the planner computes them once for all candidates. */
+typedef struct {
+    float ux, uy, sdSmall, sdLarge, invSmall, invLarge;
+} fc_traj_axes;
+
+/* The axes of [[sxx, sxy], [sxy, syy]], branch-free: the eigenvector of the larger
+ * eigenvalue λ is (λ − syy, sxy), or a coordinate axis when that vanishes (Σ diagonal). */
+FC_HD static inline fc_traj_axes fc_traj_axes_of(float sxx, float sxy, float syy)
 {
     const float half = 0.5f * (sxx + syy), dev = 0.5f * (sxx - syy);
     const float disc = fc_sqrtf(dev * dev + sxy * sxy);
@@ -46,60 +50,67 @@ FC_HD static inline void fc_traj_axes(float dx, float dy, float sxx, float sxy, 
     large = large > FC_TRAJ_MIN_VAR ? large : FC_TRAJ_MIN_VAR;
     small = small > FC_TRAJ_MIN_VAR ? small : FC_TRAJ_MIN_VAR;
     float vx = (half + disc) - syy, vy = sxy;
-    const float norm2 = vx * vx + vy * vy;
-    const int axisAligned = norm2 < 1e-30f;
+    const int axisAligned = vx * vx + vy * vy < 1e-30f;
     vx = axisAligned ? (sxx >= syy ? 1.0f : 0.0f) : vx;
     vy = axisAligned ? (sxx >= syy ? 0.0f : 1.0f) : vy;
     const float inv = fc_rsqrtf_pos(vx * vx + vy * vy);
-    vx *= inv;
-    vy *= inv;
-    *dl = vx * dx + vy * dy;  /* along the larger axis */
-    *ds = -vy * dx + vx * dy; /* along the smaller one */
-    *sdl = fc_sqrtf(large);
-    *sds = fc_sqrtf(small);
+    fc_traj_axes ax;
+    ax.ux = vx * inv, ax.uy = vy * inv;
+    ax.invSmall = fc_rsqrtf_pos(small), ax.invLarge = fc_rsqrtf_pos(large);
+    ax.sdSmall = small * ax.invSmall, ax.sdLarge = large * ax.invLarge;
+    return ax;
 }
 
-/* P of the header comment by 16-point Gauss–Legendre on the chords. */
-FC_HD static inline float fc_collision_prob(float dx, float dy, float sxx, float sxy, float syy, float radius)
+/* P of the header comment by 16-point Gauss–Legendre on the chords, for the offset
+ * (dx, dy) = p − μ and Σ's axes. */
+FC_HD static inline float fc_collision_prob_axes(float dx, float dy, fc_traj_axes ax, float radius)
 {
     /* The positive half of the 16-point Gauss–Legendre rule on [−1, 1]. */
     const float node[8] = {9.501250984e-02f, 2.816035508e-01f, 4.580167777e-01f, 6.178762444e-01f,
                            7.554044084e-01f, 8.656312024e-01f, 9.445750231e-01f, 9.894009350e-01f};
     const float weight[8] = {1.894506105e-01f, 1.826034150e-01f, 1.691565194e-01f, 1.495959888e-01f,
                              1.246289713e-01f, 9.515851168e-02f, 6.225352394e-02f, 2.715245941e-02f};
-    float ds, dl, sds, sdl;
-    fc_traj_axes(dx, dy, sxx, sxy, syy, &ds, &dl, &sds, &sdl);
+    const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
     /* The chord interval in units of R from the disk's centre, cut to the ±6σₛ window. */
     const float invR = 1.0f / radius;
-    float lo = (-6.0f * sds - ds) * invR, hi = (6.0f * sds - ds) * invR;
+    float lo = (-6.0f * ax.sdSmall - ds) * invR, hi = (6.0f * ax.sdSmall - ds) * invR;
     lo = lo > -1.0f ? lo : -1.0f;
     hi = hi < 1.0f ? hi : 1.0f;
     const float mid = 0.5f * (hi + lo), half = hi > lo ? 0.5f * (hi - lo) : 0.0f;
-    const float invS = 1.0f / sds, invL = 1.0f / sdl;
     float sum = 0.0f;
     FC_UNROLL_ALL(16)
     for (int k = 0; k < 16; k++) {
         const float x = k < 8 ? -node[7 - k] : node[k - 8], w = k < 8 ? weight[7 - k] : weight[k - 8];
-        const float s = mid + half * x;          /* chord position in units of R */
-        const float z = ds + radius * s;         /* along the smaller axis, from the mean */
+        const float s = mid + half * x; /* chord position in units of R */
+        const float z = ds + radius * s; /* along the smaller axis, from the mean */
         const float c = 1.0f - s * s;
         const float h = radius * fc_sqrtf(c > 0.0f ? c : 0.0f);
-        const float u = z * invS;
-        const float density = 0.3989422804f * invS * fc_exp_neg(-0.5f * u * u);
-        sum += w * density * (fc_phi((dl + h) * invL) - fc_phi((dl - h) * invL));
+        const float u = z * ax.invSmall;
+        const float density = 0.3989422804f * ax.invSmall * fc_exp_neg(-0.5f * u * u);
+        sum += w * density * (fc_phi((dl + h) * ax.invLarge) - fc_phi((dl - h) * ax.invLarge));
     }
     const float p = radius * half * sum;
     return p < 1.0f ? p : 1.0f;
 }
 
 /* The fast form of the header comment: the equal-area square in the principal axes. */
+FC_HD static inline float fc_collision_prob_fast_axes(float dx, float dy, fc_traj_axes ax, float radius)
+{
+    const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
+    const float a = 0.8862269255f * radius; /* √π/2 */
+    return (fc_phi((ds + a) * ax.invSmall) - fc_phi((ds - a) * ax.invSmall)) *
+           (fc_phi((dl + a) * ax.invLarge) - fc_phi((dl - a) * ax.invLarge));
+}
+
+/* Both forms for one obstacle Gaussian given by its covariance. */
+FC_HD static inline float fc_collision_prob(float dx, float dy, float sxx, float sxy, float syy, float radius)
+{
+    return fc_collision_prob_axes(dx, dy, fc_traj_axes_of(sxx, sxy, syy), radius);
+}
+
 FC_HD static inline float fc_collision_prob_fast(float dx, float dy, float sxx, float sxy, float syy, float radius)
 {
-    float ds, dl, sds, sdl;
-    fc_traj_axes(dx, dy, sxx, sxy, syy, &ds, &dl, &sds, &sdl);
-    const float a = 0.8862269255f * radius; /* √π/2 */
-    const float invS = 1.0f / sds, invL = 1.0f / sdl;
-    return (fc_phi((ds + a) * invS) - fc_phi((ds - a) * invS)) * (fc_phi((dl + a) * invL) - fc_phi((dl - a) * invL));
+    return fc_collision_prob_fast_axes(dx, dy, fc_traj_axes_of(sxx, sxy, syy), radius);
 }
 
 /* sin and cos of x in float, within 2e-7 absolute for |x| ≤ 1e4: x less the nearest multiple

@@ -131,19 +131,20 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         /* Collision: the chance that no obstacle touches any footprint circle this step. */
         for (int32_t j = 0; j < numObs; j++) {
             const float *o = obstacles + ((int64_t)j * steps + k) * 6;
+            const fc_traj_axes ax = fc_traj_axes_of(o[2], o[3], o[4]); /* once for every lane */
             for (int32_t c = 0; c < circles; c++) {
                 const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[5];
                 /* The form is the same for the whole call: one loop each keeps both vectorized. */
                 if (fast) {
                     FC_LANES {
                         const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
-                        const float p = fc_collision_prob_fast(dx, dy, o[2], o[3], o[4], radius);
+                        const float p = fc_collision_prob_fast_axes(dx, dy, ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
                     }
                 } else {
                     FC_LANES {
                         const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
-                        const float p = fc_collision_prob(dx, dy, o[2], o[3], o[4], radius);
+                        const float p = fc_collision_prob_axes(dx, dy, ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
                     }
                 }

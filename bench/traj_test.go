@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/traj"
+)
+
+// BenchmarkPlan times full planning cycles (sample, roll out, score, top-K, the best rolled
+// out again) on every CPU variant, in ms per cycle and candidates per second. The CPU
+// target is 2048 candidates × 100 steps, 8 obstacles and the map in ≤ 5 ms with the fast form.
+func BenchmarkPlan(b *testing.B) {
+	cases := []TrajCase{
+		{2048, 100, 8, true}, {2048, 30, 8, true}, {256, 30, 0, false}, {16384, 30, 8, true}, {2048, 100, 32, true},
+	}
+	for _, v := range cpu.Supported() {
+		e, err := engine.Open(engine.Options{Device: "cpu", CPUVariant: v.String()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range cases {
+			for _, form := range []backend.CollisionForm{backend.CollisionFast, backend.CollisionAccurate} {
+				b.Run(fmt.Sprintf("cpu/%s/%s/%s", v, c, form), func(b *testing.B) {
+					s := TrajScenario(c)
+					p, err := traj.NewPlanner(e, traj.Config{Candidates: c.Candidates, Accurate: form == backend.CollisionAccurate})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for b.Loop() {
+						if _, err := p.Plan(context.Background(), s); err != nil {
+							b.Fatal(err)
+						}
+					}
+					perCycle := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(perCycle*1e3, "ms/cycle")
+					b.ReportMetric(float64(c.Candidates)/perCycle, "candidates/s")
+				})
+			}
+		}
+		e.Close()
+	}
+}
