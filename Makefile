@@ -27,6 +27,8 @@ demo: build
 	$(BUILD)/fluxcore demo fno --plot $(BUILD)/heat_boundary.png
 	@echo
 	$(BUILD)/fluxcore conserve gpme --problem pme --plot $(BUILD)/gpme_pme.png
+	@echo
+	$(BUILD)/fluxcore plan --scenario examples/corridor.json --plot $(BUILD)/plan_corridor.png
 
 # The test command CI runs: vet, the unit tests under the race detector (go test ./kernels
 # is the generated-kernel freshness check), the conformance suite on every CPU variant, and

@@ -24,6 +24,7 @@ var commands = []struct {
 	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO},
 	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve},
 	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman},
+	{"plan", "one cycle of the risk-aware local planner on a JSON scenario, with an optional plot", runPlan},
 	{"demo", "'demo fno': the shipped heat-equation model, plain and with BOON's boundary correction", runDemo},
 }
 

@@ -114,6 +114,7 @@ const (
 	TrajParamWeightHeading
 	TrajParamWeightForward
 	TrajParamWeightMap
+	TrajParamWeightCollision
 	TrajParamCircles
 	// TrajParamCircle0 starts (offset along the heading, radius) per footprint circle.
 	TrajParamCircle0
@@ -123,7 +124,7 @@ const (
 const (
 	TrajMaxCircles  = 8
 	TrajParamCount  = TrajParamCircle0 + 2*TrajMaxCircles
-	TrajTerms       = 8 // progress, path, smoothness, goal, heading, forward, map, collision probability
+	TrajTerms       = 9 // progress, path, smoothness, goal, heading, forward, map, collision; the collision probability
 	TrajStateValues = 7 // x, y, θ, v, ω, a, α
 	TrajTrackValues = 6 // μx, μy, Σxx, Σxy, Σyy, obstacle radius
 )
@@ -138,7 +139,7 @@ const (
 //	Map       [MapHeight, MapWidth]      cost in [0, 1] (nil when MapWidth is 0)
 //	Total     [N]                        the cost
 //	Feasible  [N]                        1, or 0 where a footprint circle met a lethal cell
-//	Terms     [8, N]                     the weighted terms and the collision probability (optional)
+//	Terms     [9, N]                     the weighted terms and the collision probability (optional)
 //	States    [N, Steps, 7]              the rolled-out states (optional)
 type TrajScore struct {
 	N, Steps, Segments, Obstacles, PathPoints, MapWidth, MapHeight int

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "f72c981762668d50bf5078bebb72812328a73b456ad3f1b875c6005498a52fe5"
+const kernelSourcesSHA256 = "2452eea7d9636a2c52a59e18625d63ed1828b0c80f7bd1a8404f9c04d6f83c57"

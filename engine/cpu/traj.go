@@ -68,6 +68,7 @@ var (
 	_ = [1]struct{}{}[C.FC_TP_CIRCLE0-backend.TrajParamCircle0]
 	_ = [1]struct{}{}[C.FC_TP_CIRCLES-backend.TrajParamCircles]
 	_ = [1]struct{}{}[C.FC_TP_W_PROGRESS-backend.TrajParamWeightProgress]
+	_ = [1]struct{}{}[C.FC_TP_W_COLLISION-backend.TrajParamWeightCollision]
 	_ = [1]struct{}{}[C.FC_TP_MAP_W-backend.TrajParamMapWidth]
 	_ = [1]struct{}{}[C.FC_TP_OBSTACLES-backend.TrajParamObstacles]
 	_ = [1]struct{}{}[C.FC_TP_X0-backend.TrajParamX0]

@@ -42,6 +42,7 @@ type Planner struct {
 	b      backend.Backend
 	cfg    Config
 	prev   []float32 // the last best candidate's controls, 2·Segments
+	last   []float32 // the last cycle's controls, [2·Segments, Candidates]
 	halton []float32 // [Candidates, 2·Segments] Halton points in [−1, 1]
 }
 
@@ -93,9 +94,9 @@ type Point struct {
 // Costs are a candidate's total and its weighted terms (the README's cost section), and its
 // probability of colliding over the horizon.
 type Costs struct {
-	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map float64
-	CollisionProb                                                          float64
-	Feasible                                                               bool
+	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map, Collision float64
+	CollisionProb                                                                     float64
+	Feasible                                                                          bool
 }
 
 // Candidate is one scored candidate: its index in the cycle, controls and costs.
@@ -178,7 +179,48 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	res.BestCosts = res.Top[0].Costs
 	res.Best = detail.trajectory(0, s)
 	p.prev = append(p.prev[:0], res.Top[0].Controls...)
+	p.last = controls
 	return &res, nil
+}
+
+// Evaluated is a candidate of the last cycle rolled out again: its costs and trajectory.
+type Evaluated struct {
+	Candidate
+	Trajectory []Point
+}
+
+// Rollout rolls the last cycle's candidates at indices out again on s, for their
+// trajectories (a plot of the candidate set, say).
+func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Evaluated, error) {
+	if p.last == nil {
+		return nil, errors.New("traj: no cycle planned yet")
+	}
+	if len(indices) == 0 {
+		return nil, nil
+	}
+	n, dims := p.cfg.Candidates, 2*p.cfg.Segments
+	rows := make([]float32, 0, dims*len(indices))
+	for _, c := range indices {
+		if c < 0 || c >= n {
+			return nil, fmt.Errorf("traj: candidate %d of %d", c, n)
+		}
+		for d := range dims {
+			rows = append(rows, p.last[d*n+c])
+		}
+	}
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())
+	if err != nil {
+		return nil, err
+	}
+	r, err := score(ctx, p.b, s, in, transposeControls(rows, len(indices), dims), len(indices), true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Evaluated, len(indices))
+	for i, c := range indices {
+		out[i] = Evaluated{Candidate{Index: c, Controls: rows[i*dims : (i+1)*dims], Costs: r.costs(i)}, r.trajectory(i, s)}
+	}
+	return out, nil
 }
 
 // transposeControls turns k rows of d controls into the [d, k] layout the kernel reads.
@@ -269,9 +311,10 @@ func halton(i uint64, u []float64) {
 
 var haltonPrimes = []int{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131}
 
-// Footprint circles: the disk itself, or Circles equal circles covering the rectangle, each
+// Circles are the footprint as circles along the heading (offsets from the reference point)
+// with their radii: the disk itself, or Circles equal circles covering the rectangle, each
 // the circumscribed circle of its share of the length.
-func (f Footprint) circles() (offsets, radii []float64) {
+func (f Footprint) Circles() (offsets, radii []float64) {
 	if f.Rectangle == nil {
 		return []float64{0}, []float64{f.RadiusM}
 	}

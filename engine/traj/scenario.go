@@ -146,10 +146,12 @@ type Weights struct {
 	Heading    float64 `json:"heading"`
 	Forward    float64 `json:"forward"`
 	Map        float64 `json:"map"`
+	Collision  float64 `json:"collision"`
 }
 
-// DefaultWeights balance one metre of survival-weighted progress against the other terms.
-var DefaultWeights = Weights{Progress: 1, Smoothness: 0.01, PathDist: 0.5, Goal: 1, Heading: 0.2, Forward: 0.5, Map: 1}
+// DefaultWeights balance one metre of survival-weighted progress against the other terms: a
+// certain collision within the horizon costs as much as 5 m of progress.
+var DefaultWeights = Weights{Progress: 1, Smoothness: 0.01, PathDist: 0.5, Goal: 1, Heading: 0.2, Forward: 0.5, Map: 1, Collision: 5}
 
 // Defaults of the horizon and the local map.
 const (

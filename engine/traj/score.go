@@ -106,7 +106,7 @@ func (r *scored) costs(c int) Costs {
 	t := func(k int) float64 { return float64(r.terms[k*r.stride+c]) }
 	return Costs{
 		Total: float64(r.total[c]), Progress: t(0), PathDistance: t(1), Smoothness: t(2), Goal: t(3), Heading: t(4),
-		Forward: t(5), Map: t(6), CollisionProb: t(7), Feasible: r.feasible[c] != 0,
+		Forward: t(5), Map: t(6), Collision: t(7), CollisionProb: t(8), Feasible: r.feasible[c] != 0,
 	}
 }
 
@@ -168,10 +168,10 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 	set(backend.TrajParamGoalX, s.Guidance.Goal.XM)
 	set(backend.TrajParamGoalY, s.Guidance.Goal.YM)
 	set(backend.TrajParamGoalTheta, s.Guidance.Goal.ThetaRad)
-	for i, v := range []float64{w.Progress, w.PathDist, w.Smoothness, w.Goal, w.Heading, w.Forward, w.Map} {
+	for i, v := range []float64{w.Progress, w.PathDist, w.Smoothness, w.Goal, w.Heading, w.Forward, w.Map, w.Collision} {
 		set(backend.TrajParamWeightProgress+i, v)
 	}
-	offsets, radii := s.Robot.Footprint.circles()
+	offsets, radii := s.Robot.Footprint.Circles()
 	set(backend.TrajParamCircles, float64(len(offsets)))
 	for i := range offsets {
 		set(backend.TrajParamCircle0+2*i, offsets[i])

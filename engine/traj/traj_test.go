@@ -119,7 +119,7 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 	sPrev, _ := project(x, y)
 	var c Costs
 	survival := 1.0
-	offsets, radii := s.Robot.Footprint.circles()
+	offsets, radii := s.Robot.Footprint.Circles()
 	for k := range steps {
 		seg := k * segments / steps
 		aN := accel(v, a, u[seg], l.JerkMaxMps3, l.AccelMaxMps2, l.VMinMps, l.VMaxMps)
@@ -156,7 +156,8 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 	c.Heading = w.Heading * near * (1 - math.Cos(th-g.ThetaRad))
 	c.Forward *= w.Forward
 	c.CollisionProb = 1 - survival
-	c.Total = c.Progress + c.PathDistance + c.Smoothness + c.Goal + c.Heading + c.Forward + c.Map
+	c.Collision = w.Collision * c.CollisionProb
+	c.Total = c.Progress + c.PathDistance + c.Smoothness + c.Goal + c.Heading + c.Forward + c.Map + c.Collision
 	return c
 }
 

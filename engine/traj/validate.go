@@ -85,7 +85,7 @@ func (s *Scenario) Validate() error {
 			name string
 			v    float64
 		}{{"progress", w.Progress}, {"smoothness", w.Smoothness}, {"path_distance", w.PathDist}, {"goal", w.Goal},
-			{"heading", w.Heading}, {"forward", w.Forward}, {"map", w.Map}} {
+			{"heading", w.Heading}, {"forward", w.Forward}, {"map", w.Map}, {"collision", w.Collision}} {
 			c.nonNegative("weights."+f.name, f.v)
 		}
 	}

@@ -19,12 +19,17 @@
  *           + w_goal·near·‖p_T − goal‖ + w_heading·near·(1 − cos(θ_T − θ_goal))
  *           + w_forward·Σ_k max(−v_k, 0)·dt     reversing
  *           + w_map·Σ_k Σ_circles map(centre)·dt
+ *           + w_collision·(1 − S_T)             the chance of any collision within the horizon
  *
  * where s_k is the arc length of the closest point of the path, d_k the distance to it, and
  * near = exp(−d₀²/2) fades the goal terms in within about a metre or two of the goal (d₀ is
  * the start's distance to it, in metres). A candidate that puts a footprint circle's centre
  * on a lethal map cell (≥ 1) is infeasible. The terms output, when asked for, holds each
- * term already weighted, and the collision probability 1 − S_T. */
+ * term already weighted, and the collision probability 1 − S_T.
+ *
+ * Survival alone only discounts the progress after a likely collision, so a candidate that
+ * drives into a person late in the horizon could still outscore one that waits; the
+ * collision term prices the risk itself. */
 #ifndef FC_TRAJ_SCORE_H
 #define FC_TRAJ_SCORE_H
 
@@ -46,6 +51,7 @@ enum {
     FC_TP_PATH_POINTS, FC_TP_GOAL_X, FC_TP_GOAL_Y, FC_TP_GOAL_TH,
     FC_TP_MAP_W, FC_TP_MAP_H, FC_TP_MAP_X0, FC_TP_MAP_Y0, FC_TP_MAP_RES,
     FC_TP_W_PROGRESS, FC_TP_W_PATH, FC_TP_W_SMOOTH, FC_TP_W_GOAL, FC_TP_W_HEADING, FC_TP_W_FORWARD, FC_TP_W_MAP,
+    FC_TP_W_COLLISION,
     FC_TP_CIRCLES,
     FC_TP_CIRCLE0, /* then (offset along the heading, radius) per footprint circle */
     FC_TP_MAX_CIRCLES = 8,
@@ -53,7 +59,11 @@ enum {
 };
 
 /* The terms output, [FC_TT_COUNT, n]. */
-enum { FC_TT_PROGRESS, FC_TT_PATH, FC_TT_SMOOTH, FC_TT_GOAL, FC_TT_HEADING, FC_TT_FORWARD, FC_TT_MAP, FC_TT_COLLISION, FC_TT_COUNT };
+enum {
+    FC_TT_PROGRESS, FC_TT_PATH, FC_TT_SMOOTH, FC_TT_GOAL, FC_TT_HEADING, FC_TT_FORWARD, FC_TT_MAP, FC_TT_COLLISION,
+    FC_TT_PROBABILITY, /* 1 − S_T, reported, not added */
+    FC_TT_COUNT
+};
 
 /* Values per step in the states output, [n, steps, FC_TS_COUNT]: x, y, θ, v, ω, a, α. */
 enum { FC_TS_COUNT = 7 };
@@ -192,10 +202,11 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         tTerm[FC_TT_HEADING][l] = prm[FC_TP_W_HEADING] * near * (1.0f - cd);
         tTerm[FC_TT_FORWARD][l] = prm[FC_TP_W_FORWARD] * reverse[l];
         tTerm[FC_TT_MAP][l] = prm[FC_TP_W_MAP] * mapCost[l];
-        tTerm[FC_TT_COLLISION][l] = 1.0f - surv[l];
+        tTerm[FC_TT_COLLISION][l] = prm[FC_TP_W_COLLISION] * (1.0f - surv[l]);
+        tTerm[FC_TT_PROBABILITY][l] = 1.0f - surv[l];
         float sum = 0.0f;
         FC_UNROLL_ALL(8)
-        for (int t = 0; t < FC_TT_COLLISION; t++) sum += tTerm[t][l];
+        for (int t = 0; t < FC_TT_PROBABILITY; t++) sum += tTerm[t][l];
         total[c0 + l] = sum;
         feasible[c0 + l] = lethal[l] == 0.0f;
     }

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/fluxcore/fluxcore/engine/traj"
+	"github.com/fluxcore/fluxcore/internal/atomicfile"
+)
+
+func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: fluxcore plan --scenario s.json [--candidates N] [--seed S] [--accurate] [--out result.json] [--plot plot.png]
+
+One planning cycle of the risk-aware local planner: sample jerk-limited candidates, roll them
+out, score each by survival-weighted progress against Gaussian obstacle predictions and the
+other cost terms, and pick the best feasible one. The scenario schema is in the README.`)
+		fs.PrintDefaults()
+	}
+	var ef engineFlags
+	ef.register(fs)
+	scenario := fs.String("scenario", "", "the scenario (JSON)")
+	cfg := traj.DefaultConfig
+	fs.IntVar(&cfg.Candidates, "candidates", cfg.Candidates, "candidates per cycle")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the Halton sampling")
+	fs.BoolVar(&cfg.Accurate, "accurate", false, "the accurate collision probability (16-point chord quadrature) instead of the fast one")
+	out := fs.String("out", "", "write the result (best trajectory, its costs, the top candidates, timings) as JSON here")
+	plotPath := fs.String("plot", "", "write a PNG of the candidates, the best, the obstacles' 1σ/2σ ellipses and the guidance path")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *scenario == "" {
+		fmt.Fprintln(stderr, "--scenario is required")
+		fs.Usage()
+		return errUsage
+	}
+	s, err := traj.LoadScenario(*scenario)
+	if err != nil {
+		return err
+	}
+	e, err := ef.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	p, err := traj.NewPlanner(e, cfg)
+	if err != nil {
+		return err
+	}
+	res, err := p.Plan(ctx, s)
+	if err != nil {
+		return err
+	}
+	printPlan(stdout, res, cfg, e.Backend().Name())
+	if *out != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteBytes(*out, append(data, '\n')); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *out)
+	}
+	if *plotPath != "" {
+		if err := plotPlan(ctx, *plotPath, p, s, res, cfg.Candidates); err != nil {
+			return fmt.Errorf("--plot %s: %w", *plotPath, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
+	}
+	return nil
+}
+
+func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string) {
+	form := "fast"
+	if cfg.Accurate {
+		form = "accurate"
+	}
+	c := r.BestCosts
+	first, last := r.Best[1], r.Best[len(r.Best)-1]
+	fmt.Fprintf(w, "%d candidates on %s (%s collision form): best is candidate %d\n", cfg.Candidates, backendName, form, r.Top[0].Index)
+	fmt.Fprintf(w, "  first step: v %.3f m/s, ω %.3f rad/s; after %.1f s at (%.2f, %.2f) m, θ %.2f rad, v %.2f m/s\n",
+		first.VMps, first.OmegaRadps, last.TS, last.XM, last.YM, last.ThetaRad, last.VMps)
+	fmt.Fprintf(w, "  cost %.4f = progress %.4f + path %.4f + smoothness %.4f + goal %.4f + heading %.4f + reverse %.4f + map %.4f + collision %.4f\n",
+		c.Total, c.Progress, c.PathDistance, c.Smoothness, c.Goal, c.Heading, c.Forward, c.Map, c.Collision)
+	fmt.Fprintf(w, "  collision probability over the horizon %.4f\n", c.CollisionProb)
+	t := r.Timings
+	fmt.Fprintf(w, "  timings: sample %v, score %v, select %v, best rolled out %v\n", t.Sample.Round(1000), t.Score.Round(1000),
+		t.Select.Round(1000), t.Rollout.Round(1000))
+}
+
+// plotPlan draws, in the style of Astro's planner figure, up to 400 of the cycle's candidates
+// coloured by rank from green (good) to red (bad), the best in bold, the robot's footprint,
+// each obstacle's mean and 1σ/2σ ellipses at 0, 1, 2 and 3 s, the guidance path and the
+// map's lethal cells.
+func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result, n int) error {
+	shown := min(n, 400)
+	indices := make([]int, shown)
+	for i := range indices {
+		indices[i] = i * n / shown
+	}
+	cands, err := p.Rollout(ctx, s, indices)
+	if err != nil {
+		return err
+	}
+	// Worst first, so the good ones are drawn on top.
+	slices.SortFunc(cands, func(a, b traj.Evaluated) int {
+		switch {
+		case a.Costs.Feasible != b.Costs.Feasible && a.Costs.Feasible:
+			return 1
+		case a.Costs.Feasible != b.Costs.Feasible:
+			return -1
+		}
+		return -cmpFloat(a.Costs.Total, b.Costs.Total)
+	})
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("%d candidates (%d drawn), green good, red bad; best in bold", n, shown)
+	pl.X.Label.Text = "x (m)"
+	pl.Y.Label.Text = "y (m)"
+	if m := s.Map; m != nil {
+		var cells plotter.XYs
+		for y := range m.Height {
+			for x := range m.Width {
+				if m.Cost[y*m.Width+x] >= 1 {
+					cells = append(cells, plotter.XY{X: m.OriginM[0] + (float64(x)+0.5)*m.ResolutionM, Y: m.OriginM[1] + (float64(y)+0.5)*m.ResolutionM})
+				}
+			}
+		}
+		if len(cells) > 0 {
+			sc, err := plotter.NewScatter(cells)
+			if err != nil {
+				return err
+			}
+			sc.GlyphStyle.Color, sc.GlyphStyle.Radius = color.Gray{Y: 90}, vg.Points(1.2)
+			pl.Add(sc)
+		}
+	}
+	path := make(plotter.XYs, len(s.Guidance.Path))
+	for i, q := range s.Guidance.Path {
+		path[i] = plotter.XY{X: q[0], Y: q[1]}
+	}
+	if err := addLine(pl, path, color.RGBA{R: 120, G: 120, B: 120, A: 255}, 1, true); err != nil {
+		return err
+	}
+	for i, c := range cands {
+		frac := float64(i) / float64(max(len(cands)-1, 1)) // 0 worst … 1 best
+		col := color.NRGBA{R: uint8(220 * (1 - frac)), G: uint8(40 + 160*frac), B: 40, A: 150}
+		if err := addLine(pl, trajectoryXY(c.Trajectory), col, 0.5, false); err != nil {
+			return err
+		}
+	}
+	if err := addLine(pl, trajectoryXY(r.Best), color.RGBA{B: 200, A: 255}, 3, false); err != nil {
+		return err
+	}
+	st := s.Robot.State
+	offsets, radii := s.Robot.Footprint.Circles()
+	for i, off := range offsets {
+		radius := radii[i]
+		cx, cy := st.XM+off*math.Cos(st.ThetaRad), st.YM+off*math.Sin(st.ThetaRad)
+		if err := addLine(pl, ellipse(cx, cy, traj.Cov2{{radius * radius, 0}, {0, radius * radius}}, 1), color.RGBA{B: 200, A: 255}, 1.5, false); err != nil {
+			return err
+		}
+	}
+	steps := s.Horizon.Steps()
+	for _, o := range s.Obstacles {
+		for _, ts := range []float64{0, 1, 2, 3} {
+			k := min(steps-1, max(0, int(math.Round(ts/s.Horizon.DtS))-1))
+			mean, cov := obstacleAt(o, k, s.Horizon.DtS, ts)
+			for _, sigmas := range []float64{1, 2} {
+				if err := addLine(pl, ellipse(mean[0], mean[1], cov, sigmas), color.NRGBA{R: 150, B: 150, A: uint8(230 / sigmas)}, 1, false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// Equal scales on both axes, so that the ellipses and turns keep their shapes.
+	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = equalAxes(pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max)
+	w, err := pl.WriterTo(7*vg.Inch, 7*vg.Inch, "png")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(file, func(out io.Writer) error {
+		_, err := w.WriteTo(out)
+		return err
+	})
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func trajectoryXY(ps []traj.Point) plotter.XYs {
+	xy := make(plotter.XYs, len(ps))
+	for i, p := range ps {
+		xy[i] = plotter.XY{X: p.XM, Y: p.YM}
+	}
+	return xy
+}
+
+func addLine(pl *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashed bool) error {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width = c, vg.Points(width)
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	}
+	pl.Add(l)
+	return nil
+}
+
+// ellipse is the k-σ contour of N((cx, cy), cov).
+func ellipse(cx, cy float64, cov traj.Cov2, k float64) plotter.XYs {
+	half, dev := 0.5*(cov[0][0]+cov[1][1]), math.Hypot(0.5*(cov[0][0]-cov[1][1]), cov[0][1])
+	l1, l2 := half+dev, math.Max(half-dev, 0)
+	angle := 0.5 * math.Atan2(2*cov[0][1], cov[0][0]-cov[1][1])
+	xy := make(plotter.XYs, 49)
+	for i := range xy {
+		t := 2 * math.Pi * float64(i) / 48
+		u, v := k*math.Sqrt(l1)*math.Cos(t), k*math.Sqrt(l2)*math.Sin(t)
+		xy[i] = plotter.XY{X: cx + u*math.Cos(angle) - v*math.Sin(angle), Y: cy + u*math.Sin(angle) + v*math.Cos(angle)}
+	}
+	return xy
+}
+
+// obstacleAt is an obstacle's prediction at time ts (the current one at 0).
+func obstacleAt(o traj.Obstacle, k int, dt, ts float64) ([2]float64, traj.Cov2) {
+	if cv := o.ConstantVelocity; cv != nil {
+		var cov traj.Cov2
+		for i := range 2 {
+			for j := range 2 {
+				cov[i][j] = cv.CovarianceM2[i][j] + ts*cv.GrowthM2ps[i][j]
+			}
+		}
+		return [2]float64{cv.PositionM[0] + ts*cv.VelocityMps[0], cv.PositionM[1] + ts*cv.VelocityMps[1]}, cov
+	}
+	return o.Track[k].MeanM, o.Track[k].CovarianceM2
+}
+
+// equalAxes widens the shorter of two ranges about its centre to the longer one's span.
+func equalAxes(x0, x1, y0, y1 float64) (float64, float64, float64, float64) {
+	span := math.Max(x1-x0, y1-y0)
+	cx, cy := (x0+x1)/2, (y0+y1)/2
+	return cx - span/2, cx + span/2, cy - span/2, cy + span/2
+}
