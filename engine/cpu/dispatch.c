@@ -16,6 +16,7 @@ FC_DECLARE_VARIANTS(int, fc_cpu_conserve, (const fc_conserve_args *a, int64_t s0
 FC_DECLARE_VARIANTS(void, fc_cpu_kalman, (const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1))
 FC_DECLARE_VARIANTS(void, fc_cpu_collision_prob, (const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1))
 FC_DECLARE_VARIANTS(int64_t, fc_cpu_traj_lanes, (void))
+FC_DECLARE_VARIANTS(void, fc_cpu_traj_prepare, (const float *raw, float *prepared, int64_t count))
 FC_DECLARE_VARIANTS(void, fc_cpu_traj_score,
                     (const float *prm, const float *controls, const float *obstacles, const float *path,
                      const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
@@ -171,4 +172,9 @@ void fc_cpu_traj_score(int variant, const float *prm, const float *controls, con
                        int64_t b0, int64_t b1)
 {
     FC_DISPATCH(variant, fc_cpu_traj_score, prm, controls, obstacles, path, map, total, terms, feasible, states, n, b0, b1);
+}
+
+void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t count)
+{
+    FC_DISPATCH(variant, fc_cpu_traj_prepare, raw, prepared, count);
 }

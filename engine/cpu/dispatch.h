@@ -37,6 +37,8 @@ void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t
 void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
 // fc_cpu_traj_lanes is the candidates per block of fc_cpu_traj_score: the variant's vector width.
 int64_t fc_cpu_traj_lanes(int variant);
+// fc_cpu_traj_prepare turns count obstacle steps into the scoring's layout (fc_traj_score.h).
+void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t count);
 // fc_cpu_traj_score rolls out and scores blocks [b0, b1) of n candidates (fc_traj_score.h).
 void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path,
                        const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,

@@ -50,6 +50,14 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		}
 		ptrs[i] = p
 	}
+	// The obstacles' axes once for the call (fc_traj_prepare_track), not once per block.
+	var prepared []float32
+	if steps := int64(s.Obstacles * s.Steps); steps > 0 {
+		prepared = make([]float32, steps*C.FC_TK_COUNT)
+		pin.Pin(&prepared[0])
+		C.fc_cpu_traj_prepare(C.int(b.variant), (*C.float)(ptrs[1]), (*C.float)(unsafe.Pointer(&prepared[0])), C.int64_t(steps))
+		ptrs[1] = unsafe.Pointer(&prepared[0])
+	}
 	lanes := int64(C.fc_cpu_traj_lanes(C.int(b.variant)))
 	blocks := (int64(s.N) + lanes - 1) / lanes
 	// Per block of lanes: every step rolls out, projects onto the path and meets each obstacle.
@@ -75,4 +83,5 @@ var (
 	_ = [1]struct{}{}[C.FC_TP_MAX_CIRCLES-backend.TrajMaxCircles]
 	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
 	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
+	_ = [1]struct{}{}[C.FC_TK_COUNT-8] // engine/cuda's trajTrackPrepared
 )

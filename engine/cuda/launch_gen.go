@@ -24,6 +24,7 @@ type kernelSet struct {
 	fcKalman             cu.Function
 	fcSpectralMix        cu.Function
 	fcCollisionProbBatch cu.Function
+	fcTrajPrepare        cu.Function
 	fcTrajScore          cu.Function
 }
 
@@ -42,6 +43,7 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcKalman = m.GetFunction("fc_kalman")
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 	s.fcCollisionProbBatch = m.GetFunction("fc_collision_prob_batch")
+	s.fcTrajPrepare = m.GetFunction("fc_traj_prepare")
 	s.fcTrajScore = m.GetFunction("fc_traj_score")
 }
 
@@ -108,6 +110,11 @@ func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, in cu.DevicePtr, w cu.
 // launchFcCollisionProbBatch enqueues fc_collision_prob_batch from cuda/traj.cu.
 func (s *kernelSet) launchFcCollisionProbBatch(cfg launchConfig, in cu.DevicePtr, out cu.DevicePtr, n int64, fast int32) {
 	launch(s.fcCollisionProbBatch, cfg, []uint64{uint64(in), uint64(out), uint64(n), uint64(uint32(fast))})
+}
+
+// launchFcTrajPrepare enqueues fc_traj_prepare from cuda/traj.cu.
+func (s *kernelSet) launchFcTrajPrepare(cfg launchConfig, raw cu.DevicePtr, prepared cu.DevicePtr, count int64) {
+	launch(s.fcTrajPrepare, cfg, []uint64{uint64(raw), uint64(prepared), uint64(count)})
 }
 
 // launchFcTrajScore enqueues fc_traj_score from cuda/traj.cu.

@@ -36,6 +36,9 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	})
 }
 
+// trajTrackPrepared is FC_TK_COUNT, the floats per prepared obstacle step.
+const trajTrackPrepared = 8
+
 func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -56,6 +59,26 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// The obstacles' axes once for the call (fc_traj_prepare_track), not once per thread.
+	if steps := int64(s.Obstacles * s.Steps); steps > 0 {
+		prepared, err := b.Alloc(backend.Float32, int(steps)*trajTrackPrepared)
+		if err != nil {
+			return err
+		}
+		defer b.Free(prepared)
+		pp, err := b.viewPtr("trajectory score", prepared, 0)
+		if err != nil {
+			return err
+		}
+		raw := ptrs[2]
+		if err := b.do("launch fc_traj_prepare", func() error {
+			b.kernels.launchFcTrajPrepare(b.elementwiseConfig(steps), raw, pp, steps)
+			return nil
+		}); err != nil {
+			return err
+		}
+		ptrs[2] = pp
 	}
 	cfg := b.elementwiseConfig(int64(s.N))
 	return b.do("launch fc_traj_score", func() error {

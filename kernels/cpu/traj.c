@@ -27,6 +27,12 @@ void FC_CPU_NAME(fc_cpu_collision_prob)(const float *FC_RESTRICT in, float *FC_R
 
 int64_t FC_CPU_NAME(fc_cpu_traj_lanes)(void) { return FC_TRAJ_LANES; }
 
+/* count obstacle steps from (μx, μy, Σxx, Σxy, Σyy, R) to the scoring's layout. */
+void FC_CPU_NAME(fc_cpu_traj_prepare)(const float *raw, float *prepared, int64_t count)
+{
+    for (int64_t i = 0; i < count; i++) fc_traj_prepare_track(raw + 6 * i, prepared + FC_TK_COUNT * i);
+}
+
 /* Blocks [b0, b1) of FC_TRAJ_LANES candidates each. */
 void FC_CPU_NAME(fc_cpu_traj_score)(const float *prm, const float *controls, const float *obstacles, const float *path,
                                     const float *map, float *total, float *terms, int32_t *feasible, float *states,

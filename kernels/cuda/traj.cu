@@ -13,6 +13,13 @@ extern "C" __global__ void fc_collision_prob_batch(const float *__restrict__ in,
     }
 }
 
+// Obstacle steps from (μx, μy, Σxx, Σxy, Σyy, R) to the scoring's layout, once per call.
+extern "C" __global__ void fc_traj_prepare(const float *raw, float *prepared, long long count)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+        fc_traj_prepare_track(raw + 6 * i, prepared + FC_TK_COUNT * i);
+}
+
 // Candidate scoring (fc_traj_score.h), one thread per candidate. The obstacle tracks are read
 // by every thread at the same address per step, which the cache broadcasts.
 extern "C" __global__ void fc_traj_score(const float *prm, const float *controls, const float *obstacles, const float *path,

@@ -68,11 +68,24 @@ enum {
 /* Values per step in the states output, [n, steps, FC_TS_COUNT]: x, y, θ, v, ω, a, α. */
 enum { FC_TS_COUNT = 7 };
 
+/* An obstacle's step as the scoring reads it, [obstacles, steps, FC_TK_COUNT]: the mean,
+ * Σ's axes (fc_traj_axes) and the radius. fc_traj_prepare_track makes it from the
+ * (μx, μy, Σxx, Σxy, Σyy, R) input once per call, not once per block of candidates, where
+ * the scalar eigen-decomposition cost more than the candidates' own collision terms. */
+enum { FC_TK_MX, FC_TK_MY, FC_TK_UX, FC_TK_UY, FC_TK_SDS, FC_TK_INVS, FC_TK_INVL, FC_TK_R, FC_TK_COUNT };
+
+FC_HD static inline void fc_traj_prepare_track(const float *raw, float *out)
+{
+    const fc_traj_axes ax = fc_traj_axes_of(raw[2], raw[3], raw[4]);
+    out[FC_TK_MX] = raw[0], out[FC_TK_MY] = raw[1], out[FC_TK_UX] = ax.ux, out[FC_TK_UY] = ax.uy;
+    out[FC_TK_SDS] = ax.sdSmall, out[FC_TK_INVS] = ax.invSmall, out[FC_TK_INVL] = ax.invLarge, out[FC_TK_R] = raw[5];
+}
+
 /* Scores candidates c0 .. c0 + FC_TRAJ_LANES − 1 of n, where n, the stride of every
- * per-candidate array, is a multiple of the widest block (TrajScore pads it). obstacles is [obstacles, steps, 6]: μx, μy, then Σxx, Σxy, Σyy
- * including the robot's own position covariance, and the obstacle's radius (each footprint
- * circle's is added here); path is [points, 2]; map is [height, width], unused when the map
- * width is 0. */
+ * per-candidate array, is a multiple of the widest block (TrajScore pads it). obstacles is
+ * [obstacles, steps, FC_TK_COUNT] from fc_traj_prepare_track (each footprint circle's
+ * radius is added to the obstacle's here); path is [points, 2]; map is [height, width],
+ * unused when the map width is 0. */
 FC_HD static inline void fc_traj_score_block(const float *prm, const float *controls, const float *obstacles,
                                              const float *path, const float *map, float *total, float *terms,
                                              int32_t *feasible, float *states, int64_t n, int64_t c0)
@@ -106,8 +119,9 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     }
     FC_LANES sPrev[l] = bestS[l];
 
+    int32_t seg = 0;
     for (int32_t k = 0; k < steps; k++) {
-        const int32_t seg = (int32_t)((int64_t)k * segments / steps);
+        while ((int64_t)(seg + 1) * steps <= (int64_t)k * segments) seg++; /* ⌊k·segments/steps⌋ */
         /* Rollout. */
         FC_LANES {
             const float uLin = controls[(int64_t)seg * n + c0 + l], uAng = controls[(int64_t)(segments + seg) * n + c0 + l];
@@ -140,20 +154,22 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         }
         /* Collision: the chance that no obstacle touches any footprint circle this step. */
         for (int32_t j = 0; j < numObs; j++) {
-            const float *o = obstacles + ((int64_t)j * steps + k) * 6;
-            const fc_traj_axes ax = fc_traj_axes_of(o[2], o[3], o[4]); /* once for every lane */
+            const float *o = obstacles + ((int64_t)j * steps + k) * FC_TK_COUNT;
+            fc_traj_axes ax;
+            ax.ux = o[FC_TK_UX], ax.uy = o[FC_TK_UY], ax.sdSmall = o[FC_TK_SDS];
+            ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 0.0f; /* unused */
             for (int32_t c = 0; c < circles; c++) {
-                const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[5];
+                const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
                 /* The form is the same for the whole call: one loop each keeps both vectorized. */
                 if (fast) {
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
+                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
                         const float p = fc_collision_prob_fast_axes(dx, dy, ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
                     }
                 } else {
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[0], dy = y[l] + off * sinT[l] - o[1];
+                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
                         const float p = fc_collision_prob_axes(dx, dy, ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
                     }
