@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
+	"github.com/fluxcore/fluxcore/engine/traj"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
 
@@ -27,6 +29,7 @@ type benchReport struct {
 	// CopyGBps is the copy bandwidth the cov suite measured its cases against.
 	CopyGBps float64           `json:"copy_gb_per_second,omitempty"`
 	Cov      []bench.CovResult `json:"cov,omitempty"`
+	Traj     []trajResult      `json:"traj,omitempty"`
 	Time     time.Time         `json:"time"`
 }
 
@@ -38,15 +41,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	var ef engineFlags
 	ef.register(fs)
-	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing) or cov (Kalman and ProbConserv updates)")
-	iters := fs.Int("iters", 0, "timed iterations per case, the median reported (default 50 for mix, 5 for cov)")
+	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing), cov (Kalman and ProbConserv updates) or traj (planning cycles)")
+	iters := fs.Int("iters", 0, "timed iterations per case, the median reported (default 50 for mix, 5 for cov and traj)")
+	full := fs.Bool("full", false, "traj: the whole grid, up to 10⁶ candidates, also on a CPU (minutes)")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	defaultIters, ok := map[string]int{"mix": 50, "cov": 5}[*suite]
+	defaultIters, ok := map[string]int{"mix": 50, "cov": 5, "traj": 5}[*suite]
 	if !ok {
-		return fmt.Errorf("--suite %q: want mix or cov", *suite)
+		return fmt.Errorf("--suite %q: want mix, cov or traj", *suite)
 	}
 	itersSet := false
 	fs.Visit(func(f *flag.Flag) { itersSet = itersSet || f.Name == "iters" })
@@ -63,9 +67,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer e.Close()
 	report := benchReport{Engine: e.Info(), Time: time.Now().UTC()}
 	fmt.Fprintf(stdout, "backend %s (%s)\n", report.Engine.Device, report.Engine.Reason)
-	if *suite == "cov" {
+	switch *suite {
+	case "cov":
 		err = benchCov(ctx, e.Backend(), *iters, &report, stdout)
-	} else {
+	case "traj":
+		err = benchTraj(ctx, e, *iters, *full, &report, stdout)
+	default:
 		err = benchMix(ctx, e.Backend(), *iters, &report, stdout)
 	}
 	if err != nil || *jsonPath == "" {
@@ -156,4 +163,68 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("--cpuprofile %q: %w", path, err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// trajResult is one planning-cycle case of `bench --suite traj`.
+type trajResult struct {
+	Case          string  `json:"case"`
+	Collision     string  `json:"collision"`
+	Iters         int     `json:"iters"`
+	MedianMs      float64 `json:"median_ms_per_cycle"`
+	CandidatesPer float64 `json:"candidates_per_second"`
+}
+
+// benchTraj times full planning cycles (sample, score, top-K, the best rolled out) over the
+// issue's grid: candidates × steps × obstacles × map, the fast collision form, and the
+// accurate one on the 2048 × 100 CPU target case. On a CPU the grid stops at 65 536
+// candidates unless full is set.
+func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, report *benchReport, stdout io.Writer) error {
+	sizes := []int{256, 1024, 4096, 16384, 65536, 1_000_000}
+	if e.Backend().Kind() == backend.KindCPU && !full {
+		sizes = sizes[:5]
+	}
+	type run struct {
+		c        bench.TrajCase
+		accurate bool
+	}
+	var runs []run
+	for _, n := range sizes {
+		for _, steps := range []int{30, 100} {
+			for _, obs := range []int{0, 8, 32} {
+				for _, withMap := range []bool{false, true} {
+					runs = append(runs, run{c: bench.TrajCase{Candidates: n, Steps: steps, Obstacles: obs, Map: withMap}})
+				}
+			}
+		}
+	}
+	runs = append(runs, run{c: bench.TrajCase{Candidates: 2048, Steps: 100, Obstacles: 8, Map: true}},
+		run{c: bench.TrajCase{Candidates: 2048, Steps: 100, Obstacles: 8, Map: true}, accurate: true})
+	fmt.Fprintf(stdout, "\n%-36s %-9s %12s %14s\n", "case", "collision", "ms/cycle", "candidates/s")
+	for _, r := range runs {
+		s := bench.TrajScenario(r.c)
+		p, err := traj.NewPlanner(e, traj.Config{Candidates: r.c.Candidates, Accurate: r.accurate})
+		if err != nil {
+			return err
+		}
+		times := make([]float64, 0, iters)
+		for i := range iters + 1 { // the first cycle warms up
+			t0 := time.Now()
+			if _, err := p.Plan(ctx, s); err != nil {
+				return fmt.Errorf("%v: %w", r.c, err)
+			}
+			if i > 0 {
+				times = append(times, time.Since(t0).Seconds())
+			}
+		}
+		slices.Sort(times)
+		median := times[len(times)/2]
+		form := "fast"
+		if r.accurate {
+			form = "accurate"
+		}
+		res := trajResult{Case: r.c.String(), Collision: form, Iters: iters, MedianMs: median * 1e3, CandidatesPer: float64(r.c.Candidates) / median}
+		report.Traj = append(report.Traj, res)
+		fmt.Fprintf(stdout, "%-36s %-9s %12.3f %14.4g\n", res.Case, form, res.MedianMs, res.CandidatesPer)
+	}
+	return nil
 }

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "8f3f545b042cc695e7c0f61e65b0c728b97da914b9c6e7d9506750b770905fb3"
+const kernelSourcesSHA256 = "5c511c81a716243652f70d4048275568c492e36189642d0e5976b84ebe56ccae"

@@ -233,21 +233,24 @@ func (m *CostMap) inflated(radiusM float64) []float32 {
 	for i, v := range m.Cost {
 		out[i] = float32(v)
 	}
+	// The cell offsets within the radius, once.
 	reach := int(math.Ceil(radiusM / m.ResolutionM))
+	var disk [][2]int
+	for dy := -reach; dy <= reach; dy++ {
+		for dx := -reach; dx <= reach; dx++ {
+			if math.Hypot(float64(dx), float64(dy))*m.ResolutionM <= radiusM {
+				disk = append(disk, [2]int{dx, dy})
+			}
+		}
+	}
 	for y := range m.Height {
 		for x := range m.Width {
 			if m.Cost[y*m.Width+x] < 1 {
 				continue
 			}
-			for dy := -reach; dy <= reach; dy++ {
-				for dx := -reach; dx <= reach; dx++ {
-					cx, cy := x+dx, y+dy
-					if cx < 0 || cy < 0 || cx >= m.Width || cy >= m.Height {
-						continue
-					}
-					if math.Hypot(float64(dx), float64(dy))*m.ResolutionM <= radiusM {
-						out[cy*m.Width+cx] = 1
-					}
+			for _, d := range disk {
+				if cx, cy := x+d[0], y+d[1]; cx >= 0 && cy >= 0 && cx < m.Width && cy < m.Height {
+					out[cy*m.Width+cx] = 1
 				}
 			}
 		}

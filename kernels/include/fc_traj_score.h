@@ -106,6 +106,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_W0], a[l] = prm[FC_TP_A0], al[l] = prm[FC_TP_AL0];
         surv[l] = 1.0f, progress[l] = 0.0f, pathCost[l] = 0.0f, smooth[l] = 0.0f, reverse[l] = 0.0f;
         mapCost[l] = 0.0f, lethal[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
+        fc_sincosf(th[l], &sinT[l], &cosT[l]);
     }
     /* The start's arc length, from which progress is measured. */
     {
@@ -136,14 +137,18 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             vNew = vNew < prm[FC_TP_VMIN] ? prm[FC_TP_VMIN] : (vNew > prm[FC_TP_VMAX] ? prm[FC_TP_VMAX] : vNew);
             wNew = wNew < -prm[FC_TP_WMAX] ? -prm[FC_TP_WMAX] : (wNew > prm[FC_TP_WMAX] ? prm[FC_TP_WMAX] : wNew);
             const float vBar = 0.5f * (v[l] + vNew), wBar = 0.5f * (w[l] + wNew);
-            float sm, cm;
-            fc_sincosf(th[l] + 0.5f * wBar * dt, &sm, &cm);
+            /* The heading turns by δ to the midpoint and by δ again to the step's end: one
+             * sin/cos of δ and two rotations of the heading vector kept from the last step. */
+            const float delta = 0.5f * wBar * dt;
+            float sd, cd;
+            fc_sincosf(delta, &sd, &cd);
+            const float cm = cosT[l] * cd - sinT[l] * sd, sm = sinT[l] * cd + cosT[l] * sd;
             x[l] += vBar * cm * dt;
             y[l] += vBar * sm * dt;
-            th[l] += wBar * dt;
+            th[l] += 2.0f * delta;
             v[l] = vNew, w[l] = wNew, a[l] = aNew, al[l] = alNew;
             reverse[l] += (vNew < 0.0f ? -vNew : 0.0f) * dt;
-            fc_sincosf(th[l], &sinT[l], &cosT[l]);
+            cosT[l] = cm * cd - sm * sd, sinT[l] = sm * cd + cm * sd;
             clear[l] = 1.0f;
         }
         if (states) {
