@@ -22,7 +22,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("fluxcore plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: fluxcore plan --scenario s.json [--candidates N] [--seed S] [--accurate] [--out result.json] [--plot plot.png]
+		fmt.Fprintln(stderr, `usage: fluxcore plan --scenario s.json [--candidates N] [--seed S] [--refine K] [--accurate] [--out result.json] [--plot plot.png]
 
 One planning cycle of the risk-aware local planner: sample jerk-limited candidates, roll them
 out, score each by survival-weighted progress against Gaussian obstacle predictions and the
@@ -35,6 +35,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 	cfg := traj.DefaultConfig
 	fs.IntVar(&cfg.Candidates, "candidates", cfg.Candidates, "candidates per cycle")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the Halton sampling")
+	fs.IntVar(&cfg.RefineStages, "refine", 0, "refinement stages (0–3), each sampling half as many candidates again around the elite")
 	fs.BoolVar(&cfg.Accurate, "accurate", false, "the accurate collision probability (16-point chord quadrature) instead of the fast one")
 	out := fs.String("out", "", "write the result (best trajectory, its costs, the top candidates, timings) as JSON here")
 	plotPath := fs.String("plot", "", "write a PNG of the candidates, the best, the obstacles' 1σ/2σ ellipses and the guidance path")
@@ -97,8 +98,8 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 		c.Total, c.Progress, c.PathDistance, c.Smoothness, c.Goal, c.Heading, c.Forward, c.Map, c.Collision)
 	fmt.Fprintf(w, "  collision probability over the horizon %.4f\n", c.CollisionProb)
 	t := r.Timings
-	fmt.Fprintf(w, "  timings: sample %v, score %v, select %v, best rolled out %v\n", t.Sample.Round(1000), t.Score.Round(1000),
-		t.Select.Round(1000), t.Rollout.Round(1000))
+	fmt.Fprintf(w, "  timings: sample %v, score %v, refine %v, select %v, best rolled out %v\n", t.Sample.Round(1000),
+		t.Score.Round(1000), t.Refine.Round(1000), t.Select.Round(1000), t.Rollout.Round(1000))
 }
 
 // plotPlan draws, in the style of Astro's planner figure, up to 400 of the cycle's candidates

@@ -30,6 +30,9 @@ type Config struct {
 	CycleS float64
 	// TopK candidates are reported with their costs.
 	TopK int
+	// RefineStages (0 to 3) sample half as many candidates again around the elite of the
+	// ones so far, each stage.
+	RefineStages int
 	// KeepTotals keeps every candidate's total cost in the Result.
 	KeepTotals bool
 }
@@ -41,9 +44,9 @@ var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, WarmFraction:
 type Planner struct {
 	b      backend.Backend
 	cfg    Config
-	prev   []float32 // the last best candidate's controls, 2·Segments
-	last   []float32 // the last cycle's controls, [2·Segments, Candidates]
-	halton []float32 // [Candidates, 2·Segments] Halton points in [−1, 1]
+	prev   []float32     // the last best candidate's controls, 2·Segments
+	last   *candidateSet // the last cycle's candidates
+	halton []float32     // [Candidates, 2·Segments] Halton points in [−1, 1]
 }
 
 // NewPlanner returns a planner on e's backend.
@@ -69,6 +72,8 @@ func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
 		return nil, fmt.Errorf("traj: warm fraction %v, want [0, 1)", cfg.WarmFraction)
 	case !(cfg.WarmSpread > 0 && cfg.WarmSpread <= 2), !(cfg.CycleS > 0):
 		return nil, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
+	case cfg.RefineStages < 0 || cfg.RefineStages > 3:
+		return nil, fmt.Errorf("traj: %d refinement stages, want 0..3", cfg.RefineStages)
 	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates:
 		return nil, fmt.Errorf("traj: top %d of %d candidates", cfg.TopK, cfg.Candidates)
 	}
@@ -120,7 +125,7 @@ type Result struct {
 
 // Timings of a cycle's stages.
 type Timings struct {
-	Sample, Score, Select, Rollout time.Duration
+	Sample, Score, Refine, Select, Rollout time.Duration
 }
 
 // ErrNoFeasible is returned when every candidate meets a lethal map cell.
@@ -142,45 +147,106 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	res.Timings.Sample = time.Since(t0)
 
 	t1 := time.Now()
-	scored, err := score(ctx, p.b, s, in, controls, p.cfg.Candidates, false)
-	if err != nil {
+	n, k, dims := p.cfg.Candidates, p.cfg.TopK, 2*p.cfg.Segments
+	set := &candidateSet{dims: dims}
+	if err := set.add(ctx, p.b, s, in, controls, n); err != nil {
 		return nil, err
 	}
 	res.Timings.Score = time.Since(t1)
 
+	// Refinement: each stage samples half as many candidates again around the elite (the
+	// best 1/32) of everything so far, uniformly within ±√3 standard deviations of the
+	// elite per control, so that the search closes in on a continuous optimum rather than
+	// stopping at the best sample.
+	t4 := time.Now()
+	for range p.cfg.RefineStages {
+		elite := topK(set.total, set.feasible, max(8, n/32))
+		m := max(k, n/2)
+		refined := make([]float32, dims*m)
+		for d := range dims {
+			mean, sq := 0.0, 0.0
+			for _, c := range elite {
+				u := float64(set.control(c, d))
+				mean += u
+				sq += u * u
+			}
+			mean /= float64(len(elite))
+			spread := math.Sqrt(3 * max(sq/float64(len(elite))-mean*mean, 4e-4))
+			for i := range m {
+				u := mean + spread*float64(p.halton[(i%n)*dims+d])
+				refined[d*m+i] = float32(max(-1, min(1, u)))
+			}
+		}
+		if err := set.add(ctx, p.b, s, in, refined, m); err != nil {
+			return nil, err
+		}
+	}
+	res.Timings.Refine = time.Since(t4)
+
 	t2 := time.Now()
-	n, k := p.cfg.Candidates, p.cfg.TopK
-	order := topK(scored.total[:n], scored.feasible[:n], k)
-	if scored.feasible[order[0]] == 0 {
+	order := topK(set.total, set.feasible, k)
+	if set.feasible[order[0]] == 0 {
 		return nil, ErrNoFeasible
 	}
-	top := make([]float32, 0, 2*p.cfg.Segments*k)
-	stride := scored.stride
+	top := make([]float32, 0, dims*k)
 	for _, c := range order {
-		for d := range 2 * p.cfg.Segments {
-			top = append(top, controls[d*stride+c])
+		for d := range dims {
+			top = append(top, set.control(c, d))
 		}
 	}
 	if p.cfg.KeepTotals {
-		res.Totals = scored.total[:n]
+		res.Totals = set.total
 	}
 	res.Timings.Select = time.Since(t2)
 
 	// The top K once more, with their states and terms.
 	t3 := time.Now()
-	detail, err := score(ctx, p.b, s, in, transposeControls(top, k, 2*p.cfg.Segments), k, true)
+	detail, err := score(ctx, p.b, s, in, transposeControls(top, k, dims), k, true)
 	if err != nil {
 		return nil, err
 	}
 	res.Timings.Rollout = time.Since(t3)
 	for i, c := range order {
-		res.Top = append(res.Top, Candidate{Index: c, Controls: top[i*2*p.cfg.Segments : (i+1)*2*p.cfg.Segments], Costs: detail.costs(i)})
+		res.Top = append(res.Top, Candidate{Index: c, Controls: top[i*dims : (i+1)*dims], Costs: detail.costs(i)})
 	}
 	res.BestCosts = res.Top[0].Costs
 	res.Best = detail.trajectory(0, s)
 	p.prev = append(p.prev[:0], res.Top[0].Controls...)
-	p.last = controls
+	p.last = set
 	return &res, nil
+}
+
+// candidateSet is every candidate a cycle scored, stage after stage: the controls of each
+// stage ([2·Segments, n]) and the totals and feasibility of all, indexed in stage order.
+type candidateSet struct {
+	dims     int
+	stages   [][]float32
+	sizes    []int
+	total    []float32
+	feasible []int32
+}
+
+func (cs *candidateSet) add(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs, controls []float32, n int) error {
+	r, err := score(ctx, b, s, in, controls, n, false)
+	if err != nil {
+		return err
+	}
+	cs.stages, cs.sizes = append(cs.stages, controls), append(cs.sizes, n)
+	cs.total, cs.feasible = append(cs.total, r.total[:n]...), append(cs.feasible, r.feasible[:n]...)
+	return nil
+}
+
+func (cs *candidateSet) len() int { return len(cs.total) }
+
+// control is control d of candidate c.
+func (cs *candidateSet) control(c, d int) float32 {
+	for i, n := range cs.sizes {
+		if c < n {
+			return cs.stages[i][d*n+c]
+		}
+		c -= n
+	}
+	panic("traj: candidate index out of range") // callers index below len()
 }
 
 // Evaluated is a candidate of the last cycle rolled out again: its costs and trajectory.
@@ -198,14 +264,14 @@ func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Ev
 	if len(indices) == 0 {
 		return nil, nil
 	}
-	n, dims := p.cfg.Candidates, 2*p.cfg.Segments
+	dims := 2 * p.cfg.Segments
 	rows := make([]float32, 0, dims*len(indices))
 	for _, c := range indices {
-		if c < 0 || c >= n {
-			return nil, fmt.Errorf("traj: candidate %d of %d", c, n)
+		if c < 0 || c >= p.last.len() {
+			return nil, fmt.Errorf("traj: candidate %d of %d", c, p.last.len())
 		}
 		for d := range dims {
-			rows = append(rows, p.last[d*n+c])
+			rows = append(rows, p.last.control(c, d))
 		}
 	}
 	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
 )
 
 func openCPU(t *testing.T) *engine.Engine {
@@ -279,5 +280,96 @@ func TestTopK(t *testing.T) {
 		if got := topK(total, feasible, k); !slices.Equal(got, all[:k]) {
 			t.Errorf("k %d: %v, want %v", k, got[:min(k, 10)], all[:min(k, 10)])
 		}
+	}
+}
+
+// Every CPU variant scores the same candidates alike (to float32 rounding: the variants
+// contract multiply-adds differently), and picks the same best.
+func TestCPUVariantsAgree(t *testing.T) {
+	s, err := LoadScenario("../../examples/cluttered.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n, segments = 1000, 4
+	controls := randomControls(rng, segments, n)
+	var first []float32
+	for _, v := range cpu.Supported() {
+		e, err := engine.Open(engine.Options{Device: "cpu", CPUVariant: v.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := score(context.Background(), e.Backend(), s, inputs(t, s, segments, backend.CollisionFast), controls, n, false)
+		e.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = r.total[:n]
+			continue
+		}
+		for c := range n {
+			if d := math.Abs(float64(r.total[c] - first[c])); d > 1e-4*max(1, math.Abs(float64(first[c]))) {
+				t.Errorf("%s: candidate %d total %g, the first variant %g", v, c, r.total[c], first[c])
+			}
+		}
+	}
+}
+
+// Refinement keeps every first-stage candidate, so it can only lower the best total; in the
+// open room, where the best sample turns the wrong way first, it lowers it.
+func TestRefinementImproves(t *testing.T) {
+	s, err := LoadScenario("../../examples/open_room.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openCPU(t)
+	best := func(stages int) float64 {
+		p, err := NewPlanner(e, Config{Candidates: 1024, RefineStages: stages})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Plan(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.BestCosts.Total
+	}
+	plain, refined := best(0), best(2)
+	t.Logf("best total without refinement %.4f, with two stages %.4f", plain, refined)
+	if !(refined < plain) {
+		t.Errorf("two refinement stages give %.4f, not below %.4f", refined, plain)
+	}
+}
+
+// In the corridor, the more uncertain the oncoming person's prediction (its covariance
+// growth per second), the slower the chosen trajectory's first second: the mean speed over
+// it never rises by more than sampling noise as the growth rises.
+func TestCorridorUncertaintySlowsDown(t *testing.T) {
+	e := openCPU(t)
+	prev := math.Inf(1)
+	for _, g := range []float64{0, 0.02, 0.05, 0.1, 0.2, 0.4} {
+		s, err := LoadScenario("../../examples/corridor.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Obstacles[0].ConstantVelocity.GrowthM2ps = Cov2{{g, 0}, {0, g}}
+		p, err := NewPlanner(e, Config{Candidates: 4096, RefineStages: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Plan(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean := 0.0
+		for _, q := range r.Best[1:11] {
+			mean += q.VMps / 10
+		}
+		t.Logf("growth %.2f m²/s: mean speed over the first second %.3f m/s, collision probability %.3f", g, mean, r.BestCosts.CollisionProb)
+		if mean > prev+0.02 {
+			t.Errorf("growth %.2f m²/s: mean speed %.3f m/s, above %.3f at the lower growth", g, mean, prev)
+		}
+		prev = mean
 	}
 }
