@@ -8,6 +8,8 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -19,6 +21,9 @@ import (
 )
 
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sim" {
+		return runPlanSim(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("fluxcore plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -262,4 +267,84 @@ func equalAxes(x0, x1, y0, y1 float64) (float64, float64, float64, float64) {
 	span := math.Max(x1-x0, y1-y0)
 	cx, cy := (x0+x1)/2, (y0+y1)/2
 	return cx - span/2, cx + span/2, cy - span/2, cy + span/2
+}
+
+func runPlanSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore plan sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: fluxcore plan sim --scenario s.json [--hz 10] [--seconds 20] [--out log.json] [--plot frames/]
+
+Closed loop: every cycle the planner plans from the current state with the warm start, the
+robot follows the chosen trajectory for one cycle, and the obstacles move along their
+predicted means. Reports the collisions (there should be none) and the closest approach.`)
+		fs.PrintDefaults()
+	}
+	var ef engineFlags
+	ef.register(fs)
+	scenario := fs.String("scenario", "", "the scenario (JSON)")
+	hz := fs.Float64("hz", 10, "planning cycles per second (a cycle must be whole rollout steps)")
+	seconds := fs.Float64("seconds", 20, "simulated time")
+	cfg := traj.DefaultConfig
+	fs.IntVar(&cfg.Candidates, "candidates", cfg.Candidates, "candidates per cycle")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the Halton sampling")
+	fs.IntVar(&cfg.RefineStages, "refine", 1, "refinement stages per cycle (0–3)")
+	fs.BoolVar(&cfg.Accurate, "accurate", false, "the accurate collision probability")
+	out := fs.String("out", "", "write the log (state, costs and clearance per cycle) as JSON here")
+	frames := fs.String("plot", "", "write one PNG per cycle into this directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *scenario == "" {
+		fmt.Fprintln(stderr, "--scenario is required")
+		fs.Usage()
+		return errUsage
+	}
+	s, err := traj.LoadScenario(*scenario)
+	if err != nil {
+		return err
+	}
+	e, err := ef.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	p, err := traj.NewPlanner(e, cfg)
+	if err != nil {
+		return err
+	}
+	if *frames != "" {
+		if err := os.MkdirAll(*frames, 0o755); err != nil {
+			return err
+		}
+	}
+	log, err := traj.Simulate(ctx, p, s, *hz, *seconds, func(cycle, cycles int, cur *traj.Scenario, r *traj.Result) error {
+		if cycle%10 == 0 || cycle == cycles {
+			fmt.Fprintf(stderr, "plan sim: cycle %d/%d\n", cycle, cycles)
+		}
+		if *frames == "" {
+			return nil
+		}
+		return plotPlan(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r, cfg.Candidates)
+	})
+	if err != nil {
+		return err
+	}
+	if *frames != "" {
+		fmt.Fprintf(stdout, "wrote %d frames to %s\n", len(log.Steps), *frames)
+	}
+	end := log.Steps[len(log.Steps)-1]
+	fmt.Fprintf(stdout, "%d cycles at %g Hz: %d collisions, closest approach %.3f m; at %.1f s the robot is at (%.2f, %.2f) m, v %.2f m/s\n",
+		len(log.Steps), *hz, log.Collisions, log.ClosestApproachM, end.TS, end.Robot.XM, end.Robot.YM, end.Robot.VMps)
+	if *out != "" {
+		data, err := json.MarshalIndent(log, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteBytes(*out, append(data, '\n')); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *out)
+	}
+	return nil
 }

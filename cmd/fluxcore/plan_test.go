@@ -56,3 +56,35 @@ func TestPlanErrors(t *testing.T) {
 		t.Errorf("no scenario: exit %d, want 2", code)
 	}
 }
+
+func TestPlanSim(t *testing.T) {
+	dir := t.TempDir()
+	out, frames := filepath.Join(dir, "log.json"), filepath.Join(dir, "frames")
+	code, stdout, stderr := runCLI(t, "plan", "sim", "--scenario", "../../examples/crossing.json", "--candidates", "256",
+		"--seconds", "1", "--out", out, "--plot", frames)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "10 cycles at 10 Hz: 0 collisions") {
+		t.Errorf("stdout %q", stdout)
+	}
+	var log struct {
+		Steps []struct {
+			ClearanceM float64 `json:"clearance_m"`
+		}
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &log); err != nil || len(log.Steps) != 10 {
+		t.Fatalf("log: %d steps, %v", len(log.Steps), err)
+	}
+	if entries, err := os.ReadDir(frames); err != nil || len(entries) != 10 {
+		t.Errorf("frames: %d, %v; want 10", len(entries), err)
+	}
+	if code, _, stderr := runCLI(t, "plan", "sim", "--scenario", "../../examples/crossing.json", "--hz", "3"); code != 1 ||
+		!strings.Contains(stderr, "not a whole number of 0.1 s rollout steps") {
+		t.Errorf("--hz 3: exit %d, stderr %q", code, stderr)
+	}
+}

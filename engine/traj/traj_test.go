@@ -373,3 +373,30 @@ func TestCorridorUncertaintySlowsDown(t *testing.T) {
 		prev = mean
 	}
 }
+
+// Closed loop in the shipped scenarios with people: no collision, the robot gets somewhere.
+func TestSimulateShippedScenarios(t *testing.T) {
+	e := openCPU(t)
+	for _, name := range []string{"corridor", "crossing", "cluttered"} {
+		s, err := LoadScenario("../../examples/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPlanner(e, Config{Candidates: 1024, RefineStages: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, err := Simulate(context.Background(), p, s, 10, 8, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := log.Steps[len(log.Steps)-1].Robot
+		t.Logf("%s: %d cycles, closest approach %.3f m, end (%.2f, %.2f)", name, len(log.Steps), log.ClosestApproachM, end.XM, end.YM)
+		if log.Collisions > 0 {
+			t.Errorf("%s: %d collisions, closest approach %.3f m", name, log.Collisions, log.ClosestApproachM)
+		}
+		if math.Hypot(end.XM-s.Robot.State.XM, end.YM-s.Robot.State.YM) < 1 {
+			t.Errorf("%s: after 8 s the robot is still within 1 m of its start, at (%.2f, %.2f)", name, end.XM, end.YM)
+		}
+	}
+}
