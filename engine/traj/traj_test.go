@@ -40,6 +40,33 @@ func randomControls(rng *rand.Rand, segments, n int) []float32 {
 	return u
 }
 
+// With a wheel-speed limit, every rolled-out state keeps |v| + |ω|·b/2 within it.
+func TestWheelLimitHolds(t *testing.T) {
+	s, err := LoadScenario("testdata/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.Robot.Limits // wheel 1.3 m/s, track 0.4 m, v ≤ 1, |ω| ≤ 1.5: a split is needed
+	s.Robot.State.VMps = 0.5
+	rng := rand.New(rand.NewPCG(8, 8))
+	const n, segments = 1 << 16, 4
+	r, err := score(context.Background(), openCPU(t).Backend(), s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, n), n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for c := range n {
+		for k := range r.steps {
+			st := r.states[(c*r.steps+k)*backend.TrajStateValues:]
+			worst = max(worst, math.Abs(float64(st[3]))+math.Abs(float64(st[4]))*l.TrackWidthM/2)
+		}
+	}
+	if worst > l.WheelSpeedMaxMps*(1+1e-6) {
+		t.Errorf("wheel speed reaches %.6f m/s, above the limit %v", worst, l.WheelSpeedMaxMps)
+	}
+	t.Logf("largest wheel speed %.4f m/s of %v", worst, l.WheelSpeedMaxMps)
+}
+
 // Every rolled-out state of a million random candidates, from a start at speed and turning,
 // respects every limit: speed, turn rate, both accelerations and both jerks, with the
 // speeds the integrals of the accelerations (so no limit is kept by clamping a speed).
