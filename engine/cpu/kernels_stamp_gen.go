@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "5c511c81a716243652f70d4048275568c492e36189642d0e5976b84ebe56ccae"
+const kernelSourcesSHA256 = "c8b790f8b9d9622e563d58011d49e495175e27fd4b3cfbd3ff95e2d92534120f"

@@ -145,8 +145,8 @@ FC_HD static inline void fc_sincosf(float x, float *sinx, float *cosx)
 }
 
 /* One step of a jerk-limited axis (linear or angular): the next acceleration, given the
- * current speed v and acceleration a, the commanded jerk fraction u ∈ [−1, 1], the jerk,
- * acceleration and speed limits, and dt. The speed bounds are kept reachable: a positive
+ * current speed v and acceleration a, the commanded jerk fraction u ∈ [−1, 1], the jerk limit
+ * (and 2/jerk, which callers hoist), the acceleration and speed limits, and dt. The speed bounds are kept reachable: a positive
  * acceleration a must be ramped down at the jerk limit before the speed reaches vHi, which
  * adds a²/(2·jerk) at most, so the next acceleration obeys
  *
@@ -156,13 +156,13 @@ FC_HD static inline void fc_sincosf(float x, float *sinx, float *cosx)
  * lower bound never exceeds the upper (ramping down at full jerk keeps them), so the
  * clamped result obeys every limit at every step: |a'| ≤ accel, |a' − a| ≤ jerk·dt, and
  * vLo ≤ v + a'·dt ≤ vHi. */
-FC_HD static inline float fc_traj_axis_accel(float v, float a, float u, float jerk, float accel, float vLo, float vHi,
-                                             float dt)
+FC_HD static inline float fc_traj_axis_accel(float v, float a, float u, float jerk, float twoOverJerk, float accel,
+                                             float vLo, float vHi, float dt)
 {
     const float jdt = jerk * dt;
     const float toHi = vHi - v > 0.0f ? vHi - v : 0.0f, toLo = v - vLo > 0.0f ? v - vLo : 0.0f;
-    const float upVel = jerk * (fc_sqrtf(dt * dt + 2.0f * toHi / jerk) - dt);
-    const float downVel = -jerk * (fc_sqrtf(dt * dt + 2.0f * toLo / jerk) - dt);
+    const float upVel = jerk * (fc_sqrtf(dt * dt + twoOverJerk * toHi) - dt);
+    const float downVel = -jerk * (fc_sqrtf(dt * dt + twoOverJerk * toLo) - dt);
     float hi = accel < a + jdt ? accel : a + jdt;
     hi = hi < upVel ? hi : upVel;
     float lo = -accel > a - jdt ? -accel : a - jdt;

@@ -120,22 +120,25 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     }
     FC_LANES sPrev[l] = bestS[l];
 
+    /* The limits in locals: read through prm, which the compiler cannot prove unaliased by
+     * the outputs, they would be reloaded, and 2/jerk redivided, for every lane and step. */
+    const float jMax = prm[FC_TP_JMAX], aMax = prm[FC_TP_AMAX], vMin = prm[FC_TP_VMIN], vMax = prm[FC_TP_VMAX];
+    const float jaMax = prm[FC_TP_JAMAX], alMax = prm[FC_TP_ALMAX], wMax = prm[FC_TP_WMAX];
+    const float twoOverJ = 2.0f / jMax, twoOverJa = 2.0f / jaMax, invDt = 1.0f / dt;
     int32_t seg = 0;
     for (int32_t k = 0; k < steps; k++) {
         while ((int64_t)(seg + 1) * steps <= (int64_t)k * segments) seg++; /* ⌊k·segments/steps⌋ */
         /* Rollout. */
         FC_LANES {
             const float uLin = controls[(int64_t)seg * n + c0 + l], uAng = controls[(int64_t)(segments + seg) * n + c0 + l];
-            const float aNew = fc_traj_axis_accel(v[l], a[l], uLin, prm[FC_TP_JMAX], prm[FC_TP_AMAX], prm[FC_TP_VMIN],
-                                                  prm[FC_TP_VMAX], dt);
-            const float alNew = fc_traj_axis_accel(w[l], al[l], uAng, prm[FC_TP_JAMAX], prm[FC_TP_ALMAX],
-                                                   -prm[FC_TP_WMAX], prm[FC_TP_WMAX], dt);
-            const float jl = (aNew - a[l]) / dt, ja = (alNew - al[l]) / dt;
+            const float aNew = fc_traj_axis_accel(v[l], a[l], uLin, jMax, twoOverJ, aMax, vMin, vMax, dt);
+            const float alNew = fc_traj_axis_accel(w[l], al[l], uAng, jaMax, twoOverJa, alMax, -wMax, wMax, dt);
+            const float jl = (aNew - a[l]) * invDt, ja = (alNew - al[l]) * invDt;
             smooth[l] += (jl * jl + ja * ja) * dt;
             float vNew = v[l] + aNew * dt, wNew = w[l] + alNew * dt;
             /* Rounding can step past a bound by an ulp; the bound is the truth. */
-            vNew = vNew < prm[FC_TP_VMIN] ? prm[FC_TP_VMIN] : (vNew > prm[FC_TP_VMAX] ? prm[FC_TP_VMAX] : vNew);
-            wNew = wNew < -prm[FC_TP_WMAX] ? -prm[FC_TP_WMAX] : (wNew > prm[FC_TP_WMAX] ? prm[FC_TP_WMAX] : wNew);
+            vNew = vNew < vMin ? vMin : (vNew > vMax ? vMax : vNew);
+            wNew = wNew < -wMax ? -wMax : (wNew > wMax ? wMax : wNew);
             const float vBar = 0.5f * (v[l] + vNew), wBar = 0.5f * (w[l] + wNew);
             /* The heading turns by δ to the midpoint and by δ again to the step's end: one
              * sin/cos of δ and two rotations of the heading vector kept from the last step. */
