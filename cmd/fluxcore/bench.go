@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/traj"
-	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
 
 // benchReport is what `fluxcore bench --json` writes.
@@ -78,11 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil || *jsonPath == "" {
 		return err
 	}
-	data, err := json.MarshalIndent(report, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(*jsonPath, append(data, '\n')); err != nil {
+	if err := writeJSON(*jsonPath, report); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", *jsonPath)

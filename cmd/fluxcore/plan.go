@@ -34,48 +34,26 @@ out, score each by survival-weighted progress against Gaussian obstacle predicti
 other cost terms, and pick the best feasible one. The scenario schema is in the README.`)
 		fs.PrintDefaults()
 	}
-	var ef engineFlags
-	ef.register(fs)
-	scenario := fs.String("scenario", "", "the scenario (JSON)")
-	cfg := traj.DefaultConfig
-	fs.IntVar(&cfg.Candidates, "candidates", cfg.Candidates, "candidates per cycle")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the Halton sampling")
-	fs.IntVar(&cfg.RefineStages, "refine", 0, "refinement stages (0–3), each sampling half as many candidates again around the elite")
-	fs.BoolVar(&cfg.Accurate, "accurate", false, "the accurate collision probability (16-point chord quadrature) instead of the fast one")
+	var pf plannerFlags
+	pf.register(fs, 0)
 	out := fs.String("out", "", "write the result (best trajectory, its costs, the top candidates, timings) as JSON here")
 	plotPath := fs.String("plot", "", "write a PNG of the candidates, the best, the obstacles' 1σ/2σ ellipses and the guidance path")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *scenario == "" {
-		fmt.Fprintln(stderr, "--scenario is required")
-		fs.Usage()
-		return errUsage
-	}
-	s, err := traj.LoadScenario(*scenario)
+	s, p, backendName, closeEngine, err := pf.open(fs, stderr)
 	if err != nil {
 		return err
 	}
-	e, err := ef.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	p, err := traj.NewPlanner(e, cfg)
-	if err != nil {
-		return err
-	}
+	defer closeEngine()
+	cfg := pf.cfg
 	res, err := p.Plan(ctx, s)
 	if err != nil {
 		return err
 	}
-	printPlan(stdout, res, cfg, e.Backend().Name())
+	printPlan(stdout, res, cfg, backendName)
 	if *out != "" {
-		data, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteBytes(*out, append(data, '\n')); err != nil {
+		if err := writeJSON(*out, res); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
@@ -280,39 +258,21 @@ robot follows the chosen trajectory for one cycle, and the obstacles move along 
 predicted means. Reports the collisions (there should be none) and the closest approach.`)
 		fs.PrintDefaults()
 	}
-	var ef engineFlags
-	ef.register(fs)
-	scenario := fs.String("scenario", "", "the scenario (JSON)")
+	var pf plannerFlags
+	pf.register(fs, 1)
 	hz := fs.Float64("hz", 10, "planning cycles per second (a cycle must be whole rollout steps)")
 	seconds := fs.Float64("seconds", 20, "simulated time")
-	cfg := traj.DefaultConfig
-	fs.IntVar(&cfg.Candidates, "candidates", cfg.Candidates, "candidates per cycle")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the Halton sampling")
-	fs.IntVar(&cfg.RefineStages, "refine", 1, "refinement stages per cycle (0–3)")
-	fs.BoolVar(&cfg.Accurate, "accurate", false, "the accurate collision probability")
 	out := fs.String("out", "", "write the log (state, costs and clearance per cycle) as JSON here")
 	frames := fs.String("plot", "", "write one PNG per cycle into this directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *scenario == "" {
-		fmt.Fprintln(stderr, "--scenario is required")
-		fs.Usage()
-		return errUsage
-	}
-	s, err := traj.LoadScenario(*scenario)
+	s, p, _, closeEngine, err := pf.open(fs, stderr)
 	if err != nil {
 		return err
 	}
-	e, err := ef.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	p, err := traj.NewPlanner(e, cfg)
-	if err != nil {
-		return err
-	}
+	defer closeEngine()
+	cfg := pf.cfg
 	if *frames != "" {
 		if err := os.MkdirAll(*frames, 0o755); err != nil {
 			return err
@@ -337,14 +297,59 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	fmt.Fprintf(stdout, "%d cycles at %g Hz: %d collisions, closest approach %.3f m; at %.1f s the robot is at (%.2f, %.2f) m, v %.2f m/s\n",
 		len(log.Steps), *hz, log.Collisions, log.ClosestApproachM, end.TS, end.Robot.XM, end.Robot.YM, end.Robot.VMps)
 	if *out != "" {
-		data, err := json.MarshalIndent(log, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteBytes(*out, append(data, '\n')); err != nil {
+		if err := writeJSON(*out, log); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	return nil
+}
+
+// plannerFlags are the flags `plan` and `plan sim` share: the scenario and the planner's
+// configuration.
+type plannerFlags struct {
+	engineFlags
+	scenario string
+	cfg      traj.Config
+}
+
+func (f *plannerFlags) register(fs *flag.FlagSet, refine int) {
+	f.engineFlags.register(fs)
+	f.cfg = traj.DefaultConfig
+	fs.StringVar(&f.scenario, "scenario", "", "the scenario (JSON)")
+	fs.IntVar(&f.cfg.Candidates, "candidates", f.cfg.Candidates, "candidates per cycle")
+	fs.Uint64Var(&f.cfg.Seed, "seed", f.cfg.Seed, "seed of the Halton sampling")
+	fs.IntVar(&f.cfg.RefineStages, "refine", refine, "refinement stages (0–3), each sampling half as many candidates again around the elite")
+	fs.BoolVar(&f.cfg.Accurate, "accurate", false, "the accurate collision probability (16-point chord quadrature) instead of the fast one")
+}
+
+// open loads the scenario and opens the engine and a planner on it; close releases the
+// engine.
+func (f *plannerFlags) open(fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenario, p *traj.Planner, backendName string, close func(), err error) {
+	if f.scenario == "" {
+		fmt.Fprintln(stderr, "--scenario is required")
+		fs.Usage()
+		return nil, nil, "", nil, errUsage
+	}
+	if s, err = traj.LoadScenario(f.scenario); err != nil {
+		return nil, nil, "", nil, err
+	}
+	e, err := f.engineFlags.open()
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if p, err = traj.NewPlanner(e, f.cfg); err != nil {
+		e.Close()
+		return nil, nil, "", nil, err
+	}
+	return s, p, e.Backend().Name(), func() { e.Close() }, nil
+}
+
+// writeJSON writes v, indented, to path atomically.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(data, '\n'))
 }

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "c8b790f8b9d9622e563d58011d49e495175e27fd4b3cfbd3ff95e2d92534120f"
+const kernelSourcesSHA256 = "9090885ac416261b58fe867e5bfd79c504f39c46044b0963bcfc93a49dfbb47a"

@@ -81,6 +81,21 @@ FC_HD static inline void fc_traj_prepare_track(const float *raw, float *out)
     out[FC_TK_SDS] = ax.sdSmall, out[FC_TK_INVS] = ax.invSmall, out[FC_TK_INVL] = ax.invLarge, out[FC_TK_R] = raw[5];
 }
 
+/* The closest point of the guidance path to each lane's (x, y): its squared distance and
+ * arc length. */
+FC_HD static inline void fc_traj_project_lanes(const float *path, int32_t points, const float *x, const float *y,
+                                               float *d2, float *arc)
+{
+    FC_LANES d2[l] = 3.0e38f, arc[l] = 0.0f;
+    float sAcc = 0.0f;
+    for (int32_t i = 0; i + 1 < points; i++) {
+        const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
+        const float len2 = dx * dx + dy * dy;
+        FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &d2[l], &arc[l]);
+        sAcc += fc_sqrtf(len2);
+    }
+}
+
 /* Scores candidates c0 .. c0 + FC_TRAJ_LANES − 1 of n, where n, the stride of every
  * per-candidate array, is a multiple of the widest block (TrajScore pads it). obstacles is
  * [obstacles, steps, FC_TK_COUNT] from fc_traj_prepare_track (each footprint circle's
@@ -109,15 +124,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         fc_sincosf(th[l], &sinT[l], &cosT[l]);
     }
     /* The start's arc length, from which progress is measured. */
-    {
-        float sAcc = 0.0f;
-        for (int32_t i = 0; i + 1 < points; i++) {
-            const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
-            const float len2 = dx * dx + dy * dy;
-            FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &bestD2[l], &bestS[l]);
-            sAcc += fc_sqrtf(len2);
-        }
-    }
+    fc_traj_project_lanes(path, points, x, y, bestD2, bestS);
     FC_LANES sPrev[l] = bestS[l];
 
     /* The limits in locals: read through prm, which the compiler cannot prove unaliased by
@@ -186,14 +193,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             FC_LANES clear[l] *= 1.0f - pMax[l];
         }
         /* Progress along the path and the distance from it. */
-        FC_LANES bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
-        float sAcc = 0.0f;
-        for (int32_t i = 0; i + 1 < points; i++) {
-            const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
-            const float len2 = dx * dx + dy * dy;
-            FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &bestD2[l], &bestS[l]);
-            sAcc += fc_sqrtf(len2);
-        }
+        fc_traj_project_lanes(path, points, x, y, bestD2, bestS);
         FC_LANES {
             surv[l] *= clear[l];
             progress[l] += surv[l] * (bestS[l] - sPrev[l]);
