@@ -39,7 +39,7 @@ func score(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs,
 	var err error
 	op := backend.TrajScore{
 		N: stride, Steps: s.Horizon.Steps(), Segments: segments, Obstacles: len(s.Obstacles),
-		PathPoints: len(s.Guidance.Path), Params: in.params,
+		PathPoints: len(in.path) / 2, Params: in.params,
 	}
 	if s.Map != nil {
 		op.MapWidth, op.MapHeight = s.Map.Width, s.Map.Height
@@ -164,7 +164,6 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 	if form == backend.CollisionFast {
 		set(backend.TrajParamFast, 1)
 	}
-	set(backend.TrajParamPathPoints, float64(len(s.Guidance.Path)))
 	set(backend.TrajParamGoalX, s.Guidance.Goal.XM)
 	set(backend.TrajParamGoalY, s.Guidance.Goal.YM)
 	set(backend.TrajParamGoalTheta, s.Guidance.Goal.ThetaRad)
@@ -177,9 +176,11 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 		set(backend.TrajParamCircle0+2*i, offsets[i])
 		set(backend.TrajParamCircle0+2*i+1, radii[i])
 	}
-	for _, pt := range s.Guidance.Path {
+	reach := max(l.VMaxMps, -l.VMinMps)*s.Horizon.DurationS + maxOf(radii) + 2
+	for _, pt := range localPath(s.Guidance.Path, [2]float64{st.XM, st.YM}, reach) {
 		in.path = append(in.path, float32(pt[0]), float32(pt[1]))
 	}
+	set(backend.TrajParamPathPoints, float64(len(in.path)/2))
 	var robotCov Cov2
 	if s.Robot.PositionCovarianceM2 != nil {
 		robotCov = *s.Robot.PositionCovarianceM2
@@ -256,4 +257,40 @@ func (m *CostMap) inflated(radiusM float64) []float32 {
 		}
 	}
 	return out
+}
+
+// maxLocalPathPoints bounds the guidance the kernel projects onto every step.
+const maxLocalPathPoints = 64
+
+// localPath is the part of the global path the horizon can reach: from the segment closest
+// to the robot, back to that segment's start and on until reach metres of arc past the
+// closest point, thinned to at most maxLocalPathPoints by keeping every k-th point (and the
+// last). Arc length differences, all the cost reads, are unchanged by where it starts.
+func localPath(path [][2]float64, robot [2]float64, reach float64) [][2]float64 {
+	closest, best, along := 0, math.Inf(1), 0.0
+	for i := 0; i+1 < len(path); i++ {
+		a, b := path[i], path[i+1]
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		t := math.Max(0, math.Min(1, ((robot[0]-a[0])*dx+(robot[1]-a[1])*dy)/(dx*dx+dy*dy)))
+		if d := math.Hypot(a[0]+t*dx-robot[0], a[1]+t*dy-robot[1]); d < best {
+			closest, best, along = i, d, t*math.Hypot(dx, dy)
+		}
+	}
+	out := [][2]float64{path[closest]}
+	arc := -along
+	for i := closest + 1; i < len(path); i++ {
+		out = append(out, path[i])
+		if arc += math.Hypot(path[i][0]-path[i-1][0], path[i][1]-path[i-1][1]); arc > reach {
+			break
+		}
+	}
+	if len(out) <= maxLocalPathPoints {
+		return out
+	}
+	k := (len(out) + maxLocalPathPoints - 2) / (maxLocalPathPoints - 1)
+	thin := make([][2]float64, 0, maxLocalPathPoints)
+	for i := 0; i < len(out)-1; i += k {
+		thin = append(thin, out[i])
+	}
+	return append(thin, out[len(out)-1])
 }

@@ -427,3 +427,41 @@ func TestSimulateShippedScenarios(t *testing.T) {
 		}
 	}
 }
+
+// A long global path is cut to the reachable part around the robot and thinned, and the
+// planner still follows it.
+func TestLongPathIsClipped(t *testing.T) {
+	var circle [][2]float64
+	for i := range 2000 {
+		a := 2 * math.Pi * float64(i) / 2000
+		circle = append(circle, [2]float64{50 * math.Sin(a), 50 - 50*math.Cos(a)}) // starts at the origin heading +x
+	}
+	local := localPath(circle, [2]float64{0.1, 0}, 7)
+	if len(local) > maxLocalPathPoints || len(local) < 2 || local[0] != circle[0] {
+		t.Fatalf("local path of %d points from %v", len(local), local[0])
+	}
+	end := local[len(local)-1]
+	if arc := 50 * math.Atan2(end[0], 50-end[1]); arc < 7 || arc > 8 {
+		t.Errorf("the local path ends %.2f m of arc along, want just past 7 m", arc)
+	}
+	short := [][2]float64{{0, 0}, {8, 0}}
+	if got := localPath(short, [2]float64{0, 0}, 7); !reflect.DeepEqual(got, short) {
+		t.Errorf("a short path became %v", got)
+	}
+	s, err := LoadScenario("testdata/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Guidance.Path = circle
+	p, err := NewPlanner(openCPU(t), Config{Candidates: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Plan(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BestCosts.Progress >= 0 {
+		t.Errorf("no progress along the long path: %+v", r.BestCosts)
+	}
+}
