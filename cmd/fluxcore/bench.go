@@ -42,6 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing), cov (Kalman and ProbConserv updates) or traj (planning cycles)")
 	iters := fs.Int("iters", 0, "timed iterations per case, the median reported (default 50 for mix, 5 for cov and traj)")
 	full := fs.Bool("full", false, "traj: the whole grid, up to 10⁶ candidates, also on a CPU (minutes)")
+	maxCandidates := fs.Int("max-candidates", 0, "traj: leave out the cases with more candidates than this (0: no limit)")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -69,7 +70,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "cov":
 		err = benchCov(ctx, e.Backend(), *iters, &report, stdout)
 	case "traj":
-		err = benchTraj(ctx, e, *iters, *full, &report, stdout)
+		err = benchTraj(ctx, e, *iters, *full, *maxCandidates, &report, stdout)
 	default:
 		err = benchMix(ctx, e.Backend(), *iters, &report, stdout)
 	}
@@ -172,7 +173,7 @@ type trajResult struct {
 // issue's grid: candidates × steps × obstacles × map, the fast collision form, and the
 // accurate one on the 2048 × 100 CPU target case. On a CPU the grid stops at 65 536
 // candidates unless full is set.
-func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, report *benchReport, stdout io.Writer) error {
+func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, maxCandidates int, report *benchReport, stdout io.Writer) error {
 	sizes := []int{256, 1024, 4096, 16384, 65536, 1_000_000}
 	if e.Backend().Kind() == backend.KindCPU && !full {
 		sizes = sizes[:5]
@@ -195,6 +196,9 @@ func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, repo
 		run{c: bench.TrajCase{Candidates: 2048, Steps: 100, Obstacles: 8, Map: true}, accurate: true})
 	fmt.Fprintf(stdout, "\n%-36s %-9s %12s %14s\n", "case", "collision", "ms/cycle", "candidates/s")
 	for _, r := range runs {
+		if maxCandidates > 0 && r.c.Candidates > maxCandidates {
+			continue
+		}
 		s := bench.TrajScenario(r.c)
 		p, err := traj.NewPlanner(e, traj.Config{Candidates: r.c.Candidates, Accurate: r.accurate})
 		if err != nil {

@@ -144,3 +144,15 @@ func TestBenchCovWritesJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchTrajWritesJSON(t *testing.T) {
+	report := benchJSON(t, "--suite", "traj", "--iters", "1", "--max-candidates", "256")
+	if len(report.Traj) != 12 {
+		t.Fatalf("%d cases, want the 12 of 256 candidates", len(report.Traj))
+	}
+	for _, r := range report.Traj {
+		if r.MedianMs <= 0 || r.CandidatesPer <= 0 || r.Collision != "fast" {
+			t.Errorf("case %+v", r)
+		}
+	}
+}
