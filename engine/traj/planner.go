@@ -12,7 +12,9 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
-// Config tunes a Planner. Zero fields take the defaults of DefaultConfig.
+// Config tunes a Planner. A zero Candidates, Segments, TopK, CycleS, WarmFraction or
+// WarmSpread takes DefaultConfig's value; Seed, Accurate, RefineStages and KeepTotals are
+// used as given.
 type Config struct {
 	// Candidates sampled per cycle.
 	Candidates int
@@ -24,7 +26,8 @@ type Config struct {
 	// of the fast one (the equal-area square); see kernels/include/fc_traj.h for both bounds.
 	Accurate bool
 	// WarmFraction of the candidates sit around the previous cycle's best, shifted by one
-	// cycle, within ±WarmSpread of its jerk fractions.
+	// cycle, within ±WarmSpread of its jerk fractions; a negative fraction turns the warm
+	// start off.
 	WarmFraction, WarmSpread float64
 	// CycleS is the planning period, by which the warm start shifts (0.1 s).
 	CycleS float64
@@ -62,6 +65,12 @@ func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
 	}
 	if cfg.WarmSpread == 0 {
 		cfg.WarmSpread = d.WarmSpread
+	}
+	switch {
+	case cfg.WarmFraction == 0:
+		cfg.WarmFraction = d.WarmFraction
+	case cfg.WarmFraction < 0:
+		cfg.WarmFraction = 0
 	}
 	switch {
 	case cfg.Candidates < 1 || cfg.Candidates > 1<<26:
