@@ -118,6 +118,6 @@ func (s *kernelSet) launchFcTrajPrepare(cfg launchConfig, raw cu.DevicePtr, prep
 }
 
 // launchFcTrajScore enqueues fc_traj_score from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64) {
-	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n)})
+func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64, sharedFloats int32) {
+	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n), uint64(uint32(sharedFloats))})
 }

@@ -81,8 +81,15 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		ptrs[2] = pp
 	}
 	cfg := b.elementwiseConfig(int64(s.N))
+	// The prepared tracks go to shared memory when they fit the 48 KiB every device gives a
+	// block without opting in (8 obstacles × 100 steps take 25 KiB).
+	sharedFloats := int32(0)
+	if floats := s.Obstacles * s.Steps * trajTrackPrepared; floats > 0 && 4*floats <= 48<<10 {
+		sharedFloats, cfg.sharedBytes = int32(floats), 4*floats
+	}
 	return b.do("launch fc_traj_score", func() error {
-		b.kernels.launchFcTrajScore(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8], int64(s.N))
+		b.kernels.launchFcTrajScore(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8], int64(s.N),
+			sharedFloats)
 		return nil
 	})
 }

@@ -40,6 +40,8 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("KalmanErrors", func(t *testing.T) { testKalmanErrors(t, b) })
 	t.Run("CollisionProb", func(t *testing.T) { testCollisionProb(t, b) })
 	t.Run("CollisionProbErrors", func(t *testing.T) { testCollisionProbErrors(t, b) })
+	t.Run("TrajScore", func(t *testing.T) { testTrajScore(t, b) })
+	t.Run("TrajScoreErrors", func(t *testing.T) { testTrajScoreErrors(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

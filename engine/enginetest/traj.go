@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/cpu"
 )
 
 // collisionCase is one collision-probability input: the offset p − μ, Σ, the radius.
@@ -144,6 +145,131 @@ func testCollisionProbErrors(t *testing.T, b backend.Backend) {
 		{"unknown form", backend.CollisionProb{N: 4, In: ok.In, Out: ok.Out, Form: 7}, "unknown form"},
 	} {
 		err := b.CollisionProb(context.Background(), c.op)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// trajScoreCase is a small planning problem in TrajScore's arrays: 64 candidates, 20 steps
+// of 0.1 s in 4 jerk segments, a two-circle footprint, 3 obstacles, a bent path and a
+// 20 × 20 map with a lethal block.
+func trajScoreCase(rng *rand.Rand) (op backend.TrajScore, controls, tracks, path, costMap []float64) {
+	op = backend.TrajScore{N: 64, Steps: 20, Segments: 4, Obstacles: 3, PathPoints: 3, MapWidth: 20, MapHeight: 20,
+		Params: make([]float32, backend.TrajParamCount)}
+	p := op.Params
+	for i, v := range map[int]float64{
+		backend.TrajParamSteps: 20, backend.TrajParamSegments: 4, backend.TrajParamDt: 0.1,
+		backend.TrajParamVMin: -0.2, backend.TrajParamVMax: 1, backend.TrajParamOmegaMax: 1.5, backend.TrajParamAccelMax: 1,
+		backend.TrajParamAlphaMax: 3, backend.TrajParamJerkMax: 4, backend.TrajParamAngularJerkMax: 12,
+		backend.TrajParamV0: 0.5, backend.TrajParamOmega0: 0.2, backend.TrajParamObstacles: 3, backend.TrajParamFast: 1,
+		backend.TrajParamPathPoints: 3, backend.TrajParamGoalX: 3, backend.TrajParamGoalY: 1,
+		backend.TrajParamMapWidth: 20, backend.TrajParamMapHeight: 20, backend.TrajParamMapX0: -0.5,
+		backend.TrajParamMapY0: -1, backend.TrajParamMapResolution: 0.1,
+		backend.TrajParamWeightProgress: 1, backend.TrajParamWeightPath: 0.5, backend.TrajParamWeightSmooth: 0.01,
+		backend.TrajParamWeightGoal: 1, backend.TrajParamWeightHeading: 0.2, backend.TrajParamWeightForward: 0.5,
+		backend.TrajParamWeightMap: 1, backend.TrajParamWeightCollision: 5, backend.TrajParamCircles: 2,
+		backend.TrajParamCircle0: -0.15, backend.TrajParamCircle0 + 1: 0.25, backend.TrajParamCircle0 + 2: 0.15,
+		backend.TrajParamCircle0 + 3: 0.25,
+	} {
+		p[i] = float32(v)
+	}
+	for range 2 * op.Segments * op.N {
+		controls = append(controls, 2*rng.Float64()-1)
+	}
+	for range op.Obstacles * op.Steps {
+		c := randomCollisionCase(rng, 0.2)
+		tracks = append(tracks, 1+c.dx, c.dy, c.sxx, c.sxy, c.syy, 0.2)
+	}
+	path = []float64{-0.5, 0, 1, 0.3, 3, 1}
+	costMap = make([]float64, 400)
+	for y := range 20 {
+		for x := range 20 {
+			switch {
+			case x >= 14 && x < 17 && y >= 2 && y < 6:
+				costMap[y*20+x] = 1
+			case y > 15:
+				costMap[y*20+x] = 0.4
+			}
+		}
+	}
+	return op, controls, tracks, path, costMap
+}
+
+// testTrajScore holds the backend to the generic CPU loop (itself checked against a float64
+// reference of the documented formulas in engine/traj): totals, terms and states to float32
+// rounding, feasibility exactly.
+func testTrajScore(t *testing.T, b backend.Backend) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	shape, controls, tracks, path, costMap := trajScoreCase(rng)
+	run := func(be backend.Backend) (total, terms, states []float64, feasible []int32) {
+		op := shape
+		op.Controls, op.Tracks = uploadAs(t, be, backend.Float32, controls), uploadAs(t, be, backend.Float32, tracks)
+		op.Path, op.Map = uploadAs(t, be, backend.Float32, path), uploadAs(t, be, backend.Float32, costMap)
+		op.Total, op.Feasible = alloc(t, be, backend.Float32, op.N), alloc(t, be, backend.Int32, op.N)
+		op.Terms = alloc(t, be, backend.Float32, backend.TrajTerms*op.N)
+		op.States = alloc(t, be, backend.Float32, op.N*op.Steps*backend.TrajStateValues)
+		if err := be.TrajScore(context.Background(), op); err != nil {
+			t.Fatal(err)
+		}
+		return downloadAs(t, be, backend.Float32, op.Total), downloadAs(t, be, backend.Float32, op.Terms),
+			downloadAs(t, be, backend.Float32, op.States), download[int32](t, be, op.Feasible)
+	}
+	generic := cpu.Generic
+	ref, err := cpu.New(cpu.Options{Variant: &generic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	wantTotal, wantTerms, wantStates, wantFeasible := run(ref)
+	total, terms, states, feasible := run(b)
+	infeasible := 0
+	for c := range shape.N {
+		if feasible[c] != wantFeasible[c] {
+			t.Errorf("candidate %d: feasible %d, the generic loop %d", c, feasible[c], wantFeasible[c])
+		}
+		infeasible += int(1 - wantFeasible[c])
+	}
+	for _, cmp := range []struct {
+		name      string
+		got, want []float64
+	}{{"total", total, wantTotal}, {"terms", terms, wantTerms}, {"states", states, wantStates}} {
+		for i := range cmp.want {
+			if d := math.Abs(cmp.got[i] - cmp.want[i]); d > 1e-4*max(1, math.Abs(cmp.want[i])) {
+				t.Errorf("%s[%d] = %.7g, the generic loop %.7g", cmp.name, i, cmp.got[i], cmp.want[i])
+				break
+			}
+		}
+	}
+	if infeasible == 0 || infeasible == shape.N {
+		t.Errorf("%d of %d candidates infeasible: the case should have both", infeasible, shape.N)
+	}
+}
+
+func testTrajScoreErrors(t *testing.T, b backend.Backend) {
+	shape, _, _, _, _ := trajScoreCase(rand.New(rand.NewPCG(1, 1)))
+	ok := shape
+	ok.Controls, ok.Tracks = alloc(t, b, backend.Float32, 2*4*64), alloc(t, b, backend.Float32, 3*20*6)
+	ok.Path, ok.Map = alloc(t, b, backend.Float32, 6), alloc(t, b, backend.Float32, 400)
+	ok.Total, ok.Feasible = alloc(t, b, backend.Float32, 64), alloc(t, b, backend.Int32, 64)
+	mutate := func(f func(*backend.TrajScore)) backend.TrajScore {
+		c := ok
+		c.Params = append([]float32(nil), ok.Params...)
+		f(&c)
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		op   backend.TrajScore
+		want string
+	}{
+		{"steps disagree", mutate(func(s *backend.TrajScore) { s.Params[backend.TrajParamSteps] = 30 }), "the parameters say 30 steps, the call 20"},
+		{"short controls", mutate(func(s *backend.TrajScore) { s.Controls = alloc(t, b, backend.Float32, 100) }), "controls must be 512 float32 values"},
+		{"float feasible", mutate(func(s *backend.TrajScore) { s.Feasible = alloc(t, b, backend.Float32, 64) }), "feasible must be 64 int32 values"},
+		{"one-point path", mutate(func(s *backend.TrajScore) { s.PathPoints = 1 }), "a path of 1 points"},
+		{"no circles", mutate(func(s *backend.TrajScore) { s.Params[backend.TrajParamCircles] = 0 }), "0 footprint circles"},
+	} {
+		err := b.TrajScore(context.Background(), c.op)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
 		}

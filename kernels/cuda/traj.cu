@@ -20,12 +20,21 @@ extern "C" __global__ void fc_traj_prepare(const float *raw, float *prepared, lo
         fc_traj_prepare_track(raw + 6 * i, prepared + FC_TK_COUNT * i);
 }
 
-// Candidate scoring (fc_traj_score.h), one thread per candidate. The obstacle tracks are read
-// by every thread at the same address per step, which the cache broadcasts.
+// Candidate scoring (fc_traj_score.h), one thread per candidate. Every thread reads the same
+// obstacle step at the same time, so a block first copies the prepared tracks into shared
+// memory when they fit (sharedFloats > 0, the launch's dynamic shared memory) and reads
+// them through the cache otherwise.
 extern "C" __global__ void fc_traj_score(const float *prm, const float *controls, const float *obstacles, const float *path,
                                          const float *costMap, float *total, float *terms, int *feasible, float *states,
-                                         long long n)
+                                         long long n, int sharedFloats)
 {
+    extern __shared__ float sharedTracks[];
+    const float *tracks = obstacles;
+    if (sharedFloats > 0) {
+        for (int i = threadIdx.x; i < sharedFloats; i += blockDim.x) sharedTracks[i] = obstacles[i];
+        __syncthreads();
+        tracks = sharedTracks;
+    }
     for (long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x; c < n; c += (long long)gridDim.x * blockDim.x)
-        fc_traj_score_block(prm, controls, obstacles, path, costMap, total, terms, (int32_t *)feasible, states, n, c);
+        fc_traj_score_block(prm, controls, tracks, path, costMap, total, terms, (int32_t *)feasible, states, n, c);
 }
