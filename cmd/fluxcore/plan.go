@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -107,7 +108,7 @@ func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenari
 		case a.Costs.Feasible != b.Costs.Feasible:
 			return -1
 		}
-		return -cmpFloat(a.Costs.Total, b.Costs.Total)
+		return -cmp.Compare(a.Costs.Total, b.Costs.Total)
 	})
 	pl := plot.New()
 	pl.Title.Text = fmt.Sprintf("%d candidates (%d drawn), green good, red bad; best in bold", n, shown)
@@ -157,11 +158,9 @@ func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenari
 			return err
 		}
 	}
-	steps := s.Horizon.Steps()
 	for _, o := range s.Obstacles {
 		for _, ts := range []float64{0, 1, 2, 3} {
-			k := min(steps-1, max(0, int(math.Round(ts/s.Horizon.DtS))-1))
-			mean, cov := obstacleAt(o, k, s.Horizon.DtS, ts)
+			mean, cov := o.At(ts, s.Horizon.DtS)
 			for _, sigmas := range []float64{1, 2} {
 				if err := addLine(pl, ellipse(mean[0], mean[1], cov, sigmas), color.NRGBA{R: 150, B: 150, A: uint8(230 / sigmas)}, 1, false); err != nil {
 					return err
@@ -179,16 +178,6 @@ func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenari
 		_, err := w.WriteTo(out)
 		return err
 	})
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func trajectoryXY(ps []traj.Point) plotter.XYs {
@@ -224,20 +213,6 @@ func ellipse(cx, cy float64, cov traj.Cov2, k float64) plotter.XYs {
 		xy[i] = plotter.XY{X: cx + u*math.Cos(angle) - v*math.Sin(angle), Y: cy + u*math.Sin(angle) + v*math.Cos(angle)}
 	}
 	return xy
-}
-
-// obstacleAt is an obstacle's prediction at time ts (the current one at 0).
-func obstacleAt(o traj.Obstacle, k int, dt, ts float64) ([2]float64, traj.Cov2) {
-	if cv := o.ConstantVelocity; cv != nil {
-		var cov traj.Cov2
-		for i := range 2 {
-			for j := range 2 {
-				cov[i][j] = cv.CovarianceM2[i][j] + ts*cv.GrowthM2ps[i][j]
-			}
-		}
-		return [2]float64{cv.PositionM[0] + ts*cv.VelocityMps[0], cv.PositionM[1] + ts*cv.VelocityMps[1]}, cov
-	}
-	return o.Track[k].MeanM, o.Track[k].CovarianceM2
 }
 
 // equalAxes widens the shorter of two ranges about its centre to the longer one's span.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
@@ -176,7 +177,7 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 		set(backend.TrajParamCircle0+2*i, offsets[i])
 		set(backend.TrajParamCircle0+2*i+1, radii[i])
 	}
-	reach := max(l.VMaxMps, -l.VMinMps)*s.Horizon.DurationS + maxOf(radii) + 2
+	reach := max(l.VMaxMps, -l.VMinMps)*s.Horizon.DurationS + slices.Max(radii) + 2
 	for _, pt := range localPath(s.Guidance.Path, [2]float64{st.XM, st.YM}, reach) {
 		in.path = append(in.path, float32(pt[0]), float32(pt[1]))
 	}
@@ -187,7 +188,7 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 	}
 	for _, o := range s.Obstacles {
 		for k := range steps {
-			mean, cov := o.at(k, dt)
+			mean, cov := o.At(float64(k+1)*dt, dt)
 			in.tracks = append(in.tracks, float32(mean[0]), float32(mean[1]), float32(cov[0][0]+robotCov[0][0]),
 				float32(cov[0][1]+robotCov[0][1]), float32(cov[1][1]+robotCov[1][1]), float32(o.RadiusM))
 		}
@@ -198,32 +199,27 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 		set(backend.TrajParamMapX0, m.OriginM[0])
 		set(backend.TrajParamMapY0, m.OriginM[1])
 		set(backend.TrajParamMapResolution, m.ResolutionM)
-		in.costMap = m.inflated(maxOf(radii))
+		in.costMap = m.inflated(slices.Max(radii))
 	}
 	return in, nil
 }
 
-func maxOf(v []float64) float64 {
-	m := v[0]
-	for _, x := range v[1:] {
-		m = max(m, x)
-	}
-	return m
-}
-
-// at is the obstacle's predicted mean and covariance at rollout step k (time (k+1)·dt).
-func (o *Obstacle) at(k int, dt float64) ([2]float64, Cov2) {
-	if o.Track != nil {
+// At is the obstacle's predicted mean and covariance at time tS from now, for a rollout in
+// steps of dtS: a constant-velocity model at tS exactly; a track at its point for step
+// tS/dtS (its first point is at dtS; earlier times take it, later ones its last).
+func (o *Obstacle) At(tS, dtS float64) ([2]float64, Cov2) {
+	if cv := o.ConstantVelocity; cv == nil {
+		k := min(len(o.Track), max(1, int(math.Round(tS/dtS)))) - 1
 		return o.Track[k].MeanM, o.Track[k].CovarianceM2
 	}
-	cv, t := o.ConstantVelocity, float64(k+1)*dt
+	cv := o.ConstantVelocity
 	var cov Cov2
 	for i := range 2 {
 		for j := range 2 {
-			cov[i][j] = cv.CovarianceM2[i][j] + t*cv.GrowthM2ps[i][j]
+			cov[i][j] = cv.CovarianceM2[i][j] + tS*cv.GrowthM2ps[i][j]
 		}
 	}
-	return [2]float64{cv.PositionM[0] + t*cv.VelocityMps[0], cv.PositionM[1] + t*cv.VelocityMps[1]}, cov
+	return [2]float64{cv.PositionM[0] + tS*cv.VelocityMps[0], cv.PositionM[1] + tS*cv.VelocityMps[1]}, cov
 }
 
 // inflated is the map with every cell within radius of a lethal one made lethal too: the

@@ -78,17 +78,16 @@ func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 }
 
 // advance moves an obstacle's prediction k rollout steps on and returns it with the
-// obstacle's position then: a constant-velocity model moves its position; a track drops
-// its first k points (its position is the k-th mean) and holds its last.
+// obstacle's position then (its predicted mean at k·dt): a constant-velocity model moves
+// its position; a track drops its first k points and holds its last.
 func (o Obstacle) advance(k int, dt float64) (Obstacle, [2]float64) {
+	now, _ := o.At(float64(k)*dt, dt)
 	if cv := o.ConstantVelocity; cv != nil {
 		moved := *cv
-		t := float64(k) * dt
-		moved.PositionM = [2]float64{cv.PositionM[0] + t*cv.VelocityMps[0], cv.PositionM[1] + t*cv.VelocityMps[1]}
+		moved.PositionM = now
 		o.ConstantVelocity = &moved
-		return o, moved.PositionM
+		return o, now
 	}
-	now := o.Track[min(k, len(o.Track))-1].MeanM
 	track := append([]TrackPoint(nil), o.Track[min(k, len(o.Track)):]...)
 	for len(track) < len(o.Track) {
 		track = append(track, o.Track[len(o.Track)-1])

@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/conserve"
@@ -120,7 +122,7 @@ func Run(ctx context.Context, b backend.Backend, p *Problem, cfg Config, progres
 	if err != nil {
 		return nil, err
 	}
-	ts, xs := linspace(p.T0, p.T1, cfg.GridT), linspace(p.X0, p.X1, cfg.GridX)
+	ts, xs := floats.Span(make([]float64, cfg.GridT), p.T0, p.T1), floats.Span(make([]float64, cfg.GridX), p.X0, p.X1)
 	nt, n := len(ts), len(xs)
 	say("predicting %d slices of %d points with full covariance", nt, n)
 	prob := conserve.Problem[float64]{
@@ -148,7 +150,7 @@ func Run(ctx context.Context, b backend.Backend, p *Problem, cfg Config, progres
 	star := nearest(ts, p.TStar)
 	rep := &Report{Problem: p.Name, Param: p.Param, TStar: ts[star], Seed: cfg.Seed, GP: gp.Hyper}
 	for s, t := range ts {
-		rep.MaxAbsCE = math.Max(rep.MaxAbsCE, math.Abs(dot(prob.G, out.Mean[s*n:(s+1)*n])-p.Mass(t)))
+		rep.MaxAbsCE = math.Max(rep.MaxAbsCE, math.Abs(floats.Dot(prob.G, out.Mean[s*n:(s+1)*n])-p.Mass(t)))
 	}
 	pr := &rep.Profile
 	pr.X = xs
@@ -171,8 +173,8 @@ func Run(ctx context.Context, b backend.Backend, p *Problem, cfg Config, progres
 		if sh.Fronts, sh.Jitter, err = sampleFronts(rng, pr.MeanAfter, out.Cov[star*n*n:(star+1)*n*n], xs, cfg.Samples); err != nil {
 			return nil, fmt.Errorf("gpme: sample the updated prediction: %w", err)
 		}
-		sh.MeanBefore, sh.StdBefore = meanStd(sh.FrontsBefore)
-		sh.Mean, sh.Std = meanStd(sh.Fronts)
+		sh.MeanBefore, sh.StdBefore = stat.MeanStdDev(sh.FrontsBefore, nil)
+		sh.Mean, sh.Std = stat.MeanStdDev(sh.Fronts, nil)
 		rep.Shock = sh
 	}
 	return rep, nil
@@ -209,7 +211,7 @@ func score(exact, mean, variance, w []float64, mass float64) Metrics {
 		m.MSE += d * d / n
 		m.LL += -0.5 * (math.Log(2*math.Pi*v) + d*d/v) / n
 	}
-	m.CE = dot(w, mean) - mass
+	m.CE = floats.Dot(w, mean) - mass
 	return m
 }
 
@@ -264,15 +266,6 @@ func firstZero(xs, u []float64) float64 {
 	return xs[len(xs)-1]
 }
 
-func linspace(a, b float64, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = a + (b-a)*float64(i)/float64(n-1)
-	}
-	v[n-1] = b
-	return v
-}
-
 func nearest(v []float64, x float64) int {
 	best := 0
 	for i := range v {
@@ -289,17 +282,4 @@ func diagonal(m []float64, n int) []float64 {
 		d[i] = m[i*n+i]
 	}
 	return d
-}
-
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
-func meanStd(v []float64) (mean, std float64) {
-	mean, variance := meanVar(v)
-	return mean, math.Sqrt(variance * float64(len(v)) / float64(len(v)-1))
 }
