@@ -51,6 +51,14 @@ func (c CovCase) BytesPerUpdate() float64 {
 	return bytes
 }
 
+// Rates are the updates per second, the GB/s they move and that as a percentage of
+// copyGBps, for one run of the case taking seconds.
+func (c CovCase) Rates(seconds, copyGBps float64) (perSec, gbps, pctCopy float64) {
+	perSec = float64(c.Updates()) / seconds
+	gbps = perSec * c.BytesPerUpdate() / 1e9
+	return perSec, gbps, 100 * gbps / copyGBps
+}
+
 // CovWorkload is a case's operands, resident on one backend.
 type CovWorkload struct {
 	b        backend.Backend
@@ -179,11 +187,10 @@ func Cov(ctx context.Context, b backend.Backend, c CovCase, iters int, copyGBps 
 	if err != nil {
 		return CovResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
 	}
-	perSec := float64(c.Updates()) / median
-	gbps := perSec * c.BytesPerUpdate() / 1e9
+	perSec, gbps, pct := c.Rates(median, copyGBps)
 	return CovResult{
 		Case: c.Name, Backend: b.Name(), Iters: iters, MedianSec: median, UpdatesPerSec: perSec,
-		GBps: gbps, PctCopy: 100 * gbps / copyGBps, DeviceTimed: deviceTimed,
+		GBps: gbps, PctCopy: pct, DeviceTimed: deviceTimed,
 	}, nil
 }
 

@@ -37,11 +37,10 @@ func BenchmarkCov(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				perSec := float64(c.Updates()) * float64(b.N) / b.Elapsed().Seconds()
-				gbps := perSec * c.BytesPerUpdate() / 1e9
+				perSec, gbps, pct := c.Rates(b.Elapsed().Seconds()/float64(b.N), copyGBps)
 				b.ReportMetric(perSec, "updates/s")
 				b.ReportMetric(gbps, "GB/s")
-				b.ReportMetric(100*gbps/copyGBps, "%copy")
+				b.ReportMetric(pct, "%copy")
 			})
 		}
 	})

@@ -221,6 +221,11 @@ func testTrajScore(t *testing.T, b backend.Backend) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
+	if b.Name() == ref.Name() {
+		// Against itself the comparison could not fail; engine/traj holds the generic loop
+		// to a float64 reference of the formulas.
+		t.Skipf("%s is the reference of this case", b.Name())
+	}
 	wantTotal, wantTerms, wantStates, wantFeasible := run(ref)
 	total, terms, states, feasible := run(b)
 	infeasible := 0
