@@ -31,6 +31,7 @@ func BenchmarkPlan(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					defer p.Close()
 					for b.Loop() {
 						if _, err := p.Plan(context.Background(), s); err != nil {
 							b.Fatal(err)

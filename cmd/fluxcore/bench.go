@@ -208,11 +208,15 @@ func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, maxC
 		for i := range iters + 1 { // the first cycle warms up
 			t0 := time.Now()
 			if _, err := p.Plan(ctx, s); err != nil {
+				p.Close()
 				return fmt.Errorf("%v: %w", r.c, err)
 			}
 			if i > 0 {
 				times = append(times, time.Since(t0).Seconds())
 			}
+		}
+		if err := p.Close(); err != nil {
+			return err
 		}
 		slices.Sort(times)
 		median := times[len(times)/2]

@@ -317,7 +317,7 @@ func (f *plannerFlags) open(fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenari
 		e.Close()
 		return nil, nil, "", nil, err
 	}
-	return s, p, e.Backend().Name(), func() { e.Close() }, nil
+	return s, p, e.Backend().Name(), func() { p.Close(); e.Close() }, nil
 }
 
 // writeJSON writes v, indented, to path atomically.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // CollisionForm selects how a collision probability is evaluated (kernels/include/fc_traj.h).
@@ -72,8 +73,106 @@ func (c CollisionProb) Validate() error {
 type Planning interface {
 	// CollisionProb evaluates Gaussian collision probabilities (see CollisionProb).
 	CollisionProb(ctx context.Context, c CollisionProb) error
+	// TrajSample writes a batch of candidate controls (see TrajSample).
+	TrajSample(ctx context.Context, s TrajSample) error
 	// TrajScore rolls out and scores a batch of candidate trajectories (see TrajScore).
 	TrajScore(ctx context.Context, s TrajScore) error
+	// TrajSelect finds the best candidates and gathers their controls (see TrajSelect).
+	TrajSelect(ctx context.Context, s TrajSelect) error
+}
+
+// TrajLaneMultiple divides every candidate count and offset of TrajScore: the widest CPU
+// block of candidates (AVX-512's 16 floats), so that every block is full.
+const TrajLaneMultiple = 16
+
+// TrajSample writes candidates First .. First+Count−1 of Controls ([2·Segments, N] float32
+// jerk fractions, linear segments first) as kernels/include/fc_traj_score.h's
+// fc_traj_sample_control does for sample index i = 0 .. Count−1: the first Extremes (at most
+// TrajExtremes) are the fixed extreme manoeuvres; sample i ≥ Extremes takes row
+// (i − Extremes) mod rows of Points ([rows, 2·Segments] float32 in [−1, 1]) as
+// clamp(center + scale·point, −1, 1), with group 0's center and scale for the first Warm of
+// them and group 1's for the rest. Groups holds center₀, scale₀, center₁ and scale₁,
+// 2·Segments values each.
+type TrajSample struct {
+	N, First, Count, Segments int
+	Extremes, Warm            int
+	Groups                    []float32
+	Points, Controls          Buffer
+}
+
+// TrajExtremes is the number of fixed extreme manoeuvres TrajSample can write.
+const TrajExtremes = 7
+
+// Validate checks the extents and buffers of s.
+func (s TrajSample) Validate() error {
+	dims := 2 * s.Segments
+	switch {
+	case s.Segments < 1 || s.Segments > 64:
+		return fmt.Errorf("trajectory sample: %d segments, want 1..64", s.Segments)
+	case s.N <= 0 || s.N > maxInt32Extent || s.First < 0 || s.Count < 1 || s.First+s.Count > s.N:
+		return fmt.Errorf("trajectory sample: candidates [%d, %d) of %d", s.First, s.First+s.Count, s.N)
+	case s.Extremes < 0 || s.Extremes > TrajExtremes || s.Warm < 0:
+		return fmt.Errorf("trajectory sample: %d extremes (want 0..%d) and %d warm samples", s.Extremes, TrajExtremes, s.Warm)
+	case len(s.Groups) != 4*dims:
+		return fmt.Errorf("trajectory sample: %d group values, want %d", len(s.Groups), 4*dims)
+	case s.Points == nil || s.Points.DType() != Float32 || s.Points.Len() < dims || s.Points.Len()%dims != 0:
+		return fmt.Errorf("trajectory sample: the points must be a positive multiple of %d float32 values", dims)
+	case s.Controls == nil || s.Controls.DType() != Float32 || s.Controls.Len() != dims*s.N:
+		return fmt.Errorf("trajectory sample: controls must be %d float32 values", dims*s.N)
+	}
+	for i, v := range s.Groups {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("trajectory sample: group value %d is %v", i, v)
+		}
+	}
+	return nil
+}
+
+// TrajSelectMax bounds TrajSelect's K: one CUDA block sorts the selection in shared memory.
+const TrajSelectMax = 1024
+
+// TrajSelect finds the K best of candidates [0, Count) of arrays of stride N — feasible
+// before infeasible, then the lower total, then the lower index, so the choice is
+// deterministic — and writes their indices, best first, to Index ([K] Int32). With Selected
+// set it also gathers their controls from Controls ([2·Segments, N]) into Selected
+// ([2·Segments, S] with S = Selected.Len()/(2·Segments) ≥ K); columns K .. S−1 repeat
+// column K−1, so that Selected can be scored as it is with S padded to TrajLaneMultiple.
+type TrajSelect struct {
+	N, Count, K, Segments int
+
+	Total, Feasible, Controls Buffer
+	Index, Selected           Buffer
+}
+
+// Validate checks the extents and buffers of s.
+func (s TrajSelect) Validate() error {
+	dims := 2 * s.Segments
+	switch {
+	case s.N <= 0 || s.N > maxInt32Extent || s.Count < 1 || s.Count > s.N:
+		return fmt.Errorf("trajectory select: %d candidates of %d", s.Count, s.N)
+	case s.K < 1 || s.K > s.Count || s.K > TrajSelectMax:
+		return fmt.Errorf("trajectory select: the best %d of %d candidates, want 1..min(%d, candidates)", s.K, s.Count, TrajSelectMax)
+	case s.Total == nil || s.Total.DType() != Float32 || s.Total.Len() != s.N:
+		return fmt.Errorf("trajectory select: total must be %d float32 values", s.N)
+	case s.Feasible == nil || s.Feasible.DType() != Int32 || s.Feasible.Len() != s.N:
+		return fmt.Errorf("trajectory select: feasible must be %d int32 values", s.N)
+	case s.Index == nil || s.Index.DType() != Int32 || s.Index.Len() != s.K:
+		return fmt.Errorf("trajectory select: index must be %d int32 values", s.K)
+	}
+	if s.Selected == nil {
+		return nil
+	}
+	switch {
+	case s.Segments < 1 || s.Segments > 64:
+		return fmt.Errorf("trajectory select: %d segments, want 1..64", s.Segments)
+	case s.Controls == nil || s.Controls.DType() != Float32 || s.Controls.Len() != dims*s.N:
+		return fmt.Errorf("trajectory select: controls must be %d float32 values", dims*s.N)
+	case s.Selected.DType() != Float32 || s.Selected.Len()%dims != 0 || s.Selected.Len() < dims*s.K:
+		return fmt.Errorf("trajectory select: selected must be %d·S float32 values with S ≥ %d, not %d", dims, s.K, s.Selected.Len())
+	case s.Selected == s.Controls:
+		return errors.New("trajectory select: the selection aliases the controls")
+	}
+	return nil
 }
 
 // Indices of TrajScore's parameter array, the kernel's FC_TP_* (engine/cpu checks that they
@@ -129,9 +228,11 @@ const (
 	TrajTrackValues = 6 // μx, μy, Σxx, Σxy, Σyy, obstacle radius
 )
 
-// TrajScore rolls out and scores N candidate trajectories (kernels/include/fc_traj_score.h
-// has the rollout and the cost). Params is the scalar input (TrajParam* indices), placed on
-// the backend by the call. The arrays, all float32 but Feasible (Int32):
+// TrajScore rolls out and scores candidates [First, First+Count) of arrays of stride N
+// (kernels/include/fc_traj_score.h has the rollout and the cost); a zero Count means up to
+// N. N, First and Count are multiples of TrajLaneMultiple. Params is the scalar input
+// (TrajParam* indices), placed on the backend by the call. The arrays, all float32 but
+// Feasible (Int32):
 //
 //	Controls  [2·Segments, N]            jerk fractions in [−1, 1], linear segments first
 //	Tracks    [Obstacles, Steps, 6]      per-step obstacle Gaussians (nil with no obstacles)
@@ -142,7 +243,8 @@ const (
 //	Terms     [9, N]                     the weighted terms and the collision probability (optional)
 //	States    [N, Steps, 7]              the rolled-out states (optional)
 type TrajScore struct {
-	N, Steps, Segments, Obstacles, PathPoints, MapWidth, MapHeight int
+	N, First, Count                                             int
+	Steps, Segments, Obstacles, PathPoints, MapWidth, MapHeight int
 
 	Params                         []float32
 	Controls, Tracks, Path, Map    Buffer
@@ -152,8 +254,12 @@ type TrajScore struct {
 // Validate checks the extents and buffers of s, naming the first problem.
 func (s TrajScore) Validate() error {
 	switch {
-	case s.N <= 0 || s.N > maxInt32Extent:
-		return fmt.Errorf("trajectory score: %d candidates, want 1..%d", s.N, maxInt32Extent)
+	case s.N <= 0 || s.N > maxInt32Extent || s.N%TrajLaneMultiple != 0:
+		return fmt.Errorf("trajectory score: %d candidates, want a multiple of %d up to %d", s.N, TrajLaneMultiple, maxInt32Extent)
+	case s.First < 0 || s.Count < 0 || s.First+s.Count > s.N || s.First%TrajLaneMultiple != 0 || s.Count%TrajLaneMultiple != 0 ||
+		(s.Count == 0 && s.First == s.N):
+		return fmt.Errorf("trajectory score: candidates from %d, %d of them, of %d: want multiples of %d within the arrays",
+			s.First, s.Count, s.N, TrajLaneMultiple)
 	case s.Steps < 1 || s.Segments < 1 || s.Segments > s.Steps:
 		return fmt.Errorf("trajectory score: %d steps in %d segments, want 1 ≤ segments ≤ steps", s.Steps, s.Segments)
 	case s.PathPoints < 2:
@@ -202,4 +308,12 @@ func (s TrajScore) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Span is the candidates [first, first+count) that s scores, a zero Count resolved.
+func (s TrajScore) Span() (first, count int) {
+	if s.Count == 0 {
+		return s.First, s.N - s.First
+	}
+	return s.First, s.Count
 }

@@ -20,7 +20,13 @@ FC_DECLARE_VARIANTS(void, fc_cpu_traj_prepare, (const float *raw, float *prepare
 FC_DECLARE_VARIANTS(void, fc_cpu_traj_score,
                     (const float *prm, const float *controls, const float *obstacles, const float *path,
                      const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
-                     int64_t b0, int64_t b1))
+                     int64_t first, int64_t b0, int64_t b1))
+FC_DECLARE_VARIANTS(void, fc_cpu_traj_sample,
+                    (const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes,
+                     int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1))
+FC_DECLARE_VARIANTS(int64_t, fc_cpu_traj_best,
+                    (const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out))
+FC_DECLARE_VARIANTS(void, fc_cpu_traj_best_keys, (const uint64_t *keys, int64_t count, int64_t k, uint64_t *heap, int32_t *index))
 FC_DECLARE_VARIANTS(int, fc_cpu_mlp, (const fc_mlp_args *g, int64_t item0, int64_t item1))
 FC_DECLARE_VARIANTS(void, fc_cpu_activate, (float *x, int64_t ld, int32_t cols, int32_t act, int64_t row0, int64_t row1))
 FC_DECLARE_VARIANTS(void, fc_cpu_complex_combine,
@@ -169,9 +175,27 @@ int64_t fc_cpu_traj_lanes(int variant)
 
 void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path,
                        const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
-                       int64_t b0, int64_t b1)
+                       int64_t first, int64_t b0, int64_t b1)
 {
-    FC_DISPATCH(variant, fc_cpu_traj_score, prm, controls, obstacles, path, map, total, terms, feasible, states, n, b0, b1);
+    FC_DISPATCH(variant, fc_cpu_traj_score, prm, controls, obstacles, path, map, total, terms, feasible, states, n, first,
+                b0, b1);
+}
+
+void fc_cpu_traj_sample(int variant, const float *groups, const float *points, int64_t rows, int32_t segments,
+                        int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1)
+{
+    FC_DISPATCH(variant, fc_cpu_traj_sample, groups, points, rows, segments, extremes, warm, controls, n, first, i0, i1);
+}
+
+int64_t fc_cpu_traj_best(int variant, const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k,
+                         uint64_t *out)
+{
+    return FC_DISPATCH(variant, fc_cpu_traj_best, total, feasible, i0, i1, k, out);
+}
+
+void fc_cpu_traj_best_keys(int variant, const uint64_t *keys, int64_t count, int64_t k, uint64_t *heap, int32_t *index)
+{
+    FC_DISPATCH(variant, fc_cpu_traj_best_keys, keys, count, k, heap, index);
 }
 
 void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t count)

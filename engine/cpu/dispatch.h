@@ -39,10 +39,22 @@ void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, 
 int64_t fc_cpu_traj_lanes(int variant);
 // fc_cpu_traj_prepare turns count obstacle steps into the scoring's layout (fc_traj_score.h).
 void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t count);
-// fc_cpu_traj_score rolls out and scores blocks [b0, b1) of n candidates (fc_traj_score.h).
+// fc_cpu_traj_score rolls out and scores blocks [b0, b1) of the candidates from first on, of
+// arrays of stride n (fc_traj_score.h).
 void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path,
                        const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n,
-                       int64_t b0, int64_t b1);
+                       int64_t first, int64_t b0, int64_t b1);
+// fc_cpu_traj_sample writes candidates first + [i0, i1) of controls [2·segments, n]
+// (fc_traj_sample_control).
+void fc_cpu_traj_sample(int variant, const float *groups, const float *points, int64_t rows, int32_t segments,
+                        int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
+// fc_cpu_traj_best writes the k best keys (fc_traj_rank_key) of candidates [i0, i1) to out,
+// ascending, and returns how many it wrote.
+int64_t fc_cpu_traj_best(int variant, const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k,
+                         uint64_t *out);
+// fc_cpu_traj_best_keys writes the candidate indices of the k smallest of count keys to index,
+// best first, using heap (k keys) as scratch.
+void fc_cpu_traj_best_keys(int variant, const uint64_t *keys, int64_t count, int64_t k, uint64_t *heap, int32_t *index);
 void fc_cpu_complex_combine(int variant, const float *p, float *z, int32_t nRows, int64_t pairs, int64_t outer0,
                             int64_t outer1);
 // fc_cpu_activate applies act in place to rows [row0, row1) of cols values, row stride ld.

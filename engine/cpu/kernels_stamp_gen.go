@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "9090885ac416261b58fe867e5bfd79c504f39c46044b0963bcfc93a49dfbb47a"
+const kernelSourcesSHA256 = "cfb1c8d5852cc004a4b0db19239c70c66ab2703435db6c3b8520b78e22b8fb0a"

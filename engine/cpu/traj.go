@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"unsafe"
 
@@ -59,14 +60,94 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		ptrs[1] = unsafe.Pointer(&prepared[0])
 	}
 	lanes := int64(C.fc_cpu_traj_lanes(C.int(b.variant)))
-	blocks := (int64(s.N) + lanes - 1) / lanes
+	first, count := s.Span()
+	blocks := int64(count) / lanes // lanes divide backend.TrajLaneMultiple
 	// Per block of lanes: every step rolls out, projects onto the path and meets each obstacle.
 	flops := float64(lanes) * float64(s.Steps) * (60 + 20*float64(s.PathPoints) + 100*float64(s.Obstacles))
 	return b.parallel(ctx, blocks, flops, func(lo, hi int64) {
 		C.fc_cpu_traj_score(C.int(b.variant), (*C.float)(unsafe.Pointer(&params[0])), (*C.float)(ptrs[0]), (*C.float)(ptrs[1]),
 			(*C.float)(ptrs[2]), (*C.float)(ptrs[3]), (*C.float)(ptrs[4]), (*C.float)(ptrs[5]), (*C.int32_t)(ptrs[6]),
-			(*C.float)(ptrs[7]), C.int64_t(s.N), C.int64_t(lo), C.int64_t(hi))
+			(*C.float)(ptrs[7]), C.int64_t(s.N), C.int64_t(first), C.int64_t(lo), C.int64_t(hi))
 	})
+}
+
+func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	groups := append([]float32(nil), s.Groups...)
+	pin.Pin(&groups[0])
+	points, err := b.pinned(&pin, "trajectory sample", s.Points, 0)
+	if err != nil {
+		return err
+	}
+	controls, err := b.pinned(&pin, "trajectory sample", s.Controls, 0)
+	if err != nil {
+		return err
+	}
+	rows := s.Points.Len() / (2 * s.Segments)
+	return b.parallel(ctx, int64(s.Count), float64(8*s.Segments), func(lo, hi int64) {
+		C.fc_cpu_traj_sample(C.int(b.variant), (*C.float)(unsafe.Pointer(&groups[0])), (*C.float)(points), C.int64_t(rows),
+			C.int32_t(s.Segments), C.int64_t(s.Extremes), C.int64_t(s.Warm), (*C.float)(controls), C.int64_t(s.N),
+			C.int64_t(s.First), C.int64_t(lo), C.int64_t(hi))
+	})
+}
+
+// selectPart is the fewest candidates one worker selects from; below it one pass is faster.
+const selectPart = 1 << 14
+
+func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	var ptrs [5]unsafe.Pointer
+	for i, buf := range []backend.Buffer{s.Total, s.Feasible, s.Controls, s.Index, s.Selected} {
+		p, err := b.pinned(&pin, "trajectory select", buf, 0)
+		if err != nil {
+			return err
+		}
+		ptrs[i] = p
+	}
+	// Each part's best K, then the best K of those.
+	parts := min(int64(b.workers), (int64(s.Count)+selectPart-1)/selectPart)
+	k := int64(s.K)
+	best := make([]uint64, parts*k)
+	found := make([]int64, parts)
+	pin.Pin(&best[0])
+	if err := b.parallel(ctx, parts, math.MaxFloat32, func(lo, hi int64) {
+		for p := lo; p < hi; p++ {
+			i0, i1 := int64(s.Count)*p/parts, int64(s.Count)*(p+1)/parts
+			found[p] = int64(C.fc_cpu_traj_best(C.int(b.variant), (*C.float)(ptrs[0]), (*C.int32_t)(ptrs[1]), C.int64_t(i0),
+				C.int64_t(i1), C.int64_t(k), (*C.uint64_t)(unsafe.Pointer(&best[p*k]))))
+		}
+	}); err != nil {
+		return err
+	}
+	packed := make([]uint64, 0, len(best)+int(k))
+	for p := range parts {
+		packed = append(packed, best[p*k:p*k+found[p]]...)
+	}
+	heap := packed[len(packed) : len(packed)+int(k)]
+	pin.Pin(&packed[0])
+	C.fc_cpu_traj_best_keys(C.int(b.variant), (*C.uint64_t)(unsafe.Pointer(&packed[0])), C.int64_t(len(packed)), C.int64_t(k),
+		(*C.uint64_t)(unsafe.Pointer(&heap[0])), (*C.int32_t)(ptrs[3]))
+	index := unsafe.Slice((*int32)(ptrs[3]), s.K)
+	if s.Selected == nil {
+		return nil
+	}
+	dims, stride := 2*s.Segments, s.Selected.Len()/(2*s.Segments)
+	controls := unsafe.Slice((*float32)(ptrs[2]), dims*s.N)
+	selected := unsafe.Slice((*float32)(ptrs[4]), dims*stride)
+	for d := range dims {
+		for i := range stride {
+			selected[d*stride+i] = controls[d*s.N+int(index[min(i, s.K-1)])]
+		}
+	}
+	return nil
 }
 
 // backend.TrajScore's array layouts are the kernel's FC_TP_*, FC_TT_* and FC_TS_* enums: a
@@ -84,4 +165,5 @@ var (
 	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
 	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
 	_ = [1]struct{}{}[C.FC_TK_COUNT-8] // engine/cuda's trajTrackPrepared
+	_ = [1]struct{}{}[C.FC_TRAJ_EXTREMES-backend.TrajExtremes]
 )

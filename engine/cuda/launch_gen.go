@@ -25,7 +25,9 @@ type kernelSet struct {
 	fcSpectralMix        cu.Function
 	fcCollisionProbBatch cu.Function
 	fcTrajPrepare        cu.Function
+	fcTrajSample         cu.Function
 	fcTrajScore          cu.Function
+	fcTrajSelect         cu.Function
 }
 
 // load looks every kernel up in m; a missing one panics like any mumax call.
@@ -44,7 +46,9 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcSpectralMix = m.GetFunction("fc_spectral_mix")
 	s.fcCollisionProbBatch = m.GetFunction("fc_collision_prob_batch")
 	s.fcTrajPrepare = m.GetFunction("fc_traj_prepare")
+	s.fcTrajSample = m.GetFunction("fc_traj_sample")
 	s.fcTrajScore = m.GetFunction("fc_traj_score")
+	s.fcTrajSelect = m.GetFunction("fc_traj_select")
 }
 
 // launchFcFaces enqueues fc_faces from cuda/boon.cu.
@@ -117,7 +121,17 @@ func (s *kernelSet) launchFcTrajPrepare(cfg launchConfig, raw cu.DevicePtr, prep
 	launch(s.fcTrajPrepare, cfg, []uint64{uint64(raw), uint64(prepared), uint64(count)})
 }
 
+// launchFcTrajSample enqueues fc_traj_sample from cuda/traj.cu.
+func (s *kernelSet) launchFcTrajSample(cfg launchConfig, groups cu.DevicePtr, points cu.DevicePtr, rows int64, segments int32, extremes int64, warm int64, controls cu.DevicePtr, n int64, first int64, count int64) {
+	launch(s.fcTrajSample, cfg, []uint64{uint64(groups), uint64(points), uint64(rows), uint64(uint32(segments)), uint64(extremes), uint64(warm), uint64(controls), uint64(n), uint64(first), uint64(count)})
+}
+
 // launchFcTrajScore enqueues fc_traj_score from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64, sharedFloats int32) {
-	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n), uint64(uint32(sharedFloats))})
+func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64, first int64, count int64, sharedFloats int32) {
+	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n), uint64(first), uint64(count), uint64(uint32(sharedFloats))})
+}
+
+// launchFcTrajSelect enqueues fc_traj_select from cuda/traj.cu.
+func (s *kernelSet) launchFcTrajSelect(cfg launchConfig, total cu.DevicePtr, feasible cu.DevicePtr, keysIn cu.DevicePtr, count int64, k int32, keysOut cu.DevicePtr, controls cu.DevicePtr, n int64, dims int32, index cu.DevicePtr, selected cu.DevicePtr, selStride int64) {
+	launch(s.fcTrajSelect, cfg, []uint64{uint64(total), uint64(feasible), uint64(keysIn), uint64(count), uint64(uint32(k)), uint64(keysOut), uint64(controls), uint64(n), uint64(uint32(dims)), uint64(index), uint64(selected), uint64(selStride)})
 }

@@ -80,7 +80,8 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		}
 		ptrs[2] = pp
 	}
-	cfg := b.elementwiseConfig(int64(s.N))
+	first, count := s.Span()
+	cfg := b.elementwiseConfig(int64(count))
 	// The prepared tracks go to shared memory when they fit the 48 KiB every device gives a
 	// block without opting in (8 obstacles × 100 steps take 25 KiB).
 	sharedFloats := int32(0)
@@ -89,7 +90,97 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	}
 	return b.do("launch fc_traj_score", func() error {
 		b.kernels.launchFcTrajScore(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8], int64(s.N),
-			sharedFloats)
+			int64(first), int64(count), sharedFloats)
+		return nil
+	})
+}
+
+func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	groups, err := backend.FromHost(ctx, b, s.Groups)
+	if err != nil {
+		return err
+	}
+	defer b.Free(groups)
+	var ptrs [3]cu.DevicePtr
+	for i, buf := range []backend.Buffer{groups, s.Points, s.Controls} {
+		if ptrs[i], err = b.viewPtr("trajectory sample", buf, 0); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows := int64(s.Points.Len() / (2 * s.Segments))
+	cfg := b.elementwiseConfig(int64(s.Count) * int64(2*s.Segments))
+	return b.do("launch fc_traj_sample", func() error {
+		b.kernels.launchFcTrajSample(cfg, ptrs[0], ptrs[1], rows, int32(s.Segments), int64(s.Extremes), int64(s.Warm), ptrs[2],
+			int64(s.N), int64(s.First), int64(s.Count))
+		return nil
+	})
+}
+
+// selectTile is FC_SELECT_TILE (kernels/cuda/traj.cu): the keys one block of fc_traj_select
+// sorts.
+const selectTile = 4096
+
+func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	var ptrs [5]cu.DevicePtr
+	var err error
+	for i, buf := range []backend.Buffer{s.Total, s.Feasible, s.Controls, s.Index, s.Selected} {
+		if buf == nil {
+			continue
+		}
+		if ptrs[i], err = b.viewPtr("trajectory select", buf, 0); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Passes of tiles, each keeping K keys per tile (K ≤ TrajSelectMax = tile/4), until one
+	// tile holds them all; two scratch arrays of 64-bit keys, taken in turn.
+	count, k := int64(s.Count), int64(s.K)
+	var scratch [2]cu.DevicePtr
+	if count > selectTile {
+		for i := range scratch {
+			buf, err := b.Alloc(backend.Int32, int(2*k*((count+selectTile-1)/selectTile)))
+			if err != nil {
+				return err
+			}
+			defer b.Free(buf)
+			if scratch[i], err = b.viewPtr("trajectory select", buf, 0); err != nil {
+				return err
+			}
+		}
+	}
+	dims, selStride := int32(2*s.Segments), int64(0)
+	if s.Selected != nil {
+		selStride = int64(s.Selected.Len()) / int64(dims)
+	}
+	cfg := launchConfig{grid: [3]int{1, 1, 1}, block: [3]int{1024, 1, 1}, stream: b.stream}
+	var keysIn cu.DevicePtr
+	for pass := 0; count > selectTile; pass++ {
+		blocks := (count + selectTile - 1) / selectTile
+		cfg.grid[0] = int(blocks)
+		out := scratch[pass%2]
+		if err := b.do("launch fc_traj_select", func() error {
+			b.kernels.launchFcTrajSelect(cfg, ptrs[0], ptrs[1], keysIn, count, int32(k), out, 0, 0, 0, 0, 0, 0)
+			return nil
+		}); err != nil {
+			return err
+		}
+		keysIn, count = out, blocks*k
+	}
+	cfg.grid[0] = 1
+	return b.do("launch fc_traj_select", func() error {
+		b.kernels.launchFcTrajSelect(cfg, ptrs[0], ptrs[1], keysIn, count, int32(k), 0, ptrs[2], int64(s.N), dims, ptrs[3], ptrs[4],
+			selStride)
 		return nil
 	})
 }

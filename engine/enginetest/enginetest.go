@@ -42,6 +42,10 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("CollisionProbErrors", func(t *testing.T) { testCollisionProbErrors(t, b) })
 	t.Run("TrajScore", func(t *testing.T) { testTrajScore(t, b) })
 	t.Run("TrajScoreErrors", func(t *testing.T) { testTrajScoreErrors(t, b) })
+	t.Run("TrajScoreSpan", func(t *testing.T) { testTrajScoreSpan(t, b) })
+	t.Run("TrajSample", func(t *testing.T) { testTrajSample(t, b) })
+	t.Run("TrajSelect", func(t *testing.T) { testTrajSelect(t, b) })
+	t.Run("TrajSelectErrors", func(t *testing.T) { testTrajSelectErrors(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

@@ -1,9 +1,11 @@
 package enginetest
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -273,10 +275,201 @@ func testTrajScoreErrors(t *testing.T, b backend.Backend) {
 		{"float feasible", mutate(func(s *backend.TrajScore) { s.Feasible = alloc(t, b, backend.Float32, 64) }), "feasible must be 64 int32 values"},
 		{"one-point path", mutate(func(s *backend.TrajScore) { s.PathPoints = 1 }), "a path of 1 points"},
 		{"no circles", mutate(func(s *backend.TrajScore) { s.Params[backend.TrajParamCircles] = 0 }), "0 footprint circles"},
+		{"ragged span", mutate(func(s *backend.TrajScore) { s.First, s.Count = 8, 16 }), "candidates from 8, 16 of them, of 64"},
+		{"span past the end", mutate(func(s *backend.TrajScore) { s.First, s.Count = 48, 32 }), "candidates from 48, 32 of them, of 64"},
 	} {
 		err := b.TrajScore(context.Background(), c.op)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// testTrajScoreSpan scores a span of the candidates: the same values as a whole call for
+// those, and nothing written elsewhere.
+func testTrajScoreSpan(t *testing.T, b backend.Backend) {
+	shape, controls, tracks, path, costMap := trajScoreCase(rand.New(rand.NewPCG(12, 12)))
+	run := func(first, count int) (total []float64, feasible []int32) {
+		op := shape
+		op.First, op.Count = first, count
+		op.Controls, op.Tracks = uploadAs(t, b, backend.Float32, controls), uploadAs(t, b, backend.Float32, tracks)
+		op.Path, op.Map = uploadAs(t, b, backend.Float32, path), uploadAs(t, b, backend.Float32, costMap)
+		sentinel := make([]float64, op.N)
+		for i := range sentinel {
+			sentinel[i] = -7
+		}
+		op.Total, op.Feasible = uploadAs(t, b, backend.Float32, sentinel), upload(t, b, make([]int32, op.N))
+		if err := b.TrajScore(context.Background(), op); err != nil {
+			t.Fatal(err)
+		}
+		return downloadAs(t, b, backend.Float32, op.Total), download[int32](t, b, op.Feasible)
+	}
+	wantTotal, wantFeasible := run(0, 0)
+	total, feasible := run(16, 32)
+	for c := range shape.N {
+		in := c >= 16 && c < 48
+		switch {
+		case in && (total[c] != wantTotal[c] || feasible[c] != wantFeasible[c]):
+			t.Errorf("candidate %d: total %v feasible %d, the whole call %v %d", c, total[c], feasible[c], wantTotal[c], wantFeasible[c])
+		case !in && (total[c] != -7 || feasible[c] != 0):
+			t.Errorf("candidate %d outside the span written: total %v feasible %d", c, total[c], feasible[c])
+		}
+	}
+}
+
+// trajExtremes are the fixed manoeuvres as (linear, angular) jerk fractions, in the order
+// backend.TrajSample documents them.
+var trajExtremes = [backend.TrajExtremes][2]float64{{-1, 0}, {0, 0}, {1, 0}, {0, 1}, {0, -1}, {-1, 1}, {-1, -1}}
+
+// testTrajSample checks two calls into one array against the documented rule: the extremes,
+// then center + scale·point per group, clamped, points reused modulo their rows, and the
+// candidates outside each span left alone.
+func testTrajSample(t *testing.T, b backend.Backend) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	const n, segs, rows = 96, 3, 11
+	dims := 2 * segs
+	points := make([]float64, rows*dims)
+	for i := range points {
+		points[i] = 2*rng.Float64() - 1
+	}
+	controlsHost := make([]float64, dims*n)
+	for i := range controlsHost {
+		controlsHost[i] = 9
+	}
+	pts, controls := uploadAs(t, b, backend.Float32, points), uploadAs(t, b, backend.Float32, controlsHost)
+	type call struct{ first, count, extremes, warm int }
+	calls := []call{{0, 40, backend.TrajExtremes, 12}, {48, 30, 0, 0}}
+	want := append([]float64(nil), controlsHost...)
+	for ci, c := range calls {
+		groups := make([]float64, 4*dims)
+		for i := range groups {
+			groups[i] = 1.5*rng.Float64() - 0.75 // centres and scales, some of them clamping
+		}
+		g32 := make([]float32, len(groups))
+		for i, v := range groups {
+			g32[i] = float32(v)
+			groups[i] = float64(g32[i])
+		}
+		op := backend.TrajSample{N: n, First: c.first, Count: c.count, Segments: segs, Extremes: c.extremes, Warm: c.warm,
+			Groups: g32, Points: pts, Controls: controls}
+		if err := b.TrajSample(context.Background(), op); err != nil {
+			t.Fatalf("call %d: %v", ci, err)
+		}
+		for i := range c.count {
+			for d := range dims {
+				var u float64
+				if i < c.extremes {
+					u = trajExtremes[i][d/segs]
+				} else {
+					j := i - c.extremes
+					g := groups[2*dims:]
+					if j < c.warm {
+						g = groups
+					}
+					u = max(-1, min(1, g[d]+g[dims+d]*float64(float32(points[(j%rows)*dims+d]))))
+				}
+				want[d*n+c.first+i] = u
+			}
+		}
+	}
+	got := downloadAs(t, b, backend.Float32, controls)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			t.Fatalf("control %d of candidate %d = %v, want %v", i/n, i%n, got[i], want[i])
+		}
+	}
+}
+
+// testTrajSelect holds the selection to sorting every candidate by (feasible, total, index),
+// with many ties and infeasible candidates, over counts that span several of the CUDA
+// tiles, and checks the gathered controls with their padding.
+func testTrajSelect(t *testing.T, b backend.Backend) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	const segs = 2
+	dims := 2 * segs
+	for _, c := range []struct{ n, count int }{{64, 50}, {4096, 4096}, {20000, 19999}} {
+		total, feasible := make([]float64, c.n), make([]int32, c.n)
+		for i := range total {
+			total[i] = float64(rng.IntN(40)) - 2 // many ties, zeros among the best
+			if rng.IntN(5) > 0 {
+				feasible[i] = 1
+			}
+		}
+		total[1], total[3], feasible[1], feasible[3] = 0, math.Copysign(0, -1), 1, 1 // −0 ties with +0
+		controls := make([]float64, dims*c.n)
+		for i := range controls {
+			controls[i] = float64(i)
+		}
+		order := make([]int, c.count)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int {
+			if feasible[a] != feasible[b] {
+				return int(feasible[b] - feasible[a])
+			}
+			if total[a] != total[b] {
+				return cmp.Compare(total[a], total[b])
+			}
+			return a - b
+		})
+		tb, fb, cb := uploadAs(t, b, backend.Float32, total), upload(t, b, feasible), uploadAs(t, b, backend.Float32, controls)
+		for _, k := range []int{1, 8, 100, backend.TrajSelectMax} {
+			if k > c.count {
+				continue
+			}
+			stride := k + 5
+			op := backend.TrajSelect{N: c.n, Count: c.count, K: k, Segments: segs, Total: tb, Feasible: fb, Controls: cb,
+				Index: alloc(t, b, backend.Int32, k), Selected: alloc(t, b, backend.Float32, dims*stride)}
+			if err := b.TrajSelect(context.Background(), op); err != nil {
+				t.Fatal(err)
+			}
+			index := download[int32](t, b, op.Index)
+			for i := range k {
+				if int(index[i]) != order[i] {
+					t.Fatalf("%d of %d, k %d: index[%d] = %d, want %d", c.count, c.n, k, i, index[i], order[i])
+				}
+			}
+			selected := downloadAs(t, b, backend.Float32, op.Selected)
+			for d := range dims {
+				for i := range stride {
+					if want := controls[d*c.n+order[min(i, k-1)]]; selected[d*stride+i] != want {
+						t.Fatalf("%d of %d, k %d: selected[%d][%d] = %v, want %v", c.count, c.n, k, d, i, selected[d*stride+i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func testTrajSelectErrors(t *testing.T, b backend.Backend) {
+	ok := backend.TrajSelect{N: 64, Count: 64, K: 8, Segments: 2, Total: alloc(t, b, backend.Float32, 64),
+		Feasible: alloc(t, b, backend.Int32, 64), Controls: alloc(t, b, backend.Float32, 256), Index: alloc(t, b, backend.Int32, 8),
+		Selected: alloc(t, b, backend.Float32, 32)}
+	mutate := func(f func(*backend.TrajSelect)) backend.TrajSelect { c := ok; f(&c); return c }
+	for _, c := range []struct {
+		name string
+		op   backend.TrajSelect
+		want string
+	}{
+		{"k above count", mutate(func(s *backend.TrajSelect) { s.Count, s.K = 4, 8 }), "the best 8 of 4 candidates"},
+		{"k above the maximum", mutate(func(s *backend.TrajSelect) { s.K = 2000 }), "the best 2000 of 64"},
+		{"short index", mutate(func(s *backend.TrajSelect) { s.Index = alloc(t, b, backend.Int32, 4) }), "index must be 8 int32 values"},
+		{"short selection", mutate(func(s *backend.TrajSelect) { s.Selected = alloc(t, b, backend.Float32, 12) }), "S ≥ 8, not 12"},
+		{"float feasible", mutate(func(s *backend.TrajSelect) { s.Feasible = alloc(t, b, backend.Float32, 64) }), "feasible must be 64 int32"},
+	} {
+		err := b.TrajSelect(context.Background(), c.op)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	sample := backend.TrajSample{N: 64, Count: 64, Segments: 2, Extremes: 9, Groups: make([]float32, 16),
+		Points: alloc(t, b, backend.Float32, 40), Controls: alloc(t, b, backend.Float32, 256)}
+	if err := b.TrajSample(context.Background(), sample); err == nil || !strings.Contains(err.Error(), "9 extremes") {
+		t.Errorf("9 extremes: err %v", err)
+	}
+	sample.Extremes, sample.Groups[5] = 0, float32(math.NaN())
+	if err := b.TrajSample(context.Background(), sample); err == nil || !strings.Contains(err.Error(), "group value 5 is NaN") {
+		t.Errorf("a NaN centre: err %v", err)
 	}
 }

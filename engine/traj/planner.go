@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/fluxcore/fluxcore/engine"
@@ -31,10 +30,11 @@ type Config struct {
 	WarmFraction, WarmSpread float64
 	// CycleS is the planning period, by which the warm start shifts (0.1 s).
 	CycleS float64
-	// TopK candidates are reported with their costs.
+	// TopK candidates (at most backend.TrajSelectMax) are reported with their costs.
 	TopK int
 	// RefineStages (0 to 3) sample half as many candidates again around the elite of the
-	// ones so far, each stage.
+	// ones so far, each stage: the best 1/32 of the first stage, from 8 to
+	// backend.TrajSelectMax candidates.
 	RefineStages int
 	// KeepTotals keeps every candidate's total cost in the Result.
 	KeepTotals bool
@@ -43,13 +43,28 @@ type Config struct {
 // DefaultConfig plans 2048 candidates of 4 jerk segments per axis at 10 Hz.
 var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
 
-// Planner plans on one backend, remembering its last best candidate for the warm start.
+// Planner plans on one backend, remembering its last best candidate for the warm start. Its
+// candidates live on the backend from cycle to cycle (Close releases them); one Planner
+// plans one cycle at a time.
 type Planner struct {
 	b      backend.Backend
 	cfg    Config
-	prev   []float32     // the last best candidate's controls, 2·Segments
-	last   *candidateSet // the last cycle's candidates
-	halton []float32     // [Candidates, 2·Segments] Halton points in [−1, 1]
+	prev   []float32 // the last best candidate's controls, 2·Segments
+	halton []float32 // [first stage's size, 2·Segments] Halton points in [−1, 1]
+
+	// The candidate arrays, allocated by the first cycle: every stage side by side, stride
+	// capacity, so that one selection covers them all.
+	ws   *candidates
+	pts  backend.Buffer // halton on the backend
+	used int            // candidates the last cycle scored
+}
+
+// sizes are the candidates of the first stage, of each refinement stage and of all of them,
+// and the elite that refinement samples around.
+func (p *Planner) sizes() (first, refine, capacity, elite int) {
+	first = padCandidates(p.cfg.Candidates)
+	refine = padCandidates(max(p.cfg.TopK, first/2))
+	return first, refine, first + p.cfg.RefineStages*refine, min(max(8, first/32), backend.TrajSelectMax)
 }
 
 // NewPlanner returns a planner on e's backend.
@@ -83,15 +98,18 @@ func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
 		return nil, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
 	case cfg.RefineStages < 0 || cfg.RefineStages > 3:
 		return nil, fmt.Errorf("traj: %d refinement stages, want 0..3", cfg.RefineStages)
-	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates:
-		return nil, fmt.Errorf("traj: top %d of %d candidates", cfg.TopK, cfg.Candidates)
+	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates || cfg.TopK > backend.TrajSelectMax:
+		return nil, fmt.Errorf("traj: top %d of %d candidates, want 1..min(candidates, %d)", cfg.TopK, cfg.Candidates,
+			backend.TrajSelectMax)
 	}
 	pl := &Planner{b: e.Backend(), cfg: cfg}
-	// The Halton points are the same every cycle; only the warm start moves them.
+	// The Halton points are the same every cycle; only the warm start and the refinement
+	// move them.
 	dims := 2 * cfg.Segments
-	pl.halton = make([]float32, dims*cfg.Candidates)
+	rows, _, _, _ := pl.sizes()
+	pl.halton = make([]float32, dims*rows)
 	u := make([]float64, dims)
-	for i := range cfg.Candidates {
+	for i := range rows {
 		halton(uint64(i)+1+cfg.Seed*0x9E3779B9, u)
 		for d, v := range u {
 			pl.halton[i*dims+d] = float32(2*v - 1)
@@ -140,8 +158,10 @@ type Timings struct {
 // ErrNoFeasible is returned when every candidate meets a lethal map cell.
 var ErrNoFeasible = errors.New("traj: no feasible candidate: every one meets a lethal map cell")
 
-// Plan runs one cycle on s: sample, roll out and score, select the top K, and roll out the
-// best once more for its time series.
+// Plan runs one cycle on s: sample, roll out and score, refine, select the top K, and roll
+// the top K out once more for the best one's time series and their terms. The candidates
+// stay on the backend throughout; only the elite's controls (for each refinement) and the
+// top K come back.
 func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -152,110 +172,204 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	controls := p.sample(s)
+	pl, err := place(ctx, p.b, s, in)
+	if err != nil {
+		return nil, err
+	}
+	defer pl.free()
+	if err := p.allocate(ctx); err != nil {
+		return nil, err
+	}
+	first, refine, _, eliteK := p.sizes()
+	dims, k, segs := 2*p.cfg.Segments, p.cfg.TopK, p.cfg.Segments
+	// Group 0 is the warm start around the previous best, shifted by a cycle; group 1 the
+	// whole box.
+	groups := make([]float32, 4*dims)
+	warm := 0
+	if p.prev != nil {
+		warm = min(first-backend.TrajExtremes, int(p.cfg.WarmFraction*float64(first)))
+	}
+	for d, c := range p.shiftedPrevious(s) {
+		groups[d], groups[dims+d], groups[3*dims+d] = float32(c), float32(p.cfg.WarmSpread), 1
+	}
+	p.used = 0
+	if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, Count: first, Segments: segs, Extremes: backend.TrajExtremes,
+		Warm: warm, Groups: groups, Points: p.pts, Controls: p.ws.controls}); err != nil {
+		return nil, err
+	}
+	if err := p.b.Synchronize(ctx); err != nil {
+		return nil, err
+	}
 	res.Timings.Sample = time.Since(t0)
 
 	t1 := time.Now()
-	n, k, dims := p.cfg.Candidates, p.cfg.TopK, 2*p.cfg.Segments
-	set := &candidateSet{dims: dims}
-	if err := set.add(ctx, p.b, s, in, controls, n); err != nil {
+	if err := pl.score(ctx, p.ws, 0, first); err != nil {
 		return nil, err
 	}
+	if err := p.b.Synchronize(ctx); err != nil {
+		return nil, err
+	}
+	p.used = first
 	res.Timings.Score = time.Since(t1)
 
-	// Refinement: each stage samples half as many candidates again around the elite (the
-	// best 1/32) of everything so far, uniformly within ±√3 standard deviations of the
-	// elite per control, so that the search closes in on a continuous optimum rather than
-	// stopping at the best sample.
-	t4 := time.Now()
+	// Refinement: each stage samples again around the elite of everything so far,
+	// uniformly within ±√3 standard deviations of the elite per control, so that the search
+	// closes in on a continuous optimum rather than stopping at the best sample.
+	t2 := time.Now()
 	for range p.cfg.RefineStages {
-		elite := topK(set.total, set.feasible, max(8, n/32))
-		m := max(k, n/2)
-		refined := make([]float32, dims*m)
-		for d := range dims {
-			mean, sq := 0.0, 0.0
-			for _, c := range elite {
-				u := float64(set.control(c, d))
-				mean += u
-				sq += u * u
-			}
-			mean /= float64(len(elite))
-			spread := math.Sqrt(3 * max(sq/float64(len(elite))-mean*mean, 4e-4))
-			for i := range m {
-				u := mean + spread*float64(p.halton[(i%n)*dims+d])
-				refined[d*m+i] = float32(max(-1, min(1, u)))
-			}
-		}
-		if err := set.add(ctx, p.b, s, in, refined, m); err != nil {
+		elite, err := p.best(ctx, eliteK)
+		if err != nil {
 			return nil, err
 		}
-	}
-	res.Timings.Refine = time.Since(t4)
-
-	t2 := time.Now()
-	order := topK(set.total, set.feasible, k)
-	if set.feasible[order[0]] == 0 {
-		return nil, ErrNoFeasible
-	}
-	top := make([]float32, 0, dims*k)
-	for _, c := range order {
 		for d := range dims {
-			top = append(top, set.control(c, d))
+			mean, sq := 0.0, 0.0
+			for _, u := range elite[d*eliteK : (d+1)*eliteK] {
+				mean += float64(u)
+				sq += float64(u) * float64(u)
+			}
+			mean /= float64(eliteK)
+			groups[2*dims+d] = float32(mean)
+			groups[3*dims+d] = float32(math.Sqrt(3 * max(sq/float64(eliteK)-mean*mean, 4e-4)))
 		}
+		if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, First: p.used, Count: refine, Segments: segs, Groups: groups,
+			Points: p.pts, Controls: p.ws.controls}); err != nil {
+			return nil, err
+		}
+		if err := pl.score(ctx, p.ws, p.used, refine); err != nil {
+			return nil, err
+		}
+		p.used += refine
 	}
-	if p.cfg.KeepTotals {
-		res.Totals = set.total
-	}
-	res.Timings.Select = time.Since(t2)
+	res.Timings.Refine = time.Since(t2)
 
-	// The top K once more, with their states and terms.
+	// The top K, their controls gathered on the backend for the detailed rollout.
 	t3 := time.Now()
-	detail, err := score(ctx, p.b, s, in, transposeControls(top, k, dims), k, true)
+	top, err := pl.alloc(padCandidates(k), true)
 	if err != nil {
 		return nil, err
 	}
-	res.Timings.Rollout = time.Since(t3)
+	defer top.free(p.b)
+	if top.controls, err = p.b.Alloc(backend.Float32, dims*top.n); err != nil {
+		return nil, err
+	}
+	order, err := p.selectTop(ctx, k, top.controls)
+	if err != nil {
+		return nil, err
+	}
+	if p.cfg.KeepTotals {
+		all := make([]float32, p.ws.n)
+		if err := backend.Download(ctx, p.b, all, p.ws.total); err != nil {
+			return nil, err
+		}
+		res.Totals = all[:p.used]
+	}
+	res.Timings.Select = time.Since(t3)
+
+	t4 := time.Now()
+	if err := pl.score(ctx, top, 0, 0); err != nil {
+		return nil, err
+	}
+	detail, err := pl.fetch(ctx, top)
+	if err != nil {
+		return nil, err
+	}
+	controls := make([]float32, dims*top.n)
+	if err := backend.Download(ctx, p.b, controls, top.controls); err != nil {
+		return nil, err
+	}
+	res.Timings.Rollout = time.Since(t4)
+	if detail.feasible[0] == 0 {
+		return nil, ErrNoFeasible
+	}
 	for i, c := range order {
-		res.Top = append(res.Top, Candidate{Index: c, Controls: top[i*dims : (i+1)*dims], Costs: detail.costs(i)})
+		res.Top = append(res.Top, Candidate{Index: int(c), Controls: column(controls, top.n, dims, i), Costs: detail.costs(i)})
 	}
 	res.BestCosts = res.Top[0].Costs
-	res.Best = detail.trajectory(0, s)
+	res.Best = detail.trajectory(0)
 	p.prev = append(p.prev[:0], res.Top[0].Controls...)
-	p.last = set
 	return &res, nil
 }
 
-// candidateSet is every candidate a cycle scored, stage after stage: the controls of each
-// stage ([2·Segments, n]) and the totals and feasibility of all, indexed in stage order.
-type candidateSet struct {
-	dims     int
-	stages   [][]float32
-	sizes    []int
-	total    []float32
-	feasible []int32
+// column is candidate i's controls from a [dims, n] array.
+func column(controls []float32, n, dims, i int) []float32 {
+	out := make([]float32, dims)
+	for d := range out {
+		out[d] = controls[d*n+i]
+	}
+	return out
 }
 
-func (cs *candidateSet) add(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs, controls []float32, n int) error {
-	r, err := score(ctx, b, s, in, controls, n, false)
-	if err != nil {
-		return err
+// allocate makes the candidate arrays and places the Halton points, on the first cycle.
+func (p *Planner) allocate(ctx context.Context) error {
+	if p.ws != nil {
+		return nil
 	}
-	cs.stages, cs.sizes = append(cs.stages, controls), append(cs.sizes, n)
-	cs.total, cs.feasible = append(cs.total, r.total[:n]...), append(cs.feasible, r.feasible[:n]...)
+	_, _, capacity, _ := p.sizes()
+	ws := &candidates{n: capacity}
+	var err error
+	for _, a := range []struct {
+		dst   *backend.Buffer
+		dt    backend.DType
+		count int
+	}{{&ws.controls, backend.Float32, 2 * p.cfg.Segments * capacity}, {&ws.total, backend.Float32, capacity},
+		{&ws.feasible, backend.Int32, capacity}} {
+		if *a.dst, err = p.b.Alloc(a.dt, a.count); err != nil {
+			ws.free(p.b)
+			return fmt.Errorf("traj: %d candidates on %s: %w", capacity, p.b.Name(), err)
+		}
+	}
+	if p.pts, err = backend.FromHost(ctx, p.b, p.halton); err != nil {
+		ws.free(p.b)
+		return fmt.Errorf("traj: the sample points on %s: %w", p.b.Name(), err)
+	}
+	p.ws = ws
 	return nil
 }
 
-func (cs *candidateSet) len() int { return len(cs.total) }
-
-// control is control d of candidate c.
-func (cs *candidateSet) control(c, d int) float32 {
-	for i, n := range cs.sizes {
-		if c < n {
-			return cs.stages[i][d*n+c]
-		}
-		c -= n
+// Close releases the planner's arrays on its backend; a later Plan allocates them again.
+func (p *Planner) Close() error {
+	if p.ws == nil {
+		return nil
 	}
-	panic("traj: candidate index out of range") // callers index below len()
+	err := backend.FreeAll(p.b, p.pts, p.ws.controls, p.ws.total, p.ws.feasible)
+	p.ws, p.pts, p.used = nil, nil, 0
+	return err
+}
+
+// best is the controls of the k best candidates scored so far, [2·Segments, k].
+func (p *Planner) best(ctx context.Context, k int) ([]float32, error) {
+	sel, err := p.b.Alloc(backend.Float32, 2*p.cfg.Segments*k)
+	if err != nil {
+		return nil, err
+	}
+	defer p.b.Free(sel)
+	if _, err := p.selectTop(ctx, k, sel); err != nil {
+		return nil, err
+	}
+	controls := make([]float32, sel.Len())
+	if err := backend.Download(ctx, p.b, controls, sel); err != nil {
+		return nil, err
+	}
+	return controls, nil
+}
+
+// selectTop gathers the k best candidates' controls into selected and returns their
+// indices, best first.
+func (p *Planner) selectTop(ctx context.Context, k int, selected backend.Buffer) ([]int32, error) {
+	index, err := p.b.Alloc(backend.Int32, k)
+	if err != nil {
+		return nil, err
+	}
+	defer p.b.Free(index)
+	if err := p.b.TrajSelect(ctx, backend.TrajSelect{N: p.ws.n, Count: p.used, K: k, Segments: p.cfg.Segments,
+		Total: p.ws.total, Feasible: p.ws.feasible, Controls: p.ws.controls, Index: index, Selected: selected}); err != nil {
+		return nil, err
+	}
+	order := make([]int32, k)
+	if err := backend.Download(ctx, p.b, order, index); err != nil {
+		return nil, err
+	}
+	return order, nil
 }
 
 // Evaluated is a candidate of the last cycle rolled out again: its costs and trajectory.
@@ -267,92 +381,40 @@ type Evaluated struct {
 // Rollout rolls the last cycle's candidates at indices out again on s, for their
 // trajectories (a plot of the candidate set, say).
 func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Evaluated, error) {
-	if p.last == nil {
+	if p.used == 0 {
 		return nil, errors.New("traj: no cycle planned yet")
 	}
 	if len(indices) == 0 {
 		return nil, nil
 	}
-	dims := 2 * p.cfg.Segments
-	rows := make([]float32, 0, dims*len(indices))
-	for _, c := range indices {
-		if c < 0 || c >= p.last.len() {
-			return nil, fmt.Errorf("traj: candidate %d of %d", c, p.last.len())
+	all := make([]float32, p.ws.controls.Len())
+	if err := backend.Download(ctx, p.b, all, p.ws.controls); err != nil {
+		return nil, err
+	}
+	dims, n := 2*p.cfg.Segments, len(indices)
+	cols := make([]float32, dims*n)
+	for i, c := range indices {
+		if c < 0 || c >= p.used {
+			return nil, fmt.Errorf("traj: candidate %d of %d", c, p.used)
 		}
 		for d := range dims {
-			rows = append(rows, p.last.control(c, d))
+			cols[d*n+i] = all[d*p.ws.n+c]
 		}
 	}
 	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())
 	if err != nil {
 		return nil, err
 	}
-	r, err := score(ctx, p.b, s, in, transposeControls(rows, len(indices), dims), len(indices), true)
+	r, err := score(ctx, p.b, s, in, cols, n)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Evaluated, len(indices))
+	out := make([]Evaluated, n)
 	for i, c := range indices {
-		out[i] = Evaluated{Candidate{Index: c, Controls: rows[i*dims : (i+1)*dims], Costs: r.costs(i)}, r.trajectory(i, s)}
+		out[i] = Evaluated{Candidate{Index: c, Controls: column(cols, n, dims, i), Costs: r.costs(i)}, r.trajectory(i)}
 	}
 	return out, nil
 }
-
-// transposeControls turns k rows of d controls into the [d, k] layout the kernel reads.
-func transposeControls(rows []float32, k, d int) []float32 {
-	out := make([]float32, len(rows))
-	for i := range k {
-		for j := range d {
-			out[j*k+i] = rows[i*d+j]
-		}
-	}
-	return out
-}
-
-// sample fills [2·Segments, Candidates] jerk fractions: the extreme manoeuvres first, then
-// the warm start around the previous best, then a Halton sequence over the whole box.
-func (p *Planner) sample(s *Scenario) []float32 {
-	n, segs := p.cfg.Candidates, p.cfg.Segments
-	dims := 2 * segs
-	out := make([]float32, dims*n)
-	set := func(c int, u []float64) {
-		for d, v := range u {
-			out[d*n+c] = float32(max(-1, min(1, v)))
-		}
-	}
-	u := make([]float64, dims)
-	c := 0
-	for _, m := range extremes {
-		if c == n {
-			break
-		}
-		for d := range segs {
-			u[d], u[segs+d] = m[0], m[1]
-		}
-		set(c, u)
-		c++
-	}
-	warm := 0
-	if p.prev != nil {
-		warm = min(n-c, int(p.cfg.WarmFraction*float64(n)))
-	}
-	shifted := p.shiftedPrevious(s)
-	for i := range n - c {
-		for d := range u {
-			u[d] = float64(p.halton[i*dims+d])
-			if i < warm {
-				u[d] = shifted[d] + p.cfg.WarmSpread*u[d]
-			}
-		}
-		set(c+i, u)
-	}
-	return out
-}
-
-// extremes are the manoeuvres always among the candidates, as (linear, angular) jerk
-// fractions held over the horizon: a full stop, straight on, full acceleration, and the
-// hardest left and right turns.
-var extremes = [][2]float64{{-1, 0}, {0, 0}, {1, 0}, {0, 1}, {0, -1}, {-1, 1}, {-1, -1}}
 
 // shiftedPrevious is the previous best's controls as seen one cycle later: segment d takes
 // the control in force CycleS after its middle, the last one held.
@@ -408,34 +470,4 @@ func (c *Config) form() backend.CollisionForm {
 		return backend.CollisionAccurate
 	}
 	return backend.CollisionFast
-}
-
-// topK are the indices of the k best candidates, best first: feasible before infeasible, then
-// the lower total, then the lower index, so the choice is deterministic. One pass keeping a
-// sorted list of k, which for k ≪ n beats sorting all n.
-func topK(total []float32, feasible []int32, k int) []int {
-	better := func(a, b int) bool {
-		if fa, fb := feasible[a] != 0, feasible[b] != 0; fa != fb {
-			return fa
-		}
-		if total[a] != total[b] {
-			return total[a] < total[b]
-		}
-		return a < b
-	}
-	best := make([]int, 0, k+1)
-	for c := range total {
-		if len(best) == k && !better(c, best[k-1]) {
-			continue
-		}
-		at := len(best)
-		for at > 0 && better(c, best[at-1]) {
-			at--
-		}
-		best = slices.Insert(best, at, c)
-		if len(best) > k {
-			best = best[:k]
-		}
-	}
-	return best
 }

@@ -9,100 +9,164 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
-// laneMultiple is the padding of the candidate arrays: the widest CPU block (AVX-512's 16
-// floats), so that every block is full.
-const laneMultiple = 16
-
-// scored is what one TrajScore call returned, padded to stride candidates.
-type scored struct {
-	n, stride, steps int
-	total            []float32
-	feasible         []int32
-	terms, states    []float32
-	dt               float64
-	start            Point
+// padCandidates rounds a candidate count up to whole blocks of TrajScore.
+func padCandidates(n int) int {
+	const m = backend.TrajLaneMultiple
+	return (n + m - 1) / m * m
 }
 
-// score runs TrajScore on n candidates whose controls are [2·segments, n]; with detail it
-// also returns their terms and states.
-func score(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs, controls []float32, n int,
-	detail bool) (*scored, error) {
-	segments := int(in.params[backend.TrajParamSegments])
-	stride := (n + laneMultiple - 1) / laneMultiple * laneMultiple
-	padded := make([]float32, 2*segments*stride)
-	for d := range 2 * segments {
-		row := padded[d*stride : (d+1)*stride]
-		copy(row, controls[d*n:(d+1)*n])
-		for c := n; c < stride; c++ {
-			row[c] = row[n-1] // padding candidates repeat the last one, and are ignored
-		}
-	}
-	var err error
-	op := backend.TrajScore{
-		N: stride, Steps: s.Horizon.Steps(), Segments: segments, Obstacles: len(s.Obstacles),
+// placed is a scenario's inputs on a backend, shared by every TrajScore call of a cycle.
+type placed struct {
+	b                     backend.Backend
+	op                    backend.TrajScore // extents, parameters and inputs; no candidates yet
+	tracks, path, costMap backend.Buffer
+	start                 Point
+	dtS                   float64
+}
+
+// place copies in's arrays to b.
+func place(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs) (*placed, error) {
+	st := s.Robot.State
+	p := &placed{b: b, dtS: s.Horizon.DtS,
+		start: Point{XM: st.XM, YM: st.YM, ThetaRad: st.ThetaRad, VMps: st.VMps, OmegaRadps: st.OmegaRadps, AccelMps2: st.AccelMps2,
+			AlphaRadps2: st.AlphaRadps2}}
+	p.op = backend.TrajScore{
+		Steps: s.Horizon.Steps(), Segments: int(in.params[backend.TrajParamSegments]), Obstacles: len(s.Obstacles),
 		PathPoints: len(in.path) / 2, Params: in.params,
 	}
 	if s.Map != nil {
-		op.MapWidth, op.MapHeight = s.Map.Width, s.Map.Height
+		p.op.MapWidth, p.op.MapHeight = s.Map.Width, s.Map.Height
 	}
-	var bufs []backend.Buffer
-	defer func() { backend.FreeAll(b, bufs...) }()
-	place := func(dst *backend.Buffer, host []float32) {
-		if err != nil || host == nil {
-			return
+	for _, a := range []struct {
+		dst  *backend.Buffer
+		host []float32
+	}{{&p.tracks, in.tracks}, {&p.path, in.path}, {&p.costMap, in.costMap}} {
+		if a.host == nil {
+			continue
 		}
-		if *dst, err = backend.FromHost(ctx, b, host); err == nil {
-			bufs = append(bufs, *dst)
-		}
-	}
-	alloc := func(dst *backend.Buffer, dt backend.DType, count int) {
+		buf, err := backend.FromHost(ctx, b, a.host)
 		if err != nil {
-			return
+			p.free()
+			return nil, fmt.Errorf("traj: place the scenario on %s: %w", b.Name(), err)
 		}
-		if *dst, err = b.Alloc(dt, count); err == nil {
-			bufs = append(bufs, *dst)
-		}
+		*a.dst = buf
 	}
-	place(&op.Controls, padded)
-	place(&op.Tracks, in.tracks)
-	place(&op.Path, in.path)
-	place(&op.Map, in.costMap)
-	alloc(&op.Total, backend.Float32, stride)
-	alloc(&op.Feasible, backend.Int32, stride)
-	if detail {
-		alloc(&op.Terms, backend.Float32, backend.TrajTerms*stride)
-		alloc(&op.States, backend.Float32, stride*op.Steps*backend.TrajStateValues)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("traj: place the candidates on %s: %w", b.Name(), err)
-	}
-	if err := b.TrajScore(ctx, op); err != nil {
-		return nil, err
-	}
-	st := s.Robot.State
-	out := &scored{n: n, stride: stride, steps: op.Steps, dt: s.Horizon.DtS, total: make([]float32, stride),
-		feasible: make([]int32, stride),
-		start:    Point{XM: st.XM, YM: st.YM, ThetaRad: st.ThetaRad, VMps: st.VMps, OmegaRadps: st.OmegaRadps, AccelMps2: st.AccelMps2, AlphaRadps2: st.AlphaRadps2}}
-	if err := backend.Download(ctx, b, out.total, op.Total); err != nil {
-		return nil, err
-	}
-	if err := backend.Download(ctx, b, out.feasible, op.Feasible); err != nil {
-		return nil, err
-	}
-	if detail {
-		out.terms = make([]float32, op.Terms.Len())
-		out.states = make([]float32, op.States.Len())
-		if err := backend.Download(ctx, b, out.terms, op.Terms); err != nil {
-			return nil, err
-		}
-		if err := backend.Download(ctx, b, out.states, op.States); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	p.op.Tracks, p.op.Path, p.op.Map = p.tracks, p.path, p.costMap
+	return p, nil
 }
 
-// costs are candidate c's total and terms (detail calls only).
+func (p *placed) free() { backend.FreeAll(p.b, p.tracks, p.path, p.costMap) }
+
+// candidates holds a batch's arrays on the backend: controls [2·Segments, n] and the
+// scores, with terms and states for a detailed batch.
+type candidates struct {
+	n                                        int
+	controls, total, feasible, terms, states backend.Buffer
+}
+
+// alloc makes the score arrays of a batch of n (a multiple of TrajLaneMultiple); controls
+// stay for the caller to set.
+func (p *placed) alloc(n int, detail bool) (*candidates, error) {
+	c := &candidates{n: n}
+	var err error
+	get := func(dt backend.DType, count int) backend.Buffer {
+		if err != nil {
+			return nil
+		}
+		var buf backend.Buffer
+		if buf, err = p.b.Alloc(dt, count); err != nil {
+			return nil
+		}
+		return buf
+	}
+	c.total, c.feasible = get(backend.Float32, n), get(backend.Int32, n)
+	if detail {
+		c.terms, c.states = get(backend.Float32, backend.TrajTerms*n), get(backend.Float32, n*p.op.Steps*backend.TrajStateValues)
+	}
+	if err != nil {
+		c.free(p.b)
+		return nil, fmt.Errorf("traj: %d candidates on %s: %w", n, p.b.Name(), err)
+	}
+	return c, nil
+}
+
+func (c *candidates) free(b backend.Backend) {
+	backend.FreeAll(b, c.controls, c.total, c.feasible, c.terms, c.states)
+}
+
+// score rolls out and scores candidates [first, first+count) of c (count 0: to the end).
+func (p *placed) score(ctx context.Context, c *candidates, first, count int) error {
+	op := p.op
+	op.N, op.First, op.Count = c.n, first, count
+	op.Controls, op.Total, op.Feasible, op.Terms, op.States = c.controls, c.total, c.feasible, c.terms, c.states
+	return p.b.TrajScore(ctx, op)
+}
+
+// scored is a detailed batch brought back to the host, padded to stride candidates.
+type scored struct {
+	stride, steps int
+	total         []float32
+	feasible      []int32
+	terms, states []float32
+	dt            float64
+	start         Point
+}
+
+// fetch downloads c's scores, and its terms and states when it has them.
+func (p *placed) fetch(ctx context.Context, c *candidates) (*scored, error) {
+	r := &scored{stride: c.n, steps: p.op.Steps, dt: p.dtS, start: p.start, total: make([]float32, c.n),
+		feasible: make([]int32, c.n)}
+	err := backend.Download(ctx, p.b, r.total, c.total)
+	if err == nil {
+		err = backend.Download(ctx, p.b, r.feasible, c.feasible)
+	}
+	if err == nil && c.terms != nil {
+		r.terms = make([]float32, c.terms.Len())
+		err = backend.Download(ctx, p.b, r.terms, c.terms)
+	}
+	if err == nil && c.states != nil {
+		r.states = make([]float32, c.states.Len())
+		err = backend.Download(ctx, p.b, r.states, c.states)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("traj: scores from %s: %w", p.b.Name(), err)
+	}
+	return r, nil
+}
+
+// score rolls out and scores n candidates whose controls are on the host, [2·segments, n],
+// with their terms and states: one call from placing the scenario to bringing the scores
+// back, for the odd batch (a plot's candidates, tests) rather than a planning cycle.
+func score(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs, controls []float32, n int) (*scored, error) {
+	p, err := place(ctx, b, s, in)
+	if err != nil {
+		return nil, err
+	}
+	defer p.free()
+	stride := padCandidates(n)
+	c, err := p.alloc(stride, true)
+	if err != nil {
+		return nil, err
+	}
+	defer c.free(b)
+	padded := make([]float32, 2*p.op.Segments*stride)
+	for d := range 2 * p.op.Segments {
+		row := padded[d*stride : (d+1)*stride]
+		copy(row, controls[d*n:(d+1)*n])
+		for i := n; i < stride; i++ {
+			row[i] = row[n-1] // padding candidates repeat the last one, and are ignored
+		}
+	}
+	if c.controls, err = backend.FromHost(ctx, b, padded); err != nil {
+		return nil, fmt.Errorf("traj: place the candidates on %s: %w", b.Name(), err)
+	}
+	if err := p.score(ctx, c, 0, 0); err != nil {
+		return nil, err
+	}
+	return p.fetch(ctx, c)
+}
+
+// costs are candidate c's total and terms.
 func (r *scored) costs(c int) Costs {
 	t := func(k int) float64 { return float64(r.terms[k*r.stride+c]) }
 	return Costs{
@@ -111,8 +175,8 @@ func (r *scored) costs(c int) Costs {
 	}
 }
 
-// trajectory is candidate c's time series from the start (detail calls only).
-func (r *scored) trajectory(c int, s *Scenario) []Point {
+// trajectory is candidate c's time series from the start.
+func (r *scored) trajectory(c int) []Point {
 	out := []Point{r.start}
 	for k := range r.steps {
 		v := r.states[(c*r.steps+k)*backend.TrajStateValues:]

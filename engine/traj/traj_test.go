@@ -49,7 +49,7 @@ func TestWheelLimitHolds(t *testing.T) {
 	s.Robot.State.VMps = 0.5
 	rng := rand.New(rand.NewPCG(8, 8))
 	const n, segments = 1 << 16, 4
-	r, err := score(context.Background(), openCPU(t).Backend(), s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, n), n, true)
+	r, err := score(context.Background(), openCPU(t).Backend(), s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, n), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestLimitsHold(t *testing.T) {
 		"Δv − a·dt (v clamped, not reached)", "Δω − α·dt"}
 	var worst [9]float64
 	for range chunks {
-		r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, chunk), chunk, true)
+		r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionFast), randomControls(rng, segments, chunk), chunk)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestCostsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	const n, segments = 64, 4
 	controls := randomControls(rng, segments, n)
-	r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionAccurate), controls, n, true)
+	r, err := score(context.Background(), b, s, inputs(t, s, segments, backend.CollisionAccurate), controls, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +256,7 @@ func TestPlanDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		r, err := p.Plan(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
@@ -277,38 +278,6 @@ func TestPlanDeterministic(t *testing.T) {
 	}
 }
 
-// topK agrees with sorting everything by (feasible, total, index), ties and infeasible
-// candidates included.
-func TestTopK(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	const n = 500
-	total, feasible := make([]float32, n), make([]int32, n)
-	for i := range n {
-		total[i] = float32(rng.IntN(50)) // many ties
-		if rng.IntN(4) > 0 {
-			feasible[i] = 1
-		}
-	}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	slices.SortFunc(all, func(a, b int) int {
-		if feasible[a] != feasible[b] {
-			return int(feasible[b] - feasible[a])
-		}
-		if total[a] != total[b] {
-			return map[bool]int{true: -1, false: 1}[total[a] < total[b]]
-		}
-		return a - b
-	})
-	for _, k := range []int{1, 8, 100, n} {
-		if got := topK(total, feasible, k); !slices.Equal(got, all[:k]) {
-			t.Errorf("k %d: %v, want %v", k, got[:min(k, 10)], all[:min(k, 10)])
-		}
-	}
-}
-
 // Refinement keeps every first-stage candidate, so it can only lower the best total; in the
 // open room, where the best sample turns the wrong way first, it lowers it.
 func TestRefinementImproves(t *testing.T) {
@@ -322,6 +291,7 @@ func TestRefinementImproves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		r, err := p.Plan(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
@@ -351,6 +321,7 @@ func TestCorridorUncertaintySlowsDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		r, err := p.Plan(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
@@ -380,6 +351,7 @@ func TestSimulateShippedScenarios(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		log, err := Simulate(context.Background(), p, s, 10, 8, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -426,6 +398,7 @@ func TestLongPathIsClipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	r, err := p.Plan(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)

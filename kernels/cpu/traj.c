@@ -33,11 +33,83 @@ void FC_CPU_NAME(fc_cpu_traj_prepare)(const float *raw, float *prepared, int64_t
     for (int64_t i = 0; i < count; i++) fc_traj_prepare_track(raw + 6 * i, prepared + FC_TK_COUNT * i);
 }
 
-/* Blocks [b0, b1) of FC_TRAJ_LANES candidates each. */
+/* Blocks [b0, b1) of FC_TRAJ_LANES candidates each, from candidate first on. */
 void FC_CPU_NAME(fc_cpu_traj_score)(const float *prm, const float *controls, const float *obstacles, const float *path,
                                     const float *map, float *total, float *terms, int32_t *feasible, float *states,
-                                    int64_t n, int64_t b0, int64_t b1)
+                                    int64_t n, int64_t first, int64_t b0, int64_t b1)
 {
     for (int64_t b = b0; b < b1; b++)
-        fc_traj_score_block(prm, controls, obstacles, path, map, total, terms, feasible, states, n, b * FC_TRAJ_LANES);
+        fc_traj_score_block(prm, controls, obstacles, path, map, total, terms, feasible, states, n,
+                            first + b * FC_TRAJ_LANES);
+}
+
+/* Candidates first + [i0, i1) of a sampling call into controls [dims, n] (fc_traj_sample_control). */
+void FC_CPU_NAME(fc_cpu_traj_sample)(const float *groups, const float *points, int64_t rows, int32_t segments,
+                                     int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first,
+                                     int64_t i0, int64_t i1)
+{
+    const int32_t dims = 2 * segments;
+    for (int32_t d = 0; d < dims; d++)
+        for (int64_t i = i0; i < i1; i++)
+            controls[d * n + first + i] = fc_traj_sample_control(groups, points, rows, dims, segments, extremes, warm, i, d);
+}
+
+/* A bounded max-heap of keys: the k smallest seen so far, the largest of them on top. */
+static inline void fc_keyheap_sift_down(uint64_t *h, int64_t size, int64_t i)
+{
+    for (;;) {
+        int64_t top = i;
+        const int64_t l = 2 * i + 1, r = l + 1;
+        if (l < size && h[l] > h[top]) top = l;
+        if (r < size && h[r] > h[top]) top = r;
+        if (top == i) return;
+        const uint64_t t = h[i];
+        h[i] = h[top], h[top] = t, i = top;
+    }
+}
+
+static inline int64_t fc_keyheap_offer(uint64_t *h, int64_t size, int64_t k, uint64_t key)
+{
+    if (size < k) {
+        int64_t i = size;
+        for (; i > 0 && h[(i - 1) / 2] < key; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+        h[i] = key;
+        return size + 1;
+    }
+    if (key < h[0]) h[0] = key, fc_keyheap_sift_down(h, size, 0);
+    return size;
+}
+
+/* Sorts a heap ascending in place. */
+static inline void fc_keyheap_sort(uint64_t *h, int64_t size)
+{
+    for (int64_t end = size - 1; end > 0; end--) {
+        const uint64_t t = h[0];
+        h[0] = h[end], h[end] = t;
+        fc_keyheap_sift_down(h, end, 0);
+    }
+}
+
+/* The k best keys (fc_traj_rank_key) of candidates [i0, i1), ascending, into out; returns
+ * how many (fewer than k when the range is shorter). */
+int64_t FC_CPU_NAME(fc_cpu_traj_best)(const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k,
+                                      uint64_t *out)
+{
+    int64_t size = 0;
+    for (int64_t i = i0; i < i1; i++) {
+        const uint64_t key = fc_traj_rank_key(total[i], feasible[i], i);
+        if (size < k || key < out[0]) size = fc_keyheap_offer(out, size, k, key);
+    }
+    fc_keyheap_sort(out, size);
+    return size;
+}
+
+/* The candidate indices of the k smallest of count keys, ascending, into index (count ≥ k);
+ * heap is k keys of scratch. */
+void FC_CPU_NAME(fc_cpu_traj_best_keys)(const uint64_t *keys, int64_t count, int64_t k, uint64_t *heap, int32_t *index)
+{
+    int64_t size = 0;
+    for (int64_t i = 0; i < count; i++) size = fc_keyheap_offer(heap, size, k, keys[i]);
+    fc_keyheap_sort(heap, size);
+    for (int64_t i = 0; i < size; i++) index[i] = fc_traj_key_index(heap[i]);
 }

@@ -81,6 +81,53 @@ FC_HD static inline void fc_traj_prepare_track(const float *raw, float *out)
     out[FC_TK_SDS] = ax.sdSmall, out[FC_TK_INVS] = ax.invSmall, out[FC_TK_INVL] = ax.invLarge, out[FC_TK_R] = raw[5];
 }
 
+/* Candidate sampling: control d (of dims = 2·segments) of candidate i of a sampling call.
+ * The first `extremes` candidates are the fixed manoeuvres below, held over every segment;
+ * candidate i ≥ extremes takes row j = i − extremes of the quasi-random points (rows of
+ * dims values in [−1, 1], reused modulo their number), as center + scale·point, clamped to
+ * [−1, 1]. Group 0 (j < warm) and group 1 (the rest) each have their own center and scale
+ * per control: groups holds [center₀, scale₀, center₁, scale₁], dims values each. */
+enum { FC_TRAJ_EXTREMES = 7 };
+
+FC_HD static inline float fc_traj_sample_control(const float *groups, const float *points, int64_t rows, int32_t dims,
+                                                 int32_t segments, int64_t extremes, int64_t warm, int64_t i, int32_t d)
+{
+    if (i < extremes) {
+        /* (linear, angular) jerk fractions: a full stop, straight on, full acceleration, the
+         * hardest left and right turns, and stopping while turning either way. */
+        const int32_t angular = d >= segments;
+        switch (i) {
+        case 0: return angular ? 0.0f : -1.0f;
+        case 1: return 0.0f;
+        case 2: return angular ? 0.0f : 1.0f;
+        case 3: return angular ? 1.0f : 0.0f;
+        case 4: return angular ? -1.0f : 0.0f;
+        case 5: return angular ? 1.0f : -1.0f;
+        default: return -1.0f;
+        }
+    }
+    const int64_t j = i - extremes;
+    const float *g = groups + (j < warm ? 0 : 2 * dims);
+    const float u = g[d] + g[dims + d] * points[(j % rows) * dims + d];
+    return u < -1.0f ? -1.0f : (u > 1.0f ? 1.0f : u);
+}
+
+/* The order in which candidates are chosen as one unsigned 64-bit key, smaller being better:
+ * feasible before infeasible (bit 63), then the lower total (the float's bits made
+ * monotone, bits 62..31), then the lower index (bits 30..0, so index < 2³¹). Keys are
+ * unique, so any selection by key is deterministic. −0 counts as +0. */
+FC_HD static inline uint64_t fc_traj_rank_key(float total, int32_t feasible, int64_t index)
+{
+    union { float f; uint32_t u; } bits;
+    bits.f = total;
+    uint32_t u = bits.u == 0x80000000u ? 0u : bits.u;
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return ((uint64_t)(feasible == 0) << 63) | ((uint64_t)u << 31) | (uint64_t)(index & 0x7FFFFFFF);
+}
+
+/* The candidate index a key was made from. */
+FC_HD static inline int32_t fc_traj_key_index(uint64_t key) { return (int32_t)(key & 0x7FFFFFFF); }
+
 /* The closest point of the guidance path to each lane's (x, y): its squared distance and
  * arc length. */
 FC_HD static inline void fc_traj_project_lanes(const float *path, int32_t points, const float *x, const float *y,
