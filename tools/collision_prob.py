@@ -32,14 +32,13 @@ def accurate(ds, dl, ss, sl, r):
     return r * 0.5 * (hi - lo) * np.sum(w * chord_integral(ds, dl, ss, sl, r, s))
 
 
-COARSE = [3.983257777e-01, -6.489228954e-02, 8.764055779e-03, -7.741246608e-04, 3.893653812e-05, -8.321800449e-07]
+COARSE = [3.972468674e-01, -6.277999282e-02, 7.621082943e-03, -5.233872798e-04, 1.495873312e-05]
 
 
 def phi_coarse(x):
-    """fc_phi_coarse: ½ + an odd degree-11 polynomial on |x| ≤ 3.5, clamped beyond."""
-    xc = min(max(x, -3.5), 3.5)
-    p = xc * sum(c * xc ** (2 * k) for k, c in enumerate(COARSE))
-    return 0.0 if x < -3.5 else 1.0 if x > 3.5 else 0.5 + p
+    """fc_phi_coarse: ½ + an odd degree-9 polynomial (tools/fit_phi_coarse.py), x clamped to ±3.25."""
+    xc = min(max(x, -3.25), 3.25)
+    return 0.5 + xc * sum(c * xc ** (2 * k) for k, c in enumerate(COARSE))
 
 
 def fast(ds, dl, ss, sl, r):

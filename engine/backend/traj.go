@@ -82,8 +82,8 @@ type Planning interface {
 }
 
 // TrajLaneMultiple divides every candidate count and offset of TrajScore: the widest CPU
-// block of candidates (AVX-512's 16 floats), so that every block is full.
-const TrajLaneMultiple = 16
+// block of candidates (two AVX-512 vectors of floats), so that every block is full.
+const TrajLaneMultiple = 32
 
 // TrajSample writes candidates First .. First+Count−1 of Controls ([2·Segments, N] float32
 // jerk fractions, linear segments first) as kernels/include/fc_traj_score.h's

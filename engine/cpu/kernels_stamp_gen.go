@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "cfb1c8d5852cc004a4b0db19239c70c66ab2703435db6c3b8520b78e22b8fb0a"
+const kernelSourcesSHA256 = "f017cfd39853ec99837bffe7a3ec814d9afba62e3f1b23e68e475178f9b18c7b"

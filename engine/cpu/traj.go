@@ -164,6 +164,6 @@ var (
 	_ = [1]struct{}{}[C.FC_TP_MAX_CIRCLES-backend.TrajMaxCircles]
 	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
 	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
-	_ = [1]struct{}{}[C.FC_TK_COUNT-8] // engine/cuda's trajTrackPrepared
+	_ = [1]struct{}{}[C.FC_TK_COUNT-14] // engine/cuda's trajTrackPrepared
 	_ = [1]struct{}{}[C.FC_TRAJ_EXTREMES-backend.TrajExtremes]
 )

@@ -37,7 +37,7 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 }
 
 // trajTrackPrepared is FC_TK_COUNT, the floats per prepared obstacle step.
-const trajTrackPrepared = 8
+const trajTrackPrepared = 14
 
 func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	if err := s.Validate(); err != nil {
@@ -83,7 +83,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	first, count := s.Span()
 	cfg := b.elementwiseConfig(int64(count))
 	// The prepared tracks go to shared memory when they fit the 48 KiB every device gives a
-	// block without opting in (8 obstacles × 100 steps take 25 KiB).
+	// block without opting in (8 obstacles × 100 steps take 44 KiB).
 	sharedFloats := int32(0)
 	if floats := s.Obstacles * s.Steps * trajTrackPrepared; floats > 0 && 4*floats <= 48<<10 {
 		sharedFloats, cfg.sharedBytes = int32(floats), 4*floats

@@ -305,9 +305,9 @@ func testTrajScoreSpan(t *testing.T, b backend.Backend) {
 		return downloadAs(t, b, backend.Float32, op.Total), download[int32](t, b, op.Feasible)
 	}
 	wantTotal, wantFeasible := run(0, 0)
-	total, feasible := run(16, 32)
+	total, feasible := run(32, 32)
 	for c := range shape.N {
-		in := c >= 16 && c < 48
+		in := c >= 32
 		switch {
 		case in && (total[c] != wantTotal[c] || feasible[c] != wantFeasible[c]):
 			t.Errorf("candidate %d: total %v feasible %d, the whole call %v %d", c, total[c], feasible[c], wantTotal[c], wantFeasible[c])

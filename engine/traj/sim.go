@@ -68,7 +68,8 @@ func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 			cur.Obstacles[i], positions[i] = cur.Obstacles[i].advance(stepsPerCycle, dt)
 		}
 		clearance := cur.clearance(positions)
-		log.Steps = append(log.Steps, SimStep{TS: float64(c+1) / hz, Robot: next, Costs: res.BestCosts, ClearanceM: clearance})
+		next.TS = float64(c+1) / hz // the simulation's clock, not the plan's
+		log.Steps = append(log.Steps, SimStep{TS: next.TS, Robot: next, Costs: res.BestCosts, ClearanceM: clearance})
 		log.ClosestApproachM = math.Min(log.ClosestApproachM, clearance)
 		if clearance < 0 {
 			log.Collisions++

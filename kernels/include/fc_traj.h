@@ -33,18 +33,17 @@
  * quadrature window stays finite. 1e-8 m² is a standard deviation of 0.1 mm. */
 #define FC_TRAJ_MIN_VAR 1e-8f
 
-/* Φ(x) within 2.3e-4, for the fast collision form, whose own error (the square for the disk)
- * is a hundred times larger: ½ + an odd degree-11 polynomial fitted on |x| ≤ 3.5 (by
- * reweighted least squares toward minimax), clamped to [0, 1] beyond. Six FMAs and no
- * division, against fc_phi's ten and a division. */
+/* Φ(x) within 4.7e-4, for the fast collision form, whose own error (the square for the disk)
+ * is a hundred times larger: ½ + an odd degree-9 polynomial fitted on |x| ≤ 3.25 by
+ * tools/fit_phi_coarse.py, with x clamped to that interval. The polynomial is monotone there,
+ * so the result stays within (0, 1) unclamped, and two arguments beyond the same end give
+ * equal values: a far obstacle's probability is exactly 0. Five FMAs, a min and a max. */
 FC_HD static inline float fc_phi_coarse(float x)
 {
-    const float xc = x < -3.5f ? -3.5f : (x > 3.5f ? 3.5f : x);
+    const float lo = x > -3.25f ? x : -3.25f, xc = lo < 3.25f ? lo : 3.25f;
     const float t = xc * xc;
-    const float p = xc * (3.983257777e-01f + t * (-6.489228954e-02f + t * (8.764055779e-03f +
-                         t * (-7.741246608e-04f + t * (3.893653812e-05f + t * -8.321800449e-07f)))));
-    const float phi = 0.5f + p;
-    return x < -3.5f ? 0.0f : (x > 3.5f ? 1.0f : phi);
+    return 0.5f + xc * (3.972468674e-01f + t * (-6.277999282e-02f + t * (7.621082943e-03f +
+                        t * (-5.233872798e-04f + t * 1.495873312e-05f))));
 }
 
 /* Σ's principal axes: the unit vector (ux, uy) of the larger one, and the standard
@@ -107,13 +106,22 @@ FC_HD static inline float fc_collision_prob_axes(float dx, float dy, fc_traj_axe
     return p < 1.0f ? p : 1.0f;
 }
 
-/* The fast form of the header comment: the equal-area square in the principal axes. */
+/* The fast form of the header comment in the principal axes, distances in standard
+ * deviations: the centre's offset (zs, zl) along the smaller and larger axis and the
+ * square's half-side (as, al) along each. */
+FC_HD static inline float fc_collision_prob_fast_scaled(float zs, float zl, float as, float al)
+{
+    return (fc_phi_coarse(zs + as) - fc_phi_coarse(zs - as)) * (fc_phi_coarse(zl + al) - fc_phi_coarse(zl - al));
+}
+
+/* The half-side of the square with the area of a disk of the radius, √π·R/2. */
+#define FC_TRAJ_SQUARE_HALF 0.8862269255f
+
 FC_HD static inline float fc_collision_prob_fast_axes(float dx, float dy, fc_traj_axes ax, float radius)
 {
     const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
-    const float a = 0.8862269255f * radius; /* √π/2 */
-    return (fc_phi_coarse((ds + a) * ax.invSmall) - fc_phi_coarse((ds - a) * ax.invSmall)) *
-           (fc_phi_coarse((dl + a) * ax.invLarge) - fc_phi_coarse((dl - a) * ax.invLarge));
+    const float a = FC_TRAJ_SQUARE_HALF * radius;
+    return fc_collision_prob_fast_scaled(ds * ax.invSmall, dl * ax.invLarge, a * ax.invSmall, a * ax.invLarge);
 }
 
 /* Both forms for one obstacle Gaussian given by its covariance. */

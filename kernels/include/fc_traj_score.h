@@ -69,16 +69,28 @@ enum {
 enum { FC_TS_COUNT = 7 };
 
 /* An obstacle's step as the scoring reads it, [obstacles, steps, FC_TK_COUNT]: the mean,
- * Σ's axes (fc_traj_axes) and the radius. fc_traj_prepare_track makes it from the
- * (μx, μy, Σxx, Σxy, Σyy, R) input once per call, not once per block of candidates, where
- * the scalar eigen-decomposition cost more than the candidates' own collision terms. */
-enum { FC_TK_MX, FC_TK_MY, FC_TK_UX, FC_TK_UY, FC_TK_SDS, FC_TK_INVS, FC_TK_INVL, FC_TK_R, FC_TK_COUNT };
+ * Σ's axes (fc_traj_axes) and the radius for the accurate form; for the fast one, the map
+ * from a point (px, py) to its offset from the mean in standard deviations along each axis,
+ * zs = ZSX·px + ZSY·py − ZS0 and zl likewise, which costs four FMAs per candidate and circle
+ * instead of eight operations and four multiplications. fc_traj_prepare_track makes it from
+ * the (μx, μy, Σxx, Σxy, Σyy, R) input once per call, not once per block of candidates,
+ * where the scalar eigen-decomposition cost more than the candidates' own collision terms. */
+enum {
+    FC_TK_MX, FC_TK_MY, FC_TK_UX, FC_TK_UY, FC_TK_SDS, FC_TK_INVS, FC_TK_INVL, FC_TK_R,
+    FC_TK_ZSX, FC_TK_ZSY, FC_TK_ZS0, FC_TK_ZLX, FC_TK_ZLY, FC_TK_ZL0,
+    FC_TK_COUNT
+};
 
 FC_HD static inline void fc_traj_prepare_track(const float *raw, float *out)
 {
     const fc_traj_axes ax = fc_traj_axes_of(raw[2], raw[3], raw[4]);
     out[FC_TK_MX] = raw[0], out[FC_TK_MY] = raw[1], out[FC_TK_UX] = ax.ux, out[FC_TK_UY] = ax.uy;
     out[FC_TK_SDS] = ax.sdSmall, out[FC_TK_INVS] = ax.invSmall, out[FC_TK_INVL] = ax.invLarge, out[FC_TK_R] = raw[5];
+    /* The smaller axis is the larger one turned a quarter: (−uy, ux). */
+    out[FC_TK_ZSX] = -ax.uy * ax.invSmall, out[FC_TK_ZSY] = ax.ux * ax.invSmall;
+    out[FC_TK_ZS0] = (-ax.uy * raw[0] + ax.ux * raw[1]) * ax.invSmall;
+    out[FC_TK_ZLX] = ax.ux * ax.invLarge, out[FC_TK_ZLY] = ax.uy * ax.invLarge;
+    out[FC_TK_ZL0] = (ax.ux * raw[0] + ax.uy * raw[1]) * ax.invLarge;
 }
 
 /* Candidate sampling: control d (of dims = 2·segments) of candidate i of a sampling call.
@@ -224,9 +236,13 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                 const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
                 /* The form is the same for the whole call: one loop each keeps both vectorized. */
                 if (fast) {
+                    const float half = FC_TRAJ_SQUARE_HALF * radius;
+                    const float as = half * o[FC_TK_INVS], al = half * o[FC_TK_INVL];
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
-                        const float p = fc_collision_prob_fast_axes(dx, dy, ax, radius);
+                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                        const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
+                        const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
+                        const float p = fc_collision_prob_fast_scaled(zs, zl, as, al);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
                     }
                 } else {
