@@ -305,36 +305,88 @@ func TestRefinementImproves(t *testing.T) {
 	}
 }
 
-// In the corridor, the more uncertain the oncoming person's prediction (its covariance
-// growth per second), the slower the chosen trajectory's first second: the mean speed over
-// it never rises by more than sampling noise as the growth rises.
+// corridorSpeed is the planner's mean speed over the first second in the corridor with the
+// person's covariance growing at growthM2ps, averaged over seeds; with walls (half-width
+// wallM > 0) the corridor is closed beside the person.
+func corridorSpeed(t *testing.T, e *engine.Engine, growthM2ps, wallM float64, cfg Config, seeds int) (speed, collision float64) {
+	t.Helper()
+	s, err := LoadScenario("../../examples/corridor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Obstacles[0].ConstantVelocity.GrowthM2ps = Cov2{{growthM2ps, 0}, {0, growthM2ps}}
+	if wallM > 0 {
+		const cells, res = 120, 0.05
+		m := &CostMap{ResolutionM: res, Width: cells, Height: cells, OriginM: &[2]float64{-3, -3}, Cost: make([]float64, cells*cells)}
+		for j := range cells {
+			if y := -3 + (float64(j)+0.5)*res; math.Abs(y) > wallM {
+				for i := range cells {
+					m.Cost[j*cells+i] = 1
+				}
+			}
+		}
+		s.Map = m
+	}
+	for seed := range seeds {
+		cfg.Seed = uint64(seed + 1)
+		p, err := NewPlanner(e, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Plan(context.Background(), s)
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range r.Best[1:11] {
+			speed += q.VMps / 10 / float64(seeds)
+		}
+		collision += r.BestCosts.CollisionProb / float64(seeds)
+	}
+	return speed, collision
+}
+
+// In the shipped corridor the robot passes the person while passing is safe enough, and
+// stops once it is not: the chosen speed falls as the person's uncertainty grows, though at
+// the switch from one manoeuvre to the other it falls at once (see the README).
 func TestCorridorUncertaintySlowsDown(t *testing.T) {
 	e := openCPU(t)
 	prev := math.Inf(1)
 	for _, g := range []float64{0, 0.02, 0.05, 0.1, 0.2, 0.4} {
-		s, err := LoadScenario("../../examples/corridor.json")
-		if err != nil {
-			t.Fatal(err)
+		speed, p := corridorSpeed(t, e, g, 0, Config{Candidates: 4096, RefineStages: 2}, 4)
+		t.Logf("growth %.2f m²/s: mean speed over the first second %.3f m/s, collision probability %.3f", g, speed, p)
+		if speed > prev+0.03 {
+			t.Errorf("growth %.2f m²/s: mean speed %.3f m/s, above %.3f at the lower growth", g, speed, prev)
 		}
-		s.Obstacles[0].ConstantVelocity.GrowthM2ps = Cov2{{g, 0}, {0, g}}
-		p, err := NewPlanner(e, Config{Candidates: 4096, RefineStages: 2})
-		if err != nil {
-			t.Fatal(err)
+		prev = speed
+	}
+}
+
+// With walls that leave no room to pass (1.2 m apart, the person 0.2 m off the middle), the
+// only choice is how fast to approach, and the chosen speed falls monotonically and
+// continuously as the uncertainty grows, down to the hardest braking the limits allow. The
+// speed is averaged over 4 seeds: a single cycle's choice scatters by about ±0.07 m/s
+// between seeds (the cost is flat near its minimum), which would hide a 0.01 m²/s step.
+func TestNarrowCorridorSlowsContinuously(t *testing.T) {
+	e := openCPU(t)
+	cfg := Config{Candidates: 16384, RefineStages: 3}
+	var speeds []float64
+	for i := range 13 {
+		g := 0.005 * float64(i)
+		speed, p := corridorSpeed(t, e, g, 0.6, cfg, 4)
+		t.Logf("growth %.3f m²/s: mean speed over the first second %.3f m/s, collision probability %.3f", g, speed, p)
+		speeds = append(speeds, speed)
+	}
+	for i := 1; i < len(speeds); i++ {
+		if speeds[i] > slices.Min(speeds[:i])+0.03 {
+			t.Errorf("growth %.3f m²/s: speed %.3f m/s, above %.3f at a lower growth", 0.005*float64(i), speeds[i], slices.Min(speeds[:i]))
 		}
-		defer p.Close()
-		r, err := p.Plan(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
+		if d := speeds[i-1] - speeds[i]; d > 0.08 {
+			t.Errorf("growth %.3f → %.3f m²/s: the speed falls by %.3f m/s at once", 0.005*float64(i-1), 0.005*float64(i), d)
 		}
-		mean := 0.0
-		for _, q := range r.Best[1:11] {
-			mean += q.VMps / 10
-		}
-		t.Logf("growth %.2f m²/s: mean speed over the first second %.3f m/s, collision probability %.3f", g, mean, r.BestCosts.CollisionProb)
-		if mean > prev+0.02 {
-			t.Errorf("growth %.2f m²/s: mean speed %.3f m/s, above %.3f at the lower growth", g, mean, prev)
-		}
-		prev = mean
+	}
+	if drop := speeds[0] - speeds[len(speeds)-1]; drop < 0.15 {
+		t.Errorf("the speed falls by %.3f m/s over the sweep, want ≥ 0.15", drop)
 	}
 }
 
