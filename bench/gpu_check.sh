@@ -7,11 +7,10 @@
 # leaves logs and JSON under $OUT for bench/results/.
 set -uo pipefail
 out=${OUT:?set by the device tool}
-if [[ -n ${FLUXCORE_CUDA_HEADERS:-} ]]; then export FLUXCORE_CUDA_HEADERS; fi
 bash .device/setup.sh && . .device/env.sh || exit 1
 nvidia-smi -L | tee "$out/device.txt"
-go build -tags cuda -o "$out/../fluxcore" ./cmd/fluxcore || exit 1
-bin="$out/../fluxcore"
+bin=$(mktemp -d)/fluxcore
+go build -tags cuda -o "$bin" ./cmd/fluxcore || exit 1
 go test -tags cuda -count=1 ./engine/... ./fft/... 2>&1 | tail -300 >"$out/test.log"
 echo "tests: rc ${PIPESTATUS[0]}" | tee -a "$out/device.txt"
 for suite in traj cov mix; do
