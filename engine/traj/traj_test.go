@@ -245,6 +245,21 @@ func TestCostsMatchReference(t *testing.T) {
 	}
 }
 
+// planOnce plans one cycle of s with a new planner.
+func planOnce(t *testing.T, e *engine.Engine, cfg Config, s *Scenario) *Result {
+	t.Helper()
+	p, err := NewPlanner(e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r, err := p.Plan(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // eachEngine runs f on every CPU variant the processor has and on CUDA where there is a
 // device.
 func eachEngine(t *testing.T, f func(t *testing.T, e *engine.Engine)) {
@@ -270,19 +285,8 @@ func TestPlanDeterministic(t *testing.T) {
 	}
 	var first *Result
 	eachEngine(t, func(t *testing.T, e *engine.Engine) {
-		plan := func() *Result {
-			p, err := NewPlanner(e, Config{Candidates: 512, RefineStages: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			r, err := p.Plan(context.Background(), s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
-		r1, r2 := plan(), plan()
+		cfg := Config{Candidates: 512, RefineStages: 1}
+		r1, r2 := planOnce(t, e, cfg, s), planOnce(t, e, cfg, s)
 		if !reflect.DeepEqual(r1.Best, r2.Best) || !reflect.DeepEqual(r1.Top, r2.Top) {
 			t.Error("two plans with the same seed differ")
 		}
@@ -316,16 +320,7 @@ func TestRefinementImproves(t *testing.T) {
 	}
 	e := openCPU(t)
 	best := func(stages int) float64 {
-		p, err := NewPlanner(e, Config{Candidates: 1024, RefineStages: stages})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		r, err := p.Plan(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.BestCosts.Total
+		return planOnce(t, e, Config{Candidates: 1024, RefineStages: stages}, s).BestCosts.Total
 	}
 	plain, refined := best(0), best(2)
 	t.Logf("best total without refinement %.4f, with two stages %.4f", plain, refined)
@@ -358,15 +353,7 @@ func corridorSpeed(t *testing.T, e *engine.Engine, growthM2ps, wallM float64, cf
 	}
 	for seed := range seeds {
 		cfg.Seed = uint64(seed + 1)
-		p, err := NewPlanner(e, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := p.Plan(context.Background(), s)
-		p.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := planOnce(t, e, cfg, s)
 		for _, q := range r.Best[1:11] {
 			speed += q.VMps / 10 / float64(seeds)
 		}
@@ -473,16 +460,7 @@ func TestLongPathIsClipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Guidance.Path = circle
-	p, err := NewPlanner(openCPU(t), Config{Candidates: 512})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	r, err := p.Plan(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.BestCosts.Progress >= 0 {
+	if r := planOnce(t, openCPU(t), Config{Candidates: 512}, s); r.BestCosts.Progress >= 0 {
 		t.Errorf("no progress along the long path: %+v", r.BestCosts)
 	}
 }
