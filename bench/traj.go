@@ -22,6 +22,26 @@ func (c TrajCase) String() string {
 	return fmt.Sprintf("n%d/steps%d/obs%d/%s", c.Candidates, c.Steps, c.Obstacles, m)
 }
 
+// TrajGrid is the benchmark grid: 256 to 65 536 candidates (and 10⁶ with huge), 30
+// and 100 steps, 0, 8 and 32 obstacles, with and without the map.
+func TrajGrid(huge bool) []TrajCase {
+	sizes := []int{256, 1024, 4096, 16384, 65536}
+	if huge {
+		sizes = append(sizes, 1_000_000)
+	}
+	var grid []TrajCase
+	for _, n := range sizes {
+		for _, steps := range []int{30, 100} {
+			for _, obs := range []int{0, 8, 32} {
+				for _, withMap := range []bool{false, true} {
+					grid = append(grid, TrajCase{Candidates: n, Steps: steps, Obstacles: obs, Map: withMap})
+				}
+			}
+		}
+	}
+	return grid
+}
+
 // TrajScenario is a room the benchmarks plan in: the robot at 0.6 m/s heading along a guidance
 // path with a bend, obstacles walking across and toward it with growing uncertainty, and a
 // map with a wall segment and soft costs. The horizon is Steps × 0.03 s for 100 steps (3 s)

@@ -174,23 +174,13 @@ type trajResult struct {
 // accurate one on the 2048 × 100 CPU target case. On a CPU the grid stops at 65 536
 // candidates unless full is set.
 func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, maxCandidates int, report *benchReport, stdout io.Writer) error {
-	sizes := []int{256, 1024, 4096, 16384, 65536, 1_000_000}
-	if e.Backend().Kind() == backend.KindCPU && !full {
-		sizes = sizes[:5]
-	}
 	type run struct {
 		c        bench.TrajCase
 		accurate bool
 	}
 	var runs []run
-	for _, n := range sizes {
-		for _, steps := range []int{30, 100} {
-			for _, obs := range []int{0, 8, 32} {
-				for _, withMap := range []bool{false, true} {
-					runs = append(runs, run{c: bench.TrajCase{Candidates: n, Steps: steps, Obstacles: obs, Map: withMap}})
-				}
-			}
-		}
+	for _, c := range bench.TrajGrid(e.Backend().Kind() != backend.KindCPU || full) {
+		runs = append(runs, run{c: c})
 	}
 	runs = append(runs, run{c: bench.TrajCase{Candidates: 2048, Steps: 100, Obstacles: 8, Map: true}},
 		run{c: bench.TrajCase{Candidates: 2048, Steps: 100, Obstacles: 8, Map: true}, accurate: true})
