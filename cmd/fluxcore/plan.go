@@ -60,7 +60,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	if *plotPath != "" {
-		if err := plotPlan(ctx, *plotPath, p, s, res, cfg.Candidates); err != nil {
+		if err := plotPlan(ctx, *plotPath, p, s, res); err != nil {
 			return fmt.Errorf("--plot %s: %w", *plotPath, err)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
@@ -75,7 +75,7 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 	}
 	c := r.BestCosts
 	first, last := r.Best[1], r.Best[len(r.Best)-1]
-	fmt.Fprintf(w, "%d candidates on %s (%s collision form): best is candidate %d\n", cfg.Candidates, backendName, form, r.Top[0].Index)
+	fmt.Fprintf(w, "%d candidates on %s (%s collision form): best is candidate %d\n", r.Scored, backendName, form, r.Top[0].Index)
 	fmt.Fprintf(w, "  first step: v %.3f m/s, ω %.3f rad/s; after %.1f s at (%.2f, %.2f) m, θ %.2f rad, v %.2f m/s\n",
 		first.VMps, first.OmegaRadps, last.TS, last.XM, last.YM, last.ThetaRad, last.VMps)
 	fmt.Fprintf(w, "  cost %.4f = progress %.4f + path %.4f + smoothness %.4f + goal %.4f + heading %.4f + reverse %.4f + map %.4f + collision %.4f\n",
@@ -90,7 +90,8 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 // coloured by rank from green (good) to red (bad), the best in bold, the robot's footprint,
 // each obstacle's mean and 1σ/2σ ellipses at 0, 1, 2 and 3 s, the guidance path and the
 // map's lethal cells.
-func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result, n int) error {
+func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result) error {
+	n := r.Scored
 	shown := min(n, 400)
 	indices := make([]int, shown)
 	for i := range indices {
@@ -247,7 +248,6 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		return err
 	}
 	defer closeEngine()
-	cfg := pf.cfg
 	if *frames != "" {
 		if err := os.MkdirAll(*frames, 0o755); err != nil {
 			return err
@@ -260,7 +260,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		if *frames == "" {
 			return nil
 		}
-		return plotPlan(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r, cfg.Candidates)
+		return plotPlan(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r)
 	})
 	if err != nil {
 		return err
@@ -305,6 +305,9 @@ func (f *plannerFlags) open(fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenari
 		fmt.Fprintln(stderr, "--scenario is required")
 		fs.Usage()
 		return nil, nil, "", nil, errUsage
+	}
+	if f.cfg.Candidates < 1 {
+		return nil, nil, "", nil, fmt.Errorf("--candidates %d, want ≥ 1", f.cfg.Candidates)
 	}
 	if s, err = traj.LoadScenario(f.scenario); err != nil {
 		return nil, nil, "", nil, err

@@ -15,7 +15,7 @@ import (
 // WarmSpread takes DefaultConfig's value; Seed, Accurate, RefineStages and KeepTotals are
 // used as given.
 type Config struct {
-	// Candidates sampled per cycle.
+	// Candidates sampled per cycle, rounded up to a multiple of backend.TrajLaneMultiple.
 	Candidates int
 	// Segments of piecewise-constant jerk over the horizon, per axis.
 	Segments int
@@ -145,6 +145,9 @@ type Result struct {
 	BestCosts Costs
 	// Top are the TopK best candidates, best first (infeasible ones last).
 	Top []Candidate
+	// Scored is the number of candidates the cycle scored: Candidates rounded up to a
+	// multiple of backend.TrajLaneMultiple, and the refinement stages' on top.
+	Scored int
 	// Totals holds every candidate's total cost when Config.KeepTotals is set.
 	Totals  []float32
 	Timings Timings
@@ -284,8 +287,7 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	for i, c := range order {
 		res.Top = append(res.Top, Candidate{Index: int(c), Controls: column(controls, top.n, dims, i), Costs: detail.costs(i)})
 	}
-	res.BestCosts = res.Top[0].Costs
-	res.Best = detail.trajectory(0)
+	res.BestCosts, res.Best, res.Scored = res.Top[0].Costs, detail.trajectory(0), p.used
 	p.prev = append(p.prev[:0], res.Top[0].Controls...)
 	return &res, nil
 }
