@@ -432,6 +432,16 @@ func TestSimulateShippedScenarios(t *testing.T) {
 		if d := math.Hypot(end.XM-goal.XM, end.YM-goal.YM); d > 0.25 {
 			t.Errorf("%s: after 20 s the robot is %.2f m from the goal, at (%.2f, %.2f)", name, d, end.XM, end.YM)
 		}
+		if name == "crossing" {
+			// The person crossing in front: the robot slows rather than swerving hard.
+			slowest, hardestTurn := math.Inf(1), 0.0
+			for _, st := range log.Steps {
+				slowest, hardestTurn = min(slowest, st.Robot.VMps), max(hardestTurn, math.Abs(st.Robot.OmegaRadps))
+			}
+			if limit := s.Robot.Limits.OmegaMaxRadps / 2; slowest > 0.2 || hardestTurn > limit {
+				t.Errorf("crossing: slowest %.2f m/s (want ≤ 0.2), hardest turn %.2f rad/s (want ≤ %.2f)", slowest, hardestTurn, limit)
+			}
+		}
 	}
 }
 
