@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "f017cfd39853ec99837bffe7a3ec814d9afba62e3f1b23e68e475178f9b18c7b"
+const kernelSourcesSHA256 = "07c503c9fa8f6b1e4f1c893a44e9f90a198b5ce9127f67e0e3eeef7ac2e981ef"

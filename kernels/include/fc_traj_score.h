@@ -246,6 +246,20 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
                     }
                 } else {
+                    /* The quadrature's ±6σ window misses the disk (P = 0) unless the centre is
+                     * within R + 6σ of the mean along the smaller axis: a block where no lane
+                     * is skips the sixteen nodes. */
+                    const float reach = radius + 6.0f * ax.sdSmall;
+                    int32_t near = 0;
+                    FC_LANES {
+                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                        const float ds = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
+                        near |= ds * ax.sdSmall <= reach && ds * ax.sdSmall >= -reach;
+                    }
+                    if (!near) {
+                        FC_LANES pMax[l] = c == 0 ? 0.0f : pMax[l];
+                        continue;
+                    }
                     FC_LANES {
                         const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
                         const float p = fc_collision_prob_axes(dx, dy, ax, radius);
