@@ -17,11 +17,10 @@ func padCandidates(n int) int {
 
 // placed is a scenario's inputs on a backend, shared by every TrajScore call of a cycle.
 type placed struct {
-	b                     backend.Backend
-	op                    backend.TrajScore // extents, parameters and inputs; no candidates yet
-	tracks, path, costMap backend.Buffer
-	start                 Point
-	dtS                   float64
+	b     backend.Backend
+	op    backend.TrajScore // extents, parameters and the placed inputs; no candidates yet
+	start Point
+	dtS   float64
 }
 
 // place copies in's arrays to b.
@@ -40,7 +39,7 @@ func place(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs)
 	for _, a := range []struct {
 		dst  *backend.Buffer
 		host []float32
-	}{{&p.tracks, in.tracks}, {&p.path, in.path}, {&p.costMap, in.costMap}} {
+	}{{&p.op.Tracks, in.tracks}, {&p.op.Path, in.path}, {&p.op.Map, in.costMap}} {
 		if a.host == nil {
 			continue
 		}
@@ -51,11 +50,10 @@ func place(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs)
 		}
 		*a.dst = buf
 	}
-	p.op.Tracks, p.op.Path, p.op.Map = p.tracks, p.path, p.costMap
 	return p, nil
 }
 
-func (p *placed) free() { backend.FreeAll(p.b, p.tracks, p.path, p.costMap) }
+func (p *placed) free() { backend.FreeAll(p.b, p.op.Tracks, p.op.Path, p.op.Map) }
 
 // candidates holds a batch's arrays on the backend: controls [2·Segments, n] and the
 // scores, with terms and states for a detailed batch.
