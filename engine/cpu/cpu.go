@@ -137,6 +137,19 @@ func (b *Backend) pinned(pin *runtime.Pinner, op string, buf backend.Buffer, flo
 	return unsafe.Add(unsafe.Pointer(&hb.words[0]), 4*floatOffset), nil
 }
 
+// pinnedAll is pinned for each of bufs, in order, at offset 0 (nil stays nil).
+func (b *Backend) pinnedAll(pin *runtime.Pinner, op string, bufs ...backend.Buffer) ([]unsafe.Pointer, error) {
+	ptrs := make([]unsafe.Pointer, len(bufs))
+	for i, buf := range bufs {
+		p, err := b.pinned(pin, op, buf, 0)
+		if err != nil {
+			return nil, err
+		}
+		ptrs[i] = p
+	}
+	return ptrs, nil
+}
+
 func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
 	hb, ok := buf.(*buffer)
 	if !ok {

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "07c503c9fa8f6b1e4f1c893a44e9f90a198b5ce9127f67e0e3eeef7ac2e981ef"
+const kernelSourcesSHA256 = "bc4c8e901f25e568ce1b6a2ec98feea43cf5929610b92d5250ca514952e952de"

@@ -18,14 +18,11 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	in, err := b.pinned(&pin, "collision probability", c.In, 0)
+	ptrs, err := b.pinnedAll(&pin, "collision probability", c.In, c.Out)
 	if err != nil {
 		return err
 	}
-	out, err := b.pinned(&pin, "collision probability", c.Out, 0)
-	if err != nil {
-		return err
-	}
+	in, out := ptrs[0], ptrs[1]
 	fast, flops := C.int32_t(0), 16*40.0 // 16 nodes, each an exp and two Φ
 	if c.Form == backend.CollisionFast {
 		fast, flops = 1, 4*15.0
@@ -43,13 +40,9 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	defer pin.Unpin()
 	params := append([]float32(nil), s.Params...)
 	pin.Pin(&params[0])
-	ptrs := make([]unsafe.Pointer, 8)
-	for i, buf := range []backend.Buffer{s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States} {
-		p, err := b.pinned(&pin, "trajectory score", buf, 0)
-		if err != nil {
-			return err
-		}
-		ptrs[i] = p
+	ptrs, err := b.pinnedAll(&pin, "trajectory score", s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States)
+	if err != nil {
+		return err
 	}
 	// The obstacles' axes once for the call (fc_traj_prepare_track), not once per block.
 	var prepared []float32
@@ -79,14 +72,11 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	defer pin.Unpin()
 	groups := append([]float32(nil), s.Groups...)
 	pin.Pin(&groups[0])
-	points, err := b.pinned(&pin, "trajectory sample", s.Points, 0)
+	ptrs, err := b.pinnedAll(&pin, "trajectory sample", s.Points, s.Controls)
 	if err != nil {
 		return err
 	}
-	controls, err := b.pinned(&pin, "trajectory sample", s.Controls, 0)
-	if err != nil {
-		return err
-	}
+	points, controls := ptrs[0], ptrs[1]
 	rows := s.Points.Len() / (2 * s.Segments)
 	return b.parallel(ctx, int64(s.Count), float64(8*s.Segments), func(lo, hi int64) {
 		C.fc_cpu_traj_sample(C.int(b.variant), (*C.float)(unsafe.Pointer(&groups[0])), (*C.float)(points), C.int64_t(rows),
@@ -104,13 +94,9 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	var ptrs [5]unsafe.Pointer
-	for i, buf := range []backend.Buffer{s.Total, s.Feasible, s.Controls, s.Index, s.Selected} {
-		p, err := b.pinned(&pin, "trajectory select", buf, 0)
-		if err != nil {
-			return err
-		}
-		ptrs[i] = p
+	ptrs, err := b.pinnedAll(&pin, "trajectory select", s.Total, s.Feasible, s.Controls, s.Index, s.Selected)
+	if err != nil {
+		return err
 	}
 	// Each part's best K, then the best K of those.
 	parts := min(int64(b.workers), (int64(s.Count)+selectPart-1)/selectPart)
@@ -164,6 +150,5 @@ var (
 	_ = [1]struct{}{}[C.FC_TP_MAX_CIRCLES-backend.TrajMaxCircles]
 	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
 	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
-	_ = [1]struct{}{}[C.FC_TK_COUNT-14] // engine/cuda's trajTrackPrepared
 	_ = [1]struct{}{}[C.FC_TRAJ_EXTREMES-backend.TrajExtremes]
 )

@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/mumax/3/cuda/cu"
-
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
@@ -18,17 +16,12 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	var ptrs [11]cu.DevicePtr
-	for i, buf := range []backend.Buffer{c.Mean, c.Var, c.Cov, c.Ensemble, c.G, c.RHS, c.OutMean, c.OutVar, c.OutCov,
-		c.OutEnsemble, c.Status} {
-		if buf == nil {
-			continue // absent arrays are null pointers
-		}
-		var err error
-		if ptrs[i], err = b.viewPtr("conserve", buf, 0); err != nil {
-			return err
-		}
+	ptrs, err := b.viewPtrs("conserve", c.Mean, c.Var, c.Cov, c.Ensemble, c.G, c.RHS, c.OutMean, c.OutVar, c.OutCov,
+		c.OutEnsemble, c.Status)
+	if err != nil {
+		return err
 	}
+
 	wantEns := C.int32_t(0)
 	if c.OutEnsemble != nil {
 		wantEns = 1

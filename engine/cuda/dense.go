@@ -22,6 +22,22 @@ func (b *Backend) viewPtr(op string, buf backend.Buffer, offset int) (cu.DeviceP
 	return db.ptr + cu.DevicePtr(4*offset), nil
 }
 
+// viewPtrs is viewPtr for each of bufs, in order, at offset 0; an absent (nil) buffer is a
+// null pointer, which the kernels read as "not given".
+func (b *Backend) viewPtrs(op string, bufs ...backend.Buffer) ([]cu.DevicePtr, error) {
+	ptrs := make([]cu.DevicePtr, len(bufs))
+	for i, buf := range bufs {
+		if buf == nil {
+			continue
+		}
+		var err error
+		if ptrs[i], err = b.viewPtr(op, buf, 0); err != nil {
+			return nil, err
+		}
+	}
+	return ptrs, nil
+}
+
 func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
 	if err := g.Validate(); err != nil {
 		return err

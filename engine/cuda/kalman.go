@@ -5,8 +5,6 @@ package cuda
 import (
 	"context"
 
-	"github.com/mumax/3/cuda/cu"
-
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
@@ -14,16 +12,11 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
-	var ptrs [8]cu.DevicePtr
-	for i, buf := range []backend.Buffer{k.X, k.P, k.F, k.Q, k.H, k.R, k.Z, k.Status} {
-		if buf == nil {
-			continue // the other step's matrices are null pointers
-		}
-		var err error
-		if ptrs[i], err = b.viewPtr("kalman", buf, 0); err != nil {
-			return err
-		}
+	ptrs, err := b.viewPtrs("kalman", k.X, k.P, k.F, k.Q, k.H, k.R, k.Z, k.Status) // the other step's matrices are null
+	if err != nil {
+		return err
 	}
+
 	if err := ctx.Err(); err != nil {
 		return err
 	}

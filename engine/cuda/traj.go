@@ -2,6 +2,9 @@
 
 package cuda
 
+// #include "../../kernels/include/fc_traj_score.h"
+import "C"
+
 import (
 	"context"
 
@@ -14,14 +17,11 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	in, err := b.viewPtr("collision probability", c.In, 0)
+	ptrs, err := b.viewPtrs("collision probability", c.In, c.Out)
 	if err != nil {
 		return err
 	}
-	out, err := b.viewPtr("collision probability", c.Out, 0)
-	if err != nil {
-		return err
-	}
+	in, out := ptrs[0], ptrs[1]
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -36,9 +36,6 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	})
 }
 
-// trajTrackPrepared is FC_TK_COUNT, the floats per prepared obstacle step.
-const trajTrackPrepared = 14
-
 func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -48,21 +45,17 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		return err
 	}
 	defer b.Free(params)
-	var ptrs [9]cu.DevicePtr
-	for i, buf := range []backend.Buffer{params, s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States} {
-		if buf == nil {
-			continue // an absent optional array is a null pointer
-		}
-		if ptrs[i], err = b.viewPtr("trajectory score", buf, 0); err != nil {
-			return err
-		}
+	ptrs, err := b.viewPtrs("trajectory score", params, s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible,
+		s.States)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// The obstacles' axes once for the call (fc_traj_prepare_track), not once per thread.
 	if steps := int64(s.Obstacles * s.Steps); steps > 0 {
-		prepared, err := b.Alloc(backend.Float32, int(steps)*trajTrackPrepared)
+		prepared, err := b.Alloc(backend.Float32, int(steps)*C.FC_TK_COUNT)
 		if err != nil {
 			return err
 		}
@@ -85,7 +78,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	// The prepared tracks go to shared memory when they fit the 48 KiB every device gives a
 	// block without opting in (8 obstacles × 100 steps take 44 KiB).
 	sharedFloats := int32(0)
-	if floats := s.Obstacles * s.Steps * trajTrackPrepared; floats > 0 && 4*floats <= 48<<10 {
+	if floats := s.Obstacles * s.Steps * C.FC_TK_COUNT; floats > 0 && 4*floats <= 48<<10 {
 		sharedFloats, cfg.sharedBytes = int32(floats), 4*floats
 	}
 	return b.do("launch fc_traj_score", func() error {
@@ -104,11 +97,9 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 		return err
 	}
 	defer b.Free(groups)
-	var ptrs [3]cu.DevicePtr
-	for i, buf := range []backend.Buffer{groups, s.Points, s.Controls} {
-		if ptrs[i], err = b.viewPtr("trajectory sample", buf, 0); err != nil {
-			return err
-		}
+	ptrs, err := b.viewPtrs("trajectory sample", groups, s.Points, s.Controls)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -122,23 +113,16 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	})
 }
 
-// selectTile is FC_SELECT_TILE (kernels/cuda/traj.cu): the keys one block of fc_traj_select
-// sorts.
-const selectTile = 4096
+// selectTile is the keys one block of fc_traj_select sorts.
+const selectTile = C.FC_TRAJ_SELECT_TILE
 
 func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	var ptrs [5]cu.DevicePtr
-	var err error
-	for i, buf := range []backend.Buffer{s.Total, s.Feasible, s.Controls, s.Index, s.Selected} {
-		if buf == nil {
-			continue
-		}
-		if ptrs[i], err = b.viewPtr("trajectory select", buf, 0); err != nil {
-			return err
-		}
+	ptrs, err := b.viewPtrs("trajectory select", s.Total, s.Feasible, s.Controls, s.Index, s.Selected)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -53,9 +53,6 @@ extern "C" __global__ void fc_traj_score(const float *prm, const float *controls
         fc_traj_score_block(prm, controls, tracks, path, costMap, total, terms, (int32_t *)feasible, states, n, first + i);
 }
 
-// The selection's tile: the keys one block sorts in shared memory (32 KiB).
-#define FC_SELECT_TILE 4096
-
 // Top-k selection by tiles. Block b sorts keys [b·TILE, (b+1)·TILE) of count (made by
 // fc_traj_rank_key from total and feasible when keysIn is null) in shared memory, by a
 // bitonic network padded with all-ones keys, which sort last. Without index it writes the
@@ -67,9 +64,9 @@ extern "C" __global__ void fc_traj_select(const float *total, const int *feasibl
                                           long long count, int k, unsigned long long *keysOut, const float *controls,
                                           long long n, int dims, int *index, float *selected, long long selStride)
 {
-    __shared__ unsigned long long keys[FC_SELECT_TILE];
-    const long long base = (long long)blockIdx.x * FC_SELECT_TILE;
-    const int m = (int)(count - base < FC_SELECT_TILE ? count - base : FC_SELECT_TILE);
+    __shared__ unsigned long long keys[FC_TRAJ_SELECT_TILE];
+    const long long base = (long long)blockIdx.x * FC_TRAJ_SELECT_TILE;
+    const int m = (int)(count - base < FC_TRAJ_SELECT_TILE ? count - base : FC_TRAJ_SELECT_TILE);
     int width = 1;
     while (width < m) width <<= 1;
     for (int i = threadIdx.x; i < width; i += blockDim.x) {

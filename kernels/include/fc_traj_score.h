@@ -124,6 +124,9 @@ FC_HD static inline float fc_traj_sample_control(const float *groups, const floa
     return u < -1.0f ? -1.0f : (u > 1.0f ? 1.0f : u);
 }
 
+/* The keys one CUDA block of fc_traj_select sorts in shared memory (32 KiB). */
+enum { FC_TRAJ_SELECT_TILE = 4096 };
+
 /* The order in which candidates are chosen as one unsigned 64-bit key, smaller being better:
  * feasible before infeasible (bit 63), then the lower total (the float's bits made
  * monotone, bits 62..31), then the lower index (bits 30..0, so index < 2³¹). Keys are
