@@ -92,7 +92,7 @@ func SpectralMix(ctx context.Context, b backend.Backend, c MixCase, iters int) (
 		return MixResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
 	}
 	defer d.Free()
-	median, deviceTimed, err := medianTime(ctx, b, iters, d.Run)
+	median, deviceTimed, err := medianTime(ctx, b, iters, true, d.Run)
 	if err != nil {
 		return MixResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
 	}
@@ -103,8 +103,10 @@ func SpectralMix(ctx context.Context, b backend.Backend, c MixCase, iters int) (
 }
 
 // medianTime runs op three times to warm up, then times iters runs of it, with device events
-// where b has them and a synchronized wall clock otherwise, and returns the median seconds.
-func medianTime(ctx context.Context, b backend.Backend, iters int, op func(context.Context) error) (median float64, deviceTimed bool, err error) {
+// where b has them and onDevice is set (op must then only enqueue work) and a synchronized
+// wall clock otherwise, and returns the median seconds.
+func medianTime(ctx context.Context, b backend.Backend, iters int, onDevice bool, op func(context.Context) error) (median float64,
+	deviceTimed bool, err error) {
 	for range 3 {
 		if err := op(ctx); err != nil {
 			return 0, false, err
@@ -114,6 +116,7 @@ func medianTime(ctx context.Context, b backend.Backend, iters int, op func(conte
 		return 0, false, err
 	}
 	timer, deviceTimed := b.(backend.DeviceTimer)
+	deviceTimed = deviceTimed && onDevice
 	times := make([]float64, iters)
 	for i := range times {
 		var el time.Duration

@@ -183,7 +183,7 @@ func Cov(ctx context.Context, b backend.Backend, c CovCase, iters int, copyGBps 
 		return CovResult{}, err
 	}
 	defer w.Free()
-	median, deviceTimed, err := medianTime(ctx, b, iters, w.Run)
+	median, deviceTimed, err := medianTime(ctx, b, iters, true, w.Run)
 	if err != nil {
 		return CovResult{}, fmt.Errorf("bench %s: %w", c.Name, err)
 	}
@@ -232,7 +232,7 @@ func DeviceCopyBandwidth(ctx context.Context, b backend.Backend, iters int) (flo
 	}
 	defer b.Free(dst)
 	box := backend.Box{Outer: 1, Src: [3]int{n, 1, 1}, Dst: [3]int{n, 1, 1}}
-	median, _, err := medianTime(ctx, b, iters, func(ctx context.Context) error { return b.CopyBox(ctx, dst, src, box) })
+	median, _, err := medianTime(ctx, b, iters, true, func(ctx context.Context) error { return b.CopyBox(ctx, dst, src, box) })
 	if err != nil {
 		return 0, fmt.Errorf("bench: device copy: %w", err)
 	}

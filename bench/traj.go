@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"math"
 
+	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/traj"
 )
 
@@ -88,4 +90,43 @@ func TrajScenario(c TrajCase) *traj.Scenario {
 		s.Map = m
 	}
 	return s
+}
+
+// TrajResult is the timing of one planning-cycle case on one backend.
+type TrajResult struct {
+	Case          string  `json:"case"`
+	Collision     string  `json:"collision"`
+	Backend       string  `json:"backend"`
+	Iters         int     `json:"iters"`
+	MedianMs      float64 `json:"median_ms_per_cycle"`
+	CandidatesPer float64 `json:"candidates_per_second"`
+}
+
+// Traj times iters planning cycles of c (sample, roll out, score, select the top K, roll the
+// top K out again) on e, the fast or the accurate collision form, after three cycles of warm-up
+// that include the planner's allocation. The clock is the host's: a cycle brings its choice
+// back, and that wait is part of what a caller pays.
+func Traj(ctx context.Context, e *engine.Engine, c TrajCase, accurate bool, iters int) (TrajResult, error) {
+	if iters < 1 {
+		return TrajResult{}, fmt.Errorf("bench: iters = %d, want ≥ 1", iters)
+	}
+	p, err := traj.NewPlanner(e, traj.Config{Candidates: c.Candidates, Accurate: accurate})
+	if err != nil {
+		return TrajResult{}, err
+	}
+	defer p.Close()
+	s := TrajScenario(c)
+	median, _, err := medianTime(ctx, e.Backend(), iters, false, func(ctx context.Context) error {
+		_, err := p.Plan(ctx, s)
+		return err
+	})
+	if err != nil {
+		return TrajResult{}, fmt.Errorf("bench %v: %w", c, err)
+	}
+	form := "fast"
+	if accurate {
+		form = "accurate"
+	}
+	return TrajResult{Case: c.String(), Collision: form, Backend: e.Backend().Name(), Iters: iters, MedianMs: median * 1e3,
+		CandidatesPer: float64(c.Candidates) / median}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
-	"github.com/fluxcore/fluxcore/engine/traj"
 )
 
 // benchReport is what `fluxcore bench --json` writes.
@@ -25,10 +23,10 @@ type benchReport struct {
 	PeakGFLOPS float64           `json:"cpu_peak_gflops,omitempty"`
 	Mix        []bench.MixResult `json:"spectral_mix,omitempty"`
 	// CopyGBps is the copy bandwidth the cov suite measured its cases against.
-	CopyGBps float64           `json:"copy_gb_per_second,omitempty"`
-	Cov      []bench.CovResult `json:"cov,omitempty"`
-	Traj     []trajResult      `json:"traj,omitempty"`
-	Time     time.Time         `json:"time"`
+	CopyGBps float64            `json:"copy_gb_per_second,omitempty"`
+	Cov      []bench.CovResult  `json:"cov,omitempty"`
+	Traj     []bench.TrajResult `json:"traj,omitempty"`
+	Time     time.Time          `json:"time"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -160,15 +158,6 @@ func startCPUProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// trajResult is one planning-cycle case of `bench --suite traj`.
-type trajResult struct {
-	Case          string  `json:"case"`
-	Collision     string  `json:"collision"`
-	Iters         int     `json:"iters"`
-	MedianMs      float64 `json:"median_ms_per_cycle"`
-	CandidatesPer float64 `json:"candidates_per_second"`
-}
-
 // benchTraj times full planning cycles (sample, score, top-K, the best rolled out) over the
 // issue's grid: candidates × steps × obstacles × map, the fast collision form, and the
 // accurate one on the 2048 × 100 CPU target case. On a CPU the grid stops at 65 536
@@ -189,34 +178,12 @@ func benchTraj(ctx context.Context, e *engine.Engine, iters int, full bool, maxC
 		if maxCandidates > 0 && r.c.Candidates > maxCandidates {
 			continue
 		}
-		s := bench.TrajScenario(r.c)
-		p, err := traj.NewPlanner(e, traj.Config{Candidates: r.c.Candidates, Accurate: r.accurate})
+		res, err := bench.Traj(ctx, e, r.c, r.accurate, iters)
 		if err != nil {
 			return err
 		}
-		times := make([]float64, 0, iters)
-		for i := range iters + 1 { // the first cycle warms up
-			t0 := time.Now()
-			if _, err := p.Plan(ctx, s); err != nil {
-				p.Close()
-				return fmt.Errorf("%v: %w", r.c, err)
-			}
-			if i > 0 {
-				times = append(times, time.Since(t0).Seconds())
-			}
-		}
-		if err := p.Close(); err != nil {
-			return err
-		}
-		slices.Sort(times)
-		median := times[len(times)/2]
-		form := "fast"
-		if r.accurate {
-			form = "accurate"
-		}
-		res := trajResult{Case: r.c.String(), Collision: form, Iters: iters, MedianMs: median * 1e3, CandidatesPer: float64(r.c.Candidates) / median}
 		report.Traj = append(report.Traj, res)
-		fmt.Fprintf(stdout, "%-36s %-9s %12.3f %14.4g\n", res.Case, form, res.MedianMs, res.CandidatesPer)
+		fmt.Fprintf(stdout, "%-36s %-9s %12.3f %14.4g\n", res.Case, res.Collision, res.MedianMs, res.CandidatesPer)
 	}
 	return nil
 }

@@ -8,8 +8,10 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Hyper are a GP's hyper-parameters: the squared-exponential kernel
@@ -86,9 +88,9 @@ func FitGP(ctx context.Context, t, x, y []float64) (*GP, error) {
 	if n < 2 || len(t) != n || len(x) != n {
 		return nil, fmt.Errorf("gpme: %d times, %d positions and %d observations, want ≥ 2 of each, as many", len(t), len(x), n)
 	}
-	mean, spread := meanVar(y)
+	mean, spread := stat.PopMeanVariance(y, nil)
 	spread = math.Max(spread, 1e-12)
-	rangeT, rangeX := extent(t), extent(x)
+	rangeT, rangeX := floats.Max(t)-floats.Min(t), floats.Max(x)-floats.Min(x)
 	if rangeT == 0 || rangeX == 0 {
 		return nil, errors.New("gpme: the context points must vary in both t and x")
 	}
@@ -158,23 +160,4 @@ func (g *GP) PredictSlice(t float64, xs []float64) (mean, cov []float64) {
 		}
 	}
 	return mean, c.Data
-}
-
-func meanVar(v []float64) (mean, variance float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	for _, x := range v {
-		variance += (x - mean) * (x - mean)
-	}
-	return mean, variance / float64(len(v))
-}
-
-func extent(v []float64) float64 {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-	}
-	return hi - lo
 }
