@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "bc4c8e901f25e568ce1b6a2ec98feea43cf5929610b92d5250ca514952e952de"
+const kernelSourcesSHA256 = "8cf4d9a2c26fb636f52657d560626fdec6c50807aca061cd8c3cf5a8cc2c8f8c"

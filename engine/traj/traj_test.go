@@ -2,6 +2,7 @@ package traj
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -174,13 +175,14 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 		c.Progress += survival * (sNow - sPrev)
 		sPrev = sNow
 		c.PathDistance += d2 * dt
+		c.Goal += math.Hypot(x-s.Guidance.Goal.XM, y-s.Guidance.Goal.YM) / float64(steps)
 	}
 	g := s.Guidance.Goal
 	near := math.Exp(-0.5 * (math.Pow(g.XM-st.XM, 2) + math.Pow(g.YM-st.YM, 2)))
 	c.Progress *= -w.Progress
 	c.PathDistance *= w.PathDist
 	c.Smoothness *= w.Smoothness
-	c.Goal = w.Goal * near * math.Hypot(x-g.XM, y-g.YM)
+	c.Goal *= w.Goal * near
 	c.Heading = w.Heading * near * (1 - math.Cos(th-g.ThetaRad))
 	c.Forward *= w.Forward
 	c.CollisionProb = 1 - survival
@@ -410,36 +412,41 @@ func TestNarrowCorridorSlowsContinuously(t *testing.T) {
 // robot gets somewhere.
 func TestSimulateShippedScenarios(t *testing.T) {
 	e := openCPU(t)
-	for _, name := range []string{"open_room", "corridor", "crossing", "doorway", "cluttered"} {
-		s, err := LoadScenario("../../examples/" + name + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := NewPlanner(e, Config{Candidates: 1024, RefineStages: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		log, err := Simulate(context.Background(), p, s, 10, 20, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		end, goal := log.Steps[len(log.Steps)-1].Robot, s.Guidance.Goal
-		t.Logf("%s: %d cycles, closest approach %.3f m, end (%.2f, %.2f)", name, len(log.Steps), log.ClosestApproachM, end.XM, end.YM)
-		if log.Collisions > 0 {
-			t.Errorf("%s: %d collisions, closest approach %.3f m", name, log.Collisions, log.ClosestApproachM)
-		}
-		if d := math.Hypot(end.XM-goal.XM, end.YM-goal.YM); d > 0.25 {
-			t.Errorf("%s: after 20 s the robot is %.2f m from the goal, at (%.2f, %.2f)", name, d, end.XM, end.YM)
-		}
-		if name == "crossing" {
-			// The person crossing in front: the robot slows rather than swerving hard.
-			slowest, hardestTurn := math.Inf(1), 0.0
-			for _, st := range log.Steps {
-				slowest, hardestTurn = min(slowest, st.Robot.VMps), max(hardestTurn, math.Abs(st.Robot.OmegaRadps))
+	// A small planner and the one `fluxcore plan sim` runs by default.
+	for _, cfg := range []Config{{Candidates: 1024, RefineStages: 1}, {Candidates: DefaultConfig.Candidates, RefineStages: 1}} {
+		for _, name := range []string{"open_room", "corridor", "crossing", "doorway", "cluttered"} {
+			s, err := LoadScenario("../../examples/" + name + ".json")
+			if err != nil {
+				t.Fatal(err)
 			}
-			if limit := s.Robot.Limits.OmegaMaxRadps / 2; slowest > 0.2 || hardestTurn > limit {
-				t.Errorf("crossing: slowest %.2f m/s (want ≤ 0.2), hardest turn %.2f rad/s (want ≤ %.2f)", slowest, hardestTurn, limit)
+			p, err := NewPlanner(e, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			log, err := Simulate(context.Background(), p, s, 10, 20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			end, goal := log.Steps[len(log.Steps)-1].Robot, s.Guidance.Goal
+			label := fmt.Sprintf("%s, %d candidates", name, cfg.Candidates)
+			t.Logf("%s: %d cycles, closest approach %.3f m, end (%.2f, %.2f)", label, len(log.Steps), log.ClosestApproachM, end.XM, end.YM)
+			if log.Collisions > 0 {
+				t.Errorf("%s: %d collisions, closest approach %.3f m", label, log.Collisions, log.ClosestApproachM)
+			}
+			if d := math.Hypot(end.XM-goal.XM, end.YM-goal.YM); d > 0.25 {
+				t.Errorf("%s: after 20 s the robot is %.2f m from the goal, at (%.2f, %.2f)", label, d, end.XM, end.YM)
+			}
+			if name == "crossing" {
+				// The person crossing in front: the robot slows rather than swerving hard.
+				slowest, hardestTurn := math.Inf(1), 0.0
+				for _, st := range log.Steps {
+					slowest, hardestTurn = min(slowest, st.Robot.VMps), max(hardestTurn, math.Abs(st.Robot.OmegaRadps))
+				}
+				t.Logf("%s: slowest %.2f m/s, hardest turn %.2f rad/s", label, slowest, hardestTurn)
+				if limit := s.Robot.Limits.OmegaMaxRadps / 2; slowest > 0.2 || hardestTurn > limit {
+					t.Errorf("crossing: slowest %.2f m/s (want ≤ 0.2), hardest turn %.2f rad/s (want ≤ %.2f)", slowest, hardestTurn, limit)
+				}
 			}
 		}
 	}

@@ -16,7 +16,7 @@
  *   total = −w_progress·Σ_k S_k·Δs_k            progress along the path, weighed by survival
  *           + w_path·Σ_k d_k²·dt                squared distance from the path
  *           + w_smooth·Σ_k (j_k² + ȷ_k²)·dt     linear and angular jerk
- *           + w_goal·near·‖p_T − goal‖ + w_heading·near·(1 − cos(θ_T − θ_goal))
+ *           + w_goal·near·(1/K)·Σ_k ‖p_k − goal‖ + w_heading·near·(1 − cos(θ_T − θ_goal))
  *           + w_forward·Σ_k max(−v_k, 0)·dt     reversing
  *           + w_map·Σ_k Σ_circles map(centre)·dt
  *           + w_collision·(1 − S_T)             the chance of any collision within the horizon
@@ -29,7 +29,10 @@
  *
  * Survival alone only discounts the progress after a likely collision, so a candidate that
  * drives into a person late in the horizon could still outscore one that waits; the
- * collision term prices the risk itself. */
+ * collision term prices the risk itself. The goal distance is averaged over the K steps
+ * rather than taken at the end: progress stops at the path's end, so with the end alone a
+ * robot that could reach the goal within the horizon lost nothing by starting later, and
+ * replanning every cycle it never started. */
 #ifndef FC_TRAJ_SCORE_H
 #define FC_TRAJ_SCORE_H
 
@@ -175,14 +178,14 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     float x[FC_TRAJ_LANES], y[FC_TRAJ_LANES], th[FC_TRAJ_LANES], v[FC_TRAJ_LANES], w[FC_TRAJ_LANES];
     float a[FC_TRAJ_LANES], al[FC_TRAJ_LANES], surv[FC_TRAJ_LANES], sPrev[FC_TRAJ_LANES];
     float progress[FC_TRAJ_LANES], pathCost[FC_TRAJ_LANES], smooth[FC_TRAJ_LANES], reverse[FC_TRAJ_LANES];
-    float mapCost[FC_TRAJ_LANES], lethal[FC_TRAJ_LANES];
+    float mapCost[FC_TRAJ_LANES], lethal[FC_TRAJ_LANES], goalDist[FC_TRAJ_LANES];
     float cosT[FC_TRAJ_LANES], sinT[FC_TRAJ_LANES], bestD2[FC_TRAJ_LANES], bestS[FC_TRAJ_LANES];
     float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES];
     FC_LANES {
         x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_TH0];
         v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_W0], a[l] = prm[FC_TP_A0], al[l] = prm[FC_TP_AL0];
         surv[l] = 1.0f, progress[l] = 0.0f, pathCost[l] = 0.0f, smooth[l] = 0.0f, reverse[l] = 0.0f;
-        mapCost[l] = 0.0f, lethal[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
+        mapCost[l] = 0.0f, lethal[l] = 0.0f, goalDist[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
         fc_sincosf(th[l], &sinT[l], &cosT[l]);
     }
     /* The start's arc length, from which progress is measured. */
@@ -193,6 +196,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
      * the outputs, they would be reloaded, and 2/jerk redivided, for every lane and step. */
     const float jMax = prm[FC_TP_JMAX], aMax = prm[FC_TP_AMAX], vMin = prm[FC_TP_VMIN], vMax = prm[FC_TP_VMAX];
     const float jaMax = prm[FC_TP_JAMAX], alMax = prm[FC_TP_ALMAX], wMax = prm[FC_TP_WMAX];
+    const float goalX = prm[FC_TP_GOAL_X], goalY = prm[FC_TP_GOAL_Y];
     const float twoOverJ = 2.0f / jMax, twoOverJa = 2.0f / jaMax, invDt = 1.0f / dt;
     int32_t seg = 0;
     for (int32_t k = 0; k < steps; k++) {
@@ -220,6 +224,8 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             th[l] += 2.0f * delta;
             v[l] = vNew, w[l] = wNew, a[l] = aNew, al[l] = alNew;
             reverse[l] += (vNew < 0.0f ? -vNew : 0.0f) * dt;
+            const float ex = x[l] - goalX, ey = y[l] - goalY;
+            goalDist[l] += fc_sqrtf(ex * ex + ey * ey);
             cosT[l] = cm * cd - sm * sd, sinT[l] = sm * cd + cm * sd;
             clear[l] = 1.0f;
         }
@@ -296,13 +302,12 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     const float near = fc_exp_neg(-0.5f * (gx * gx + gy * gy));
     float tTerm[FC_TT_COUNT][FC_TRAJ_LANES];
     FC_LANES {
-        const float ex = x[l] - prm[FC_TP_GOAL_X], ey = y[l] - prm[FC_TP_GOAL_Y];
         float sd, cd;
         fc_sincosf(th[l] - prm[FC_TP_GOAL_TH], &sd, &cd);
         tTerm[FC_TT_PROGRESS][l] = -prm[FC_TP_W_PROGRESS] * progress[l];
         tTerm[FC_TT_PATH][l] = prm[FC_TP_W_PATH] * pathCost[l];
         tTerm[FC_TT_SMOOTH][l] = prm[FC_TP_W_SMOOTH] * smooth[l];
-        tTerm[FC_TT_GOAL][l] = prm[FC_TP_W_GOAL] * near * fc_sqrtf(ex * ex + ey * ey);
+        tTerm[FC_TT_GOAL][l] = prm[FC_TP_W_GOAL] * near * goalDist[l] / (float)steps;
         tTerm[FC_TT_HEADING][l] = prm[FC_TP_W_HEADING] * near * (1.0f - cd);
         tTerm[FC_TT_FORWARD][l] = prm[FC_TP_W_FORWARD] * reverse[l];
         tTerm[FC_TT_MAP][l] = prm[FC_TP_W_MAP] * mapCost[l];
