@@ -19,6 +19,7 @@ import (
 const (
 	EnvDevice = "FLUXCORE_DEVICE" // auto | cpu | cuda | cuda:N
 	EnvCPU    = "FLUXCORE_CPU"    // generic | avx2 | avx512
+	EnvMemory = cpu.EnvMemory     // go | guard-end | guard-start | c: see cpu.Memory
 )
 
 // Options configure Open. Each empty field falls back to its environment variable, then to
@@ -32,6 +33,9 @@ type Options struct {
 	CPUVariant string
 	// CPUWorkers is the number of goroutines of a CPU operation; 0 means GOMAXPROCS.
 	CPUWorkers int
+	// CPUMemory places the CPU backend's buffers: go (the default), or guard-end,
+	// guard-start or c to track down out-of-bounds accesses (see cpu.Memory).
+	CPUMemory string
 }
 
 // Engine is an opened backend with the record of why it was chosen.
@@ -47,7 +51,11 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	variantName := firstSet(opts.CPUVariant, os.Getenv(EnvCPU), "auto")
-	cpuOpts := cpu.Options{Workers: opts.CPUWorkers}
+	memory, err := cpu.ParseMemory(opts.CPUMemory) // "" leaves it to $FLUXCORE_CPU_MEMORY
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	cpuOpts := cpu.Options{Workers: opts.CPUWorkers, Memory: memory}
 	if variantName != "auto" {
 		v, err := cpu.ParseVariant(variantName)
 		if err != nil {
@@ -166,6 +174,7 @@ func describeCPU(host *cpu.Backend) CPUInfo {
 		Features: cpuFeatures(),
 		Workers:  host.Workers(),
 		Threads:  runtime.NumCPU(),
+		Memory:   host.Memory().String(),
 	}
 	for _, v := range cpu.Supported() {
 		info.Supported = append(info.Supported, v.String())

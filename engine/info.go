@@ -31,6 +31,9 @@ type CPUInfo struct {
 	Features  []string `json:"features"`
 	Workers   int      `json:"workers"`
 	Threads   int      `json:"threads"`
+	// Memory is where the CPU backend places buffers: go, or a checking placement
+	// (guard-end, guard-start, c) chosen through FLUXCORE_CPU_MEMORY.
+	Memory string `json:"memory"`
 }
 
 func cpuModel() string {

@@ -109,6 +109,9 @@ func printInfo(w io.Writer, info engine.Info) {
 	fmt.Fprintf(w, "reason     %s\n", info.Reason)
 	fmt.Fprintf(w, "cpu        %s, %d threads, %d workers\n", info.CPU.Model, info.CPU.Threads, info.CPU.Workers)
 	fmt.Fprintf(w, "variant    %s (supported: %s)\n", info.CPU.Variant, strings.Join(info.CPU.Supported, ", "))
+	if info.CPU.Memory != "go" {
+		fmt.Fprintf(w, "memory     %s: buffers placed to find out-of-bounds accesses, slower than go\n", info.CPU.Memory)
+	}
 	fmt.Fprintf(w, "features   %s\n", strings.Join(info.CPU.Features, " "))
 	fmt.Fprintf(w, "cuda       compiled: %s, available: %s\n", yesNo[info.CUDA.Compiled], yesNo[info.CUDA.Available])
 	fmt.Fprintf(w, "           %s\n", info.CUDA.Reason)

@@ -21,6 +21,8 @@ import (
 type Backend struct {
 	variant Variant
 	workers int
+	memory  Memory
+	arena   arena
 }
 
 // Options configure a CPU backend.
@@ -29,6 +31,8 @@ type Options struct {
 	Variant *Variant
 	// Workers is the number of goroutines per operation; 0 means GOMAXPROCS.
 	Workers int
+	// Memory places the buffers; the zero value reads $FLUXCORE_CPU_MEMORY, else uses Go's heap.
+	Memory Memory
 }
 
 // New returns a CPU backend, or an error if the pinned variant cannot run here.
@@ -47,32 +51,43 @@ func New(opts Options) (*Backend, error) {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{variant: v, workers: workers}, nil
+	memory, err := opts.Memory.resolve()
+	if err != nil {
+		return nil, err
+	}
+	a, err := newArena(memory)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{variant: v, workers: workers, memory: memory, arena: a}, nil
 }
 
 func (b *Backend) Kind() backend.Kind { return backend.KindCPU }
 func (b *Backend) Name() string       { return "cpu/" + b.variant.String() }
 func (b *Backend) Variant() Variant   { return b.variant }
 func (b *Backend) Workers() int       { return b.workers }
+func (b *Backend) Memory() Memory     { return b.memory }
 func (b *Backend) Close() error       { return nil }
 
 // Synchronize returns at once: every CPU operation has finished when its call returns.
 func (b *Backend) Synchronize(ctx context.Context) error { return ctx.Err() }
 
-// buffer is host memory, backed by uint64 words so that every element type is aligned.
+// buffer is host memory from the backend's arena: exactly n elements, so that a guarded
+// arena can place its end against an inaccessible page.
 type buffer struct {
 	dtype backend.DType
 	n     int
-	words []uint64
+	mem   []byte
 	freed bool
 }
 
 func (buf *buffer) DType() backend.DType { return buf.dtype }
 func (buf *buffer) Len() int             { return buf.n }
 
-func (buf *buffer) bytes() []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size())
-}
+func (buf *buffer) bytes() []byte { return buf.mem }
+
+// data is the address of the first element, nil for an empty buffer.
+func (buf *buffer) data() unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(buf.mem)) }
 
 func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 	if dt.Size() == 0 {
@@ -81,7 +96,11 @@ func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("cpu: alloc: %d elements, want ≥ 0", n)
 	}
-	return &buffer{dtype: dt, n: n, words: make([]uint64, (n*dt.Size()+7)/8)}, nil
+	mem, err := b.arena.alloc(n * dt.Size())
+	if err != nil {
+		return nil, fmt.Errorf("cpu: alloc: %w", err)
+	}
+	return &buffer{dtype: dt, n: n, mem: mem}, nil
 }
 
 func (b *Backend) Free(buf backend.Buffer) error {
@@ -89,8 +108,9 @@ func (b *Backend) Free(buf backend.Buffer) error {
 	if err != nil {
 		return err
 	}
-	hb.words, hb.freed = nil, true
-	return nil
+	mem := hb.mem
+	hb.mem, hb.freed = nil, true
+	return b.arena.release(mem)
 }
 
 func (b *Backend) Upload(ctx context.Context, dst backend.Buffer, src []byte) error {
@@ -130,11 +150,11 @@ func (b *Backend) pinned(pin *runtime.Pinner, op string, buf backend.Buffer, flo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if len(hb.words) == 0 {
+	if len(hb.mem) == 0 {
 		return nil, nil
 	}
-	pin.Pin(&hb.words[0])
-	return unsafe.Add(unsafe.Pointer(&hb.words[0]), 4*floatOffset), nil
+	pin.Pin(&hb.mem[0]) // a no-op for memory outside Go's heap
+	return unsafe.Add(hb.data(), 4*floatOffset), nil
 }
 
 // pinnedAll is pinned for each of bufs, in order, at offset 0 (nil stays nil).

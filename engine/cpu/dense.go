@@ -125,8 +125,8 @@ func (b *Backend) ComplexCombine(ctx context.Context, z, p backend.Buffer, s bac
 	if err != nil {
 		return fmt.Errorf("complex combine: %w", err)
 	}
-	zPtr := (*C.float)(unsafe.Pointer(unsafe.SliceData(zb.words)))
-	pPtr := (*C.float)(unsafe.Pointer(unsafe.SliceData(pb.words)))
+	zPtr := (*C.float)(zb.data())
+	pPtr := (*C.float)(pb.data())
 	return b.parallel(ctx, int64(s.Outer), float64(4*s.Rows*s.Pairs), func(lo, hi int64) {
 		C.fc_cpu_complex_combine(C.int(b.variant), pPtr, zPtr, C.int32_t(s.Rows), C.int64_t(s.Pairs), C.int64_t(lo), C.int64_t(hi))
 	})
@@ -169,7 +169,7 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 }
 
 func (buf *buffer) floats() []float32 {
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(buf.words))), buf.n*buf.dtype.Size()/4)
+	return unsafe.Slice((*float32)(buf.data()), len(buf.mem)/4)
 }
 
 func (b *Backend) Activate(ctx context.Context, x backend.Matrix, batch int, act backend.Activation) error {

@@ -201,7 +201,7 @@ func (f *cpuFFT) operands(spectrum, grid backend.Buffer) (*C.float, *C.fc_c32, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("fft: spectrum: %w", err)
 	}
-	return (*C.float)(unsafe.Pointer(unsafe.SliceData(gb.words))), complexPtr(sb), nil
+	return (*C.float)(gb.data()), complexPtr(sb), nil
 }
 
 // lines runs the real transforms along the last axis, two lines per vector lane.
@@ -271,7 +271,7 @@ func (b *Backend) GatherModes(ctx context.Context, dst, src backend.Buffer, g ba
 		}
 		bufs[i] = hb
 	}
-	index := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(bufs[2].words))), g.DstLen)
+	index := unsafe.Slice((*int32)(bufs[2].data()), g.DstLen)
 	for j, i := range index {
 		if int(i) >= g.SrcLen {
 			return fmt.Errorf("gather modes: index[%d] = %d, past a source row of %d", j, i, g.SrcLen)

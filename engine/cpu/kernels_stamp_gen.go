@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "8cf4d9a2c26fb636f52657d560626fdec6c50807aca061cd8c3cf5a8cc2c8f8c"
+const kernelSourcesSHA256 = "ead2d0dfed2d4e488aceebd50b71a75de3ac3bc3012a1d4a689ef742a3672de3"

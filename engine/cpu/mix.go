@@ -6,7 +6,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
@@ -39,5 +38,5 @@ func (b *Backend) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s 
 }
 
 func complexPtr(buf *buffer) *C.fc_c32 {
-	return (*C.fc_c32)(unsafe.Pointer(unsafe.SliceData(buf.words)))
+	return (*C.fc_c32)(buf.data())
 }

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"unsafe"
@@ -38,17 +39,22 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	params := append([]float32(nil), s.Params...)
-	pin.Pin(&params[0])
+	params, release, err := hostCopy(b, s.Params)
+	if err != nil {
+		return fmt.Errorf("trajectory score: parameters: %w", err)
+	}
+	defer release()
 	ptrs, err := b.pinnedAll(&pin, "trajectory score", s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States)
 	if err != nil {
 		return err
 	}
 	// The obstacles' axes once for the call (fc_traj_prepare_track), not once per block.
-	var prepared []float32
 	if steps := int64(s.Obstacles * s.Steps); steps > 0 {
-		prepared = make([]float32, steps*C.FC_TK_COUNT)
-		pin.Pin(&prepared[0])
+		prepared, release, err := hostArray[float32](b, int(steps*C.FC_TK_COUNT))
+		if err != nil {
+			return fmt.Errorf("trajectory score: prepared tracks: %w", err)
+		}
+		defer release()
 		C.fc_cpu_traj_prepare(C.int(b.variant), (*C.float)(ptrs[1]), (*C.float)(unsafe.Pointer(&prepared[0])), C.int64_t(steps))
 		ptrs[1] = unsafe.Pointer(&prepared[0])
 	}
@@ -70,8 +76,11 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	groups := append([]float32(nil), s.Groups...)
-	pin.Pin(&groups[0])
+	groups, release, err := hostCopy(b, s.Groups)
+	if err != nil {
+		return fmt.Errorf("trajectory sample: groups: %w", err)
+	}
+	defer release()
 	ptrs, err := b.pinnedAll(&pin, "trajectory sample", s.Points, s.Controls)
 	if err != nil {
 		return err
@@ -101,9 +110,12 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	// Each part's best K, then the best K of those.
 	parts := min(int64(b.workers), (int64(s.Count)+selectPart-1)/selectPart)
 	k := int64(s.K)
-	best := make([]uint64, parts*k)
+	best, releaseBest, err := hostArray[uint64](b, int(parts*k))
+	if err != nil {
+		return fmt.Errorf("trajectory select: %w", err)
+	}
+	defer releaseBest()
 	found := make([]int64, parts)
-	pin.Pin(&best[0])
 	if err := b.parallel(ctx, parts, math.MaxFloat32, func(lo, hi int64) {
 		for p := lo; p < hi; p++ {
 			i0, i1 := int64(s.Count)*p/parts, int64(s.Count)*(p+1)/parts
@@ -113,13 +125,22 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	}); err != nil {
 		return err
 	}
-	packed := make([]uint64, 0, len(best)+int(k))
-	for p := range parts {
-		packed = append(packed, best[p*k:p*k+found[p]]...)
+	// The parts' keys side by side, then k keys of scratch for the final heap.
+	var kept int64
+	for _, f := range found {
+		kept += f
 	}
-	heap := packed[len(packed) : len(packed)+int(k)]
-	pin.Pin(&packed[0])
-	C.fc_cpu_traj_best_keys(C.int(b.variant), (*C.uint64_t)(unsafe.Pointer(&packed[0])), C.int64_t(len(packed)), C.int64_t(k),
+	packed, releasePacked, err := hostArray[uint64](b, int(kept+k))
+	if err != nil {
+		return fmt.Errorf("trajectory select: %w", err)
+	}
+	defer releasePacked()
+	at := int64(0)
+	for p := range parts {
+		at += int64(copy(packed[at:], best[p*k:p*k+found[p]]))
+	}
+	packed, heap := packed[:kept], packed[kept:]
+	C.fc_cpu_traj_best_keys(C.int(b.variant), (*C.uint64_t)(unsafe.Pointer(unsafe.SliceData(packed))), C.int64_t(len(packed)), C.int64_t(k),
 		(*C.uint64_t)(unsafe.Pointer(&heap[0])), (*C.int32_t)(ptrs[3]))
 	index := unsafe.Slice((*int32)(ptrs[3]), s.K)
 	if s.Selected == nil {

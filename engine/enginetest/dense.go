@@ -182,9 +182,11 @@ func testActivate(t *testing.T, b backend.Backend) {
 }
 
 func testComplexCombine(t *testing.T, b backend.Backend) {
+	runComplexCombine(t, b, rand.New(rand.NewPCG(9, 9)), backend.CombineShape{Outer: 5, Rows: 3, Pairs: 7})
+}
+
+func runComplexCombine(t *testing.T, b backend.Backend, rng *rand.Rand, s backend.CombineShape) {
 	ctx := context.Background()
-	s := backend.CombineShape{Outer: 5, Rows: 3, Pairs: 7}
-	rng := rand.New(rand.NewPCG(9, 9))
 	p := randomFloats(rng, s.PLen(), 1)
 	zb := alloc(t, b, backend.Float32, s.ZLen())
 	if err := b.ComplexCombine(ctx, zb, upload(t, b, p), s); err != nil {
@@ -201,7 +203,7 @@ func testComplexCombine(t *testing.T, b backend.Backend) {
 				want := complex(re[0], re[1]) + complex(0, 1)*complex(im[0], im[1])
 				at := (o*s.Rows+k)*row + 2*j
 				if got := complex(z[at], z[at+1]); got != want {
-					t.Fatalf("outer %d row %d pair %d: got %v, want %v", o, k, j, got, want)
+					t.Fatalf("%+v: outer %d row %d pair %d: got %v, want %v", s, o, k, j, got, want)
 				}
 			}
 		}
@@ -209,44 +211,45 @@ func testComplexCombine(t *testing.T, b backend.Backend) {
 }
 
 func testCopyBox(t *testing.T, b backend.Backend) {
-	ctx := context.Background()
 	for _, bx := range []backend.Box{
 		{Outer: 3, Src: [3]int{5, 1, 1}, Dst: [3]int{8, 1, 1}}, // 1-D pad
 		{Outer: 2, Src: [3]int{4, 6, 1}, Dst: [3]int{7, 9, 1}}, // 2-D pad
 		{Outer: 2, Src: [3]int{7, 9, 1}, Dst: [3]int{4, 6, 1}}, // 2-D crop
 		{Outer: 1, Src: [3]int{3, 4, 5}, Dst: [3]int{5, 4, 2}}, // 3-D mixed
 	} {
-		t.Run(fmt.Sprint(bx.Src, "→", bx.Dst), func(t *testing.T) {
-			src := make([]float32, bx.SrcLen())
-			for i := range src {
-				src[i] = float32(i + 1)
-			}
-			// Start from garbage so that the zero fill is tested too.
-			garbage := make([]float32, bx.DstLen())
-			for i := range garbage {
-				garbage[i] = -7
-			}
-			db := upload(t, b, garbage)
-			if err := b.CopyBox(ctx, db, upload(t, b, src), bx); err != nil {
-				t.Fatal(err)
-			}
-			got := download[float32](t, b, db)
-			for o := range bx.Outer {
-				for i := range bx.Dst[0] {
-					for j := range bx.Dst[1] {
-						for k := range bx.Dst[2] {
-							var want float32
-							if i < bx.Src[0] && j < bx.Src[1] && k < bx.Src[2] {
-								want = src[((o*bx.Src[0]+i)*bx.Src[1]+j)*bx.Src[2]+k]
-							}
-							if g := got[((o*bx.Dst[0]+i)*bx.Dst[1]+j)*bx.Dst[2]+k]; g != want {
-								t.Fatalf("[%d,%d,%d,%d] = %g, want %g", o, i, j, k, g, want)
-							}
-						}
+		t.Run(fmt.Sprint(bx.Src, "→", bx.Dst), func(t *testing.T) { runCopyBox(t, b, bx) })
+	}
+}
+
+func runCopyBox(t *testing.T, b backend.Backend, bx backend.Box) {
+	src := make([]float32, bx.SrcLen())
+	for i := range src {
+		src[i] = float32(i + 1)
+	}
+	// Start from garbage so that the zero fill is tested too.
+	garbage := make([]float32, bx.DstLen())
+	for i := range garbage {
+		garbage[i] = -7
+	}
+	db := upload(t, b, garbage)
+	if err := b.CopyBox(context.Background(), db, upload(t, b, src), bx); err != nil {
+		t.Fatal(err)
+	}
+	got := download[float32](t, b, db)
+	for o := range bx.Outer {
+		for i := range bx.Dst[0] {
+			for j := range bx.Dst[1] {
+				for k := range bx.Dst[2] {
+					var want float32
+					if i < bx.Src[0] && j < bx.Src[1] && k < bx.Src[2] {
+						want = src[((o*bx.Src[0]+i)*bx.Src[1]+j)*bx.Src[2]+k]
+					}
+					if g := got[((o*bx.Dst[0]+i)*bx.Dst[1]+j)*bx.Dst[2]+k]; g != want {
+						t.Fatalf("%+v: [%d,%d,%d,%d] = %g, want %g", bx, o, i, j, k, g, want)
 					}
 				}
 			}
-		})
+		}
 	}
 }
 
@@ -303,17 +306,21 @@ func testDenseErrors(t *testing.T, b backend.Backend) {
 	}
 }
 
+// mlpCase is one fused two-layer MLP call: X is in × n per batch entry with rows padX
+// longer than n, and Y's view starts offsetY elements into its buffer.
+type mlpCase struct {
+	name                   string
+	batch, in, hidden, out int
+	n, padX, offsetY       int
+	bias1, bias2           bool
+	act                    backend.Activation
+}
+
 // The fused two-layer MLP against its float64 definition: output widths on both sides of
 // the CUDA kernel's register group of 8, a hidden width that is not a multiple of any
 // micro-tile, ragged columns, strided views and absent biases.
 func testMLP(t *testing.T, b backend.Backend) {
-	cases := []struct {
-		name                   string
-		batch, in, hidden, out int
-		n, padX, offsetY       int
-		bias1, bias2           bool
-		act                    backend.Activation
-	}{
+	cases := []mlpCase{
 		{name: "projection", batch: 3, in: 20, hidden: 128, out: 1, n: 300, bias1: true, bias2: true, act: backend.ActGELU},
 		{name: "ragged", batch: 2, in: 7, hidden: 13, out: 3, n: 37, padX: 5, offsetY: 4, bias1: true, act: backend.ActGELU},
 		{name: "wide output", batch: 1, in: 5, hidden: 11, out: 10, n: 520, bias2: true},
@@ -321,68 +328,70 @@ func testMLP(t *testing.T, b backend.Backend) {
 	}
 	rng := rand.New(rand.NewPCG(11, 13))
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
-			ldx := c.n + c.padX
-			x := randomFloats(rng, c.batch*c.in*ldx, 1)
-			w1 := randomFloats(rng, c.hidden*c.in, 3/math.Sqrt(float64(c.in)))
-			w2 := randomFloats(rng, c.out*c.hidden, 1/math.Sqrt(float64(c.hidden)))
-			bias1, bias2 := randomFloats(rng, c.hidden, 1), randomFloats(rng, c.out, 1)
-			yLen := c.offsetY + c.batch*c.out*c.n
-			yBuf := upload(t, b, make([]float32, yLen))
-			p := backend.MLP{
-				Batch:  c.batch,
-				X:      backend.Matrix{Buf: upload(t, b, x), Rows: c.in, Cols: c.n, LD: ldx, BatchStride: c.in * ldx},
-				Y:      backend.Matrix{Buf: yBuf, Offset: c.offsetY, Rows: c.out, Cols: c.n, BatchStride: c.out * c.n},
-				Hidden: c.hidden,
-				W1:     upload(t, b, w1),
-				W2:     upload(t, b, w2),
-				Act:    c.act,
-			}
-			if c.bias1 {
-				p.Bias1 = upload(t, b, bias1)
-			}
-			if c.bias2 {
-				p.Bias2 = upload(t, b, bias2)
-			}
-			if err := b.MLP(ctx, p); err != nil {
-				t.Fatal(err)
-			}
-			got := download[float32](t, b, yBuf)
-			for i := range c.offsetY {
-				if got[i] != 0 {
-					t.Fatalf("element %d before Y's view changed to %g", i, got[i])
-				}
-			}
-			want := make([]float64, c.batch*c.out*c.n)
-			hidden := make([]float64, c.hidden)
-			for bi := range c.batch {
-				for j := range c.n {
-					for h := range c.hidden {
-						z := 0.0
-						for i := range c.in {
-							z += float64(w1[h*c.in+i]) * float64(x[(bi*c.in+i)*ldx+j])
-						}
-						if c.bias1 {
-							z += float64(bias1[h])
-						}
-						hidden[h] = activate64(c.act, z)
-					}
-					for o := range c.out {
-						y := 0.0
-						for h, a := range hidden {
-							y += float64(w2[o*c.hidden+h]) * a
-						}
-						if c.bias2 {
-							y += float64(bias2[o])
-						}
-						want[(bi*c.out+o)*c.n+j] = y
-					}
-				}
-			}
-			checkDense(t, got[c.offsetY:], want)
-		})
+		t.Run(c.name, func(t *testing.T) { runMLPCase(t, b, rng, c) })
 	}
+}
+
+func runMLPCase(t *testing.T, b backend.Backend, rng *rand.Rand, c mlpCase) {
+	ctx := context.Background()
+	ldx := c.n + c.padX
+	x := randomFloats(rng, c.batch*c.in*ldx, 1)
+	w1 := randomFloats(rng, c.hidden*c.in, 3/math.Sqrt(float64(c.in)))
+	w2 := randomFloats(rng, c.out*c.hidden, 1/math.Sqrt(float64(c.hidden)))
+	bias1, bias2 := randomFloats(rng, c.hidden, 1), randomFloats(rng, c.out, 1)
+	yLen := c.offsetY + c.batch*c.out*c.n
+	yBuf := upload(t, b, make([]float32, yLen))
+	p := backend.MLP{
+		Batch:  c.batch,
+		X:      backend.Matrix{Buf: upload(t, b, x), Rows: c.in, Cols: c.n, LD: ldx, BatchStride: c.in * ldx},
+		Y:      backend.Matrix{Buf: yBuf, Offset: c.offsetY, Rows: c.out, Cols: c.n, BatchStride: c.out * c.n},
+		Hidden: c.hidden,
+		W1:     upload(t, b, w1),
+		W2:     upload(t, b, w2),
+		Act:    c.act,
+	}
+	if c.bias1 {
+		p.Bias1 = upload(t, b, bias1)
+	}
+	if c.bias2 {
+		p.Bias2 = upload(t, b, bias2)
+	}
+	if err := b.MLP(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got := download[float32](t, b, yBuf)
+	for i := range c.offsetY {
+		if got[i] != 0 {
+			t.Fatalf("element %d before Y's view changed to %g", i, got[i])
+		}
+	}
+	want := make([]float64, c.batch*c.out*c.n)
+	hidden := make([]float64, c.hidden)
+	for bi := range c.batch {
+		for j := range c.n {
+			for h := range c.hidden {
+				z := 0.0
+				for i := range c.in {
+					z += float64(w1[h*c.in+i]) * float64(x[(bi*c.in+i)*ldx+j])
+				}
+				if c.bias1 {
+					z += float64(bias1[h])
+				}
+				hidden[h] = activate64(c.act, z)
+			}
+			for o := range c.out {
+				y := 0.0
+				for h, a := range hidden {
+					y += float64(w2[o*c.hidden+h]) * a
+				}
+				if c.bias2 {
+					y += float64(bias2[o])
+				}
+				want[(bi*c.out+o)*c.n+j] = y
+			}
+		}
+	}
+	checkDense(t, got[c.offsetY:], want)
 }
 
 func testMLPErrors(t *testing.T, b backend.Backend) {

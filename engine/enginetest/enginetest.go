@@ -46,6 +46,7 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("TrajSample", func(t *testing.T) { testTrajSample(t, b) })
 	t.Run("TrajSelect", func(t *testing.T) { testTrajSelect(t, b) })
 	t.Run("TrajSelectErrors", func(t *testing.T) { testTrajSelectErrors(t, b) })
+	t.Run("EdgeShapes", func(t *testing.T) { testEdgeShapes(t, b) })
 }
 
 func randomComplex(rng *rand.Rand, n int) []complex64 {

@@ -97,7 +97,6 @@ func (c *facesCase) want(op backend.FaceOp, base, smooth int) []float64 {
 // Every face operation against its float64 definition, on a tensor whose face data are
 // shared by channels and indexed by a leading axis, with probe vectors shorter than a face.
 func testFaces(t *testing.T, b backend.Backend) {
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(21, 4))
 	const samples, channels, lead, n, inner, period = 2, 3, 2, 11, 10, 5
 	for _, tc := range []struct {
@@ -113,23 +112,7 @@ func testFaces(t *testing.T, b backend.Backend) {
 		{backend.FaceMollify, 0, 5},
 	} {
 		t.Run(tc.op.String(), func(t *testing.T) {
-			c := newFacesCase(rng, samples, channels, lead, n, inner, period)
-			want := c.want(tc.op, tc.base, tc.smooth)
-			f := backend.Faces{Op: tc.op, Outer: c.outer(), N: n, Inner: inner, Dst: upload(t, b, c.dst),
-				X: upload(t, b, c.x), K: upload(t, b, c.k), Probes: upload(t, b, c.probes), Period: period, Base: tc.base,
-				Left: upload(t, b, c.left), Right: upload(t, b, c.right), Channels: channels, Lead: lead,
-				Stencil:     upload(t, b, append(append([]float32(nil), c.stencilLeft...), c.stencilRight...)),
-				StencilLeft: len(c.stencilLeft), StencilRight: len(c.stencilRight), Smooth: tc.smooth}
-			defer backend.FreeAll(b, f.Dst, f.X, f.K, f.Probes, f.Left, f.Right, f.Stencil)
-			if err := b.Faces(ctx, f); err != nil {
-				t.Fatal(err)
-			}
-			got := download[float32](t, b, f.Dst)
-			for i, w := range want {
-				if e := math.Abs(float64(got[i]) - w); e > 2e-6*(1+math.Abs(w)) {
-					t.Fatalf("element %d (row %d of %d): got %g, want %g", i, i/inner%n, n, got[i], w)
-				}
-			}
+			runFacesCase(t, b, newFacesCase(rng, samples, channels, lead, n, inner, period), tc.op, tc.base, tc.smooth)
 		})
 	}
 	t.Run("errors", func(t *testing.T) {
@@ -154,26 +137,48 @@ func testFaces(t *testing.T, b backend.Backend) {
 	})
 }
 
+// runFacesCase runs op on c's tensor and holds every element to c.want.
+func runFacesCase(t *testing.T, b backend.Backend, c *facesCase, op backend.FaceOp, base, smooth int) {
+	n, inner := c.n, c.inner
+	want := c.want(op, base, smooth)
+	f := backend.Faces{Op: op, Outer: c.outer(), N: n, Inner: inner, Dst: upload(t, b, c.dst),
+		X: upload(t, b, c.x), K: upload(t, b, c.k), Probes: upload(t, b, c.probes), Period: c.period, Base: base,
+		Left: upload(t, b, c.left), Right: upload(t, b, c.right), Channels: c.channels, Lead: c.lead,
+		Stencil:     upload(t, b, append(append([]float32(nil), c.stencilLeft...), c.stencilRight...)),
+		StencilLeft: len(c.stencilLeft), StencilRight: len(c.stencilRight), Smooth: smooth}
+	if err := b.Faces(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	got := download[float32](t, b, f.Dst)
+	for i, w := range want {
+		if e := math.Abs(float64(got[i]) - w); e > 2e-6*(1+math.Abs(w)) {
+			t.Fatalf("%s on [%d, %d, %d]: element %d (row %d): got %g, want %g", op, c.outer(), n, inner, i, i/inner%n, got[i], w)
+		}
+	}
+}
+
 func testAddScaled(t *testing.T, b backend.Backend) {
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(5, 8))
-	a, s := make([]float32, 1037), make([]float32, 1037)
+	runAddScaled(t, b, rand.New(rand.NewPCG(5, 8)), 1037)
+	dst := alloc(t, b, backend.Float32, 8)
+	if err := b.AddScaled(context.Background(), dst, dst, 1); err == nil {
+		t.Error("an aliased AddScaled was accepted")
+	}
+}
+
+func runAddScaled(t *testing.T, b backend.Backend, rng *rand.Rand, n int) {
+	a, s := make([]float32, n), make([]float32, n)
 	for i := range a {
 		a[i], s[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 	}
 	dst, src := upload(t, b, a), upload(t, b, s)
-	defer backend.FreeAll(b, dst, src)
-	if err := b.AddScaled(ctx, dst, src, 0.5); err != nil {
+	if err := b.AddScaled(context.Background(), dst, src, 0.5); err != nil {
 		t.Fatal(err)
 	}
 	got := download[float32](t, b, dst)
 	for i := range a {
 		// Two float32 roundings at most.
 		if want := 0.5 * (float64(a[i]) + float64(s[i])); math.Abs(float64(got[i])-want) > 1.2e-7*math.Abs(want)+1e-30 {
-			t.Fatalf("element %d: got %g, want %g", i, got[i], want)
+			t.Fatalf("%d elements: element %d: got %g, want %g", n, i, got[i], want)
 		}
-	}
-	if err := b.AddScaled(ctx, dst, dst, 1); err == nil {
-		t.Error("an aliased AddScaled was accepted")
 	}
 }

@@ -37,35 +37,7 @@ func testFFT(t *testing.T, b backend.Backend) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, want := range fftCases {
-		t.Run(fmt.Sprintf("%d×%v/%d", want.Batch, want.Dims, want.Columns), func(t *testing.T) {
-			f, err := b.NewFFT(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			s := f.Shape()
-			if s.Batch != want.Batch || fmt.Sprint(s.Dims) != fmt.Sprint(want.Dims) || s.Columns < want.Columns || s.Columns > s.Half() {
-				t.Fatalf("plan shape %+v does not cover the request %+v", s, want)
-			}
-			// Forward against the float64 DFT of the same float32 grid.
-			grid := randomFloats(rng, s.GridLen(), 1)
-			spectrum := alloc(t, b, backend.Complex64, s.SpectrumLen())
-			if err := f.Forward(ctx, spectrum, upload(t, b, grid)); err != nil {
-				t.Fatal(err)
-			}
-			if e := metrics.RelL2Complex(download[complex64](t, b, spectrum), rfftnReference(grid, s)); e > FFTTolerance {
-				t.Errorf("forward: relative L2 error %.3g > %.1g", e, FFTTolerance)
-			}
-			// Inverse of a spectrum that is not Hermitian anywhere, as complex weights make it.
-			modes := randomComplex(rng, s.SpectrumLen())
-			out := alloc(t, b, backend.Float32, s.GridLen())
-			if err := f.Inverse(ctx, out, upload(t, b, modes)); err != nil {
-				t.Fatal(err)
-			}
-			if e := metrics.RelL2(download[float32](t, b, out), irfftnReference(modes, s)); e > FFTTolerance {
-				t.Errorf("inverse: relative L2 error %.3g > %.1g", e, FFTTolerance)
-			}
-		})
+		t.Run(fmt.Sprintf("%d×%v/%d", want.Batch, want.Dims, want.Columns), func(t *testing.T) { runFFTCase(t, b, rng, want) })
 	}
 	t.Run("Errors", func(t *testing.T) {
 		for _, bad := range []backend.FFTShape{
@@ -97,18 +69,60 @@ func testFFT(t *testing.T, b backend.Backend) {
 	})
 }
 
-func testGatherModes(t *testing.T, b backend.Backend) {
+// runFFTCase plans want on b and holds both directions to the float64 DFT.
+func runFFTCase(t *testing.T, b backend.Backend, rng *rand.Rand, want backend.FFTShape) {
 	ctx := context.Background()
+	f, err := b.NewFFT(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Shape()
+	if s.Batch != want.Batch || fmt.Sprint(s.Dims) != fmt.Sprint(want.Dims) || s.Columns < want.Columns || s.Columns > s.Half() {
+		t.Fatalf("plan shape %+v does not cover the request %+v", s, want)
+	}
+	// Forward against the float64 DFT of the same float32 grid.
+	grid := randomFloats(rng, s.GridLen(), 1)
+	spectrum := alloc(t, b, backend.Complex64, s.SpectrumLen())
+	if err := f.Forward(ctx, spectrum, upload(t, b, grid)); err != nil {
+		t.Fatal(err)
+	}
+	if e := metrics.RelL2Complex(download[complex64](t, b, spectrum), rfftnReference(grid, s)); e > FFTTolerance {
+		t.Errorf("%+v forward: relative L2 error %.3g > %.1g", s, e, FFTTolerance)
+	}
+	// Inverse of a spectrum that is not Hermitian anywhere, as complex weights make it.
+	modes := randomComplex(rng, s.SpectrumLen())
+	out := alloc(t, b, backend.Float32, s.GridLen())
+	if err := f.Inverse(ctx, out, upload(t, b, modes)); err != nil {
+		t.Fatal(err)
+	}
+	if e := metrics.RelL2(download[float32](t, b, out), irfftnReference(modes, s)); e > FFTTolerance {
+		t.Errorf("%+v inverse: relative L2 error %.3g > %.1g", s, e, FFTTolerance)
+	}
+}
+
+func testGatherModes(t *testing.T, b backend.Backend) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const rows, srcLen, dstLen = 37, 50, 21
+	runGather(t, b, rng, rows, srcLen, dstLen)
+	g := backend.Gather{Rows: rows, SrcLen: srcLen, DstLen: dstLen, Index: upload(t, b, make([]int32, dstLen-1))}
+	dst, src := alloc(t, b, backend.Complex64, rows*dstLen), alloc(t, b, backend.Complex64, rows*srcLen)
+	if err := b.GatherModes(context.Background(), dst, src, g); err == nil {
+		t.Error("gather with a short index succeeded")
+	}
+}
+
+// runGather gathers dstLen of srcLen entries per row through a random index, about one in
+// six of its entries negative (a zero), and checks every entry.
+func runGather(t *testing.T, b backend.Backend, rng *rand.Rand, rows, srcLen, dstLen int) {
 	index := make([]int32, dstLen)
 	for j := range index {
-		index[j] = int32(rng.IntN(srcLen+10)) - 10 // about one in six is −1..−10: a zero
+		index[j] = int32(rng.IntN(srcLen+srcLen/5+1)) - int32(srcLen/5+1)
 	}
 	src := randomComplex(rng, rows*srcLen)
 	dst := alloc(t, b, backend.Complex64, rows*dstLen)
 	g := backend.Gather{Rows: rows, SrcLen: srcLen, DstLen: dstLen, Index: upload(t, b, index), Scale: 0.25}
-	if err := b.GatherModes(ctx, dst, upload(t, b, src), g); err != nil {
+	if err := b.GatherModes(context.Background(), dst, upload(t, b, src), g); err != nil {
 		t.Fatal(err)
 	}
 	got := download[complex64](t, b, dst)
@@ -119,13 +133,9 @@ func testGatherModes(t *testing.T, b backend.Backend) {
 				want = 0.25 * src[r*srcLen+int(i)]
 			}
 			if got[r*dstLen+j] != want {
-				t.Fatalf("row %d entry %d (index %d): got %v, want %v", r, j, i, got[r*dstLen+j], want)
+				t.Fatalf("%d rows %d→%d: row %d entry %d (index %d): got %v, want %v", rows, srcLen, dstLen, r, j, i, got[r*dstLen+j], want)
 			}
 		}
-	}
-	g.Index = upload(t, b, make([]int32, dstLen-1))
-	if err := b.GatherModes(ctx, dst, upload(t, b, src), g); err == nil {
-		t.Error("gather with a short index succeeded")
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 
 // ForEachBackend runs f as a subtest on every backend this machine has: each CPU variant
 // the CPU supports ("cpu/<variant>") and each CUDA device when the build has CUDA and a
-// device exists ("cuda/cuda:N"). Missing ones are skipped with the reason.
+// device exists ("cuda/cuda:N"). Missing ones are skipped with the reason. The CPU
+// backends place their buffers as FLUXCORE_CPU_MEMORY says (Go's heap when it is unset).
 func ForEachBackend(t *testing.T, f func(t *testing.T, b backend.Backend)) {
 	for _, v := range cpu.AllVariants {
 		t.Run("cpu/"+v.String(), func(t *testing.T) {
@@ -135,8 +136,9 @@ func roundTo(dt backend.DType, arrays ...[]float64) {
 }
 
 // checkPSD asserts that the symmetric n×n matrix at(i, j) (its upper triangle is read) has
-// no eigenvalue below −rel·‖M‖∞: positive semi-definite up to rounding.
-func checkPSD(t *testing.T, name string, n int, at func(i, j int) float64, rel float64) {
+// no eigenvalue below −rel·max(‖M‖∞, scale): positive semi-definite up to rounding, where
+// scale is the size of the quantities M was computed from (0 to use M's own).
+func checkPSD(t *testing.T, name string, n int, at func(i, j int) float64, rel, scale float64) {
 	t.Helper()
 	sym := mat.NewSymDense(n, nil)
 	for i := range n {
@@ -148,8 +150,21 @@ func checkPSD(t *testing.T, name string, n int, at func(i, j int) float64, rel f
 	if !eig.Factorize(sym, false) {
 		t.Fatalf("%s: eigendecomposition failed", name)
 	}
-	norm := mat.Norm(sym, math.Inf(1))
+	norm := max(mat.Norm(sym, math.Inf(1)), scale)
 	if lo := eig.Values(nil)[0]; lo < -rel*norm {
-		t.Errorf("%s has eigenvalue %g < −%g·‖%s‖ = %g", name, lo, rel, name, -rel*norm)
+		t.Errorf("%s has eigenvalue %g < −%g·max(‖%s‖, scale) = %g", name, lo, rel, name, -rel*norm)
 	}
+}
+
+// infNorm is the largest absolute row sum of a dense matrix.
+func infNorm(m [][]float64) float64 {
+	norm := 0.0
+	for _, row := range m {
+		sum := 0.0
+		for _, v := range row {
+			sum += math.Abs(v)
+		}
+		norm = max(norm, sum)
+	}
+	return norm
 }

@@ -263,7 +263,7 @@ func runKalmanCase(t *testing.T, b backend.Backend, rng *rand.Rand, c kalmanCase
 					}
 				}
 			}
-			checkPSD(t, "P", nx, at, 1e-10)
+			checkPSD(t, "P", nx, at, 1e-10, 0)
 		})
 	}
 }

@@ -153,28 +153,47 @@ func testCollisionProbErrors(t *testing.T, b backend.Backend) {
 	}
 }
 
-// trajScoreCase is a small planning problem in TrajScore's arrays: 64 candidates, 20 steps
-// of 0.1 s in 4 jerk segments, a two-circle footprint, 3 obstacles, a bent path and a
-// 20 × 20 map with a lethal block.
+// trajGeometry is the extents of a TrajScore problem: candidates, steps in segments,
+// obstacles, guidance path points (2 to 4), map cells and footprint circles.
+type trajGeometry struct {
+	n, steps, segments, obstacles, pathPoints, mapW, mapH, circles int
+}
+
+// trajDefault is 64 candidates, 20 steps of 0.1 s in 4 jerk segments, 3 obstacles, a bent
+// path, a 20 × 20 map and a two-circle footprint.
+var trajDefault = trajGeometry{n: 64, steps: 20, segments: 4, obstacles: 3, pathPoints: 3, mapW: 20, mapH: 20, circles: 2}
+
+// trajScoreCase is a small planning problem in TrajScore's arrays: trajDefault's geometry,
+// with a lethal block and a band of cost on the map.
 func trajScoreCase(rng *rand.Rand) (op backend.TrajScore, controls, tracks, path, costMap []float64) {
-	op = backend.TrajScore{N: 64, Steps: 20, Segments: 4, Obstacles: 3, PathPoints: 3, MapWidth: 20, MapHeight: 20,
-		Params: make([]float32, backend.TrajParamCount)}
+	return trajScoreCaseOf(rng, trajDefault)
+}
+
+func trajScoreCaseOf(rng *rand.Rand, g trajGeometry) (op backend.TrajScore, controls, tracks, path, costMap []float64) {
+	op = backend.TrajScore{N: g.n, Steps: g.steps, Segments: g.segments, Obstacles: g.obstacles, PathPoints: g.pathPoints,
+		MapWidth: g.mapW, MapHeight: g.mapH, Params: make([]float32, backend.TrajParamCount)}
 	p := op.Params
 	for i, v := range map[int]float64{
-		backend.TrajParamSteps: 20, backend.TrajParamSegments: 4, backend.TrajParamDt: 0.1,
+		backend.TrajParamSteps: float64(g.steps), backend.TrajParamSegments: float64(g.segments), backend.TrajParamDt: 0.1,
 		backend.TrajParamVMin: -0.2, backend.TrajParamVMax: 1, backend.TrajParamOmegaMax: 1.5, backend.TrajParamAccelMax: 1,
 		backend.TrajParamAlphaMax: 3, backend.TrajParamJerkMax: 4, backend.TrajParamAngularJerkMax: 12,
-		backend.TrajParamV0: 0.5, backend.TrajParamOmega0: 0.2, backend.TrajParamObstacles: 3, backend.TrajParamFast: 1,
-		backend.TrajParamPathPoints: 3, backend.TrajParamGoalX: 3, backend.TrajParamGoalY: 1,
-		backend.TrajParamMapWidth: 20, backend.TrajParamMapHeight: 20, backend.TrajParamMapX0: -0.5,
-		backend.TrajParamMapY0: -1, backend.TrajParamMapResolution: 0.1,
+		backend.TrajParamV0: 0.5, backend.TrajParamOmega0: 0.2, backend.TrajParamObstacles: float64(g.obstacles),
+		backend.TrajParamFast: 1, backend.TrajParamPathPoints: float64(g.pathPoints), backend.TrajParamGoalX: 3,
+		backend.TrajParamGoalY: 1, backend.TrajParamMapWidth: float64(g.mapW), backend.TrajParamMapHeight: float64(g.mapH),
+		backend.TrajParamMapX0: -0.5, backend.TrajParamMapY0: -1, backend.TrajParamMapResolution: 2 / float64(max(g.mapW, 1)),
 		backend.TrajParamWeightProgress: 1, backend.TrajParamWeightPath: 0.5, backend.TrajParamWeightSmooth: 0.01,
 		backend.TrajParamWeightGoal: 1, backend.TrajParamWeightHeading: 0.2, backend.TrajParamWeightForward: 0.5,
-		backend.TrajParamWeightMap: 1, backend.TrajParamWeightCollision: 5, backend.TrajParamCircles: 2,
-		backend.TrajParamCircle0: -0.15, backend.TrajParamCircle0 + 1: 0.25, backend.TrajParamCircle0 + 2: 0.15,
-		backend.TrajParamCircle0 + 3: 0.25,
+		backend.TrajParamWeightMap: 1, backend.TrajParamWeightCollision: 5, backend.TrajParamCircles: float64(g.circles),
 	} {
 		p[i] = float32(v)
+	}
+	// Circles spread along the heading from −0.15 to 0.15 m, 0.25 m in radius.
+	for c := range g.circles {
+		offset := 0.0
+		if g.circles > 1 {
+			offset = -0.15 + 0.3*float64(c)/float64(g.circles-1)
+		}
+		p[backend.TrajParamCircle0+2*c], p[backend.TrajParamCircle0+2*c+1] = float32(offset), 0.25
 	}
 	for range 2 * op.Segments * op.N {
 		controls = append(controls, 2*rng.Float64()-1)
@@ -183,15 +202,20 @@ func trajScoreCase(rng *rand.Rand) (op backend.TrajScore, controls, tracks, path
 		c := randomCollisionCase(rng, 0.2)
 		tracks = append(tracks, 1+c.dx, c.dy, c.sxx, c.sxy, c.syy, 0.2)
 	}
-	path = []float64{-0.5, 0, 1, 0.3, 3, 1}
-	costMap = make([]float64, 400)
-	for y := range 20 {
-		for x := range 20 {
+	bends := [][2]float64{{-0.5, 0}, {1, 0.3}, {2, 0.5}, {3, 1}}
+	for _, pt := range append(bends[:g.pathPoints-1:g.pathPoints-1], bends[3]) {
+		path = append(path, pt[0], pt[1])
+	}
+	// A lethal block over x ∈ [0.7, 0.85)·width, y ∈ [0.1, 0.3)·height, and cost 0.4 above
+	// 0.75·height.
+	costMap = make([]float64, g.mapW*g.mapH)
+	for y := range g.mapH {
+		for x := range g.mapW {
 			switch {
-			case x >= 14 && x < 17 && y >= 2 && y < 6:
-				costMap[y*20+x] = 1
-			case y > 15:
-				costMap[y*20+x] = 0.4
+			case 20*x >= 14*g.mapW && 20*x < 17*g.mapW && 10*y >= g.mapH && 10*y < 3*g.mapH:
+				costMap[y*g.mapW+x] = 1
+			case 4*y > 3*g.mapH:
+				costMap[y*g.mapW+x] = 0.4
 			}
 		}
 	}
@@ -202,8 +226,28 @@ func trajScoreCase(rng *rand.Rand) (op backend.TrajScore, controls, tracks, path
 // reference of the documented formulas in engine/traj): totals, terms and states to float32
 // rounding, feasibility exactly.
 func testTrajScore(t *testing.T, b backend.Backend) {
-	rng := rand.New(rand.NewPCG(11, 11))
-	shape, controls, tracks, path, costMap := trajScoreCase(rng)
+	if isGenericOnGoHeap(b) {
+		// Against itself the comparison could not fail; engine/traj holds the generic loop
+		// to a float64 reference of the formulas.
+		t.Skipf("%s is the reference of this case", b.Name())
+	}
+	infeasible := compareTrajScore(t, b, rand.New(rand.NewPCG(11, 11)), trajDefault)
+	if infeasible == 0 || infeasible == trajDefault.n {
+		t.Errorf("%d of %d candidates infeasible: the case should have both", infeasible, trajDefault.n)
+	}
+}
+
+// isGenericOnGoHeap reports whether b is the generic CPU loop with its buffers on Go's heap:
+// the backend compareTrajScore takes as its reference.
+func isGenericOnGoHeap(b backend.Backend) bool {
+	c, ok := b.(*cpu.Backend)
+	return ok && c.Variant() == cpu.Generic && c.Memory() == cpu.MemoryGo
+}
+
+// compareTrajScore scores one problem of geometry g on b and on the generic CPU loop (on
+// Go's heap) and compares them; it returns the number of infeasible candidates.
+func compareTrajScore(t *testing.T, b backend.Backend, rng *rand.Rand, g trajGeometry) (infeasible int) {
+	shape, controls, tracks, path, costMap := trajScoreCaseOf(rng, g)
 	run := func(be backend.Backend) (total, terms, states []float64, feasible []int32) {
 		op := shape
 		op.Controls, op.Tracks = uploadAs(t, be, backend.Float32, controls), uploadAs(t, be, backend.Float32, tracks)
@@ -223,17 +267,11 @@ func testTrajScore(t *testing.T, b backend.Backend) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	if b.Name() == ref.Name() {
-		// Against itself the comparison could not fail; engine/traj holds the generic loop
-		// to a float64 reference of the formulas.
-		t.Skipf("%s is the reference of this case", b.Name())
-	}
 	wantTotal, wantTerms, wantStates, wantFeasible := run(ref)
 	total, terms, states, feasible := run(b)
-	infeasible := 0
 	for c := range shape.N {
 		if feasible[c] != wantFeasible[c] {
-			t.Errorf("candidate %d: feasible %d, the generic loop %d", c, feasible[c], wantFeasible[c])
+			t.Errorf("%+v: candidate %d: feasible %d, the generic loop %d", g, c, feasible[c], wantFeasible[c])
 		}
 		infeasible += int(1 - wantFeasible[c])
 	}
@@ -242,15 +280,13 @@ func testTrajScore(t *testing.T, b backend.Backend) {
 		got, want []float64
 	}{{"total", total, wantTotal}, {"terms", terms, wantTerms}, {"states", states, wantStates}} {
 		for i := range cmp.want {
-			if d := math.Abs(cmp.got[i] - cmp.want[i]); d > 1e-4*max(1, math.Abs(cmp.want[i])) {
-				t.Errorf("%s[%d] = %.7g, the generic loop %.7g", cmp.name, i, cmp.got[i], cmp.want[i])
+			if d := math.Abs(cmp.got[i] - cmp.want[i]); d > 1e-4*max(1, math.Abs(cmp.want[i])) || math.IsNaN(cmp.got[i]) != math.IsNaN(cmp.want[i]) {
+				t.Errorf("%+v: %s[%d] = %.7g, the generic loop %.7g", g, cmp.name, i, cmp.got[i], cmp.want[i])
 				break
 			}
 		}
 	}
-	if infeasible == 0 || infeasible == shape.N {
-		t.Errorf("%d of %d candidates infeasible: the case should have both", infeasible, shape.N)
-	}
+	return infeasible
 }
 
 func testTrajScoreErrors(t *testing.T, b backend.Backend) {
@@ -321,12 +357,17 @@ func testTrajScoreSpan(t *testing.T, b backend.Backend) {
 // backend.TrajSample documents them.
 var trajExtremes = [backend.TrajExtremes][2]float64{{-1, 0}, {0, 0}, {1, 0}, {0, 1}, {0, -1}, {-1, 1}, {-1, -1}}
 
+// trajSampleCall is one TrajSample call into a shared array.
+type trajSampleCall struct{ first, count, extremes, warm int }
+
 // testTrajSample checks two calls into one array against the documented rule: the extremes,
 // then center + scale·point per group, clamped, points reused modulo their rows, and the
 // candidates outside each span left alone.
 func testTrajSample(t *testing.T, b backend.Backend) {
-	rng := rand.New(rand.NewPCG(13, 13))
-	const n, segs, rows = 96, 3, 11
+	runTrajSample(t, b, rand.New(rand.NewPCG(13, 13)), 96, 3, 11, []trajSampleCall{{0, 40, backend.TrajExtremes, 12}, {48, 30, 0, 0}})
+}
+
+func runTrajSample(t *testing.T, b backend.Backend, rng *rand.Rand, n, segs, rows int, calls []trajSampleCall) {
 	dims := 2 * segs
 	points := make([]float64, rows*dims)
 	for i := range points {
@@ -337,8 +378,6 @@ func testTrajSample(t *testing.T, b backend.Backend) {
 		controlsHost[i] = 9
 	}
 	pts, controls := uploadAs(t, b, backend.Float32, points), uploadAs(t, b, backend.Float32, controlsHost)
-	type call struct{ first, count, extremes, warm int }
-	calls := []call{{0, 40, backend.TrajExtremes, 12}, {48, 30, 0, 0}}
 	want := append([]float64(nil), controlsHost...)
 	for ci, c := range calls {
 		groups := make([]float64, 4*dims)
@@ -375,7 +414,8 @@ func testTrajSample(t *testing.T, b backend.Backend) {
 	got := downloadAs(t, b, backend.Float32, controls)
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-6 {
-			t.Fatalf("control %d of candidate %d = %v, want %v", i/n, i%n, got[i], want[i])
+			t.Fatalf("%d candidates, %d segments, %d rows, calls %v: control %d of candidate %d = %v, want %v",
+				n, segs, rows, calls, i/n, i%n, got[i], want[i])
 		}
 	}
 }
@@ -385,57 +425,64 @@ func testTrajSample(t *testing.T, b backend.Backend) {
 // tiles, and checks the gathered controls with their padding.
 func testTrajSelect(t *testing.T, b backend.Backend) {
 	rng := rand.New(rand.NewPCG(14, 14))
-	const segs = 2
-	dims := 2 * segs
 	for _, c := range []struct{ n, count int }{{64, 50}, {4096, 4096}, {20000, 19999}} {
-		total, feasible := make([]float64, c.n), make([]int32, c.n)
-		for i := range total {
-			total[i] = float64(rng.IntN(40)) - 2 // many ties, zeros among the best
-			if rng.IntN(5) > 0 {
-				feasible[i] = 1
-			}
+		runTrajSelect(t, b, rng, c.n, c.count, 2, []int{1, 8, 100, backend.TrajSelectMax})
+	}
+}
+
+// runTrajSelect selects each k of ks (those up to count) from count of n candidates with
+// many ties and infeasible ones, against a sort of every candidate.
+func runTrajSelect(t *testing.T, b backend.Backend, rng *rand.Rand, n, count, segs int, ks []int) {
+	dims := 2 * segs
+	total, feasible := make([]float64, n), make([]int32, n)
+	for i := range total {
+		total[i] = float64(rng.IntN(40)) - 2 // many ties, zeros among the best
+		if rng.IntN(5) > 0 {
+			feasible[i] = 1
 		}
+	}
+	if n > 3 {
 		total[1], total[3], feasible[1], feasible[3] = 0, math.Copysign(0, -1), 1, 1 // −0 ties with +0
-		controls := make([]float64, dims*c.n)
-		for i := range controls {
-			controls[i] = float64(i)
+	}
+	controls := make([]float64, dims*n)
+	for i := range controls {
+		controls[i] = float64(i)
+	}
+	order := make([]int, count)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if feasible[a] != feasible[b] {
+			return int(feasible[b] - feasible[a])
 		}
-		order := make([]int, c.count)
-		for i := range order {
-			order[i] = i
+		if total[a] != total[b] {
+			return cmp.Compare(total[a], total[b])
 		}
-		slices.SortFunc(order, func(a, b int) int {
-			if feasible[a] != feasible[b] {
-				return int(feasible[b] - feasible[a])
+		return a - b
+	})
+	tb, fb, cb := uploadAs(t, b, backend.Float32, total), upload(t, b, feasible), uploadAs(t, b, backend.Float32, controls)
+	for _, k := range ks {
+		if k > count {
+			continue
+		}
+		stride := k + 5
+		op := backend.TrajSelect{N: n, Count: count, K: k, Segments: segs, Total: tb, Feasible: fb, Controls: cb,
+			Index: alloc(t, b, backend.Int32, k), Selected: alloc(t, b, backend.Float32, dims*stride)}
+		if err := b.TrajSelect(context.Background(), op); err != nil {
+			t.Fatal(err)
+		}
+		index := download[int32](t, b, op.Index)
+		for i := range k {
+			if int(index[i]) != order[i] {
+				t.Fatalf("%d of %d, k %d: index[%d] = %d, want %d", count, n, k, i, index[i], order[i])
 			}
-			if total[a] != total[b] {
-				return cmp.Compare(total[a], total[b])
-			}
-			return a - b
-		})
-		tb, fb, cb := uploadAs(t, b, backend.Float32, total), upload(t, b, feasible), uploadAs(t, b, backend.Float32, controls)
-		for _, k := range []int{1, 8, 100, backend.TrajSelectMax} {
-			if k > c.count {
-				continue
-			}
-			stride := k + 5
-			op := backend.TrajSelect{N: c.n, Count: c.count, K: k, Segments: segs, Total: tb, Feasible: fb, Controls: cb,
-				Index: alloc(t, b, backend.Int32, k), Selected: alloc(t, b, backend.Float32, dims*stride)}
-			if err := b.TrajSelect(context.Background(), op); err != nil {
-				t.Fatal(err)
-			}
-			index := download[int32](t, b, op.Index)
-			for i := range k {
-				if int(index[i]) != order[i] {
-					t.Fatalf("%d of %d, k %d: index[%d] = %d, want %d", c.count, c.n, k, i, index[i], order[i])
-				}
-			}
-			selected := downloadAs(t, b, backend.Float32, op.Selected)
-			for d := range dims {
-				for i := range stride {
-					if want := controls[d*c.n+order[min(i, k-1)]]; selected[d*stride+i] != want {
-						t.Fatalf("%d of %d, k %d: selected[%d][%d] = %v, want %v", c.count, c.n, k, d, i, selected[d*stride+i], want)
-					}
+		}
+		selected := downloadAs(t, b, backend.Float32, op.Selected)
+		for d := range dims {
+			for i := range stride {
+				if want := controls[d*n+order[min(i, k-1)]]; selected[d*stride+i] != want {
+					t.Fatalf("%d of %d, k %d: selected[%d][%d] = %v, want %v", count, n, k, d, i, selected[d*stride+i], want)
 				}
 			}
 		}

@@ -43,16 +43,29 @@ static inline void FC_CPU_NAME(mix_full_tile)(const fc_c32 *FC_RESTRICT in, cons
     }
 }
 
-/* Edges of the batch or mode range: the same arithmetic with run-time extents. */
+/* Edges of the batch or mode range: the same loops with run-time extents nb ≤ FC_MIX_BATCH_TILE
+ * and nk ≤ FC_MIX_MODE_TILE. Walking k contiguously inside i, as the full tile does, is also
+ * what keeps GCC 12 inside the buffers: a loop over i for one point at a time (the shape of
+ * fc_spectral_mix_point) makes its vectorizer fill the unused upper lanes of a {re, im} pair
+ * with a load one channel further, past the end of w or in for the last channel. */
 static inline void FC_CPU_NAME(mix_edge_tile)(const fc_c32 *FC_RESTRICT in, const fc_c32 *FC_RESTRICT w,
                                               fc_c32 *FC_RESTRICT out, int32_t b0, int32_t nb, int32_t o,
                                               int32_t k0, int32_t nk, int32_t nIn, int32_t nOut, int32_t nModes)
 {
-    for (int32_t t = 0; t < nb; t++) {
-        for (int32_t kk = 0; kk < nk; kk++) {
-            out[fc_mix_out_index(b0 + t, o, k0 + kk, nOut, nModes)] =
-                fc_spectral_mix_point(in, w, b0 + t, o, k0 + kk, nIn, nOut, nModes);
+    float byRe[FC_MIX_BATCH_TILE][2 * FC_MIX_MODE_TILE] = {{0}};
+    float byIm[FC_MIX_BATCH_TILE][2 * FC_MIX_MODE_TILE] = {{0}};
+    for (int32_t i = 0; i < nIn; i++) {
+        const fc_c32 *FC_RESTRICT wk = w + fc_mix_weight_index(i, o, k0, nOut, nModes);
+        for (int32_t t = 0; t < nb; t++) {
+            const fc_c32 *FC_RESTRICT xk = in + fc_mix_in_index(b0 + t, i, k0, nIn, nModes);
+            for (int32_t kk = 0; kk < nk; kk++) {
+                fc_cmac_halves(&byRe[t][2 * kk], &byIm[t][2 * kk], xk[kk], wk[kk]);
+            }
         }
+    }
+    for (int32_t t = 0; t < nb; t++) {
+        fc_c32 *FC_RESTRICT yk = out + fc_mix_out_index(b0 + t, o, k0, nOut, nModes);
+        for (int32_t kk = 0; kk < nk; kk++) yk[kk] = fc_cmac_value(&byRe[t][2 * kk], &byIm[t][2 * kk]);
     }
 }
 
@@ -66,14 +79,13 @@ void FC_CPU_NAME(fc_cpu_spectral_mix)(const fc_c32 *in, const fc_c32 *w, fc_c32 
         int32_t b0 = (int32_t)(item / nOut) * FC_MIX_BATCH_TILE;
         int32_t o = (int32_t)(item % nOut);
         int32_t nb = nBatch - b0 < FC_MIX_BATCH_TILE ? nBatch - b0 : FC_MIX_BATCH_TILE;
-        int32_t k0 = 0;
-        if (nb == FC_MIX_BATCH_TILE) {
-            for (; k0 + FC_MIX_MODE_TILE <= nModes; k0 += FC_MIX_MODE_TILE) {
+        for (int32_t k0 = 0; k0 < nModes; k0 += FC_MIX_MODE_TILE) {
+            int32_t nk = nModes - k0 < FC_MIX_MODE_TILE ? nModes - k0 : FC_MIX_MODE_TILE;
+            if (nb == FC_MIX_BATCH_TILE && nk == FC_MIX_MODE_TILE) {
                 FC_CPU_NAME(mix_full_tile)(in, w, out, b0, o, k0, nIn, nOut, nModes);
+            } else {
+                FC_CPU_NAME(mix_edge_tile)(in, w, out, b0, nb, o, k0, nk, nIn, nOut, nModes);
             }
-        }
-        if (k0 < nModes) {
-            FC_CPU_NAME(mix_edge_tile)(in, w, out, b0, nb, o, k0, nModes - k0, nIn, nOut, nModes);
         }
     }
 }
