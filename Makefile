@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 TESTFLAGS ?=
 
-.PHONY: all cpu-stamp build demo test vet unit conformance bench kernels kernels-check \
+.PHONY: all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-test cmake-build clean
 
 all: build
@@ -31,9 +31,10 @@ demo: build
 	$(BUILD)/fluxcore plan --scenario examples/corridor.json --plot $(BUILD)/plan_corridor.png
 
 # The test command CI runs: vet, the unit tests under the race detector (go test ./kernels
-# is the generated-kernel freshness check), the conformance suite on every CPU variant, and
-# the C ABI example.
-test: vet unit conformance lib-test
+# is the generated-kernel freshness check; engine/cpu's guard-page test and a short stress
+# run of `fluxcore fno` are among them), the conformance suite on every CPU variant, the
+# same suite under the C sanitizers, and the C ABI example.
+test: vet unit conformance sanitize lib-test
 
 vet:
 	$(GO) vet ./...
@@ -42,9 +43,26 @@ unit: cpu-stamp
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 # One line per backend and CPU variant: PASS where the machine has it, SKIP (with the
-# reason) where it does not.
+# reason) where it does not, and the failing cases (`make unit` prints their messages).
 conformance: cpu-stamp
-	$(GO) test -count=1 -run 'TestConformance' -v ./engine/enginetest | grep -E '^(\s*--- (PASS|FAIL|SKIP)|ok|FAIL|\s+conformance_test)'
+	$(GO) test -count=1 -run 'TestConformance' -v ./engine/enginetest | \
+		grep -E '^\s*--- (PASS|FAIL|SKIP): TestConformance/(cpu/[^/ ]+|cuda(/[^/ ]+)?) |--- FAIL|^(ok|FAIL)|helpers.go'
+
+# The conformance suite with the C kernels built under AddressSanitizer and UndefinedBehavior-
+# Sanitizer and every buffer on the C heap, inside ASan's red zones (FLUXCORE_CPU_MEMORY=c).
+# It checks the kernels' own scratch memory and undefined behaviour. GCC vectorizes
+# differently under the sanitizers, so it cannot replace engine/cpu's guard-page test, which
+# checks the code that ships.
+SANITIZE_CFLAGS := -g -fno-var-tracking-assignments -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined
+sanitize: cpu-stamp
+	FLUXCORE_CPU_MEMORY=c CGO_CFLAGS="$(SANITIZE_CFLAGS)" CGO_LDFLAGS="-fsanitize=undefined" \
+		$(GO) test -asan -count=1 -run 'TestConformance' ./engine/enginetest
+
+# `fluxcore fno` on one to three samples as its own process, 300 times per CPU variant on
+# Go's heap and 30 with guard pages; zero crashes expected. `make test` runs 12 and 6.
+stress: cpu-stamp
+	FLUXCORE_STRESS_RUNS=300 $(GO) test -count=1 -run 'TestStressSmallBatches' -v ./cmd/fluxcore | \
+		grep -E 'stress_test|^(--- |ok|FAIL)'
 
 bench: cpu-stamp
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./bench

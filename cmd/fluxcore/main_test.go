@@ -14,6 +14,18 @@ import (
 	"github.com/fluxcore/fluxcore/engine/cuda"
 )
 
+// cliChildEnv makes the test binary act as the fluxcore command itself, with its arguments
+// as the command's: tests that need the real process (exit status, a crash's signal) run
+// os.Args[0] with it set.
+const cliChildEnv = "FLUXCORE_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(cliChildEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer

@@ -206,3 +206,44 @@ func halfToFloat(h uint16) float32 {
 	}
 	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
+
+// Encode writes float32 tensors (F32, little-endian) and metadata in the safetensors layout:
+// the tensors in name order, packed, and the header padded with spaces to a multiple of 8
+// bytes so that the data section starts aligned, as the reference writer does. shapes gives
+// each tensor's shape; its element count must equal the tensor's length.
+func Encode(tensors map[string][]float32, shapes map[string][]int, metadata map[string]string) ([]byte, error) {
+	names := make([]string, 0, len(tensors))
+	for name := range tensors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	header := map[string]any{}
+	if len(metadata) > 0 {
+		header["__metadata__"] = metadata
+	}
+	var data []byte
+	for _, name := range names {
+		values, shape := tensors[name], shapes[name]
+		elems := 1
+		for _, d := range shape {
+			elems *= d
+		}
+		if elems != len(values) {
+			return nil, fmt.Errorf("safetensors: tensor %q: shape %v holds %d elements, the tensor has %d", name, shape, elems, len(values))
+		}
+		lo := len(data)
+		for _, v := range values {
+			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
+		}
+		header[name] = map[string]any{"dtype": "F32", "shape": shape, "data_offsets": []int{lo, len(data)}}
+	}
+	js, err := json.Marshal(header)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	for len(js)%8 != 0 {
+		js = append(js, ' ')
+	}
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
+	return append(append(out, js...), data...), nil
+}

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,39 @@ func TestMalformed(t *testing.T) {
 	}
 	if _, err := f.Tensor("a").Float32(); err == nil || !strings.Contains(err.Error(), "element 0 is NaN") {
 		t.Errorf("NaN tensor: got %v", err)
+	}
+}
+
+// Encode's output parses back to the same tensors, shapes and metadata, with the data
+// section 8-byte aligned.
+func TestEncodeRoundTrip(t *testing.T) {
+	tensors := map[string][]float32{"b.weight": {1, -2, 3.5, 4, 5, 6}, "a": {0.25}}
+	shapes := map[string][]int{"b.weight": {2, 3}, "a": {}}
+	raw, err := Encode(tensors, shapes, map[string]string{"width": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := binary.LittleEndian.Uint64(raw); n%8 != 0 {
+		t.Errorf("header of %d bytes: the data section is not 8-byte aligned", n)
+	}
+	f, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Metadata["width"] != "3" {
+		t.Errorf("metadata %v", f.Metadata)
+	}
+	for name, want := range tensors {
+		tensor := f.Tensor(name)
+		if tensor == nil {
+			t.Fatalf("tensor %q missing", name)
+		}
+		got, err := tensor.Float32()
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(tensor.Shape) != fmt.Sprint(shapes[name]) {
+			t.Errorf("%q: %v %v (err %v), want %v %v", name, got, tensor.Shape, err, want, shapes[name])
+		}
+	}
+	if _, err := Encode(map[string][]float32{"x": {1, 2}}, map[string][]int{"x": {3}}, nil); err == nil {
+		t.Error("a shape that disagrees with the data was accepted")
 	}
 }
