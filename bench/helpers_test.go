@@ -62,13 +62,3 @@ func reportGFLOPs(b *testing.B, flopsPerOp, peak float64) {
 	b.ReportMetric(gflops, "GFLOP/s")
 	b.ReportMetric(100*gflops/peak, "%peak")
 }
-
-// alloc is an uninitialized buffer on be, freed when the benchmark ends.
-func alloc(b *testing.B, be backend.Backend, dt backend.DType, n int) backend.Buffer {
-	buf, err := be.Alloc(dt, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { be.Free(buf) })
-	return buf
-}

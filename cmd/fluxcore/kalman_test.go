@@ -111,8 +111,7 @@ func TestKalmanCommand(t *testing.T) {
 	if !strings.Contains(stdout, "predicted and updated 5 filters (nx 3, nz 2)") || !strings.Contains(stdout, "1 with S not positive definite") {
 		t.Errorf("stdout %q", stdout)
 	}
-	got, err := npy.ReadNPZ(out)
-	if err == nil || !strings.Contains(err.Error(), `array "status"`) {
+	if _, err := npy.ReadNPZ(out); err == nil || !strings.Contains(err.Error(), `array "status"`) {
 		t.Fatalf("reading the int32 status as float: err %v, want it refused by name", err)
 	}
 	zr, err := zip.OpenReader(out)
@@ -120,7 +119,7 @@ func TestKalmanCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	got = map[string]*npy.Array64{}
+	got := map[string]*npy.Array64{}
 	for _, f := range zr.File {
 		r, _ := f.Open()
 		raw := make([]byte, f.UncompressedSize64)
