@@ -25,7 +25,7 @@ class Spectral(nn.Module):
         d, m = self.dims, self.modes
         axes = list(range(-d, 0))
         x_ft = torch.fft.rfftn(x, dim=axes)
-        out = torch.zeros(x.shape[:2] + x_ft.shape[2:], dtype=x_ft.dtype)
+        out = torch.zeros(x.shape[:2] + x_ft.shape[2:], dtype=x_ft.dtype, device=x.device)
         letters = "xyz"[:d]
         for b in range(2 ** (d - 1)):
             sel = [slice(-m[a], None) if b >> a & 1 else slice(0, m[a]) for a in range(d - 1)]
@@ -53,7 +53,7 @@ class FNO(nn.Module):
         grids = []
         for a in range(self.dims):
             n = x.shape[1 + a]
-            g = torch.tensor(np.linspace(0, 1, n), dtype=torch.float)
+            g = torch.tensor(np.linspace(0, 1, n), dtype=torch.float, device=x.device)
             shape = [1] * (self.dims + 2)
             shape[1 + a] = n
             reps = list(x.shape[:-1]) + [1]
