@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "ead2d0dfed2d4e488aceebd50b71a75de3ac3bc3012a1d4a689ef742a3672de3"
+const kernelSourcesSHA256 = "77f5639fac0745f7ed91e7ad6b7739cfca56c2f64c9abb57ae9ae8b772d70cde"
