@@ -16,9 +16,10 @@
 # Every step runs under an overall deadline (GPU_CHECK_BUDGET_S, 540 s by default) so the
 # script ends inside the device tool's 10-minute call whatever hangs; a step that gets too
 # little time is skipped and says so. Results go to $OUT, eight files at most:
-#   device.txt     what ran, each step's exit status and time, the libraries used, fluxcore info
+#   device.txt     what ran, each step's exit status and time, the libraries used, fluxcore info,
+#                  the conformance suite's line per backend and every failing test
 #   nvidia-smi.txt nvidia-smi -q before, and clocks and performance state after the benchmarks
-#   test.log       go test output;  sanitizer.log  compute-sanitizer's report
+#   test.log       go test -v output;  sanitizer.log  compute-sanitizer's report
 #   bench.txt      the suites' tables;  bench.json  their JSON, one object per suite
 #   peer.txt       the peer's table;  peer.json    every peer measurement
 # Copy them to bench/results/<kind>-<date>-* and commit them with this command.
@@ -100,9 +101,9 @@ if ! step "build (device headers)" 240 go build -tags cuda -o "$bin" ./cmd/fluxc
 		{ note "no build; see test.log"; exit 1; }
 fi
 "$bin" info 2>&1 | tee -a "$log"
-step "go test -tags cuda ./engine/... ./fft/..." 200 go test -tags cuda -count=1 ./engine/... ./fft/... >>"$out/test.log" 2>&1
-step "conformance summary" 60 bash -c "go test -tags cuda -count=1 -run TestConformance -v ./engine/enginetest |
-	grep -E '^\s*--- (PASS|FAIL|SKIP): TestConformance/(cpu/[^/ ]+|cuda(/[^/ ]+)?) |--- FAIL|^(ok|FAIL)'" >>"$out/test.log" 2>&1
+step "go test -tags cuda -v ./engine/... ./fft/..." 240 go test -tags cuda -count=1 -v ./engine/... ./fft/... >>"$out/test.log" 2>&1
+# One line per backend of the conformance suite, and every failure, from the same run.
+grep -E '^\s*--- (PASS|FAIL|SKIP): TestConformance/(cpu/[^/ ]+|cuda(/[^/ ]+)?) |--- FAIL|^(ok|FAIL)' "$out/test.log" | tee -a "$log"
 
 # 2. The benchmark suites on the device, one JSON object per suite.
 for suite in mix:60 cov:90 traj:150; do
