@@ -103,14 +103,13 @@ type TrajResult struct {
 }
 
 // Traj times iters planning cycles of c (sample, roll out, score, select the top K, roll the
-// top K out again) on e, the fast or the accurate collision form, after three cycles of warm-up
-// that include the planner's allocation. The clock is the host's: a cycle brings its choice
+// top K out again) on e, the fast or the accurate collision form, after three cycles of warm-up. The clock is the host's: a cycle brings its choice
 // back, and that wait is part of what a caller pays.
 func Traj(ctx context.Context, e *engine.Engine, c TrajCase, accurate bool, iters int) (TrajResult, error) {
 	if iters < 1 {
 		return TrajResult{}, fmt.Errorf("bench: iters = %d, want ≥ 1", iters)
 	}
-	p, err := traj.NewPlanner(e, traj.Config{Candidates: c.Candidates, Accurate: accurate})
+	p, err := traj.NewPlanner(ctx, e.Backend(), traj.Config{Candidates: c.Candidates, Accurate: accurate})
 	if err != nil {
 		return TrajResult{}, err
 	}

@@ -43,7 +43,7 @@ func benchPlan(b *testing.B, e *engine.Engine, name string, cases []TrajCase, bo
 		for _, form := range forms {
 			b.Run(fmt.Sprintf("%s/%s/%s", name, c, form), func(b *testing.B) {
 				s := TrajScenario(c)
-				p, err := traj.NewPlanner(e, traj.Config{Candidates: c.Candidates, Accurate: form == backend.CollisionAccurate})
+				p, err := traj.NewPlanner(context.Background(), e.Backend(), traj.Config{Candidates: c.Candidates, Accurate: form == backend.CollisionAccurate})
 				if err != nil {
 					b.Fatal(err)
 				}

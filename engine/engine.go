@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/cuda"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
 // Environment variables read by Open when the matching option is empty.
@@ -38,10 +40,21 @@ type Options struct {
 	CPUMemory string
 }
 
-// Engine is an opened backend with the record of why it was chosen.
+// Errors every fluxcore object returns for misuse of its lifetime; test with errors.Is.
+var (
+	// ErrClosed: a call on an Engine, a Runner or a Planner after its Close.
+	ErrClosed = lifetime.ErrClosed
+	// ErrBusy: a second goroutine entered an object made for one caller at a time.
+	ErrBusy = lifetime.ErrBusy
+)
+
+// Engine is an opened backend with the record of why it was chosen. Its methods are safe
+// for concurrent use, Close included: after Close, Backend still returns the (closed)
+// backend, whose operations fail with ErrClosed.
 type Engine struct {
 	backend backend.Backend
 	info    Info
+	closed  atomic.Bool
 }
 
 // Open chooses and opens a backend.
@@ -151,20 +164,30 @@ func firstSet(vals ...string) string {
 	return ""
 }
 
-// Backend is the chosen backend, on which every operation runs.
+// Backend is the chosen backend, on which every operation runs. Every domain constructor
+// (fno.Model.NewRunner, traj.NewPlanner) and call (conserve.Update, kalman.Predict) takes it.
 func (e *Engine) Backend() backend.Backend { return e.backend }
+
+// Err is ErrClosed (wrapped) once Close has begun, else nil.
+func (e *Engine) Err() error {
+	if e.closed.Load() {
+		return fmt.Errorf("engine: %w", ErrClosed)
+	}
+	return nil
+}
 
 // Info describes the machine and the choice Open made.
 func (e *Engine) Info() Info { return e.info }
 
-// Close releases the backend.
+// Close releases the backend; a second Close returns ErrClosed.
 func (e *Engine) Close() error {
 	if e == nil || e.backend == nil {
 		return errors.New("engine: Close of an engine that is not open")
 	}
-	err := e.backend.Close()
-	e.backend = nil
-	return err
+	if e.closed.Swap(true) {
+		return fmt.Errorf("engine: Close: %w", ErrClosed)
+	}
+	return e.backend.Close()
 }
 
 func describeCPU(host *cpu.Backend) CPUInfo {

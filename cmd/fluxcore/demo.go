@@ -16,7 +16,6 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/fno"
-	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 	"github.com/fluxcore/fluxcore/internal/metrics"
 	"github.com/fluxcore/fluxcore/internal/npy"
@@ -149,7 +148,7 @@ func demoRunner(ctx context.Context, e *engine.Engine, model string, input *npy.
 	if err != nil {
 		return nil, err
 	}
-	return m.NewRunner(ctx, e.Backend(), input.Shape[1:2], input.Shape[0], fft.Auto)
+	return m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: input.Shape[1:2], MaxBatch: input.Shape[0]})
 }
 
 func demoArray(name string) (*npy.Array, error) {

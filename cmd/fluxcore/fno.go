@@ -313,7 +313,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 		return nil, fmt.Errorf("--transform: %w", err)
 	}
 	batch := min(f.batchSize, samples)
-	r, err := m.NewRunner(ctx, e.Backend(), in.Shape[1:len(in.Shape)-1], batch, method)
+	r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: in.Shape[1 : len(in.Shape)-1], MaxBatch: batch, Transform: method})
 	if err != nil {
 		e.Close()
 		return nil, err

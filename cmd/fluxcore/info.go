@@ -80,7 +80,7 @@ func chooseTransform(ctx context.Context, e *engine.Engine, path string, grid []
 	if err != nil {
 		return nil, err
 	}
-	r, err := m.NewRunner(ctx, e.Backend(), grid, 1, method)
+	r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: grid, Transform: method})
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, p, backendName, closeEngine, err := pf.open(fs, stderr)
+	s, p, backendName, closeEngine, err := pf.open(ctx, fs, stderr)
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, p, _, closeEngine, err := pf.open(fs, stderr)
+	s, p, _, closeEngine, err := pf.open(ctx, fs, stderr)
 	if err != nil {
 		return err
 	}
@@ -300,7 +300,7 @@ func (f *plannerFlags) register(fs *flag.FlagSet, refine int) {
 
 // open loads the scenario and opens the engine and a planner on it; close releases the
 // engine.
-func (f *plannerFlags) open(fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenario, p *traj.Planner, backendName string, close func(), err error) {
+func (f *plannerFlags) open(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenario, p *traj.Planner, backendName string, close func(), err error) {
 	if f.scenario == "" {
 		fmt.Fprintln(stderr, "--scenario is required")
 		fs.Usage()
@@ -316,7 +316,7 @@ func (f *plannerFlags) open(fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenari
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
-	if p, err = traj.NewPlanner(e, f.cfg); err != nil {
+	if p, err = traj.NewPlanner(ctx, e.Backend(), f.cfg); err != nil {
 		e.Close()
 		return nil, nil, "", nil, err
 	}

@@ -76,7 +76,7 @@ func Update[T Float](ctx context.Context, b backend.Backend, p Problem[T], want 
 	if err != nil {
 		return nil, err
 	}
-	sharedG, sharedRHS, err := p.check(form, want)
+	sharedG, sharedRHS, err := p.check(ctx, form, want)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func statusError(st int32, slice int, form backend.CovForm, noiseVar float64) er
 }
 
 // check validates p's extents and values, and says whether G and RHS are shared.
-func (p *Problem[T]) check(form backend.CovForm, want Want) (sharedG, sharedRHS bool, err error) {
+func (p *Problem[T]) check(ctx context.Context, form backend.CovForm, want Want) (sharedG, sharedRHS bool, err error) {
 	b, n, m := p.Slices, p.N, p.Constraints
 	if b < 1 || n < 1 || m < 1 {
 		return false, false, fmt.Errorf("conserve: %d slices of %d points with %d constraints: each must be ≥ 1", b, n, m)
@@ -211,7 +211,7 @@ func (p *Problem[T]) check(form backend.CovForm, want Want) (sharedG, sharedRHS 
 		if want := product(a.shape); len(a.data) != want {
 			return false, false, fmt.Errorf("conserve: %s has %d values, want %v = %d", a.name, len(a.data), a.shape, want)
 		}
-		if err := checkFinite(a.name, a.data, a.shape, a.perSlice); err != nil {
+		if err := checkFinite(ctx, a.name, a.data, a.shape, a.perSlice); err != nil {
 			return false, false, err
 		}
 	}
@@ -232,8 +232,15 @@ func sliceShape(shared bool, b int, dims ...int) []int {
 
 // checkFinite rejects NaN and Inf, naming the slice (when the first axis is the batch) and
 // the index within it.
-func checkFinite[T Float](name string, data []T, shape []int, perSlice bool) error {
+// finiteScanPiece is how many values a finiteness scan checks between looks at its context
+// (about a millisecond's worth).
+const finiteScanPiece = 1 << 20
+
+func checkFinite[T Float](ctx context.Context, name string, data []T, shape []int, perSlice bool) error {
 	for i, v := range data {
+		if i%finiteScanPiece == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		f := float64(v)
 		if !math.IsNaN(f) && !math.IsInf(f, 0) {
 			continue

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
 // Backend runs operations on the host with one ISA variant and a fixed number of workers.
@@ -23,6 +25,7 @@ type Backend struct {
 	workers int
 	memory  Memory
 	arena   arena
+	closed  atomic.Bool
 }
 
 // Options configure a CPU backend.
@@ -67,7 +70,13 @@ func (b *Backend) Name() string       { return "cpu/" + b.variant.String() }
 func (b *Backend) Variant() Variant   { return b.variant }
 func (b *Backend) Workers() int       { return b.workers }
 func (b *Backend) Memory() Memory     { return b.memory }
-func (b *Backend) Close() error       { return nil }
+
+// Close marks the backend closed: later allocations and operations fail with
+// lifetime.ErrClosed. It frees nothing itself, so calls already running finish normally.
+func (b *Backend) Close() error {
+	b.closed.Store(true)
+	return nil
+}
 
 // Synchronize returns at once: every CPU operation has finished when its call returns.
 func (b *Backend) Synchronize(ctx context.Context) error { return ctx.Err() }
@@ -90,6 +99,9 @@ func (buf *buffer) bytes() []byte { return buf.mem }
 func (buf *buffer) data() unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(buf.mem)) }
 
 func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
+	if b.closed.Load() {
+		return nil, errClosed
+	}
 	if dt.Size() == 0 {
 		return nil, fmt.Errorf("cpu: alloc: unknown dtype %v", dt)
 	}
@@ -121,8 +133,7 @@ func (b *Backend) Upload(ctx context.Context, dst backend.Buffer, src []byte) er
 	if len(src) != len(hb.bytes()) {
 		return fmt.Errorf("cpu: upload: %d bytes into a buffer of %d", len(src), len(hb.bytes()))
 	}
-	copy(hb.bytes(), src)
-	return ctx.Err()
+	return copyCancellable(ctx, hb.bytes(), src)
 }
 
 func (b *Backend) Download(ctx context.Context, dst []byte, src backend.Buffer) error {
@@ -133,11 +144,28 @@ func (b *Backend) Download(ctx context.Context, dst []byte, src backend.Buffer) 
 	if len(dst) != len(hb.bytes()) {
 		return fmt.Errorf("cpu: download: buffer of %d bytes into %d", len(hb.bytes()), len(dst))
 	}
-	copy(dst, hb.bytes())
+	return copyCancellable(ctx, dst, hb.bytes())
+}
+
+// copyPiece bounds how long a copy runs between checks of its context: about a millisecond.
+const copyPiece = 8 << 20
+
+// copyCancellable copies src into dst (of equal length) piece by piece, stopping early when
+// ctx is done.
+func copyCancellable(ctx context.Context, dst, src []byte) error {
+	for off := 0; off < len(src); off += copyPiece {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		copy(dst[off:], src[off:min(off+copyPiece, len(src))])
+	}
 	return ctx.Err()
 }
 
-var errFreed = errors.New("cpu: buffer used after Free")
+var (
+	errFreed  = errors.New("cpu: buffer used after Free")
+	errClosed = fmt.Errorf("cpu: backend: %w", lifetime.ErrClosed)
+)
 
 // pinned is the address of the float32 at floatOffset in buf (nil for a nil or empty
 // buffer), with buf's memory pinned in pin: an argument block in Go memory may hold buffer
@@ -175,6 +203,9 @@ func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
 	if !ok {
 		return nil, fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
 	}
+	if b.closed.Load() {
+		return nil, errClosed
+	}
 	if hb.freed {
 		return nil, errFreed
 	}
@@ -183,11 +214,16 @@ func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
 
 // parallel runs body over [0, items) in chunks on the backend's workers. Chunks are several
 // per worker so that uneven chunk costs still balance; tiny jobs run on the calling
-// goroutine because a goroutine hand-off costs more than they do.
+// goroutine because a goroutine hand-off costs more than they do, and big jobs get more
+// chunks so that a cancelled ctx is noticed within a few milliseconds.
 func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float64, body func(lo, hi int64)) error {
-	const minFlopsPerChunk = 1 << 16
-	chunks := int64(b.workers) * 4
-	if byCost := int64(float64(items) * flopsPerItem / minFlopsPerChunk); byCost < chunks {
+	const (
+		minFlopsPerChunk = 1 << 16
+		maxFlopsPerChunk = 1 << 23 // at most a few milliseconds at the kernels' slowest
+	)
+	flops := float64(items) * flopsPerItem
+	chunks := max(int64(b.workers)*4, int64(flops/maxFlopsPerChunk))
+	if byCost := int64(flops / minFlopsPerChunk); byCost < chunks {
 		chunks = max(byCost, 1)
 	}
 	chunks = min(chunks, items)

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 	"github.com/fluxcore/fluxcore/kernels/module"
 	"github.com/mumax/3/cuda/cu"
 )
@@ -32,7 +33,7 @@ type Backend struct {
 	closed bool
 }
 
-var errClosed = errors.New("cuda: backend is closed")
+var errClosed = fmt.Errorf("cuda: backend: %w", lifetime.ErrClosed)
 
 // Open creates a context and a stream on device ordinal, loads the kernel module and runs
 // a self-test against the CPU backend. Any failure is returned, with every resource that

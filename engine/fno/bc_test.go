@@ -10,7 +10,6 @@ import (
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/fno"
-	"github.com/fluxcore/fluxcore/fft"
 )
 
 // BOON's corrections on a plain FNO checkpoint make the output satisfy the condition to float
@@ -22,7 +21,7 @@ func TestCorrectionsOnPlainFNO(t *testing.T) {
 	n := in.Shape[1]
 	h := 1.0 / float64(n-1)
 	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
-		r, err := m.NewRunner(ctx, b, []int{n}, batch, fft.Auto)
+		r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: []int{n}, MaxBatch: batch})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +78,7 @@ func TestForwardErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.NewRunner(ctx, b, []int{in.Shape[1]}, 3, fft.Auto)
+	r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: []int{in.Shape[1]}, MaxBatch: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func TestDirichletFacesMultiD(t *testing.T) {
 			bc.Top, bc.Down = face(2, yFace), face(3, yFace)
 		}
 		enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
-			r, err := m.NewRunner(ctx, b, grid, batch, fft.Auto)
+			r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: grid, MaxBatch: batch})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -103,7 +103,7 @@ func TestGolden(t *testing.T) {
 					c, m, in, want, bc := loadCase(t, dir)
 					grid := in.Shape[1 : len(in.Shape)-1]
 					// A runner larger than the batch checks that partial batches are exact too.
-					r, err := m.NewRunner(ctx, b, grid, c.Batch+1, method)
+					r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: grid, MaxBatch: c.Batch + 1, Transform: method})
 					if err != nil {
 						t.Fatal(err)
 					}

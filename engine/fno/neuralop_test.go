@@ -11,7 +11,6 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/fno"
-	"github.com/fluxcore/fluxcore/fft"
 )
 
 // withExtraTensor copies a safetensors file and appends one F32 tensor of n zeros.
@@ -66,7 +65,7 @@ func TestNeuralopRefusesWhatItCannotRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r, err := m.NewRunner(ctx, b, []int{40}, 1, fft.Auto)
+	r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: []int{40}})
 	if err != nil {
 		t.Fatal(err)
 	}

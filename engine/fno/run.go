@@ -7,13 +7,19 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/fft"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
 // Runner is a model placed on a backend for one grid and up to a fixed batch: the weights,
 // the DFT plan of the padded grid and every activation buffer are allocated once, so a
-// Forward call allocates nothing on the device. A Runner is not safe for concurrent use;
-// make one per goroutine.
+// Forward call allocates nothing on the device.
+//
+// A Runner serves one caller at a time: a Forward entered while another is running fails
+// with engine.ErrBusy, so make one Runner per goroutine (they may share the Model). Close
+// may be called from any goroutine: it waits for a Forward in flight, and every later call
+// fails with engine.ErrClosed.
 type Runner struct {
+	gate     lifetime.Gate
 	m        *Model
 	b        backend.Backend
 	grid     []int // as given
@@ -54,26 +60,36 @@ type deviceLayer struct {
 	gate       *deviceDense
 }
 
-// NewRunner places m on b for inputs of the given spatial extents and batches of up to
-// maxBatch samples, computing its Fourier transforms by the given method (fft.Auto lets
-// the cost model pick for this grid).
-func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, maxBatch int, transform fft.Method) (*Runner, error) {
-	if len(grid) != m.Dims {
-		return nil, fmt.Errorf("fno: grid %v has %d axes, the model is %d-D", grid, len(grid), m.Dims)
+// RunnerConfig says what a Runner is for.
+type RunnerConfig struct {
+	// Grid is the spatial extents of the inputs, one per model axis (≥ 2 points each).
+	Grid []int
+	// MaxBatch is the most samples one Forward takes (≥ 1); 0 means 1.
+	MaxBatch int
+	// Transform is how the Fourier transforms are computed; fft.Auto (or "") lets the cost
+	// model pick for this grid.
+	Transform fft.Method
+}
+
+// NewRunner places m on b for cfg: it uploads the weights, binds the transforms and
+// allocates every activation buffer.
+func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConfig) (*Runner, error) {
+	maxBatch := cfg.MaxBatch
+	if maxBatch == 0 {
+		maxBatch = 1
+	}
+	if len(cfg.Grid) != m.Dims {
+		return nil, fmt.Errorf("fno: grid %v has %d axes, the model is %d-D", cfg.Grid, len(cfg.Grid), m.Dims)
 	}
 	if maxBatch < 1 {
 		return nil, fmt.Errorf("fno: batch size %d, want ≥ 1", maxBatch)
 	}
-	r := &Runner{m: m, b: b, grid: append([]int(nil), grid...), maxBatch: maxBatch}
-	for a, n := range grid {
+	r := &Runner{m: m, b: b, grid: append([]int(nil), cfg.Grid...), maxBatch: maxBatch}
+	for a, n := range cfg.Grid {
 		if n < 2 {
 			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
 		}
 		r.padded = append(r.padded, n+m.Config.Padding[a])
-	}
-	forward, inverse, err := m.keptFrequencies(r.padded)
-	if err != nil {
-		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -81,14 +97,48 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 			r.Close()
 		}
 	}()
+	transform := cfg.Transform
+	if transform == "" {
+		transform = fft.Auto
+	}
+	modes, err := r.bindTransforms(ctx, transform)
+	if err != nil {
+		return nil, err
+	}
+	widest, err := r.placeWeights(ctx)
+	if err == nil {
+		err = r.allocActivations(modes, widest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fno: place model on %s: %w", b.Name(), err)
+	}
+	r.fillStaging()
+	ok = true
+	return r, nil
+}
+
+// bindTransforms plans the padded grid's DFT pair on the backend and returns how many modes
+// it keeps.
+func (r *Runner) bindTransforms(ctx context.Context, transform fft.Method) (modes int, err error) {
+	m := r.m
+	forward, inverse, err := m.keptFrequencies(r.padded)
+	if err != nil {
+		return 0, err
+	}
 	plan, err := fft.NewSpectralPair(r.padded, forward, inverse, m.Modes[m.Dims-1])
 	if err != nil {
-		return nil, fmt.Errorf("fno: %w", err)
+		return 0, fmt.Errorf("fno: %w", err)
 	}
-	r.estimate = plan.Choose(b.Kind())
-	if r.plan, err = plan.Bind(ctx, b, maxBatch*m.Width, transform); err != nil {
-		return nil, fmt.Errorf("fno: %w", err)
+	r.estimate = plan.Choose(r.b.Kind())
+	if r.plan, err = plan.Bind(ctx, r.b, r.maxBatch*m.Width, transform); err != nil {
+		return 0, fmt.Errorf("fno: %w", err)
 	}
+	return plan.Modes(), nil
+}
+
+// placeWeights uploads every weight and returns the widest hidden layer of any MLP.
+func (r *Runner) placeWeights(ctx context.Context) (widest int, err error) {
+	m, b := r.m, r.b
 	place := func(d Dense) deviceDense {
 		dd := deviceDense{in: d.In, out: d.Out}
 		if err == nil {
@@ -99,7 +149,7 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 		}
 		return dd
 	}
-	widest := m.Width
+	widest = m.Width
 	for _, d := range m.Lift {
 		r.lift = append(r.lift, place(d))
 		widest = max(widest, d.Out)
@@ -124,43 +174,54 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, grid []int, ma
 		}
 		r.layers = append(r.layers, dl)
 	}
-	points, paddedPoints := r.points(), r.plan.Points()
-	alloc := func(dst *backend.Buffer, dt backend.DType, n int) {
+	return widest, err
+}
+
+// allocActivations allocates the buffers a Forward pass runs through.
+func (r *Runner) allocActivations(modes, widest int) (err error) {
+	m, n := r.m, r.maxBatch
+	alloc := func(dst *backend.Buffer, dt backend.DType, count int) {
 		if err == nil {
-			*dst, err = b.Alloc(dt, n)
+			*dst, err = r.b.Alloc(dt, count)
 		}
 	}
-	alloc(&r.input, backend.Float32, maxBatch*(m.InChannels+m.Dims)*points)
-	alloc(&r.lifted, backend.Float32, maxBatch*m.Width*points)
-	alloc(&r.act[0], backend.Float32, maxBatch*m.Width*paddedPoints)
-	alloc(&r.act[1], backend.Float32, maxBatch*m.Width*paddedPoints)
-	alloc(&r.spectral, backend.Float32, maxBatch*m.Width*paddedPoints)
-	alloc(&r.modesIn, backend.Complex64, maxBatch*m.Width*plan.Modes())
-	alloc(&r.modesOut, backend.Complex64, maxBatch*m.Width*plan.Modes())
-	alloc(&r.chain[0], backend.Float32, maxBatch*widest*paddedPoints)
-	alloc(&r.chain[1], backend.Float32, maxBatch*widest*paddedPoints)
+	points, paddedPoints := r.points(), r.plan.Points()
+	alloc(&r.input, backend.Float32, n*(m.InChannels+m.Dims)*points)
+	alloc(&r.lifted, backend.Float32, n*m.Width*points)
+	alloc(&r.act[0], backend.Float32, n*m.Width*paddedPoints)
+	alloc(&r.act[1], backend.Float32, n*m.Width*paddedPoints)
+	alloc(&r.spectral, backend.Float32, n*m.Width*paddedPoints)
+	alloc(&r.modesIn, backend.Complex64, n*m.Width*modes)
+	alloc(&r.modesOut, backend.Complex64, n*m.Width*modes)
+	alloc(&r.chain[0], backend.Float32, n*widest*paddedPoints)
+	alloc(&r.chain[1], backend.Float32, n*widest*paddedPoints)
 	if m.Layout == LayoutNeuralop {
-		alloc(&r.gated, backend.Float32, maxBatch*m.Width*paddedPoints)
+		alloc(&r.gated, backend.Float32, n*m.Width*paddedPoints)
 	}
-	alloc(&r.output, backend.Float32, maxBatch*m.OutChannels*points)
-	if err != nil {
-		return nil, fmt.Errorf("fno: place model on %s: %w", b.Name(), err)
-	}
+	alloc(&r.output, backend.Float32, n*m.OutChannels*points)
+	return err
+}
+
+// fillStaging writes the grid channels, which never change, into the host staging copy.
+func (r *Runner) fillStaging() {
+	m, points := r.m, r.points()
 	cin := m.InChannels + m.Dims
-	r.staging = make([]float32, maxBatch*cin*points)
+	r.staging = make([]float32, r.maxBatch*cin*points)
 	for a, c := range r.coordinates() {
-		for s := range maxBatch {
+		for s := range r.maxBatch {
 			copy(r.staging[(s*cin+m.InChannels+a)*points:][:points], c)
 		}
 	}
-	ok = true
-	return r, nil
 }
 
 func (r *Runner) points() int { return product(r.grid) }
 
-// Close frees every device buffer.
+// Close waits for a Forward in flight, then frees every device buffer. Every later call
+// fails with engine.ErrClosed; a second Close returns nil.
 func (r *Runner) Close() error {
+	if !r.gate.Close() {
+		return nil
+	}
 	var first error
 	if r.plan != nil {
 		first = r.plan.Close()
@@ -205,27 +266,47 @@ func (r *Runner) OutputShape(batch int) []int {
 // Every operation runs over the runner's full batch so that buffers and plans keep one
 // shape; samples past batch are zeros whose results are dropped.
 func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Boundary) ([]float32, error) {
-	m := r.m
-	if batch < 1 || batch > r.maxBatch {
-		return nil, fmt.Errorf("fno: batch of %d, runner holds 1..%d", batch, r.maxBatch)
+	if err := r.gate.EnterAlone(); err != nil {
+		return nil, fmt.Errorf("fno: forward: %w", err)
 	}
-	points := r.points()
-	if want := batch * points * m.InChannels; len(input) != want {
-		return nil, fmt.Errorf("fno: input has %d values, want shape %v = %d", len(input), r.InputShape(batch), want)
-	}
-	for i, v := range input {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("fno: input element %d (flat, channels-last) is %v", i, v)
-		}
+	defer r.gate.Leave()
+	if err := r.checkInput(input, batch); err != nil {
+		return nil, err
 	}
 	corr, err := r.prepareBoundary(ctx, bc, batch)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.stageInput(ctx, input, batch); err != nil {
+		return nil, err
+	}
+	if err := r.run(ctx, corr); err != nil {
+		return nil, err
+	}
+	return r.fetchOutput(ctx, batch)
+}
 
-	// The input channels go channels-first into the staging copy, whose grid channels were
-	// filled once by NewRunner: the transposing copy of the smallest tensor of the pass is
-	// cheapest on the host.
+// checkInput checks a batch's size and that every value is finite.
+func (r *Runner) checkInput(input []float32, batch int) error {
+	if batch < 1 || batch > r.maxBatch {
+		return fmt.Errorf("fno: batch of %d, runner holds 1..%d", batch, r.maxBatch)
+	}
+	if want := batch * r.points() * r.m.InChannels; len(input) != want {
+		return fmt.Errorf("fno: input has %d values, want shape %v = %d", len(input), r.InputShape(batch), want)
+	}
+	for i, v := range input {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("fno: input element %d (flat, channels-last) is %v", i, v)
+		}
+	}
+	return nil
+}
+
+// stageInput uploads the input channels-first through the staging copy, whose grid channels
+// NewRunner filled once: the transposing copy of the smallest tensor of the pass is cheapest
+// on the host.
+func (r *Runner) stageInput(ctx context.Context, input []float32, batch int) error {
+	m, points := r.m, r.points()
 	cin := m.InChannels + m.Dims
 	for s := range r.maxBatch {
 		for c := range m.InChannels {
@@ -240,9 +321,15 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		}
 	}
 	if err := backend.Upload(ctx, r.b, r.input, r.staging); err != nil {
-		return nil, fmt.Errorf("fno: upload input: %w", err)
+		return fmt.Errorf("fno: upload input: %w", err)
 	}
+	return nil
+}
 
+// run computes the staged batch into r.output: lift, pad, the Fourier layers, crop, project,
+// and BOON's corrections when corr is set.
+func (r *Runner) run(ctx context.Context, corr *boonState) error {
+	m, points := r.m, r.points()
 	// Lift, then pad with zeros (after the lift, as F.pad does, so the padding is 0 rather
 	// than fc0's bias). Without padding the lift writes the first activation directly.
 	padded := r.plan.Points() != points
@@ -251,47 +338,52 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		lifted = r.lifted
 	}
 	if err := r.chainMLP(ctx, r.lift, r.input, lifted, nil, points, nil, backend.ActNone); err != nil {
-		return nil, fmt.Errorf("fno: lift: %w", err)
+		return fmt.Errorf("fno: lift: %w", err)
 	}
 	if padded {
 		if err := r.b.CopyBox(ctx, r.act[0], r.lifted, r.box(r.grid, r.padded)); err != nil {
-			return nil, fmt.Errorf("fno: pad: %w", err)
+			return fmt.Errorf("fno: pad: %w", err)
 		}
 	}
-
 	x := 0
 	for i := range m.Layers {
 		act := backend.ActGELU
 		if i == len(m.Layers)-1 {
 			act = backend.ActNone
 		}
+		var err error
 		if corr != nil && !corr.outputOnly {
 			err = corr.layer(ctx, i, r.act[x], r.act[1-x], act)
 		} else {
 			err = r.layer(ctx, i, r.act[x], r.act[1-x], act)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("fno: layer %d: %w", i, err)
+			return fmt.Errorf("fno: layer %d: %w", i, err)
 		}
 		x = 1 - x
 	}
-
 	// Crop the padding, then project.
 	cropped := r.act[x]
 	if padded {
 		cropped = r.lifted
 		if err := r.b.CopyBox(ctx, r.lifted, r.act[x], r.box(r.padded, r.grid)); err != nil {
-			return nil, fmt.Errorf("fno: crop: %w", err)
+			return fmt.Errorf("fno: crop: %w", err)
 		}
 	}
 	if err := r.chainMLP(ctx, r.project, cropped, r.output, nil, points, corr, backend.ActNone); err != nil {
-		return nil, fmt.Errorf("fno: project: %w", err)
+		return fmt.Errorf("fno: project: %w", err)
 	}
 	if corr != nil {
 		if err := corr.enforceOutput(ctx); err != nil {
-			return nil, fmt.Errorf("fno: enforce boundary: %w", err)
+			return fmt.Errorf("fno: enforce boundary: %w", err)
 		}
 	}
+	return nil
+}
+
+// fetchOutput downloads the first batch samples of the output, channels-last.
+func (r *Runner) fetchOutput(ctx context.Context, batch int) ([]float32, error) {
+	m, points := r.m, r.points()
 	out := make([]float32, r.output.Len())
 	if err := backend.Download(ctx, r.b, out, r.output); err != nil {
 		return nil, fmt.Errorf("fno: download output: %w", err)

@@ -30,15 +30,15 @@ type Batch[T Float] struct {
 // Predict advances every filter: x = F·x, P = F·P·Fᵀ + Q, with F and Q NX×NX each, shared
 // or per filter.
 func Predict[T Float](ctx context.Context, b backend.Backend, s *Batch[T], f, q []T) error {
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	step := backend.Kalman{Filters: s.Filters, NX: s.NX}
 	var err error
-	if step.SharedF, err = s.model("F", f, s.NX, s.NX); err != nil {
+	if step.SharedF, err = s.model(ctx, "F", f, s.NX, s.NX); err != nil {
 		return err
 	}
-	if step.SharedQ, err = s.model("Q", q, s.NX, s.NX); err != nil {
+	if step.SharedQ, err = s.model(ctx, "Q", q, s.NX, s.NX); err != nil {
 		return err
 	}
 	_, err = run(ctx, b, s, &step, map[*backend.Buffer][]T{&step.F: f, &step.Q: q})
@@ -50,7 +50,7 @@ func Predict[T Float](ctx context.Context, b backend.Backend, s *Batch[T], f, q 
 // backend.KalmanOK, or backend.KalmanNotPD where S = HPHᵀ + R was not positive definite and
 // the filter was left as it was; those do not make the call fail.
 func Update[T Float](ctx context.Context, b backend.Backend, s *Batch[T], nz int, h, r, z []T) ([]int32, error) {
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	if nz < 1 || nz > backend.KalmanMaxNZ {
@@ -58,16 +58,16 @@ func Update[T Float](ctx context.Context, b backend.Backend, s *Batch[T], nz int
 	}
 	step := backend.Kalman{Filters: s.Filters, NX: s.NX, NZ: nz, Update: true}
 	var err error
-	if step.SharedH, err = s.model("H", h, nz, s.NX); err != nil {
+	if step.SharedH, err = s.model(ctx, "H", h, nz, s.NX); err != nil {
 		return nil, err
 	}
-	if step.SharedR, err = s.model("R", r, nz, nz); err != nil {
+	if step.SharedR, err = s.model(ctx, "R", r, nz, nz); err != nil {
 		return nil, err
 	}
 	if len(z) != nz*s.Filters {
 		return nil, fmt.Errorf("kalman: z has %d values, want [%d, %d] = %d", len(z), nz, s.Filters, nz*s.Filters)
 	}
-	if err := checkFinite("z", z, s.Filters); err != nil {
+	if err := checkFinite(ctx, "z", z, s.Filters); err != nil {
 		return nil, err
 	}
 	return run(ctx, b, s, &step, map[*backend.Buffer][]T{&step.H: h, &step.R: r, &step.Z: z})
@@ -125,7 +125,7 @@ func run[T Float](ctx context.Context, b backend.Backend, s *Batch[T], step *bac
 	return status, nil
 }
 
-func (s *Batch[T]) check() error {
+func (s *Batch[T]) check(ctx context.Context) error {
 	if s.Filters < 1 {
 		return fmt.Errorf("kalman: %d filters, want ≥ 1", s.Filters)
 	}
@@ -138,14 +138,14 @@ func (s *Batch[T]) check() error {
 	if len(s.P) != s.NX*s.NX*s.Filters {
 		return fmt.Errorf("kalman: P has %d values, want [%d, %d, %d] = %d", len(s.P), s.NX, s.NX, s.Filters, s.NX*s.NX*s.Filters)
 	}
-	if err := checkFinite("x", s.X, s.Filters); err != nil {
+	if err := checkFinite(ctx, "x", s.X, s.Filters); err != nil {
 		return err
 	}
-	return checkFinite("P", s.P, s.Filters)
+	return checkFinite(ctx, "P", s.P, s.Filters)
 }
 
 // model checks a model matrix of rows×cols and says whether it is shared.
-func (s *Batch[T]) model(name string, m []T, rows, cols int) (shared bool, err error) {
+func (s *Batch[T]) model(ctx context.Context, name string, m []T, rows, cols int) (shared bool, err error) {
 	switch len(m) {
 	case rows * cols:
 		shared = true
@@ -158,13 +158,20 @@ func (s *Batch[T]) model(name string, m []T, rows, cols int) (shared bool, err e
 	if shared {
 		filters = 1
 	}
-	return shared, checkFinite(name, m, filters)
+	return shared, checkFinite(ctx, name, m, filters)
 }
 
 // checkFinite rejects NaN and Inf in a batch-innermost array, naming the filter and the
 // element.
-func checkFinite[T Float](name string, v []T, filters int) error {
+// finiteScanPiece is how many values a finiteness scan checks between looks at its context
+// (about a millisecond's worth).
+const finiteScanPiece = 1 << 20
+
+func checkFinite[T Float](ctx context.Context, name string, v []T, filters int) error {
 	for i, x := range v {
+		if i%finiteScanPiece == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("kalman: filter %d: %s element %d is %v", i%filters, name, i/filters, f)
 		}

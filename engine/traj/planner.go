@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/gonum/stat/distmv"
 	"gonum.org/v1/gonum/stat/samplemv"
 
-	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
 // Config tunes a Planner. A zero Candidates, Segments, TopK, CycleS, WarmFraction or
@@ -49,14 +49,19 @@ type Config struct {
 var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
 
 // Planner plans on one backend, remembering its last best candidate for the warm start. Its
-// candidates live on the backend from cycle to cycle (Close releases them); one Planner
-// plans one cycle at a time.
+// candidates live on the backend from cycle to cycle, until Close releases them.
+//
+// A Planner serves one caller at a time: a Plan or Rollout entered while another is running
+// fails with engine.ErrBusy (a planner's warm start is one robot's history, so make one per
+// robot or goroutine). Close may be called from any goroutine: it waits for the call in
+// flight, and every later call fails with engine.ErrClosed.
 type Planner struct {
+	gate lifetime.Gate
 	b    backend.Backend
 	cfg  Config
 	prev []float32 // the last best candidate's controls, 2·Segments
 
-	// The candidate arrays, allocated by the first cycle: every stage side by side, stride
+	// The candidate arrays, allocated by NewPlanner: every stage side by side, stride
 	// capacity, so that one selection covers them all.
 	ws   *candidates
 	pts  backend.Buffer // [first stage's size, 2·Segments] Halton points in [−1, 1]
@@ -71,8 +76,22 @@ func (p *Planner) sizes() (first, refine, capacity, elite int) {
 	return first, refine, first + p.cfg.RefineStages*refine, min(max(8, first/32), backend.TrajSelectMax)
 }
 
-// NewPlanner returns a planner on e's backend.
-func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
+// NewPlanner returns a planner on b with its candidate arrays and sample points allocated
+// (about a second of host time for 10⁶ candidates; ctx cancels it).
+func NewPlanner(ctx context.Context, b backend.Backend, cfg Config) (*Planner, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Planner{b: b, cfg: cfg}
+	if err := p.allocate(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// withDefaults fills the zero fields from DefaultConfig and checks the result.
+func (cfg Config) withDefaults() (Config, error) {
 	d := DefaultConfig
 	for _, f := range []struct{ dst, def *int }{{&cfg.Candidates, &d.Candidates}, {&cfg.Segments, &d.Segments}, {&cfg.TopK, &d.TopK}} {
 		if *f.dst == 0 {
@@ -93,21 +112,20 @@ func NewPlanner(e *engine.Engine, cfg Config) (*Planner, error) {
 	}
 	switch {
 	case cfg.Candidates < 1 || cfg.Candidates > 1<<26:
-		return nil, fmt.Errorf("traj: %d candidates, want 1..%d", cfg.Candidates, 1<<26)
+		return cfg, fmt.Errorf("traj: %d candidates, want 1..%d", cfg.Candidates, 1<<26)
 	case cfg.Segments < 1 || cfg.Segments > 16:
-		return nil, fmt.Errorf("traj: %d segments, want 1..16", cfg.Segments)
+		return cfg, fmt.Errorf("traj: %d segments, want 1..16", cfg.Segments)
 	case !(cfg.WarmFraction >= 0 && cfg.WarmFraction < 1):
-		return nil, fmt.Errorf("traj: warm fraction %v, want [0, 1)", cfg.WarmFraction)
+		return cfg, fmt.Errorf("traj: warm fraction %v, want [0, 1)", cfg.WarmFraction)
 	case !(cfg.WarmSpread > 0 && cfg.WarmSpread <= 2), !(cfg.CycleS > 0):
-		return nil, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
+		return cfg, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
 	case cfg.RefineStages < 0 || cfg.RefineStages > 3:
-		return nil, fmt.Errorf("traj: %d refinement stages, want 0..3", cfg.RefineStages)
+		return cfg, fmt.Errorf("traj: %d refinement stages, want 0..3", cfg.RefineStages)
 	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates || cfg.TopK > backend.TrajSelectMax:
-		return nil, fmt.Errorf("traj: top %d of %d candidates, want 1..min(candidates, %d)", cfg.TopK, cfg.Candidates,
+		return cfg, fmt.Errorf("traj: top %d of %d candidates, want 1..min(candidates, %d)", cfg.TopK, cfg.Candidates,
 			backend.TrajSelectMax)
 	}
-	pl := &Planner{b: e.Backend(), cfg: cfg}
-	return pl, nil
+	return cfg, nil
 }
 
 // Point is one rolled-out instant of a trajectory.
@@ -158,6 +176,10 @@ var ErrNoFeasible = errors.New("traj: no feasible candidate: every one meets a l
 // stay on the backend throughout; only the elite's controls (for each refinement) and the
 // top K come back.
 func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
+	if err := p.gate.EnterAlone(); err != nil {
+		return nil, fmt.Errorf("traj: plan: %w", err)
+	}
+	defer p.gate.Leave()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -172,32 +194,14 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 		return nil, err
 	}
 	defer pl.free()
-	if err := p.allocate(ctx); err != nil {
-		return nil, err
-	}
-	first, refine, _, eliteK := p.sizes()
-	dims, k, segs := 2*p.cfg.Segments, p.cfg.TopK, p.cfg.Segments
-	// Group 0 is the warm start around the previous best, shifted by a cycle; group 1 the
-	// whole box.
-	groups := make([]float32, 4*dims)
-	warm := 0
-	if p.prev != nil {
-		warm = min(first-backend.TrajExtremes, int(p.cfg.WarmFraction*float64(first)))
-	}
-	for d, c := range p.shiftedPrevious(s) {
-		groups[d], groups[dims+d], groups[3*dims+d] = float32(c), float32(p.cfg.WarmSpread), 1
-	}
-	p.used = 0
-	if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, Count: first, Segments: segs, Extremes: backend.TrajExtremes,
-		Warm: warm, Groups: groups, Points: p.pts, Controls: p.ws.controls}); err != nil {
-		return nil, err
-	}
-	if err := p.b.Synchronize(ctx); err != nil {
+	groups, err := p.sampleFirst(ctx, s)
+	if err != nil {
 		return nil, err
 	}
 	res.Timings.Sample = time.Since(t0)
 
 	t1 := time.Now()
+	first, _, _, _ := p.sizes()
 	if err := pl.score(ctx, p.ws, 0, first); err != nil {
 		return nil, err
 	}
@@ -207,14 +211,50 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	p.used = first
 	res.Timings.Score = time.Since(t1)
 
-	// Refinement: each stage samples again around the elite of everything so far,
-	// uniformly within ±√3 standard deviations of the elite per control, so that the search
-	// closes in on a continuous optimum rather than stopping at the best sample.
 	t2 := time.Now()
+	if err := p.refine(ctx, pl, groups); err != nil {
+		return nil, err
+	}
+	res.Timings.Refine = time.Since(t2)
+	if err := p.report(ctx, pl, &res); err != nil {
+		return nil, err
+	}
+	p.prev = append(p.prev[:0], res.Top[0].Controls...)
+	return &res, nil
+}
+
+// sampleFirst samples the first stage: the extremes, the warm start around the previous
+// best and the Halton points over the whole box. It returns the sampling groups, [4, dims]:
+// group 0 (centre, spread) is the warm start, group 1 what refinement fills in.
+func (p *Planner) sampleFirst(ctx context.Context, s *Scenario) ([]float32, error) {
+	first, _, _, _ := p.sizes()
+	dims := 2 * p.cfg.Segments
+	groups := make([]float32, 4*dims)
+	warm := 0
+	if p.prev != nil {
+		warm = min(first-backend.TrajExtremes, int(p.cfg.WarmFraction*float64(first)))
+	}
+	for d, c := range p.shiftedPrevious(s) {
+		groups[d], groups[dims+d], groups[3*dims+d] = float32(c), float32(p.cfg.WarmSpread), 1
+	}
+	p.used = 0
+	if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, Count: first, Segments: p.cfg.Segments,
+		Extremes: backend.TrajExtremes, Warm: warm, Groups: groups, Points: p.pts, Controls: p.ws.controls}); err != nil {
+		return nil, err
+	}
+	return groups, p.b.Synchronize(ctx)
+}
+
+// refine runs the refinement stages: each samples again around the elite of everything so
+// far, uniformly within ±√3 standard deviations of the elite per control, so that the search
+// closes in on a continuous optimum rather than stopping at the best sample.
+func (p *Planner) refine(ctx context.Context, pl *placed, groups []float32) error {
+	_, refine, _, eliteK := p.sizes()
+	dims := 2 * p.cfg.Segments
 	for range p.cfg.RefineStages {
 		elite, err := p.best(ctx, eliteK)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for d := range dims {
 			mean, sq := 0.0, 0.0
@@ -226,35 +266,39 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 			groups[2*dims+d] = float32(mean)
 			groups[3*dims+d] = float32(math.Sqrt(3 * max(sq/float64(eliteK)-mean*mean, 4e-4)))
 		}
-		if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, First: p.used, Count: refine, Segments: segs, Groups: groups,
-			Points: p.pts, Controls: p.ws.controls}); err != nil {
-			return nil, err
+		if err := p.b.TrajSample(ctx, backend.TrajSample{N: p.ws.n, First: p.used, Count: refine, Segments: p.cfg.Segments,
+			Groups: groups, Points: p.pts, Controls: p.ws.controls}); err != nil {
+			return err
 		}
 		if err := pl.score(ctx, p.ws, p.used, refine); err != nil {
-			return nil, err
+			return err
 		}
 		p.used += refine
 	}
-	res.Timings.Refine = time.Since(t2)
+	return nil
+}
 
-	// The top K, their controls gathered on the backend for the detailed rollout.
+// report selects the top K, gathers their controls on the backend and rolls them out once
+// more for the best one's time series and every one's terms.
+func (p *Planner) report(ctx context.Context, pl *placed, res *Result) error {
+	dims, k := 2*p.cfg.Segments, p.cfg.TopK
 	t3 := time.Now()
 	top, err := pl.alloc(padCandidates(k), true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer top.free(p.b)
 	if top.controls, err = p.b.Alloc(backend.Float32, dims*top.n); err != nil {
-		return nil, err
+		return err
 	}
 	order, err := p.selectTop(ctx, k, top.controls)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if p.cfg.KeepTotals {
 		all := make([]float32, p.ws.n)
 		if err := backend.Download(ctx, p.b, all, p.ws.total); err != nil {
-			return nil, err
+			return err
 		}
 		res.Totals = all[:p.used]
 	}
@@ -262,26 +306,25 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 
 	t4 := time.Now()
 	if err := pl.score(ctx, top, 0, 0); err != nil {
-		return nil, err
+		return err
 	}
 	detail, err := pl.fetch(ctx, top)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	controls := make([]float32, dims*top.n)
 	if err := backend.Download(ctx, p.b, controls, top.controls); err != nil {
-		return nil, err
+		return err
 	}
 	res.Timings.Rollout = time.Since(t4)
 	if detail.feasible[0] == 0 {
-		return nil, ErrNoFeasible
+		return ErrNoFeasible
 	}
 	for i, c := range order {
 		res.Top = append(res.Top, Candidate{Index: int(c), Controls: column(controls, top.n, dims, i), Costs: detail.costs(i)})
 	}
 	res.BestCosts, res.Best, res.Scored = res.Top[0].Costs, detail.trajectory(0), p.used
-	p.prev = append(p.prev[:0], res.Top[0].Controls...)
-	return &res, nil
+	return nil
 }
 
 // column is candidate i's controls from a [dims, n] array.
@@ -293,12 +336,9 @@ func column(controls []float32, n, dims, i int) []float32 {
 	return out
 }
 
-// allocate makes the candidate arrays and places the Halton points, on the first cycle
-// (about a second of host time for 10⁶ candidates, most of it the scrambled Halton points).
+// allocate makes the candidate arrays and places the Halton points (about a second of host
+// time for 10⁶ candidates, most of it the scrambled Halton points).
 func (p *Planner) allocate(ctx context.Context) error {
-	if p.ws != nil {
-		return nil
-	}
 	_, _, capacity, _ := p.sizes()
 	ws := &candidates{n: capacity}
 	var err error
@@ -313,7 +353,12 @@ func (p *Planner) allocate(ctx context.Context) error {
 			return fmt.Errorf("traj: %d candidates on %s: %w", capacity, p.b.Name(), err)
 		}
 	}
-	if p.pts, err = backend.FromHost(ctx, p.b, p.haltonPoints()); err != nil {
+	points, err := p.haltonPoints(ctx)
+	if err != nil {
+		ws.free(p.b)
+		return err
+	}
+	if p.pts, err = backend.FromHost(ctx, p.b, points); err != nil {
 		ws.free(p.b)
 		return fmt.Errorf("traj: the sample points on %s: %w", p.b.Name(), err)
 	}
@@ -321,9 +366,10 @@ func (p *Planner) allocate(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the planner's arrays on its backend; a later Plan allocates them again.
+// Close waits for a call in flight, then releases the planner's arrays on its backend. Every
+// later call fails with engine.ErrClosed; a second Close returns nil.
 func (p *Planner) Close() error {
-	if p.ws == nil {
+	if !p.gate.Close() {
 		return nil
 	}
 	err := backend.FreeAll(p.b, p.pts, p.ws.controls, p.ws.total, p.ws.feasible)
@@ -376,6 +422,10 @@ type Evaluated struct {
 // Rollout rolls the last cycle's candidates at indices out again on s, for their
 // trajectories (a plot of the candidate set, say).
 func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Evaluated, error) {
+	if err := p.gate.EnterAlone(); err != nil {
+		return nil, fmt.Errorf("traj: rollout: %w", err)
+	}
+	defer p.gate.Leave()
 	if p.used == 0 {
 		return nil, errors.New("traj: no cycle planned yet")
 	}
@@ -430,17 +480,29 @@ func (p *Planner) shiftedPrevious(s *Scenario) []float64 {
 // haltonPoints are the first stage's quasi-random points, [rows, 2·Segments] in [−1, 1]:
 // Owen-scrambled Halton points, the scrambling seeded by Config.Seed. They are the same every
 // cycle; only the warm start and the refinement move them.
-func (p *Planner) haltonPoints() []float32 {
+//
+// gonum samples them in one call that cannot stop early, so it runs on its own goroutine
+// and a cancelled ctx returns at once, leaving the points to the garbage collector.
+func (p *Planner) haltonPoints(ctx context.Context) ([]float32, error) {
 	rows, _, _, _ := p.sizes()
 	dims := 2 * p.cfg.Segments
-	src := rand.NewPCG(p.cfg.Seed, 0x9E3779B97F4A7C15)
-	unit := mat.NewDense(rows, dims, nil)
-	samplemv.Halton{Kind: samplemv.Owen, Q: distmv.NewUnitUniform(dims, src), Src: src}.Sample(unit)
-	out := make([]float32, rows*dims)
-	for i, u := range unit.RawMatrix().Data { // rows × dims, no padding: the Dense was made with that stride
-		out[i] = float32(2*u - 1)
+	done := make(chan []float32, 1)
+	go func() {
+		src := rand.NewPCG(p.cfg.Seed, 0x9E3779B97F4A7C15)
+		unit := mat.NewDense(rows, dims, nil)
+		samplemv.Halton{Kind: samplemv.Owen, Q: distmv.NewUnitUniform(dims, src), Src: src}.Sample(unit)
+		out := make([]float32, rows*dims)
+		for i, u := range unit.RawMatrix().Data { // rows × dims, no padding: the Dense was made with that stride
+			out[i] = float32(2*u - 1)
+		}
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		return out, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("traj: sampling %d Halton points: %w", rows, ctx.Err())
 	}
-	return out
 }
 
 // Circles are the footprint as circles along the heading (offsets from the reference point)

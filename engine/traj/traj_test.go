@@ -250,7 +250,7 @@ func TestCostsMatchReference(t *testing.T) {
 // planOnce plans one cycle of s with a new planner.
 func planOnce(t *testing.T, e *engine.Engine, cfg Config, s *Scenario) *Result {
 	t.Helper()
-	p, err := NewPlanner(e, cfg)
+	p, err := NewPlanner(context.Background(), e.Backend(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestSimulateShippedScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := NewPlanner(e, cfg)
+			p, err := NewPlanner(context.Background(), e.Backend(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
