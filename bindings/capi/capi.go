@@ -19,8 +19,8 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
 
-// abiVersion must equal FLUXCORE_ABI_VERSION in fluxcore.h.
-const abiVersion = 1
+// abiVersion is FLUXCORE_ABI_VERSION in fluxcore.h (capi_test.go checks it).
+const abiVersion = engine.ABIVersion
 
 type C_int = C.int
 

@@ -40,6 +40,9 @@ type heatDemo struct {
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "fno" {
 		fmt.Fprintln(stderr, "usage: fluxcore demo fno [--plot heat_boundary.png] [--device ...]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	fs := flag.NewFlagSet("fluxcore demo fno", flag.ContinueOnError)

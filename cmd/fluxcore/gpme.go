@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/fluxcore/fluxcore/engine/conserve/gpme"
+	"github.com/fluxcore/fluxcore/internal/experiments/gpme"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
 

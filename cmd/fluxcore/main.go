@@ -15,17 +15,29 @@ import (
 	"github.com/fluxcore/fluxcore/engine"
 )
 
-var commands = []struct {
+// command is one entry of the CLI; subcommands are listed for help only, their command's
+// run function dispatches them.
+type command struct {
 	name, summary string
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}{
-	{"info", "describe the CPU, the CUDA devices and the backend fluxcore chooses", runInfo},
-	{"bench", "benchmark the kernels (or, with 'bench fno', a model) on the chosen backend", runBench},
-	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO},
-	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve},
-	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman},
-	{"plan", "one cycle of the risk-aware local planner on a JSON scenario, with an optional plot", runPlan},
-	{"demo", "'demo fno': the shipped heat-equation model, plain and with BOON's boundary correction", runDemo},
+	subcommands   []subcommand
+}
+
+type subcommand struct{ name, summary string }
+
+var commands = []command{
+	{"info", "describe the CPU, the CUDA devices and the backend fluxcore chooses", runInfo, nil},
+	{"bench", "benchmark the kernels (--suite mix, cov or traj) on the chosen backend", runBench,
+		[]subcommand{{"fno", "time a checkpoint's forward pass, with per-stage timings"}}},
+	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO, nil},
+	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve,
+		[]subcommand{{"gpme", "the ProbConserv paper's GPME experiment: diffusion, PME and Stefan problems"}}},
+	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman, nil},
+	{"plan", "one cycle of the risk-aware local planner on a JSON scenario, with an optional plot", runPlan,
+		[]subcommand{{"sim", "run the planner closed-loop over a scenario and report arrival and clearance"}}},
+	{"demo", "shipped demonstrations", runDemo,
+		[]subcommand{{"fno", "the shipped heat-equation model, plain and with BOON's boundary correction"}}},
+	{"version", "print fluxcore's version, its C ABI version and the Go toolchain", runVersion, nil},
 }
 
 // errUsage marks errors already explained by a usage message; they exit with status 2.
@@ -38,17 +50,27 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 { // help <command> [subcommand]: that command's own -h
+			return run(ctx, append(args[1:len(args):len(args)], "-h"), stdout, stderr)
+		}
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(ctx, args[1:], stdout, stderr)
 			switch {
-			case err == nil:
+			case err == nil, errors.Is(err, flag.ErrHelp):
 				return 0
-			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+			case errors.Is(err, errUsage):
 				return 2
 			}
 			fmt.Fprintf(stderr, "fluxcore %s: %v\n", c.name, err)
@@ -63,9 +85,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: fluxcore <command> [flags]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+		for _, sub := range c.subcommands {
+			fmt.Fprintf(w, "  %-14s %s\n", c.name+" "+sub.name, sub.summary)
+		}
 	}
-	fmt.Fprintln(w, "\nRun 'fluxcore <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'fluxcore help <command>' or 'fluxcore <command> -h' for a command's flags.")
 }
 
 // engineFlags are the device-selection flags every command shares.

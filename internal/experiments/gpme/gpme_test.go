@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/fluxcore/fluxcore/engine/conserve/gpme"
+	"github.com/fluxcore/fluxcore/internal/experiments/gpme"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 )
 
