@@ -7,40 +7,112 @@ import (
 	"io/fs"
 )
 
-// CheckFresh reports whether the committed manifest, launchers and CPU stamp were generated
-// from the sources in dir: the manifest's hash must match, and the launchers and the stamp
-// must be what the generator would write now. It needs no nvcc.
-func CheckFresh(dir fs.FS, manifestJSON, launchers, cpuStamp []byte) error {
+// Paths, relative to the module root, of what the generator reads and writes.
+const (
+	KernelDir    = "kernels"
+	BackendDir   = "engine/backend"
+	FatbinPath   = "kernels/module/fluxcore.fatbin"
+	ManifestPath = "kernels/module/manifest.json"
+	LauncherPath = "engine/cuda/launch_gen.go"
+	StampPath    = "engine/cpu/kernels_stamp_gen.go"
+	LayoutPath   = "kernels/include/fc_layout_gen.h"
+)
+
+// Generated is a file the generator writes and what it must hold.
+type Generated struct {
+	Path string
+	Data []byte
+}
+
+// Outputs renders every generated file that needs no nvcc, from the module root: first
+// the layout header (a kernel source itself), then, from the sources with it, the CPU
+// dispatch, the CPU stamp and the CUDA launchers.
+func Outputs(root fs.FS) ([]Generated, error) {
+	backendFS, err := fs.Sub(root, BackendDir)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := ParseLayout(backendFS)
+	if err != nil {
+		return nil, err
+	}
+	out := []Generated{{LayoutPath, RenderLayout(blocks)}}
+	dir := overlay{root: root, files: map[string][]byte{LayoutPath: out[0].Data}}
+	kernelFS, err := fs.Sub(dir, KernelDir)
+	if err != nil {
+		return nil, err
+	}
+	cpu, err := RenderCPUDispatch(kernelFS)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, cpu...)
+	stamp, err := RenderCPUStamp(kernelFS)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := ParseKernels(kernelFS)
+	if err != nil {
+		return nil, err
+	}
+	launchers, err := RenderLaunchers(ks)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, Generated{StampPath, stamp}, Generated{LauncherPath, launchers}), nil
+}
+
+// CheckFresh reports whether every committed generated file under root is what the
+// generator would write now, and whether the fatbin's manifest records the hash of the
+// CUDA sources as they are. It needs no nvcc.
+func CheckFresh(root fs.FS) error {
+	outs, err := Outputs(root)
+	if err != nil {
+		return err
+	}
+	for _, g := range outs {
+		have, err := fs.ReadFile(root, g.Path)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(have, g.Data) {
+			return fmt.Errorf("%s differs from what its sources generate", g.Path)
+		}
+	}
+	manifest, err := fs.ReadFile(root, ManifestPath)
+	if err != nil {
+		return err
+	}
 	var m Manifest
-	if err := json.Unmarshal(manifestJSON, &m); err != nil {
+	if err := json.Unmarshal(manifest, &m); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
-	hash, err := SourcesHash(dir, CUDASources)
+	kernelFS, err := fs.Sub(root, KernelDir)
+	if err != nil {
+		return err
+	}
+	hash, err := SourcesHash(kernelFS, CUDASources)
 	if err != nil {
 		return err
 	}
 	if hash != m.SourcesSHA256 {
 		return fmt.Errorf("kernel sources changed since the fatbin was built (sources %s, manifest %s)", hash[:12], m.SourcesSHA256[:min(12, len(m.SourcesSHA256))])
 	}
-	ks, err := ParseKernels(dir)
-	if err != nil {
-		return err
-	}
-	want, err := RenderLaunchers(ks)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(want, launchers) {
-		return fmt.Errorf("engine/cuda/launch_gen.go differs from what the kernel signatures generate")
-	}
-	stamp, err := RenderCPUStamp(dir)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(stamp, cpuStamp) {
-		return fmt.Errorf("engine/cpu/kernels_stamp_gen.go does not match kernels/include and kernels/cpu")
-	}
 	return nil
+}
+
+// overlay is root with some files replaced, so that outputs generated from a generated
+// file see its new contents before it is written.
+type overlay struct {
+	root  fs.FS
+	files map[string][]byte
+}
+
+func (o overlay) Open(name string) (fs.File, error) {
+	if data, ok := o.files[name]; ok {
+		return memFile(name, data), nil
+	}
+	return o.root.Open(name)
 }
 
 // RenderCPUStamp writes engine/cpu's stamp: a constant holding the hash of the C sources its

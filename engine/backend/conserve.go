@@ -7,10 +7,12 @@ import (
 	"math"
 )
 
-// CovForm is how the covariance of a ProbConserv slice is given. The values match FC_COV_*
-// in kernels/include/fc_conserve.h.
+// CovForm is how the covariance of a ProbConserv slice is given.
 type CovForm int32
 
+// The kernels see these as FC_COV_*.
+//
+//fc:c FC_COV_ Cov
 const (
 	// CovDiagonal: n variances per slice (Conserve.Var).
 	CovDiagonal CovForm = 0
@@ -34,6 +36,8 @@ func (f CovForm) String() string {
 }
 
 // Per-slice outcomes of a Conserve call, in its Status buffer (FC_CONSERVE_*).
+//
+//fc:c FC_CONSERVE_ Conserve
 const (
 	ConserveOK = 0
 	// ConserveNotPD: A = σ²I + GΣGᵀ is not positive definite to working precision.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 )
 
-// Activation is the pointwise nonlinearity an operation's epilogue applies. The values match
-// FC_ACT_* in kernels/include/fc_math.h.
+// Activation is the pointwise nonlinearity an operation's epilogue applies.
 type Activation int32
 
+// The kernels see these as FC_ACT_*.
+//
+//fc:c FC_ACT_ Act
 const (
 	ActNone Activation = 0
 	// ActGELU is the exact (erf) GELU, PyTorch's F.gelu default.

@@ -10,6 +10,9 @@ import (
 // FC_FACE_* in kernels/include/fc_boon.h, where the formulas are.
 type FaceOp int32
 
+// The kernels see these as FC_FACE_*.
+//
+//fc:c FC_FACE_ Face
 const (
 	// FaceEliminateLeft writes the left elimination into Dst's first face from X and K = K(X);
 	// Dst is otherwise a copy of X.

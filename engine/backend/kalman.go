@@ -7,12 +7,16 @@ import (
 
 // Limits of the Kalman step, FC_KALMAN_MAX_NX and FC_KALMAN_MAX_NZ: the matrices of one
 // filter live in one GPU thread's registers.
+//
+//fc:c FC_KALMAN_ Kalman
 const (
 	KalmanMaxNX = 16
 	KalmanMaxNZ = 8
 )
 
 // Per-filter outcomes of a Kalman update, in its Status buffer (FC_KALMAN_*).
+//
+//fc:c FC_KALMAN_ Kalman
 const (
 	KalmanOK = 0
 	// KalmanNotPD: the innovation covariance S = HPHᵀ + R is not positive definite; the

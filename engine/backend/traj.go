@@ -83,6 +83,8 @@ type Planning interface {
 
 // TrajLaneMultiple divides every candidate count and offset of TrajScore: the widest CPU
 // block of candidates (two AVX-512 vectors of floats), so that every block is full.
+//
+//fc:c FC_TRAJ_ Traj
 const TrajLaneMultiple = 32
 
 // TrajSample writes candidates First .. First+Count−1 of Controls ([2·Segments, N] float32
@@ -101,6 +103,8 @@ type TrajSample struct {
 }
 
 // TrajExtremes is the number of fixed extreme manoeuvres TrajSample can write.
+//
+//fc:c FC_TRAJ_ Traj
 const TrajExtremes = 7
 
 // Validate checks the extents and buffers of s.
@@ -129,6 +133,8 @@ func (s TrajSample) Validate() error {
 }
 
 // TrajSelectMax bounds TrajSelect's K: one CUDA block sorts the selection in shared memory.
+//
+//fc:c FC_TRAJ_ Traj
 const TrajSelectMax = 1024
 
 // TrajSelect finds the K best of candidates [0, Count) of arrays of stride N — feasible
@@ -175,8 +181,9 @@ func (s TrajSelect) Validate() error {
 	return nil
 }
 
-// Indices of TrajScore's parameter array, the kernel's FC_TP_* (engine/cpu checks that they
-// agree).
+// Indices of TrajScore's parameter array; the kernels see them as FC_TP_*.
+//
+//fc:c FC_TP_ TrajParam
 const (
 	TrajParamSteps = iota
 	TrajParamSegments
@@ -219,11 +226,29 @@ const (
 	TrajParamCircle0
 )
 
-// Extents of TrajScore's arrays.
+// Rows of TrajScore's terms output ([TrajTerms, N]): the weighted cost terms, then the
+// collision probability 1 − S_T, reported but not added. The kernels see them as FC_TT_*.
+//
+//fc:c FC_TT_ TrajTerm
+const (
+	TrajTermProgress = iota
+	TrajTermPath
+	TrajTermSmooth
+	TrajTermGoal
+	TrajTermHeading
+	TrajTermForward
+	TrajTermMap
+	TrajTermCollision
+	TrajTermProbability
+)
+
+// Extents of TrajScore's arrays (FC_TRAJ_*).
+//
+//fc:c FC_TRAJ_ Traj
 const (
 	TrajMaxCircles  = 8
 	TrajParamCount  = TrajParamCircle0 + 2*TrajMaxCircles
-	TrajTerms       = 9 // progress, path, smoothness, goal, heading, forward, map, collision; the collision probability
+	TrajTerms       = TrajTermProbability + 1
 	TrajStateValues = 7 // x, y, θ, v, ω, a, α
 	TrajTrackValues = 6 // μx, μy, Σxx, Σxy, Σyy, obstacle radius
 )

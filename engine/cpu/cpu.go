@@ -115,10 +115,15 @@ func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 	return &buffer{dtype: dt, n: n, mem: mem}, nil
 }
 
+// Free releases buf, also after Close: owners free their buffers in whatever order their
+// deferred calls run.
 func (b *Backend) Free(buf backend.Buffer) error {
-	hb, err := b.own(buf)
-	if err != nil {
-		return err
+	hb, ok := buf.(*buffer)
+	if !ok {
+		return fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
+	}
+	if hb.freed {
+		return errFreed
 	}
 	mem := hb.mem
 	hb.mem, hb.freed = nil, true

@@ -1,7 +1,7 @@
 package cpu
 
 // #include <stdlib.h>
-// #include "dispatch.h"
+// #include "dispatch_gen.h"
 import "C"
 
 import (

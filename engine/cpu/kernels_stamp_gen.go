@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "77f5639fac0745f7ed91e7ad6b7739cfca56c2f64c9abb57ae9ae8b772d70cde"
+const kernelSourcesSHA256 = "3b9913a9ea59ad9291496ed98d49894153dfc26496e37af922476e3c5e4164bc"

@@ -1,6 +1,6 @@
 package cpu
 
-// #include "dispatch.h"
+// #include "dispatch_gen.h"
 import "C"
 
 import (

@@ -1,6 +1,6 @@
 package cpu
 
-// #include "dispatch.h"
+// #include "dispatch_gen.h"
 import "C"
 
 import (
@@ -157,19 +157,5 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	return nil
 }
 
-// backend.TrajScore's array layouts are the kernel's FC_TP_*, FC_TT_* and FC_TS_* enums: a
-// mismatch makes one of these indices non-zero, which does not compile.
-var (
-	_ = [1]struct{}{}[C.FC_TP_COUNT-backend.TrajParamCount]
-	_ = [1]struct{}{}[C.FC_TP_CIRCLE0-backend.TrajParamCircle0]
-	_ = [1]struct{}{}[C.FC_TP_CIRCLES-backend.TrajParamCircles]
-	_ = [1]struct{}{}[C.FC_TP_W_PROGRESS-backend.TrajParamWeightProgress]
-	_ = [1]struct{}{}[C.FC_TP_W_COLLISION-backend.TrajParamWeightCollision]
-	_ = [1]struct{}{}[C.FC_TP_MAP_W-backend.TrajParamMapWidth]
-	_ = [1]struct{}{}[C.FC_TP_OBSTACLES-backend.TrajParamObstacles]
-	_ = [1]struct{}{}[C.FC_TP_X0-backend.TrajParamX0]
-	_ = [1]struct{}{}[C.FC_TP_MAX_CIRCLES-backend.TrajMaxCircles]
-	_ = [1]struct{}{}[C.FC_TT_COUNT-backend.TrajTerms]
-	_ = [1]struct{}{}[C.FC_TS_COUNT-backend.TrajStateValues]
-	_ = [1]struct{}{}[C.FC_TRAJ_EXTREMES-backend.TrajExtremes]
-)
+// backend.TrajScore's array layouts reach the kernels as kernels/include/fc_layout_gen.h,
+// generated from engine/backend's declarations; `go test ./kernels` fails when it is stale.

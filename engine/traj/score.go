@@ -168,8 +168,10 @@ func score(ctx context.Context, b backend.Backend, s *Scenario, in *scoreInputs,
 func (r *scored) costs(c int) Costs {
 	t := func(k int) float64 { return float64(r.terms[k*r.stride+c]) }
 	return Costs{
-		Total: float64(r.total[c]), Progress: t(0), PathDistance: t(1), Smoothness: t(2), Goal: t(3), Heading: t(4),
-		Forward: t(5), Map: t(6), Collision: t(7), CollisionProb: t(8), Feasible: r.feasible[c] != 0,
+		Total: float64(r.total[c]), Progress: t(backend.TrajTermProgress), PathDistance: t(backend.TrajTermPath),
+		Smoothness: t(backend.TrajTermSmooth), Goal: t(backend.TrajTermGoal), Heading: t(backend.TrajTermHeading),
+		Forward: t(backend.TrajTermForward), Map: t(backend.TrajTermMap), Collision: t(backend.TrajTermCollision),
+		CollisionProb: t(backend.TrajTermProbability), Feasible: r.feasible[c] != 0,
 	}
 }
 

@@ -1,10 +1,13 @@
-// Command gen regenerates what kernels/cuda/*.cu compiles to: module/fluxcore.fatbin (one
-// module; SASS for sm_70..sm_90 and PTX for newer GPUs), module/manifest.json (the hash of
-// the sources and the nvcc version), engine/cuda/launch_gen.go (typed launchers) and
-// engine/cpu/kernels_stamp_gen.go (the hash that makes Go rebuild the CPU variants).
+// Command gen regenerates what is derived from the kernels and the Go declarations they
+// share: kernels/include/fc_layout_gen.h (the constants engine/backend marks with //fc:c),
+// engine/cpu's dispatch and per-variant translation units (from the op list,
+// kernels/ops.go), engine/cpu/kernels_stamp_gen.go (the hash that makes Go rebuild the CPU
+// variants), engine/cuda/launch_gen.go (typed launchers), and, with nvcc,
+// module/fluxcore.fatbin (one module; SASS for sm_70..sm_90 and PTX for newer GPUs) with
+// module/manifest.json (the hash of the sources and the nvcc version).
 //
-// Run from the module root: `go run ./kernels/gen` (needs nvcc); `-cpu` rewrites only the
-// CPU stamp (no nvcc); `-check` needs no nvcc and fails when a committed output is stale.
+// Run from the module root: `go run ./kernels/gen` (needs nvcc); `-cpu` rewrites only what
+// needs no nvcc; `-check` needs no nvcc and fails when a committed output is stale.
 package main
 
 import (
@@ -25,17 +28,9 @@ import (
 // the last is also embedded as PTX so that the driver can JIT it for newer GPUs.
 var architectures = []string{"70", "75", "80", "86", "89", "90"}
 
-const (
-	kernelDir    = "kernels"
-	fatbinPath   = "kernels/module/fluxcore.fatbin"
-	manifestPath = "kernels/module/manifest.json"
-	launcherPath = "engine/cuda/launch_gen.go"
-	stampPath    = "engine/cpu/kernels_stamp_gen.go"
-)
-
 func main() {
 	check := flag.Bool("check", false, "only verify that the committed outputs match the sources")
-	cpuOnly := flag.Bool("cpu", false, "only rewrite the CPU stamp (needs no nvcc)")
+	cpuOnly := flag.Bool("cpu", false, "only rewrite what needs no nvcc (the layout header, CPU dispatch and stamp, launchers)")
 	nvcc := flag.String("nvcc", "nvcc", "the nvcc to compile with")
 	flag.Parse()
 	var err error
@@ -43,7 +38,7 @@ func main() {
 	case *check:
 		err = checkFresh()
 	case *cpuOnly:
-		err = writeCPUStamp()
+		err = writeOutputs()
 	default:
 		err = generate(*nvcc)
 	}
@@ -54,40 +49,44 @@ func main() {
 }
 
 func checkFresh() error {
-	if err := kernels.CheckFresh(os.DirFS(kernelDir), mustRead(manifestPath), mustRead(launcherPath), mustRead(stampPath)); err != nil {
-		return fmt.Errorf("%w; run `make kernels`", err)
+	if err := kernels.CheckFresh(os.DirFS(".")); err != nil {
+		return fmt.Errorf("%w; run `make kernels` (or `go run ./kernels/gen -cpu` where only the CPU side changed)", err)
 	}
 	fmt.Println("kernels/gen: generated kernels are up to date")
 	return nil
 }
 
-func mustRead(path string) []byte {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kernels/gen:", err)
-		os.Exit(1)
+// writeOutputs writes every output that needs no nvcc, each only when it changed, so that
+// an unchanged tree stays cached. A new layout header is itself a source of the others, so
+// a second pass renders them from it.
+func writeOutputs() error {
+	for pass := 0; pass < 2; pass++ {
+		outs, err := kernels.Outputs(os.DirFS("."))
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, g := range outs {
+			if old, err := os.ReadFile(g.Path); err == nil && bytes.Equal(old, g.Data) {
+				continue
+			}
+			if err := writeAtomic(g.Path, g.Data); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
 	}
-	return data
-}
-
-// writeCPUStamp rewrites the stamp only when it changed, so that an unchanged tree stays
-// cached.
-func writeCPUStamp() error {
-	stamp, err := kernels.RenderCPUStamp(os.DirFS(kernelDir))
-	if err != nil {
-		return err
-	}
-	if old, err := os.ReadFile(stampPath); err == nil && bytes.Equal(old, stamp) {
-		return nil
-	}
-	return writeAtomic(stampPath, stamp)
+	return nil
 }
 
 func generate(nvcc string) error {
-	if err := writeCPUStamp(); err != nil {
+	if err := writeOutputs(); err != nil {
 		return err
 	}
-	src := os.DirFS(kernelDir)
+	src := os.DirFS(kernels.KernelDir)
 	ks, err := kernels.ParseKernels(src)
 	if err != nil {
 		return err
@@ -104,10 +103,6 @@ func generate(nvcc string) error {
 	if err != nil {
 		return err
 	}
-	launchers, err := kernels.RenderLaunchers(ks)
-	if err != nil {
-		return err
-	}
 	m := kernels.Manifest{SourcesSHA256: hash, NVCCVersion: version}
 	for _, a := range architectures {
 		m.Architectures = append(m.Architectures, "sm_"+a)
@@ -120,7 +115,7 @@ func generate(nvcc string) error {
 	if err != nil {
 		return err
 	}
-	for path, data := range map[string][]byte{fatbinPath: fatbin, manifestPath: append(manifest, '\n'), launcherPath: launchers} {
+	for path, data := range map[string][]byte{kernels.FatbinPath: fatbin, kernels.ManifestPath: append(manifest, '\n')} {
 		if err := writeAtomic(path, data); err != nil {
 			return err
 		}
@@ -136,7 +131,7 @@ func compile(nvcc string, ks []kernels.Kernel) ([]byte, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	abs, err := filepath.Abs(kernelDir)
+	abs, err := filepath.Abs(kernels.KernelDir)
 	if err != nil {
 		return nil, err
 	}

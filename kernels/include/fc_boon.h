@@ -16,15 +16,7 @@
 
 #include "fc_common.h"
 
-/* Operation codes shared with the Go side (engine/backend.FaceOp). */
-enum {
-    FC_FACE_ELIMINATE_LEFT = 0,
-    FC_FACE_ELIMINATE_RIGHT = 1,
-    FC_FACE_DIRICHLET = 2,
-    FC_FACE_NEUMANN = 3,
-    FC_FACE_PERIODIC = 4,
-    FC_FACE_MOLLIFY = 5,
-};
+/* The operation codes FC_FACE_* are engine/backend.FaceOp's, from fc_layout_gen.h. */
 
 typedef struct {
     int32_t op;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fc_layout_gen.h" /* the sizes, indices and codes Go declares in engine/backend */
+
 /* With trapping math (GCC's default) the selects in fc_math.h stay branches and the GELU
  * epilogue runs one element at a time; nothing in fluxcore reads the floating-point exception
  * flags. It has to be a pragma because cgo refuses the flag, and it has to come before every

@@ -29,10 +29,9 @@
 #include <math.h>
 #endif
 
-/* Covariance forms, storage types and per-slice status codes, shared with engine/backend. */
-enum { FC_COV_DIAG = 0, FC_COV_FULL = 1, FC_COV_ENSEMBLE = 2 };
+/* Storage types. The covariance forms (FC_COV_*) and per-slice status codes
+ * (FC_CONSERVE_*) come from engine/backend through fc_layout_gen.h. */
 enum { FC_F32 = 0, FC_F64 = 1 };
-enum { FC_CONSERVE_OK = 0, FC_CONSERVE_NOT_PD = 1, FC_CONSERVE_NOISE_NOT_PD = 2 };
 
 typedef struct {
     const void *mean; /* [slices, n] */
@@ -281,7 +280,7 @@ FC_HD FC_INLINE static inline int32_t fc_conserve_diag1(const fc_conserve_args *
 /* Whether slice updates of a take fc_conserve_diag1. */
 FC_HD static inline int fc_conserve_is_diag1(const fc_conserve_args *a)
 {
-    return a->form == FC_COV_DIAG && a->m == 1;
+    return a->form == FC_COV_DIAGONAL && a->m == 1;
 }
 
 /* Updates slice s and returns its FC_CONSERVE_* status; on failure the slice's outputs are
@@ -308,11 +307,11 @@ FC_HD static inline int32_t fc_conserve_slice(const fc_conserve_args *a, int64_t
                 v[j * mm + c] = x;
             }
     }
-    for (int32_t j = 0; a->form == FC_COV_DIAG && j < m; j++) {
+    for (int32_t j = 0; a->form == FC_COV_DIAGONAL && j < m; j++) {
         FC_SIMD
         for (int32_t i = 0; i < n; i++) ct[(int64_t)j * n + i] = fc_ld(a->var, dt, row + i) * FC_G(j, i);
     }
-    for (int32_t j = 0; a->form != FC_COV_DIAG && j < m; j++) {
+    for (int32_t j = 0; a->form != FC_COV_DIAGONAL && j < m; j++) {
         for (int32_t i = 0; i < n; i++) {
             double x = 0.0;
             if (a->form == FC_COV_FULL) {

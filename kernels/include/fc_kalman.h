@@ -22,10 +22,8 @@
 #include "fc_cholesky.h"
 #include "fc_conserve.h" /* the storage-type codes FC_F32, FC_F64 */
 
-#define FC_KALMAN_MAX_NX 16
-#define FC_KALMAN_MAX_NZ 8
-
-enum { FC_KALMAN_OK = 0, FC_KALMAN_NOT_PD = 1 };
+/* FC_KALMAN_MAX_NX, FC_KALMAN_MAX_NZ and the status codes FC_KALMAN_* come from
+ * engine/backend through fc_layout_gen.h. */
 
 typedef struct {
     void *x;            /* [nx, B], in place */

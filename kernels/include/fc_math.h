@@ -113,8 +113,7 @@ FC_HD static inline float fc_exp_neg(float x)
 #endif
 }
 
-/* Activation codes shared by the Go side (engine/backend.Activation) and the kernels. */
-enum { FC_ACT_NONE = 0, FC_ACT_GELU = 1 };
+/* The activation codes FC_ACT_* are engine/backend.Activation's, from fc_layout_gen.h. */
 
 FC_HD static inline float fc_activate(int32_t act, float x)
 {

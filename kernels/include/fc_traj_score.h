@@ -44,32 +44,11 @@
 
 #define FC_LANES FC_SIMD for (int l = 0; l < FC_TRAJ_LANES; l++)
 
-/* The scalar parameters, one float array (indices FC_TP_*), so that the CPU call and the
- * CUDA launch take the same few arguments. */
-enum {
-    FC_TP_STEPS, FC_TP_SEGMENTS, FC_TP_DT,
-    FC_TP_VMIN, FC_TP_VMAX, FC_TP_WMAX, FC_TP_AMAX, FC_TP_ALMAX, FC_TP_JMAX, FC_TP_JAMAX,
-    FC_TP_X0, FC_TP_Y0, FC_TP_TH0, FC_TP_V0, FC_TP_W0, FC_TP_A0, FC_TP_AL0,
-    FC_TP_OBSTACLES, FC_TP_FAST,
-    FC_TP_PATH_POINTS, FC_TP_GOAL_X, FC_TP_GOAL_Y, FC_TP_GOAL_TH,
-    FC_TP_MAP_W, FC_TP_MAP_H, FC_TP_MAP_X0, FC_TP_MAP_Y0, FC_TP_MAP_RES,
-    FC_TP_W_PROGRESS, FC_TP_W_PATH, FC_TP_W_SMOOTH, FC_TP_W_GOAL, FC_TP_W_HEADING, FC_TP_W_FORWARD, FC_TP_W_MAP,
-    FC_TP_W_COLLISION,
-    FC_TP_CIRCLES,
-    FC_TP_CIRCLE0, /* then (offset along the heading, radius) per footprint circle */
-    FC_TP_MAX_CIRCLES = 8,
-    FC_TP_COUNT = FC_TP_CIRCLE0 + 2 * FC_TP_MAX_CIRCLES
-};
-
-/* The terms output, [FC_TT_COUNT, n]. */
-enum {
-    FC_TT_PROGRESS, FC_TT_PATH, FC_TT_SMOOTH, FC_TT_GOAL, FC_TT_HEADING, FC_TT_FORWARD, FC_TT_MAP, FC_TT_COLLISION,
-    FC_TT_PROBABILITY, /* 1 − S_T, reported, not added */
-    FC_TT_COUNT
-};
-
-/* Values per step in the states output, [n, steps, FC_TS_COUNT]: x, y, θ, v, ω, a, α. */
-enum { FC_TS_COUNT = 7 };
+/* The layouts shared with Go come from engine/backend through fc_layout_gen.h: the scalar
+ * parameters, one float array indexed by FC_TP_* (then, from FC_TP_CIRCLE0, an (offset
+ * along the heading, radius) pair per footprint circle), so that the CPU call and the CUDA
+ * launch take the same few arguments; the terms output [FC_TRAJ_TERMS, n] indexed by
+ * FC_TT_*; and the states output [n, steps, FC_TRAJ_STATE_VALUES]: x, y, θ, v, ω, a, α. */
 
 /* An obstacle's step as the scoring reads it, [obstacles, steps, FC_TK_COUNT]: the mean,
  * Σ's axes (fc_traj_axes) and the radius for the accurate form; for the fast one, the map
@@ -102,7 +81,7 @@ FC_HD static inline void fc_traj_prepare_track(const float *raw, float *out)
  * dims values in [−1, 1], reused modulo their number), as center + scale·point, clamped to
  * [−1, 1]. Group 0 (j < warm) and group 1 (the rest) each have their own center and scale
  * per control: groups holds [center₀, scale₀, center₁, scale₁], dims values each. */
-enum { FC_TRAJ_EXTREMES = 7 };
+/* (FC_TRAJ_EXTREMES of them, from fc_layout_gen.h) */
 
 FC_HD static inline float fc_traj_sample_control(const float *groups, const float *points, int64_t rows, int32_t dims,
                                                  int32_t segments, int64_t extremes, int64_t warm, int64_t i, int32_t d)
@@ -173,8 +152,8 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     const int32_t steps = (int32_t)prm[FC_TP_STEPS], segments = (int32_t)prm[FC_TP_SEGMENTS];
     const int32_t numObs = (int32_t)prm[FC_TP_OBSTACLES], fast = prm[FC_TP_FAST] != 0.0f;
     const int32_t points = (int32_t)prm[FC_TP_PATH_POINTS], circles = (int32_t)prm[FC_TP_CIRCLES];
-    const int32_t mapW = (int32_t)prm[FC_TP_MAP_W], mapH = (int32_t)prm[FC_TP_MAP_H];
-    const float dt = prm[FC_TP_DT], invRes = prm[FC_TP_MAP_RES] > 0.0f ? 1.0f / prm[FC_TP_MAP_RES] : 0.0f;
+    const int32_t mapW = (int32_t)prm[FC_TP_MAP_WIDTH], mapH = (int32_t)prm[FC_TP_MAP_HEIGHT];
+    const float dt = prm[FC_TP_DT], invRes = prm[FC_TP_MAP_RESOLUTION] > 0.0f ? 1.0f / prm[FC_TP_MAP_RESOLUTION] : 0.0f;
     float x[FC_TRAJ_LANES], y[FC_TRAJ_LANES], th[FC_TRAJ_LANES], v[FC_TRAJ_LANES], w[FC_TRAJ_LANES];
     float a[FC_TRAJ_LANES], al[FC_TRAJ_LANES], surv[FC_TRAJ_LANES], sPrev[FC_TRAJ_LANES];
     float progress[FC_TRAJ_LANES], pathCost[FC_TRAJ_LANES], smooth[FC_TRAJ_LANES], reverse[FC_TRAJ_LANES];
@@ -182,8 +161,8 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     float cosT[FC_TRAJ_LANES], sinT[FC_TRAJ_LANES], bestD2[FC_TRAJ_LANES], bestS[FC_TRAJ_LANES];
     float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES];
     FC_LANES {
-        x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_TH0];
-        v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_W0], a[l] = prm[FC_TP_A0], al[l] = prm[FC_TP_AL0];
+        x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_THETA0];
+        v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_OMEGA0], a[l] = prm[FC_TP_ACCEL0], al[l] = prm[FC_TP_ALPHA0];
         surv[l] = 1.0f, progress[l] = 0.0f, pathCost[l] = 0.0f, smooth[l] = 0.0f, reverse[l] = 0.0f;
         mapCost[l] = 0.0f, lethal[l] = 0.0f, goalDist[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
         fc_sincosf(th[l], &sinT[l], &cosT[l]);
@@ -194,8 +173,8 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
 
     /* The limits in locals: read through prm, which the compiler cannot prove unaliased by
      * the outputs, they would be reloaded, and 2/jerk redivided, for every lane and step. */
-    const float jMax = prm[FC_TP_JMAX], aMax = prm[FC_TP_AMAX], vMin = prm[FC_TP_VMIN], vMax = prm[FC_TP_VMAX];
-    const float jaMax = prm[FC_TP_JAMAX], alMax = prm[FC_TP_ALMAX], wMax = prm[FC_TP_WMAX];
+    const float jMax = prm[FC_TP_JERK_MAX], aMax = prm[FC_TP_ACCEL_MAX], vMin = prm[FC_TP_V_MIN], vMax = prm[FC_TP_V_MAX];
+    const float jaMax = prm[FC_TP_ANGULAR_JERK_MAX], alMax = prm[FC_TP_ALPHA_MAX], wMax = prm[FC_TP_OMEGA_MAX];
     const float goalX = prm[FC_TP_GOAL_X], goalY = prm[FC_TP_GOAL_Y];
     const float twoOverJ = 2.0f / jMax, twoOverJa = 2.0f / jaMax, invDt = 1.0f / dt;
     int32_t seg = 0;
@@ -231,7 +210,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         }
         if (states) {
             FC_LANES {
-                float *st = states + ((c0 + l) * steps + k) * FC_TS_COUNT;
+                float *st = states + ((c0 + l) * steps + k) * FC_TRAJ_STATE_VALUES;
                 st[0] = x[l], st[1] = y[l], st[2] = th[l], st[3] = v[l], st[4] = w[l], st[5] = a[l], st[6] = al[l];
             }
         }
@@ -300,18 +279,18 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     /* The goal terms, fading in near the goal, and the totals. */
     const float gx = prm[FC_TP_GOAL_X] - prm[FC_TP_X0], gy = prm[FC_TP_GOAL_Y] - prm[FC_TP_Y0];
     const float near = fc_exp_neg(-0.5f * (gx * gx + gy * gy));
-    float tTerm[FC_TT_COUNT][FC_TRAJ_LANES];
+    float tTerm[FC_TRAJ_TERMS][FC_TRAJ_LANES];
     FC_LANES {
         float sd, cd;
-        fc_sincosf(th[l] - prm[FC_TP_GOAL_TH], &sd, &cd);
-        tTerm[FC_TT_PROGRESS][l] = -prm[FC_TP_W_PROGRESS] * progress[l];
-        tTerm[FC_TT_PATH][l] = prm[FC_TP_W_PATH] * pathCost[l];
-        tTerm[FC_TT_SMOOTH][l] = prm[FC_TP_W_SMOOTH] * smooth[l];
-        tTerm[FC_TT_GOAL][l] = prm[FC_TP_W_GOAL] * near * goalDist[l] / (float)steps;
-        tTerm[FC_TT_HEADING][l] = prm[FC_TP_W_HEADING] * near * (1.0f - cd);
-        tTerm[FC_TT_FORWARD][l] = prm[FC_TP_W_FORWARD] * reverse[l];
-        tTerm[FC_TT_MAP][l] = prm[FC_TP_W_MAP] * mapCost[l];
-        tTerm[FC_TT_COLLISION][l] = prm[FC_TP_W_COLLISION] * (1.0f - surv[l]);
+        fc_sincosf(th[l] - prm[FC_TP_GOAL_THETA], &sd, &cd);
+        tTerm[FC_TT_PROGRESS][l] = -prm[FC_TP_WEIGHT_PROGRESS] * progress[l];
+        tTerm[FC_TT_PATH][l] = prm[FC_TP_WEIGHT_PATH] * pathCost[l];
+        tTerm[FC_TT_SMOOTH][l] = prm[FC_TP_WEIGHT_SMOOTH] * smooth[l];
+        tTerm[FC_TT_GOAL][l] = prm[FC_TP_WEIGHT_GOAL] * near * goalDist[l] / (float)steps;
+        tTerm[FC_TT_HEADING][l] = prm[FC_TP_WEIGHT_HEADING] * near * (1.0f - cd);
+        tTerm[FC_TT_FORWARD][l] = prm[FC_TP_WEIGHT_FORWARD] * reverse[l];
+        tTerm[FC_TT_MAP][l] = prm[FC_TP_WEIGHT_MAP] * mapCost[l];
+        tTerm[FC_TT_COLLISION][l] = prm[FC_TP_WEIGHT_COLLISION] * (1.0f - surv[l]);
         tTerm[FC_TT_PROBABILITY][l] = 1.0f - surv[l];
         float sum = 0.0f;
         FC_UNROLL_ALL(8)
@@ -319,7 +298,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         total[c0 + l] = sum;
         feasible[c0 + l] = lethal[l] == 0.0f;
     }
-    for (int t = 0; terms && t < FC_TT_COUNT; t++) FC_LANES terms[t * n + c0 + l] = tTerm[t][l];
+    for (int t = 0; terms && t < FC_TRAJ_TERMS; t++) FC_LANES terms[t * n + c0 + l] = tTerm[t][l];
 }
 
 #undef FC_LANES
