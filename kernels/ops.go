@@ -24,7 +24,7 @@ type Op struct {
 // wrappers (engine/backend, engine/cpu, engine/cuda) and its conformance case.
 var Ops = []Op{
 	{Backend: "SpectralMix", CPU: "spectral_mix", Return: "void",
-		Params: "const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1",
+		Params: "const fc_spectral_mix_args *a, int64_t item0, int64_t item1",
 		CUDA:   []string{"fc_spectral_mix"},
 		Doc:    "out[b,o,k] = Σ_i in[b,i,k]·w[i,o,k] over work items [item0, item1) (FC_MIX_BATCH_TILE samples of one output channel each)."},
 	{Backend: "Gemm", CPU: "gemm_items", Return: "int64_t", Params: "const fc_gemm_args *g",
@@ -62,7 +62,7 @@ var Ops = []Op{
 	// The CPU backend copies boxes in Go: a strided memmove needs no kernel.
 	{Backend: "CopyBox", CUDA: []string{"fc_copy_box"}},
 	{Backend: "GatherModes", CPU: "gather_modes", Return: "void",
-		Params: "const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1",
+		Params: "const fc_gather_modes_args *a, int64_t row0, int64_t row1",
 		CUDA:   []string{"fc_gather_modes"},
 		Doc:    "dst[r, j] = scale·src[r, index[j]] for rows [row0, row1) (index −1 writes 0)."},
 	{Backend: "Faces", CPU: "faces", Return: "void", Params: "const fc_faces_args *a, int64_t item0, int64_t item1",
@@ -79,7 +79,7 @@ var Ops = []Op{
 		CUDA: []string{"fc_kalman"},
 		Doc:  "A predict (update = 0) or update step of filters [b0, b1)."},
 	{Backend: "CollisionProb", CPU: "collision_prob", Return: "void",
-		Params: "const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1",
+		Params: "const fc_collision_prob_args *a, int64_t i0, int64_t i1",
 		CUDA:   []string{"fc_collision_prob_batch"},
 		Doc:    "Cases [i0, i1) of a batched collision probability (fc_traj.h), the fast form when fast is set."},
 	{Backend: "TrajScore", CPU: "traj_lanes", Return: "int64_t", Params: "void",
@@ -88,11 +88,11 @@ var Ops = []Op{
 		CUDA: []string{"fc_traj_prepare"},
 		Doc:  "Turns count obstacle steps into the scoring's layout (fc_traj_score.h)."},
 	{Backend: "TrajScore", CPU: "traj_score", Return: "void",
-		Params: "const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1",
+		Params: "const fc_traj_score_args *a, int64_t b0, int64_t b1",
 		CUDA:   []string{"fc_traj_score"},
 		Doc:    "Rolls out and scores blocks [b0, b1) of the candidates from first on, of arrays of stride n (fc_traj_score.h)."},
 	{Backend: "TrajSample", CPU: "traj_sample", Return: "void",
-		Params: "const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1",
+		Params: "const fc_traj_sample_args *a, int64_t i0, int64_t i1",
 		CUDA:   []string{"fc_traj_sample"},
 		Doc:    "Writes candidates first + [i0, i1) of controls [2·segments, n] (fc_traj_sample_control)."},
 	{Backend: "TrajSelect", CPU: "traj_best", Return: "int64_t",
@@ -105,7 +105,7 @@ var Ops = []Op{
 }
 
 // OpIncludes are the kernel headers that declare the types the op signatures use.
-var OpIncludes = []string{"fc_complex.h", "fc_gemm.h", "fc_fft.h", "fc_boon.h", "fc_conserve.h", "fc_kalman.h", "fc_traj_score.h"}
+var OpIncludes = []string{"fc_complex.h", "fc_spectral.h", "fc_gemm.h", "fc_fft.h", "fc_boon.h", "fc_conserve.h", "fc_kalman.h", "fc_traj_score.h"}
 
 // CPUVariant is one ISA level engine/cpu compiles every loop of kernels/cpu for.
 type CPUVariant struct {

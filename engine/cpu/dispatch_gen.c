@@ -7,9 +7,9 @@
 #define FC_HAVE_X86_VARIANTS 0
 #endif
 
-void fc_cpu_spectral_mix_generic(const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
-void fc_cpu_spectral_mix_avx2(const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
-void fc_cpu_spectral_mix_avx512(const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
+void fc_cpu_spectral_mix_generic(const fc_spectral_mix_args *a, int64_t item0, int64_t item1);
+void fc_cpu_spectral_mix_avx2(const fc_spectral_mix_args *a, int64_t item0, int64_t item1);
+void fc_cpu_spectral_mix_avx512(const fc_spectral_mix_args *a, int64_t item0, int64_t item1);
 
 int64_t fc_cpu_gemm_items_generic(const fc_gemm_args *g);
 int64_t fc_cpu_gemm_items_avx2(const fc_gemm_args *g);
@@ -51,9 +51,9 @@ int fc_cpu_fft_axis_generic(const fc_fft_plan *pl, fc_c32 *data, int64_t inner, 
 int fc_cpu_fft_axis_avx2(const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0, int64_t item1);
 int fc_cpu_fft_axis_avx512(const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0, int64_t item1);
 
-void fc_cpu_gather_modes_generic(const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1);
-void fc_cpu_gather_modes_avx2(const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1);
-void fc_cpu_gather_modes_avx512(const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1);
+void fc_cpu_gather_modes_generic(const fc_gather_modes_args *a, int64_t row0, int64_t row1);
+void fc_cpu_gather_modes_avx2(const fc_gather_modes_args *a, int64_t row0, int64_t row1);
+void fc_cpu_gather_modes_avx512(const fc_gather_modes_args *a, int64_t row0, int64_t row1);
 
 void fc_cpu_faces_generic(const fc_faces_args *a, int64_t item0, int64_t item1);
 void fc_cpu_faces_avx2(const fc_faces_args *a, int64_t item0, int64_t item1);
@@ -71,9 +71,9 @@ void fc_cpu_kalman_generic(const fc_kalman_args *a, int32_t update, int64_t b0, 
 void fc_cpu_kalman_avx2(const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
 void fc_cpu_kalman_avx512(const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
 
-void fc_cpu_collision_prob_generic(const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
-void fc_cpu_collision_prob_avx2(const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
-void fc_cpu_collision_prob_avx512(const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
+void fc_cpu_collision_prob_generic(const fc_collision_prob_args *a, int64_t i0, int64_t i1);
+void fc_cpu_collision_prob_avx2(const fc_collision_prob_args *a, int64_t i0, int64_t i1);
+void fc_cpu_collision_prob_avx512(const fc_collision_prob_args *a, int64_t i0, int64_t i1);
 
 int64_t fc_cpu_traj_lanes_generic(void);
 int64_t fc_cpu_traj_lanes_avx2(void);
@@ -83,13 +83,13 @@ void fc_cpu_traj_prepare_generic(const float *raw, float *prepared, int64_t coun
 void fc_cpu_traj_prepare_avx2(const float *raw, float *prepared, int64_t count);
 void fc_cpu_traj_prepare_avx512(const float *raw, float *prepared, int64_t count);
 
-void fc_cpu_traj_score_generic(const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1);
-void fc_cpu_traj_score_avx2(const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1);
-void fc_cpu_traj_score_avx512(const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1);
+void fc_cpu_traj_score_generic(const fc_traj_score_args *a, int64_t b0, int64_t b1);
+void fc_cpu_traj_score_avx2(const fc_traj_score_args *a, int64_t b0, int64_t b1);
+void fc_cpu_traj_score_avx512(const fc_traj_score_args *a, int64_t b0, int64_t b1);
 
-void fc_cpu_traj_sample_generic(const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
-void fc_cpu_traj_sample_avx2(const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
-void fc_cpu_traj_sample_avx512(const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
+void fc_cpu_traj_sample_generic(const fc_traj_sample_args *a, int64_t i0, int64_t i1);
+void fc_cpu_traj_sample_avx2(const fc_traj_sample_args *a, int64_t i0, int64_t i1);
+void fc_cpu_traj_sample_avx512(const fc_traj_sample_args *a, int64_t i0, int64_t i1);
 
 int64_t fc_cpu_traj_best_generic(const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out);
 int64_t fc_cpu_traj_best_avx2(const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out);
@@ -109,19 +109,19 @@ int fc_cpu_variant_compiled(int variant)
     return 0;
 }
 
-void fc_cpu_spectral_mix(int variant, const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1)
+void fc_cpu_spectral_mix(int variant, const fc_spectral_mix_args *a, int64_t item0, int64_t item1)
 {
 #if FC_HAVE_X86_VARIANTS
     switch (variant) {
     case FC_CPU_AVX2:
-        fc_cpu_spectral_mix_avx2(in, w, out, nBatch, nIn, nOut, nModes, item0, item1);
+        fc_cpu_spectral_mix_avx2(a, item0, item1);
         return;
     case FC_CPU_AVX512:
-        fc_cpu_spectral_mix_avx512(in, w, out, nBatch, nIn, nOut, nModes, item0, item1);
+        fc_cpu_spectral_mix_avx512(a, item0, item1);
         return;
     }
 #endif
-    fc_cpu_spectral_mix_generic(in, w, out, nBatch, nIn, nOut, nModes, item0, item1);
+    fc_cpu_spectral_mix_generic(a, item0, item1);
 }
 
 int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g)
@@ -258,19 +258,19 @@ int fc_cpu_fft_axis(int variant, const fc_fft_plan *pl, fc_c32 *data, int64_t in
     return fc_cpu_fft_axis_generic(pl, data, inner, inverse, item0, item1);
 }
 
-void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1)
+void fc_cpu_gather_modes(int variant, const fc_gather_modes_args *a, int64_t row0, int64_t row1)
 {
 #if FC_HAVE_X86_VARIANTS
     switch (variant) {
     case FC_CPU_AVX2:
-        fc_cpu_gather_modes_avx2(src, dst, index, srcLen, dstLen, scale, row0, row1);
+        fc_cpu_gather_modes_avx2(a, row0, row1);
         return;
     case FC_CPU_AVX512:
-        fc_cpu_gather_modes_avx512(src, dst, index, srcLen, dstLen, scale, row0, row1);
+        fc_cpu_gather_modes_avx512(a, row0, row1);
         return;
     }
 #endif
-    fc_cpu_gather_modes_generic(src, dst, index, srcLen, dstLen, scale, row0, row1);
+    fc_cpu_gather_modes_generic(a, row0, row1);
 }
 
 void fc_cpu_faces(int variant, const fc_faces_args *a, int64_t item0, int64_t item1)
@@ -331,19 +331,19 @@ void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t
     fc_cpu_kalman_generic(a, update, b0, b1);
 }
 
-void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1)
+void fc_cpu_collision_prob(int variant, const fc_collision_prob_args *a, int64_t i0, int64_t i1)
 {
 #if FC_HAVE_X86_VARIANTS
     switch (variant) {
     case FC_CPU_AVX2:
-        fc_cpu_collision_prob_avx2(in, out, n, fast, i0, i1);
+        fc_cpu_collision_prob_avx2(a, i0, i1);
         return;
     case FC_CPU_AVX512:
-        fc_cpu_collision_prob_avx512(in, out, n, fast, i0, i1);
+        fc_cpu_collision_prob_avx512(a, i0, i1);
         return;
     }
 #endif
-    fc_cpu_collision_prob_generic(in, out, n, fast, i0, i1);
+    fc_cpu_collision_prob_generic(a, i0, i1);
 }
 
 int64_t fc_cpu_traj_lanes(int variant)
@@ -374,34 +374,34 @@ void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t
     fc_cpu_traj_prepare_generic(raw, prepared, count);
 }
 
-void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1)
+void fc_cpu_traj_score(int variant, const fc_traj_score_args *a, int64_t b0, int64_t b1)
 {
 #if FC_HAVE_X86_VARIANTS
     switch (variant) {
     case FC_CPU_AVX2:
-        fc_cpu_traj_score_avx2(prm, controls, obstacles, path, map, total, terms, feasible, states, n, first, b0, b1);
+        fc_cpu_traj_score_avx2(a, b0, b1);
         return;
     case FC_CPU_AVX512:
-        fc_cpu_traj_score_avx512(prm, controls, obstacles, path, map, total, terms, feasible, states, n, first, b0, b1);
+        fc_cpu_traj_score_avx512(a, b0, b1);
         return;
     }
 #endif
-    fc_cpu_traj_score_generic(prm, controls, obstacles, path, map, total, terms, feasible, states, n, first, b0, b1);
+    fc_cpu_traj_score_generic(a, b0, b1);
 }
 
-void fc_cpu_traj_sample(int variant, const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1)
+void fc_cpu_traj_sample(int variant, const fc_traj_sample_args *a, int64_t i0, int64_t i1)
 {
 #if FC_HAVE_X86_VARIANTS
     switch (variant) {
     case FC_CPU_AVX2:
-        fc_cpu_traj_sample_avx2(groups, points, rows, segments, extremes, warm, controls, n, first, i0, i1);
+        fc_cpu_traj_sample_avx2(a, i0, i1);
         return;
     case FC_CPU_AVX512:
-        fc_cpu_traj_sample_avx512(groups, points, rows, segments, extremes, warm, controls, n, first, i0, i1);
+        fc_cpu_traj_sample_avx512(a, i0, i1);
         return;
     }
 #endif
-    fc_cpu_traj_sample_generic(groups, points, rows, segments, extremes, warm, controls, n, first, i0, i1);
+    fc_cpu_traj_sample_generic(a, i0, i1);
 }
 
 int64_t fc_cpu_traj_best(int variant, const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out)

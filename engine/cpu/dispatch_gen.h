@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "../../kernels/include/fc_complex.h"
+#include "../../kernels/include/fc_spectral.h"
 #include "../../kernels/include/fc_gemm.h"
 #include "../../kernels/include/fc_fft.h"
 #include "../../kernels/include/fc_boon.h"
@@ -18,7 +19,7 @@ enum { FC_CPU_GENERIC = 0, FC_CPU_AVX2 = 1, FC_CPU_AVX512 = 2, };
 int fc_cpu_variant_compiled(int variant);
 
 /* out[b,o,k] = Σ_i in[b,i,k]·w[i,o,k] over work items [item0, item1) (FC_MIX_BATCH_TILE samples of one output channel each). */
-void fc_cpu_spectral_mix(int variant, const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
+void fc_cpu_spectral_mix(int variant, const fc_spectral_mix_args *a, int64_t item0, int64_t item1);
 
 /* The number of work items fc_cpu_gemm splits g into. */
 int64_t fc_cpu_gemm_items(int variant, const fc_gemm_args *g);
@@ -51,7 +52,7 @@ int fc_cpu_irfft_lines(int variant, const fc_fft_plan *pl, const fc_c32 *src, fl
 int fc_cpu_fft_axis(int variant, const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0, int64_t item1);
 
 /* dst[r, j] = scale·src[r, index[j]] for rows [row0, row1) (index −1 writes 0). */
-void fc_cpu_gather_modes(int variant, const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1);
+void fc_cpu_gather_modes(int variant, const fc_gather_modes_args *a, int64_t row0, int64_t row1);
 
 /* BOON's face bookkeeping (fc_boon.h) for face points [item0, item1) in o·inner + f order. */
 void fc_cpu_faces(int variant, const fc_faces_args *a, int64_t item0, int64_t item1);
@@ -66,7 +67,7 @@ int fc_cpu_conserve(int variant, const fc_conserve_args *a, int64_t s0, int64_t 
 void fc_cpu_kalman(int variant, const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
 
 /* Cases [i0, i1) of a batched collision probability (fc_traj.h), the fast form when fast is set. */
-void fc_cpu_collision_prob(int variant, const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
+void fc_cpu_collision_prob(int variant, const fc_collision_prob_args *a, int64_t i0, int64_t i1);
 
 /* The candidates per block of fc_cpu_traj_score: the variant's vector width. */
 int64_t fc_cpu_traj_lanes(int variant);
@@ -75,10 +76,10 @@ int64_t fc_cpu_traj_lanes(int variant);
 void fc_cpu_traj_prepare(int variant, const float *raw, float *prepared, int64_t count);
 
 /* Rolls out and scores blocks [b0, b1) of the candidates from first on, of arrays of stride n (fc_traj_score.h). */
-void fc_cpu_traj_score(int variant, const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1);
+void fc_cpu_traj_score(int variant, const fc_traj_score_args *a, int64_t b0, int64_t b1);
 
 /* Writes candidates first + [i0, i1) of controls [2·segments, n] (fc_traj_sample_control). */
-void fc_cpu_traj_sample(int variant, const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
+void fc_cpu_traj_sample(int variant, const fc_traj_sample_args *a, int64_t i0, int64_t i1);
 
 /* Writes the k best keys (fc_traj_rank_key) of candidates [i0, i1) to out, ascending; returns how many. */
 int64_t fc_cpu_traj_best(int variant, const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out);
@@ -89,7 +90,7 @@ void fc_cpu_traj_best_keys(int variant, const uint64_t *keys, int64_t count, int
 /* Inside a variant's translation unit, its own definitions, declared here so that the
  * compiler checks each against the op list. */
 #ifdef FC_CPU_NAME
-void FC_CPU_NAME(fc_cpu_spectral_mix)(const fc_c32 *in, const fc_c32 *w, fc_c32 *out, int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes, int64_t item0, int64_t item1);
+void FC_CPU_NAME(fc_cpu_spectral_mix)(const fc_spectral_mix_args *a, int64_t item0, int64_t item1);
 int64_t FC_CPU_NAME(fc_cpu_gemm_items)(const fc_gemm_args *g);
 int FC_CPU_NAME(fc_cpu_gemm)(const fc_gemm_args *g, int64_t item0, int64_t item1);
 int64_t FC_CPU_NAME(fc_cpu_mlp_items)(const fc_mlp_args *g);
@@ -100,16 +101,16 @@ int64_t FC_CPU_NAME(fc_cpu_fft_lanes)(void);
 int FC_CPU_NAME(fc_cpu_rfft_lines)(const fc_fft_plan *pl, const float *src, fc_c32 *dst, int64_t lines, int32_t columns, int64_t item0, int64_t item1);
 int FC_CPU_NAME(fc_cpu_irfft_lines)(const fc_fft_plan *pl, const fc_c32 *src, float *dst, int64_t lines, int32_t columns, int64_t item0, int64_t item1);
 int FC_CPU_NAME(fc_cpu_fft_axis)(const fc_fft_plan *pl, fc_c32 *data, int64_t inner, int inverse, int64_t item0, int64_t item1);
-void FC_CPU_NAME(fc_cpu_gather_modes)(const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen, int64_t dstLen, float scale, int64_t row0, int64_t row1);
+void FC_CPU_NAME(fc_cpu_gather_modes)(const fc_gather_modes_args *a, int64_t row0, int64_t row1);
 void FC_CPU_NAME(fc_cpu_faces)(const fc_faces_args *a, int64_t item0, int64_t item1);
 void FC_CPU_NAME(fc_cpu_add_scaled)(float *dst, const float *src, float scale, int64_t i0, int64_t i1);
 int FC_CPU_NAME(fc_cpu_conserve)(const fc_conserve_args *a, int64_t s0, int64_t s1);
 void FC_CPU_NAME(fc_cpu_kalman)(const fc_kalman_args *a, int32_t update, int64_t b0, int64_t b1);
-void FC_CPU_NAME(fc_cpu_collision_prob)(const float *in, float *out, int64_t n, int32_t fast, int64_t i0, int64_t i1);
+void FC_CPU_NAME(fc_cpu_collision_prob)(const fc_collision_prob_args *a, int64_t i0, int64_t i1);
 int64_t FC_CPU_NAME(fc_cpu_traj_lanes)(void);
 void FC_CPU_NAME(fc_cpu_traj_prepare)(const float *raw, float *prepared, int64_t count);
-void FC_CPU_NAME(fc_cpu_traj_score)(const float *prm, const float *controls, const float *obstacles, const float *path, const float *map, float *total, float *terms, int32_t *feasible, float *states, int64_t n, int64_t first, int64_t b0, int64_t b1);
-void FC_CPU_NAME(fc_cpu_traj_sample)(const float *groups, const float *points, int64_t rows, int32_t segments, int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first, int64_t i0, int64_t i1);
+void FC_CPU_NAME(fc_cpu_traj_score)(const fc_traj_score_args *a, int64_t b0, int64_t b1);
+void FC_CPU_NAME(fc_cpu_traj_sample)(const fc_traj_sample_args *a, int64_t i0, int64_t i1);
 int64_t FC_CPU_NAME(fc_cpu_traj_best)(const float *total, const int32_t *feasible, int64_t i0, int64_t i1, int64_t k, uint64_t *out);
 void FC_CPU_NAME(fc_cpu_traj_best_keys)(const uint64_t *keys, int64_t count, int64_t k, uint64_t *heap, int32_t *index);
 #endif

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -201,7 +202,7 @@ func (f *cpuFFT) operands(spectrum, grid backend.Buffer) (*C.float, *C.fc_c32, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("fft: spectrum: %w", err)
 	}
-	return (*C.float)(gb.data()), complexPtr(sb), nil
+	return (*C.float)(gb.data()), (*C.fc_c32)(sb.data()), nil
 }
 
 // lines runs the real transforms along the last axis, two lines per vector lane.
@@ -263,23 +264,21 @@ func (b *Backend) GatherModes(ctx context.Context, dst, src backend.Buffer, g ba
 	if err := backend.CheckGather(dst, src, g); err != nil {
 		return err
 	}
-	var bufs [3]*buffer
-	for i, buf := range []backend.Buffer{dst, src, g.Index} {
-		hb, err := b.own(buf)
-		if err != nil {
-			return fmt.Errorf("gather modes: %w", err)
-		}
-		bufs[i] = hb
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	ptrs, err := b.pinnedAll(&pin, "gather modes", dst, src, g.Index)
+	if err != nil {
+		return err
 	}
-	index := unsafe.Slice((*int32)(bufs[2].data()), g.DstLen)
+	index := unsafe.Slice((*int32)(ptrs[2]), g.DstLen)
 	for j, i := range index {
 		if int(i) >= g.SrcLen {
 			return fmt.Errorf("gather modes: index[%d] = %d, past a source row of %d", j, i, g.SrcLen)
 		}
 	}
+	args := C.fc_gather_modes_args{dst: (*C.fc_c32)(ptrs[0]), src: (*C.fc_c32)(ptrs[1]), index: (*C.int32_t)(ptrs[2]),
+		srcLen: C.int64_t(g.SrcLen), dstLen: C.int64_t(g.DstLen), scale: C.float(g.Scale)}
 	return b.parallel(ctx, int64(g.Rows), float64(2*g.DstLen), func(lo, hi int64) {
-		C.fc_cpu_gather_modes(C.int(b.variant), complexPtr(bufs[1]), complexPtr(bufs[0]),
-			(*C.int32_t)(unsafe.Pointer(&index[0])), C.int64_t(g.SrcLen), C.int64_t(g.DstLen), C.float(g.Scale),
-			C.int64_t(lo), C.int64_t(hi))
+		C.fc_cpu_gather_modes(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
 }

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "3b9913a9ea59ad9291496ed98d49894153dfc26496e37af922476e3c5e4164bc"
+const kernelSourcesSHA256 = "17e6d329347a78d4732045108525a1dd7463e9014355b08b7c2ff38caa6e3d4c"

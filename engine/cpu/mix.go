@@ -5,7 +5,7 @@ import "C"
 
 import (
 	"context"
-	"fmt"
+	"runtime"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
@@ -18,25 +18,20 @@ func (b *Backend) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s 
 	if err := backend.CheckMix(out, in, w, s); err != nil {
 		return err
 	}
-	bufs := [3]*buffer{}
-	for i, buf := range []backend.Buffer{out, in, w} {
-		hb, err := b.own(buf)
-		if err != nil {
-			return fmt.Errorf("spectral mix: %w", err)
-		}
-		bufs[i] = hb
+	// The argument block lives in Go memory and points at buffer memory, which cgo allows
+	// only while those buffers are pinned.
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	ptrs, err := b.pinnedAll(&pin, "spectral mix", out, in, w)
+	if err != nil {
+		return err
 	}
-	outPtr, inPtr, wPtr := complexPtr(bufs[0]), complexPtr(bufs[1]), complexPtr(bufs[2])
+	args := C.fc_spectral_mix_args{out: (*C.fc_c32)(ptrs[0]), in: (*C.fc_c32)(ptrs[1]), w: (*C.fc_c32)(ptrs[2]),
+		nBatch: C.int32_t(s.Batch), nIn: C.int32_t(s.In), nOut: C.int32_t(s.Out), nModes: C.int32_t(s.Modes)}
 	tiles := int64((s.Batch + mixBatchTile - 1) / mixBatchTile)
 	items := tiles * int64(s.Out)
 	flopsPerItem := s.Flops() / float64(items)
 	return b.parallel(ctx, items, flopsPerItem, func(lo, hi int64) {
-		C.fc_cpu_spectral_mix(C.int(b.variant), inPtr, wPtr, outPtr,
-			C.int32_t(s.Batch), C.int32_t(s.In), C.int32_t(s.Out), C.int32_t(s.Modes),
-			C.int64_t(lo), C.int64_t(hi))
+		C.fc_cpu_spectral_mix(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
-}
-
-func complexPtr(buf *buffer) *C.fc_c32 {
-	return (*C.fc_c32)(buf.data())
 }

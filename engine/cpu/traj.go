@@ -23,13 +23,13 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	if err != nil {
 		return err
 	}
-	in, out := ptrs[0], ptrs[1]
-	fast, flops := C.int32_t(0), 16*40.0 // 16 nodes, each an exp and two Φ
+	args := C.fc_collision_prob_args{in: (*C.float)(ptrs[0]), out: (*C.float)(ptrs[1]), n: C.int64_t(c.N)}
+	flops := 16 * 40.0 // 16 nodes, each an exp and two Φ
 	if c.Form == backend.CollisionFast {
-		fast, flops = 1, 4*15.0
+		args.fast, flops = 1, 4*15.0
 	}
 	return b.parallel(ctx, int64(c.N), flops, func(lo, hi int64) {
-		C.fc_cpu_collision_prob(C.int(b.variant), (*C.float)(in), (*C.float)(out), C.int64_t(c.N), fast, C.int64_t(lo), C.int64_t(hi))
+		C.fc_cpu_collision_prob(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
 }
 
@@ -44,6 +44,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		return fmt.Errorf("trajectory score: parameters: %w", err)
 	}
 	defer release()
+	pin.Pin(&params[0]) // the argument block points at it
 	ptrs, err := b.pinnedAll(&pin, "trajectory score", s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States)
 	if err != nil {
 		return err
@@ -55,6 +56,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 			return fmt.Errorf("trajectory score: prepared tracks: %w", err)
 		}
 		defer release()
+		pin.Pin(&prepared[0])
 		C.fc_cpu_traj_prepare(C.int(b.variant), (*C.float)(ptrs[1]), (*C.float)(unsafe.Pointer(&prepared[0])), C.int64_t(steps))
 		ptrs[1] = unsafe.Pointer(&prepared[0])
 	}
@@ -63,10 +65,12 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	blocks := int64(count) / lanes // lanes divide backend.TrajLaneMultiple
 	// Per block of lanes: every step rolls out, projects onto the path and meets each obstacle.
 	flops := float64(lanes) * float64(s.Steps) * (60 + 20*float64(s.PathPoints) + 100*float64(s.Obstacles))
+	args := C.fc_traj_score_args{prm: (*C.float)(unsafe.Pointer(&params[0])), controls: (*C.float)(ptrs[0]),
+		obstacles: (*C.float)(ptrs[1]), path: (*C.float)(ptrs[2]), _map: (*C.float)(ptrs[3]), total: (*C.float)(ptrs[4]),
+		terms: (*C.float)(ptrs[5]), feasible: (*C.int32_t)(ptrs[6]), states: (*C.float)(ptrs[7]), n: C.int64_t(s.N),
+		first: C.int64_t(first)}
 	return b.parallel(ctx, blocks, flops, func(lo, hi int64) {
-		C.fc_cpu_traj_score(C.int(b.variant), (*C.float)(unsafe.Pointer(&params[0])), (*C.float)(ptrs[0]), (*C.float)(ptrs[1]),
-			(*C.float)(ptrs[2]), (*C.float)(ptrs[3]), (*C.float)(ptrs[4]), (*C.float)(ptrs[5]), (*C.int32_t)(ptrs[6]),
-			(*C.float)(ptrs[7]), C.int64_t(s.N), C.int64_t(first), C.int64_t(lo), C.int64_t(hi))
+		C.fc_cpu_traj_score(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
 }
 
@@ -81,16 +85,16 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 		return fmt.Errorf("trajectory sample: groups: %w", err)
 	}
 	defer release()
+	pin.Pin(&groups[0]) // the argument block points at it
 	ptrs, err := b.pinnedAll(&pin, "trajectory sample", s.Points, s.Controls)
 	if err != nil {
 		return err
 	}
-	points, controls := ptrs[0], ptrs[1]
-	rows := s.Points.Len() / (2 * s.Segments)
+	args := C.fc_traj_sample_args{groups: (*C.float)(unsafe.Pointer(&groups[0])), points: (*C.float)(ptrs[0]),
+		controls: (*C.float)(ptrs[1]), rows: C.int64_t(s.Points.Len() / (2 * s.Segments)), extremes: C.int64_t(s.Extremes),
+		warm: C.int64_t(s.Warm), n: C.int64_t(s.N), first: C.int64_t(s.First), segments: C.int32_t(s.Segments)}
 	return b.parallel(ctx, int64(s.Count), float64(8*s.Segments), func(lo, hi int64) {
-		C.fc_cpu_traj_sample(C.int(b.variant), (*C.float)(unsafe.Pointer(&groups[0])), (*C.float)(points), C.int64_t(rows),
-			C.int32_t(s.Segments), C.int64_t(s.Extremes), C.int64_t(s.Warm), (*C.float)(controls), C.int64_t(s.N),
-			C.int64_t(s.First), C.int64_t(lo), C.int64_t(hi))
+		C.fc_cpu_traj_sample(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
 }
 

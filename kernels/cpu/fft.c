@@ -247,11 +247,12 @@ int FC_CPU_NAME(fc_cpu_fft_axis)(const fc_fft_plan *pl, fc_c32 *data, int64_t in
 
 /* Rows [row0, row1) of the mode gather (fc_gather_mode): dst row r has dstLen entries,
  * src row r srcLen. */
-void FC_CPU_NAME(fc_cpu_gather_modes)(const fc_c32 *src, fc_c32 *dst, const int32_t *index, int64_t srcLen,
-                                      int64_t dstLen, float scale, int64_t row0, int64_t row1)
+void FC_CPU_NAME(fc_cpu_gather_modes)(const fc_gather_modes_args *a, int64_t row0, int64_t row1)
 {
+    const int64_t srcLen = a->srcLen, dstLen = a->dstLen;
     for (int64_t r = row0; r < row1; r++)
-        for (int64_t j = 0; j < dstLen; j++) dst[r * dstLen + j] = fc_gather_mode(src + r * srcLen, index[j], scale);
+        for (int64_t j = 0; j < dstLen; j++)
+            a->dst[r * dstLen + j] = fc_gather_mode(a->src + r * srcLen, a->index[j], a->scale);
 }
 
 #undef FV

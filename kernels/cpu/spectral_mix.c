@@ -92,10 +92,11 @@ static inline FC_INLINE void FC_CPU_NAME(mix_rows)(const fc_c32 *FC_RESTRICT in,
 
 /* Computes work items [item0, item1), where item = tile*nOut + o and tile covers batch rows
  * [tile*FC_MIX_BATCH_TILE, min(nBatch, (tile+1)*FC_MIX_BATCH_TILE)). */
-void FC_CPU_NAME(fc_cpu_spectral_mix)(const fc_c32 *in, const fc_c32 *w, fc_c32 *out,
-                                      int32_t nBatch, int32_t nIn, int32_t nOut, int32_t nModes,
-                                      int64_t item0, int64_t item1)
+void FC_CPU_NAME(fc_cpu_spectral_mix)(const fc_spectral_mix_args *a, int64_t item0, int64_t item1)
 {
+    const fc_c32 *in = a->in, *w = a->w;
+    fc_c32 *out = a->out;
+    const int32_t nBatch = a->nBatch, nIn = a->nIn, nOut = a->nOut, nModes = a->nModes;
     for (int64_t item = item0; item < item1; item++) {
         int32_t b0 = (int32_t)(item / nOut) * FC_MIX_BATCH_TILE;
         int32_t o = (int32_t)(item % nOut);

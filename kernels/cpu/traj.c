@@ -6,13 +6,15 @@
 #error "FC_CPU_NAME must be defined by the variant file that includes this loop"
 #endif
 
-/* Cases [i0, i1) of a batched collision probability: in holds six arrays of n values (dx, dy,
- * Σxx, Σxy, Σyy, R), out one probability per case, one case per vector lane. */
-void FC_CPU_NAME(fc_cpu_collision_prob)(const float *FC_RESTRICT in, float *FC_RESTRICT out, int64_t n, int32_t fast,
-                                        int64_t i0, int64_t i1)
+/* Cases [i0, i1) of a batched collision probability (fc_collision_prob_args), one case per
+ * vector lane. */
+void FC_CPU_NAME(fc_cpu_collision_prob)(const fc_collision_prob_args *a, int64_t i0, int64_t i1)
 {
+    const int64_t n = a->n;
+    const float *FC_RESTRICT in = a->in;
+    float *FC_RESTRICT out = a->out;
     const float *dx = in, *dy = in + n, *sxx = in + 2 * n, *sxy = in + 3 * n, *syy = in + 4 * n, *r = in + 5 * n;
-    if (fast) {
+    if (a->fast) {
         FC_SIMD
         for (int64_t i = i0; i < i1; i++) out[i] = fc_collision_prob_fast(dx[i], dy[i], sxx[i], sxy[i], syy[i], r[i]);
     } else {
@@ -36,25 +38,22 @@ void FC_CPU_NAME(fc_cpu_traj_prepare)(const float *raw, float *prepared, int64_t
     for (int64_t i = 0; i < count; i++) fc_traj_prepare_track(raw + 6 * i, prepared + FC_TK_COUNT * i);
 }
 
-/* Blocks [b0, b1) of FC_TRAJ_LANES candidates each, from candidate first on. */
-void FC_CPU_NAME(fc_cpu_traj_score)(const float *prm, const float *controls, const float *obstacles, const float *path,
-                                    const float *map, float *total, float *terms, int32_t *feasible, float *states,
-                                    int64_t n, int64_t first, int64_t b0, int64_t b1)
+/* Blocks [b0, b1) of FC_TRAJ_LANES candidates each, from candidate a->first on. */
+void FC_CPU_NAME(fc_cpu_traj_score)(const fc_traj_score_args *a, int64_t b0, int64_t b1)
 {
     for (int64_t b = b0; b < b1; b++)
-        fc_traj_score_block(prm, controls, obstacles, path, map, total, terms, feasible, states, n,
-                            first + b * FC_TRAJ_LANES);
+        fc_traj_score_block(a->prm, a->controls, a->obstacles, a->path, a->map, a->total, a->terms, a->feasible,
+                            a->states, a->n, a->first + b * FC_TRAJ_LANES);
 }
 
 /* Candidates first + [i0, i1) of a sampling call into controls [dims, n] (fc_traj_sample_control). */
-void FC_CPU_NAME(fc_cpu_traj_sample)(const float *groups, const float *points, int64_t rows, int32_t segments,
-                                     int64_t extremes, int64_t warm, float *controls, int64_t n, int64_t first,
-                                     int64_t i0, int64_t i1)
+void FC_CPU_NAME(fc_cpu_traj_sample)(const fc_traj_sample_args *a, int64_t i0, int64_t i1)
 {
-    const int32_t dims = 2 * segments;
+    const int32_t dims = 2 * a->segments;
     for (int32_t d = 0; d < dims; d++)
         for (int64_t i = i0; i < i1; i++)
-            controls[d * n + first + i] = fc_traj_sample_control(groups, points, rows, dims, segments, extremes, warm, i, d);
+            a->controls[d * a->n + a->first + i] =
+                fc_traj_sample_control(a->groups, a->points, a->rows, dims, a->segments, a->extremes, a->warm, i, d);
 }
 
 /* A bounded max-heap of keys: the k smallest seen so far, the largest of them on top. */

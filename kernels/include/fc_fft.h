@@ -198,4 +198,14 @@ FC_HD static inline fc_c32 fc_gather_mode(const fc_c32 *src, int32_t index, floa
     return v;
 }
 
+/* One mode gather: dst[r, j] = fc_gather_mode(src row r, index[j], scale), dst rows of dstLen
+ * entries, src rows of srcLen. */
+typedef struct {
+    const fc_c32 *src;
+    fc_c32 *dst;
+    const int32_t *index;
+    int64_t srcLen, dstLen;
+    float scale;
+} fc_gather_modes_args;
+
 #endif

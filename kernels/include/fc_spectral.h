@@ -38,4 +38,12 @@ FC_HD static inline fc_c32 fc_spectral_mix_point(const fc_c32 *FC_RESTRICT in, c
     return fc_cmac_value(byRe, byIm);
 }
 
+/* One spectral mixing call, as the CPU loop takes it: out[b,o,k] = Σ_i in[b,i,k]·w[i,o,k]
+ * with in [nBatch, nIn, nModes], w [nIn, nOut, nModes] and out [nBatch, nOut, nModes]. */
+typedef struct {
+    const fc_c32 *in, *w;
+    fc_c32 *out;
+    int32_t nBatch, nIn, nOut, nModes;
+} fc_spectral_mix_args;
+
 #endif

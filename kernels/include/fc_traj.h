@@ -208,4 +208,13 @@ FC_HD static inline float fc_traj_map_cost(const float *map, int32_t width, int3
     return inside ? cost : 0.0f;
 }
 
+/* A batch of n collision probabilities: in holds six arrays of n values (dx, dy, Σxx, Σxy,
+ * Σyy, R), out one probability per case; fast selects fc_collision_prob_fast. */
+typedef struct {
+    const float *in;
+    float *out;
+    int64_t n;
+    int32_t fast;
+} fc_collision_prob_args;
+
 #endif

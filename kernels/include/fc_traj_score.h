@@ -302,4 +302,25 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
 }
 
 #undef FC_LANES
+/* One scoring call (fc_traj_score_block): the parameters (FC_TP_*), the candidates'
+ * controls [2·segments, n], the prepared obstacle steps [obstacles, steps, FC_TK_COUNT], the
+ * path, the map, and the outputs total [n], terms [FC_TRAJ_TERMS, n], feasible [n] and
+ * states [n, steps, FC_TRAJ_STATE_VALUES] (NULL to skip); candidates from first on. */
+typedef struct {
+    const float *prm, *controls, *obstacles, *path, *map;
+    float *total, *terms;
+    int32_t *feasible;
+    float *states;
+    int64_t n, first;
+} fc_traj_score_args;
+
+/* One sampling call (fc_traj_sample_control): groups [4, dims], points [rows, dims], into
+ * controls [dims, n] from candidate first on, dims = 2·segments. */
+typedef struct {
+    const float *groups, *points;
+    float *controls;
+    int64_t rows, extremes, warm, n, first;
+    int32_t segments;
+} fc_traj_sample_args;
+
 #endif
