@@ -9,15 +9,6 @@ import (
 	"testing/fstest"
 )
 
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 // The committed generated files and the fatbin's manifest must come from the sources as
 // they are now.
 func TestGeneratedFilesAreFresh(t *testing.T) {

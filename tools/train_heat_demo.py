@@ -18,7 +18,7 @@ third-order stencils), and writes boon.safetensors in BOON's layout. The plain m
 5 minutes on two CPU cores, the BOON one about five times as long; needs Debian's python3-torch
 and numpy.
 
-    /usr/bin/python3 tools/train_heat_demo.py [--out cmd/fluxcore/demodata/heat1d] [--epochs 200] [--boon]
+    /usr/bin/python3 tools/train_heat_demo.py [--out internal/experiments/heat/data] [--epochs 200] [--boon]
 """
 import argparse
 import os
@@ -54,7 +54,7 @@ def sample(rng, count):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="cmd/fluxcore/demodata/heat1d")
+    ap.add_argument("--out", default="internal/experiments/heat/data")
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--boon", action="store_true", help="train inside BOON's Neumann correction")

@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
-	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/conserve"
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // conserveFlags are the files of one `fluxcore conserve` call.
@@ -63,7 +60,10 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 		fs.Usage()
 		return errUsage
 	}
-	in, err := f.read()
+	if f.outEnsemble != "" && f.ens == "" {
+		return errors.New("--out-ensemble needs --ensemble input")
+	}
+	in, err := conserve.Files{Mean: f.mean, Var: f.vars, Cov: f.cov, Ensemble: f.ens, G: f.g, RHS: f.rhs}.Read()
 	if err != nil {
 		return err
 	}
@@ -72,142 +72,23 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 		return err
 	}
 	defer e.Close()
-	for _, a := range in.arrays {
-		if a != nil && !a.Float32 {
-			return conserveAs[float64](ctx, e, &f, in, stdout)
-		}
-	}
-	return conserveAs[float32](ctx, e, &f, in, stdout)
-}
-
-// conserveInput are the arrays of a call, checked against each other's shapes.
-type conserveInput struct {
-	arrays                map[string]*npy.Array64 // by flag name; nil when not given
-	slices, n, m, members int
-	sharedG, sharedRHS    bool
-}
-
-func (f *conserveFlags) read() (*conserveInput, error) {
-	in := &conserveInput{arrays: map[string]*npy.Array64{}}
-	for _, p := range []struct{ flag, path string }{
-		{"mean", f.mean}, {"var", f.vars}, {"cov", f.cov}, {"ensemble", f.ens}, {"constraint", f.g}, {"rhs", f.rhs},
-	} {
-		if p.path == "" {
-			continue
-		}
-		a, err := npy.Read64(p.path)
-		if err != nil {
-			return nil, err
-		}
-		in.arrays[p.flag] = a
-	}
-	mean := in.arrays["mean"]
-	if len(mean.Shape) != 2 {
-		return nil, fmt.Errorf("--mean %s: shape %v, want [B, n]", f.mean, mean.Shape)
-	}
-	in.slices, in.n = mean.Shape[0], mean.Shape[1]
-	if g := in.arrays["constraint"]; len(g.Shape) >= 2 {
-		in.m = g.Shape[len(g.Shape)-2]
-	}
-	if u := in.arrays["ensemble"]; u != nil && len(u.Shape) == 3 {
-		in.members = u.Shape[2]
-	}
-	b, n, m := in.slices, in.n, in.m
-	want := map[string][][]int{
-		"var": {{b, n}}, "cov": {{b, n, n}}, "ensemble": {{b, n, in.members}},
-		"constraint": {{m, n}, {b, m, n}}, "rhs": {{m}, {b, m}},
-	}
-	paths := map[string]string{"var": f.vars, "cov": f.cov, "ensemble": f.ens, "constraint": f.g, "rhs": f.rhs}
-	for _, flagName := range []string{"var", "cov", "ensemble", "constraint", "rhs"} {
-		shapes := want[flagName]
-		a := in.arrays[flagName]
-		if a == nil {
-			continue
-		}
-		matched := -1
-		for i, s := range shapes {
-			if slices.Equal(a.Shape, s) {
-				matched = i
-			}
-		}
-		if matched < 0 {
-			return nil, fmt.Errorf("--%s %s: shape %v, want %s (from --mean %v%s)", flagName, paths[flagName], a.Shape,
-				shapeChoices(shapes), mean.Shape, constraintNote(flagName, m))
-		}
-		switch flagName {
-		case "constraint":
-			in.sharedG = matched == 0
-		case "rhs":
-			in.sharedRHS = matched == 0
-		}
-	}
-	return in, nil
-}
-
-func constraintNote(flagName string, m int) string {
-	if flagName == "rhs" {
-		return fmt.Sprintf(" and m = %d rows of --constraint", m)
-	}
-	return ""
-}
-
-func shapeChoices(shapes [][]int) string {
-	s := make([]string, len(shapes))
-	for i, sh := range shapes {
-		s[i] = fmt.Sprint(sh)
-	}
-	return strings.Join(s, " or ")
-}
-
-func conserveAs[T conserve.Float](ctx context.Context, e *engine.Engine, f *conserveFlags, in *conserveInput, stdout io.Writer) error {
-	conv := func(name string) []T {
-		a := in.arrays[name]
-		if a == nil {
-			return nil
-		}
-		out := make([]T, len(a.Data))
-		for i, v := range a.Data {
-			out[i] = T(v)
-		}
-		return out
-	}
-	p := conserve.Problem[T]{
-		Slices: in.slices, N: in.n, Constraints: in.m, Members: in.members,
-		Mean: conv("mean"), Var: conv("var"), Cov: conv("cov"), Ensemble: conv("ensemble"),
-		G: conv("constraint"), RHS: conv("rhs"), NoiseVar: f.noiseVar,
-	}
 	want := conserve.Want{Var: f.outVar != "", Cov: f.outCov != "", Ensemble: f.outEnsemble != ""}
-	if want.Ensemble && p.Ensemble == nil {
-		return errors.New("--out-ensemble needs --ensemble input")
-	}
-	res, err := conserve.Update(ctx, e.Backend(), p, want)
+	res, err := in.Update(ctx, e.Backend(), f.noiseVar, want)
 	if err != nil {
 		return err
 	}
-	_, isF32 := any(T(0)).(float32)
-	b, n := in.slices, in.n
-	outputs := []struct {
-		path  string
-		data  []T
-		shape []int
-	}{
-		{f.outMean, res.Mean, []int{b, n}}, {f.outVar, res.Var, []int{b, n}},
-		{f.outCov, res.Cov, []int{b, n, n}}, {f.outEnsemble, res.Ensemble, []int{b, n, in.members}},
-	}
-	for _, o := range outputs {
+	for _, o := range []struct {
+		path string
+		a    *npy.Array64
+	}{{f.outMean, res.Mean}, {f.outVar, res.Var}, {f.outCov, res.Cov}, {f.outEnsemble, res.Ensemble}} {
 		if o.path == "" {
 			continue
 		}
-		a := &npy.Array64{Shape: o.shape, Data: make([]float64, len(o.data)), Float32: isF32}
-		for i, v := range o.data {
-			a.Data[i] = float64(v)
-		}
-		if err := npy.Write64(o.path, a); err != nil {
+		if err := npy.Write64(o.path, o.a); err != nil {
 			return err
 		}
 	}
-	form, _ := p.Form()
 	fmt.Fprintf(stdout, "updated %d slices of %d points (%v covariance, %d constraints, σ² = %g) on %s\n",
-		b, n, form, in.m, f.noiseVar, e.Backend().Name())
+		in.Slices, in.N, res.Form, in.Constraints, f.noiseVar, e.Backend().Name())
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // conserveFiles writes a small ensemble problem: 3 slices of 8 points, 4 members, one shared
@@ -125,9 +125,9 @@ func TestConserveCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"wrong var shape", []string{"--mean", in["mean"], "--var", bad}, "--var " + bad + ": shape [3 7], want [3 8]"},
+		{"wrong var shape", []string{"--mean", in["mean"], "--var", bad}, "var " + bad + ": shape [3 7], want [3 8]"},
 		{"NaN", []string{"--mean", nan, "--ensemble", in["ensemble"]}, "slice 1: mean[5] is NaN"},
-		{"two forms", []string{"--mean", in["mean"], "--ensemble", in["ensemble"], "--cov", in["ensemble"]}, "--cov"},
+		{"two forms", []string{"--mean", in["mean"], "--ensemble", in["ensemble"], "--cov", in["ensemble"]}, "cov "},
 		{"ensemble out of variances", []string{"--mean", in["mean"], "--var", in["mean"], "--out-ensemble", filepath.Join(dir, "u.npy")}, "--out-ensemble needs --ensemble input"},
 	} {
 		args := append([]string{"conserve", "--constraint", in["constraint"], "--rhs", in["rhs"], "--out-mean", outMean}, c.args...)

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,7 +16,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // fnoFlags are the model and boundary flags shared by `fno` and `bench fno`.
@@ -99,36 +97,8 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 		flags.BC = &k
 	}
 	if f.config != "" {
-		raw, err := os.ReadFile(f.config)
-		if err != nil {
+		if cfg, err = fno.ReadConfig(f.config); err != nil {
 			return flags, cfg, fmt.Errorf("--config: %w", err)
-		}
-		var c struct {
-			Padding      json.RawMessage `json:"padding"` // 9, "0,9" or [0, 9]
-			GridLB       *float64        `json:"grid_lb"`
-			GridUB       *float64        `json:"grid_ub"`
-			GridEndpoint *bool           `json:"grid_endpoint"`
-			BC           *string         `json:"bc"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
-		}
-		cfg = fno.Overrides{GridLB: c.GridLB, GridUB: c.GridUB, GridEndpoint: c.GridEndpoint}
-		if c.Padding != nil {
-			p, err := paddingSpec(c.Padding)
-			if err != nil {
-				return flags, cfg, fmt.Errorf("--config %q: padding: %w", f.config, err)
-			}
-			cfg.Padding = &p
-		}
-		if c.BC != nil {
-			k, err := fno.ParseBoundaryKind(*c.BC)
-			if err != nil {
-				return flags, cfg, fmt.Errorf("--config %q: %w", f.config, err)
-			}
-			cfg.BC = &k
 		}
 	}
 	return flags, cfg, nil
@@ -136,113 +106,20 @@ func (f *fnoFlags) overrides() (flags, cfg fno.Overrides, err error) {
 
 // registerTransform adds --transform, the Fourier transform method a runner uses.
 func registerTransform(fs *flag.FlagSet, dst *string) {
-	fs.StringVar(dst, "transform", envOr("FLUXCORE_FFT", "auto"),
-		"Fourier transforms: auto (cost model), dft (truncated DFT) or fft (full FFT); default $FLUXCORE_FFT, else auto")
+	fs.StringVar(dst, "transform", "",
+		"Fourier transforms: auto (cost model), dft (truncated DFT) or fft (full FFT); default $"+fno.EnvTransform+", else auto")
 }
 
-// paddingSpec turns a config file's padding (a number, a string, or a list of numbers) into
-// the "9" or "0,9" form the loader reads.
-func paddingSpec(raw json.RawMessage) (string, error) {
-	var n int
-	if json.Unmarshal(raw, &n) == nil {
-		return strconv.Itoa(n), nil
-	}
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return str, nil
-	}
-	var list []int
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return "", fmt.Errorf("%s: want a count, \"0,9\" or [0, 9]", raw)
-	}
-	parts := make([]string, len(list))
-	for i, v := range list {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ","), nil
-}
-
-// boundary builds the run-time boundary data for the model and an input of the given grid.
-func (f *fnoFlags) boundary(m *fno.Model, samples int, grid []int) (*fno.Boundary, error) {
-	kind := m.BOON
-	if f.bc != "" {
-		kind = fno.BoundaryKind(f.bc)
-	}
-	if kind == "" {
-		return nil, nil
-	}
-	bc := &fno.Boundary{Kind: kind, OutputOnly: f.outputOnly}
-	xFace, yFace := faceSizes(grid)
-	read := func(flagName, path string, perSample int) ([]float32, error) {
-		a, err := npy.Read(path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", flagName, err)
-		}
-		if len(a.Data) != samples*perSample {
-			return nil, fmt.Errorf("%s %s: shape %v holds %d values, want %d per sample × %d samples",
-				flagName, path, a.Shape, len(a.Data), perSample, samples)
-		}
-		return a.Data, nil
-	}
+// boundary is where the flags say the boundary data comes from.
+func (f *fnoFlags) boundary() (fno.BoundarySource, error) {
+	src := fno.BoundarySource{Kind: fno.BoundaryKind(f.bc), OutputOnly: f.outputOnly, Left: f.left, Right: f.right,
+		Top: f.top, Down: f.down, FluxLeft: f.fluxLeft, FluxRight: f.fluxRight}
 	var err error
-	switch kind {
-	case fno.Dirichlet:
-		if f.left == "" || f.right == "" {
-			return nil, fmt.Errorf("--bc dirichlet needs --left and --right")
-		}
-		if bc.Left, err = read("--left", f.left, xFace); err != nil {
-			return nil, err
-		}
-		if bc.Right, err = read("--right", f.right, xFace); err != nil {
-			return nil, err
-		}
-		if m.Dims == 3 {
-			if f.top == "" || f.down == "" {
-				return nil, fmt.Errorf("--bc dirichlet on a 3-D model needs --top and --down as well")
-			}
-			if bc.Top, err = read("--top", f.top, yFace); err != nil {
-				return nil, err
-			}
-			if bc.Down, err = read("--down", f.down, yFace); err != nil {
-				return nil, err
-			}
-		}
-	case fno.Neumann:
-		flux := func(flagName, v string) ([]float32, error) {
-			if g, err := strconv.ParseFloat(v, 64); err == nil {
-				if math.IsNaN(g) || math.IsInf(g, 0) {
-					return nil, fmt.Errorf("%s %s: want a finite number", flagName, v)
-				}
-				return fno.UniformFaces(samples*xFace, float32(g)), nil
-			}
-			return read(flagName, v, xFace)
-		}
-		if bc.Left, err = flux("--flux-left", f.fluxLeft); err != nil {
-			return nil, err
-		}
-		if bc.Right, err = flux("--flux-right", f.fluxRight); err != nil {
-			return nil, err
-		}
-		if bc.StencilLeft, err = parseStencil("--stencil-left", f.stencilLeft); err != nil {
-			return nil, err
-		}
-		if bc.StencilRight, err = parseStencil("--stencil-right", f.stencilRight); err != nil {
-			return nil, err
-		}
+	if src.StencilLeft, err = parseStencil("--stencil-left", f.stencilLeft); err != nil {
+		return src, err
 	}
-	return bc, nil
-}
-
-// faceSizes are the points per sample on a face of the first axis and of the second.
-func faceSizes(grid []int) (x, y int) {
-	points := func(a int) int {
-		n := 1
-		for _, d := range fno.FaceShape(grid, 1, a) {
-			n *= d
-		}
-		return n
-	}
-	return points(0), points(1)
+	src.StencilRight, err = parseStencil("--stencil-right", f.stencilRight)
+	return src, err
 }
 
 func parseStencil(flagName, s string) ([]float64, error) {
@@ -291,15 +168,15 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Shape) != m.Dims+2 || in.Shape[len(in.Shape)-1] != m.InChannels {
-		return nil, fmt.Errorf("input %s: shape %v, want [batch, %s, %d] for this %d-D model",
-			f.input, in.Shape, strings.Repeat("n, ", m.Dims-1)+"n", m.InChannels, m.Dims)
+	grid, err := m.CheckInput(in.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %w", f.input, err)
 	}
-	samples := in.Shape[0]
-	if samples < 1 {
-		return nil, fmt.Errorf("input %s: shape %v has no samples", f.input, in.Shape)
+	src, err := f.boundary()
+	if err != nil {
+		return nil, err
 	}
-	bc, err := f.boundary(m, samples, in.Shape[1:len(in.Shape)-1])
+	bc, err := src.Resolve(m, in.Shape[0], grid)
 	if err != nil {
 		return nil, err
 	}
@@ -307,13 +184,13 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	method, err := fft.ParseMethod(f.transform)
+	method, err := parseTransform(f.transform)
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("--transform: %w", err)
 	}
-	batch := min(f.batchSize, samples)
-	r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: in.Shape[1 : len(in.Shape)-1], MaxBatch: batch, Transform: method})
+	batch := min(f.batchSize, in.Shape[0])
+	r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: batch, Transform: method})
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -329,21 +206,8 @@ func (l *loaded) close() {
 // forward runs samples [lo, hi) of the input.
 func (l *loaded) forward(ctx context.Context, lo, hi int) ([]float32, error) {
 	per := len(l.input.Data) / l.input.Shape[0]
-	var bc *fno.Boundary
-	if l.bc != nil {
-		c := *l.bc
-		x, y := faceSizes(l.input.Shape[1 : len(l.input.Shape)-1])
-		for _, face := range []struct {
-			data      *[]float32
-			perSample int
-		}{{&c.Left, x}, {&c.Right, x}, {&c.Top, y}, {&c.Down, y}} {
-			if *face.data != nil {
-				*face.data = (*face.data)[lo*face.perSample : hi*face.perSample]
-			}
-		}
-		bc = &c
-	}
-	return l.runner.Forward(ctx, l.input.Data[lo*per:hi*per], hi-lo, bc)
+	grid := l.input.Shape[1 : len(l.input.Shape)-1]
+	return l.runner.Forward(ctx, l.input.Data[lo*per:hi*per], hi-lo, l.bc.Samples(grid, lo, hi))
 }
 
 func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -366,19 +230,15 @@ func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer l.close()
 	samples := l.input.Shape[0]
-	var out []float32
 	start, lastReport := time.Now(), time.Now()
-	for lo := 0; lo < samples; lo += l.batch {
-		hi := min(lo+l.batch, samples)
-		y, err := l.forward(ctx, lo, hi)
-		if err != nil {
-			return fmt.Errorf("samples %d..%d: %w", lo, hi-1, err)
-		}
-		out = append(out, y...)
+	out, err := l.runner.ForwardAll(ctx, l.input.Data, samples, l.bc, func(done int) {
 		if time.Since(lastReport) > 2*time.Second {
-			fmt.Fprintf(stderr, "fluxcore fno: %d/%d samples (%.0f samples/s)\n", hi, samples, float64(hi)/time.Since(start).Seconds())
+			fmt.Fprintf(stderr, "fluxcore fno: %d/%d samples (%.0f samples/s)\n", done, samples, float64(done)/time.Since(start).Seconds())
 			lastReport = time.Now()
 		}
+	})
+	if err != nil {
+		return err
 	}
 	shape := l.runner.OutputShape(samples)
 	if err := npy.Write(*output, &npy.Array{Shape: shape, Data: out}); err != nil {
@@ -466,10 +326,11 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// envOr is the environment variable's value, or def when it is unset or empty.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// parseTransform reads --transform; empty leaves the choice to fno.RunnerConfig, which reads
+// $FLUXCORE_FFT.
+func parseTransform(s string) (fft.Method, error) {
+	if s == "" {
+		return "", nil
 	}
-	return def
+	return fft.ParseMethod(s)
 }

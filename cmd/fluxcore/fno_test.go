@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/internal/metrics"
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 const golden = "../../engine/fno/testdata/golden/"
@@ -66,7 +66,7 @@ func TestFNOCommandErrors(t *testing.T) {
 		{[]string{"fno", "--model", golden + "fno2d/model.safetensors", "--input", golden + "fno1d/input.npy", "--output", out},
 			1, "shape [3 64 1], want [batch, n, n, 1]"},
 		{[]string{"fno", "--model", golden + "boon1d_dirichlet/model.safetensors", "--input", golden + "fno1d/input.npy", "--output", out},
-			1, "--bc dirichlet needs --left and --right"},
+			1, "a dirichlet condition needs the left and right face values"},
 		{[]string{"fno", "--model", golden + "fno1d/model.safetensors", "--input", golden + "fno1d/input.npy", "--output", out,
 			"--bc", "neumann", "--stencil-left", "1,x"}, 1, `"x" is not a finite number`},
 		{[]string{"fno", "--input", golden + "fno1d/input.npy"}, 2, "--model and --input are required"},

@@ -29,7 +29,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	var grid []int
-	method, err := fft.ParseMethod(transform)
+	method, err := parseTransform(transform)
 	if err != nil {
 		return fmt.Errorf("--transform: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // kalmanBatch is 5 filters with 3 states and 2 measurements: shared F, Q and H, R per

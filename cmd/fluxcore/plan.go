@@ -1,24 +1,17 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image/color"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/fluxcore/fluxcore/engine/traj"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
+	"github.com/fluxcore/fluxcore/internal/trajplot"
 )
 
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,7 +53,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	if *plotPath != "" {
-		if err := plotPlan(ctx, *plotPath, p, s, res); err != nil {
+		if err := trajplot.Plot(ctx, *plotPath, p, s, res); err != nil {
 			return fmt.Errorf("--plot %s: %w", *plotPath, err)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
@@ -84,143 +77,6 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 	t := r.Timings
 	fmt.Fprintf(w, "  timings: sample %v, score %v, refine %v, select %v, best rolled out %v\n", t.Sample.Round(1000),
 		t.Score.Round(1000), t.Refine.Round(1000), t.Select.Round(1000), t.Rollout.Round(1000))
-}
-
-// plotPlan draws, in the style of Astro's planner figure, up to 400 of the cycle's candidates
-// coloured by rank from green (good) to red (bad), the best in bold, the robot's footprint,
-// each obstacle's mean and 1σ/2σ ellipses at 0, 1, 2 and 3 s, the guidance path and the
-// map's lethal cells.
-func plotPlan(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result) error {
-	n := r.Scored
-	shown := min(n, 400)
-	indices := make([]int, shown)
-	for i := range indices {
-		indices[i] = i * n / shown
-	}
-	cands, err := p.Rollout(ctx, s, indices)
-	if err != nil {
-		return err
-	}
-	// Worst first, so the good ones are drawn on top.
-	slices.SortFunc(cands, func(a, b traj.Evaluated) int {
-		switch {
-		case a.Costs.Feasible != b.Costs.Feasible && a.Costs.Feasible:
-			return 1
-		case a.Costs.Feasible != b.Costs.Feasible:
-			return -1
-		}
-		return -cmp.Compare(a.Costs.Total, b.Costs.Total)
-	})
-	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%d candidates (%d drawn), green good, red bad; best in bold", n, shown)
-	pl.X.Label.Text = "x (m)"
-	pl.Y.Label.Text = "y (m)"
-	if m := s.Map; m != nil {
-		var cells plotter.XYs
-		for y := range m.Height {
-			for x := range m.Width {
-				if m.Cost[y*m.Width+x] >= 1 {
-					cells = append(cells, plotter.XY{X: m.OriginM[0] + (float64(x)+0.5)*m.ResolutionM, Y: m.OriginM[1] + (float64(y)+0.5)*m.ResolutionM})
-				}
-			}
-		}
-		if len(cells) > 0 {
-			sc, err := plotter.NewScatter(cells)
-			if err != nil {
-				return err
-			}
-			sc.GlyphStyle.Color, sc.GlyphStyle.Radius = color.Gray{Y: 90}, vg.Points(1.2)
-			pl.Add(sc)
-		}
-	}
-	path := make(plotter.XYs, len(s.Guidance.Path))
-	for i, q := range s.Guidance.Path {
-		path[i] = plotter.XY{X: q[0], Y: q[1]}
-	}
-	if err := addLine(pl, path, color.RGBA{R: 120, G: 120, B: 120, A: 255}, 1, true); err != nil {
-		return err
-	}
-	for i, c := range cands {
-		frac := float64(i) / float64(max(len(cands)-1, 1)) // 0 worst … 1 best
-		col := color.NRGBA{R: uint8(220 * (1 - frac)), G: uint8(40 + 160*frac), B: 40, A: 150}
-		if err := addLine(pl, trajectoryXY(c.Trajectory), col, 0.5, false); err != nil {
-			return err
-		}
-	}
-	if err := addLine(pl, trajectoryXY(r.Best), color.RGBA{B: 200, A: 255}, 3, false); err != nil {
-		return err
-	}
-	st := s.Robot.State
-	offsets, radii := s.Robot.Footprint.Circles()
-	for i, off := range offsets {
-		radius := radii[i]
-		cx, cy := st.XM+off*math.Cos(st.ThetaRad), st.YM+off*math.Sin(st.ThetaRad)
-		if err := addLine(pl, ellipse(cx, cy, traj.Cov2{{radius * radius, 0}, {0, radius * radius}}, 1), color.RGBA{B: 200, A: 255}, 1.5, false); err != nil {
-			return err
-		}
-	}
-	for _, o := range s.Obstacles {
-		for _, ts := range []float64{0, 1, 2, 3} {
-			mean, cov := o.At(ts, s.Horizon.DtS)
-			for _, sigmas := range []float64{1, 2} {
-				if err := addLine(pl, ellipse(mean[0], mean[1], cov, sigmas), color.NRGBA{R: 150, B: 150, A: uint8(230 / sigmas)}, 1, false); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	// Equal scales on both axes, so that the ellipses and turns keep their shapes.
-	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = equalAxes(pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max)
-	w, err := pl.WriterTo(7*vg.Inch, 7*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(file, func(out io.Writer) error {
-		_, err := w.WriteTo(out)
-		return err
-	})
-}
-
-func trajectoryXY(ps []traj.Point) plotter.XYs {
-	xy := make(plotter.XYs, len(ps))
-	for i, p := range ps {
-		xy[i] = plotter.XY{X: p.XM, Y: p.YM}
-	}
-	return xy
-}
-
-func addLine(pl *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashed bool) error {
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return err
-	}
-	l.Color, l.Width = c, vg.Points(width)
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	}
-	pl.Add(l)
-	return nil
-}
-
-// ellipse is the k-σ contour of N((cx, cy), cov).
-func ellipse(cx, cy float64, cov traj.Cov2, k float64) plotter.XYs {
-	half, dev := 0.5*(cov[0][0]+cov[1][1]), math.Hypot(0.5*(cov[0][0]-cov[1][1]), cov[0][1])
-	l1, l2 := half+dev, math.Max(half-dev, 0)
-	angle := 0.5 * math.Atan2(2*cov[0][1], cov[0][0]-cov[1][1])
-	xy := make(plotter.XYs, 49)
-	for i := range xy {
-		t := 2 * math.Pi * float64(i) / 48
-		u, v := k*math.Sqrt(l1)*math.Cos(t), k*math.Sqrt(l2)*math.Sin(t)
-		xy[i] = plotter.XY{X: cx + u*math.Cos(angle) - v*math.Sin(angle), Y: cy + u*math.Sin(angle) + v*math.Cos(angle)}
-	}
-	return xy
-}
-
-// equalAxes widens the shorter of two ranges about its centre to the longer one's span.
-func equalAxes(x0, x1, y0, y1 float64) (float64, float64, float64, float64) {
-	span := math.Max(x1-x0, y1-y0)
-	cx, cy := (x0+x1)/2, (y0+y1)/2
-	return cx - span/2, cx + span/2, cy - span/2, cy + span/2
 }
 
 func runPlanSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -260,7 +116,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		if *frames == "" {
 			return nil
 		}
-		return plotPlan(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r)
+		return trajplot.Plot(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r)
 	})
 	if err != nil {
 		return err

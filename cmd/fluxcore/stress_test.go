@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/cpu"
-	"github.com/fluxcore/fluxcore/internal/npy"
 	"github.com/fluxcore/fluxcore/internal/safetensors"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // stressRunsEnv sets how many runs per CPU variant TestStressSmallBatches makes on Go's heap;

@@ -187,31 +187,8 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 		}
 		return nil, nil
 	}
-	if m.BOON != "" && bc.Kind != m.BOON {
-		return nil, fmt.Errorf("fno: this BOON checkpoint enforces %s boundaries, asked for %s", m.BOON, bc.Kind)
-	}
-	if _, err := ParseBoundaryKind(string(bc.Kind)); err != nil {
-		return nil, fmt.Errorf("fno: %w", err)
-	}
-	if m.Layout == LayoutNeuralop {
-		// BOON's eliminations assume each layer is K(x) + W·x; a channel-MLP block is not.
-		return nil, fmt.Errorf("fno: boundary corrections apply to reference-layout FNOs, not %s checkpoints", m.Layout)
-	}
-	if bc.OutputOnly && m.BOON != "" {
-		return nil, fmt.Errorf("fno: a BOON checkpoint needs its per-layer corrections; output-only enforcement is for plain checkpoints")
-	}
-	if m.Dims == 3 && bc.Kind == Neumann {
-		return nil, fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
-	}
-	corrected := 1
-	if m.Dims == 3 {
-		corrected = 2 // the y faces are set too
-	}
-	for a := range corrected {
-		if m.Config.Padding[a] != 0 && !bc.OutputOnly {
-			return nil, fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
-				a, m.Config.Padding[a], m.Config.Padding, paddingWithout(m.Config.Padding, corrected))
-		}
+	if err := r.checkBoundary(bc); err != nil {
+		return nil, err
 	}
 	st := &boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}, outputOnly: bc.OutputOnly}
 	n := r.grid[0]
@@ -225,63 +202,13 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	if bc.Kind == Periodic {
 		return st, nil
 	}
-
-	// The data of the x faces, and in 3-D the y faces, checked and placed on the device.
-	bb := r.boon
-	type faceInput struct {
-		sides [2]string
-		data  [2][]float32
-		fd    faceData
-	}
-	faces := []faceInput{{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x}}
-	if m.Dims == 3 {
-		faces = append(faces, faceInput{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y})
-	}
-	for a, f := range faces {
-		for i, side := range f.sides {
-			if err := checkFaces(string(bc.Kind), side, f.data[i], FaceShape(r.grid, batch, a)); err != nil {
-				return nil, err
-			}
-		}
-		if err := r.uploadFaces(ctx, f.fd, a, f.data[:]...); err != nil {
-			return nil, err
-		}
+	if err := r.placeFaces(ctx, bc, batch); err != nil {
+		return nil, err
 	}
 	if bc.Kind == Neumann {
-		h := (m.Config.GridUB - m.Config.GridLB) / float64(n-1)
-		left, right := NeumannStencils(h)
-		if bc.StencilLeft != nil {
-			left = bc.StencilLeft
-		}
-		if bc.StencilRight != nil {
-			right = bc.StencilRight
-		}
-		var coeffs []float32
-		for _, s := range []struct {
-			name    string
-			stencil []float64
-		}{{"left", left}, {"right", right}} {
-			// At most N−1 coefficients, so that neither side's stencil reads the point the
-			// other side writes and the order of the two does not matter.
-			if len(s.stencil) < 2 || len(s.stencil) > n-1 {
-				return nil, fmt.Errorf("fno: neumann %s stencil has %d coefficients, want 2..%d (the first axis has %d points)",
-					s.name, len(s.stencil), n-1, n)
-			}
-			for j, c := range s.stencil {
-				if math.IsNaN(c) || math.IsInf(c, 0) {
-					return nil, fmt.Errorf("fno: neumann %s stencil coefficient %d is %v", s.name, j, c)
-				}
-				coeffs = append(coeffs, float32(c))
-			}
-		}
-		if left[0] == 0 || right[len(right)-1] == 0 {
-			return nil, fmt.Errorf("fno: neumann stencils %v and %v: the flux coefficient (first on the left, last on the right) must be non-zero", left, right)
-		}
-		st.lenLeft, st.lenRight = len(left), len(right)
-		padded := make([]float32, bb.stencil.Len())
-		copy(padded, coeffs)
-		if err := backend.Upload(ctx, r.b, bb.stencil, padded); err != nil {
-			return nil, fmt.Errorf("fno: neumann stencils: %w", err)
+		var err error
+		if st.lenLeft, st.lenRight, err = r.placeStencils(ctx, bc); err != nil {
+			return nil, err
 		}
 	}
 	if !st.outputOnly {
@@ -290,6 +217,104 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 		}
 	}
 	return st, nil
+}
+
+// checkBoundary refuses a condition the model cannot take.
+func (r *Runner) checkBoundary(bc *Boundary) error {
+	m := r.m
+	if m.BOON != "" && bc.Kind != m.BOON {
+		return fmt.Errorf("fno: this BOON checkpoint enforces %s boundaries, asked for %s", m.BOON, bc.Kind)
+	}
+	if _, err := ParseBoundaryKind(string(bc.Kind)); err != nil {
+		return fmt.Errorf("fno: %w", err)
+	}
+	if m.Layout == LayoutNeuralop {
+		// BOON's eliminations assume each layer is K(x) + W·x; a channel-MLP block is not.
+		return fmt.Errorf("fno: boundary corrections apply to reference-layout FNOs, not %s checkpoints", m.Layout)
+	}
+	if bc.OutputOnly && m.BOON != "" {
+		return fmt.Errorf("fno: a BOON checkpoint needs its per-layer corrections; output-only enforcement is for plain checkpoints")
+	}
+	if m.Dims == 3 && bc.Kind == Neumann {
+		return fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
+	}
+	corrected := 1
+	if m.Dims == 3 {
+		corrected = 2 // the y faces are set too
+	}
+	for a := range corrected {
+		if m.Config.Padding[a] != 0 && !bc.OutputOnly {
+			return fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
+				a, m.Config.Padding[a], m.Config.Padding, paddingWithout(m.Config.Padding, corrected))
+		}
+	}
+	return nil
+}
+
+// placeFaces checks the data of the x faces, and in 3-D the y faces, and places them on the
+// device.
+func (r *Runner) placeFaces(ctx context.Context, bc *Boundary, batch int) error {
+	bb := r.boon
+	type faceInput struct {
+		sides [2]string
+		data  [2][]float32
+		fd    faceData
+	}
+	faces := []faceInput{{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x}}
+	if r.m.Dims == 3 {
+		faces = append(faces, faceInput{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y})
+	}
+	for a, f := range faces {
+		for i, side := range f.sides {
+			if err := checkFaces(string(bc.Kind), side, f.data[i], FaceShape(r.grid, batch, a)); err != nil {
+				return err
+			}
+		}
+		if err := r.uploadFaces(ctx, f.fd, a, f.data[:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeStencils checks the Neumann stencils (the grid's third-order ones unless bc gives its
+// own) and places them on the device; it returns their lengths.
+func (r *Runner) placeStencils(ctx context.Context, bc *Boundary) (lenLeft, lenRight int, err error) {
+	cfg, n := r.m.Config, r.grid[0]
+	left, right := NeumannStencils((cfg.GridUB - cfg.GridLB) / float64(n-1))
+	if bc.StencilLeft != nil {
+		left = bc.StencilLeft
+	}
+	if bc.StencilRight != nil {
+		right = bc.StencilRight
+	}
+	var coeffs []float32
+	for _, s := range []struct {
+		name    string
+		stencil []float64
+	}{{"left", left}, {"right", right}} {
+		// At most N−1 coefficients, so that neither side's stencil reads the point the
+		// other side writes and the order of the two does not matter.
+		if len(s.stencil) < 2 || len(s.stencil) > n-1 {
+			return 0, 0, fmt.Errorf("fno: neumann %s stencil has %d coefficients, want 2..%d (the first axis has %d points)",
+				s.name, len(s.stencil), n-1, n)
+		}
+		for j, c := range s.stencil {
+			if math.IsNaN(c) || math.IsInf(c, 0) {
+				return 0, 0, fmt.Errorf("fno: neumann %s stencil coefficient %d is %v", s.name, j, c)
+			}
+			coeffs = append(coeffs, float32(c))
+		}
+	}
+	if left[0] == 0 || right[len(right)-1] == 0 {
+		return 0, 0, fmt.Errorf("fno: neumann stencils %v and %v: the flux coefficient (first on the left, last on the right) must be non-zero", left, right)
+	}
+	padded := make([]float32, r.boon.stencil.Len())
+	copy(padded, coeffs)
+	if err := backend.Upload(ctx, r.b, r.boon.stencil, padded); err != nil {
+		return 0, 0, fmt.Errorf("fno: neumann stencils: %w", err)
+	}
+	return len(left), len(right), nil
 }
 
 // paddingWithout is padding with the first k axes zeroed, as a --padding value.

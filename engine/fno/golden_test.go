@@ -13,7 +13,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/metrics"
-	"github.com/fluxcore/fluxcore/internal/npy"
+	"github.com/fluxcore/fluxcore/npy"
 )
 
 // GoldenTolerance is the bound on the relative L2 error against the reference

@@ -274,97 +274,134 @@ func fromNeuralop(f *safetensors.File) (*Model, error) {
 		return nil, err
 	}
 	m.Width = m.Lift[len(m.Lift)-1].Out
-	used := map[string]bool{}
-	markPrefix := func(prefix string) {
-		for _, name := range f.Names() {
-			if strings.HasPrefix(name, prefix) {
-				used[name] = true
-			}
-		}
-	}
-	markPrefix("lifting.fcs.")
-	markPrefix("projection.fcs.")
+	used := tensorSet{f: f, used: map[string]bool{}}
+	used.markPrefix("lifting.fcs.")
+	used.markPrefix("projection.fcs.")
 	for i := 0; neuralopSpectral(f, i) != nil; i++ {
-		w := neuralopSpectral(f, i)
-		used[w.Name] = true
-		vals, shape, err := w.Complex64()
+		l, err := m.neuralopLayer(f, i, &used)
 		if err != nil {
 			return nil, err
 		}
-		if i == 0 {
-			if err := m.setShape(w.Name, shape); err != nil {
-				return nil, err
-			}
-		} else if fmt.Sprint(shape) != fmt.Sprint(append([]int{m.Width, m.Width}, m.Modes...)) {
-			return nil, fmt.Errorf("tensor %q: complex shape %v, want [%d, %d] + %v like layer 0", w.Name, shape, m.Width, m.Width, m.Modes)
-		}
-		l := Layer{Spectral: vals}
-
-		skip := fmt.Sprintf("fno_blocks.fno_skips.%d.conv", i)
-		if f.Tensor(skip+".weight") == nil {
-			skip = fmt.Sprintf("fno_blocks.fno_skips.%d", i)
-		}
-		if l.Pointwise, err = dense(f, skip, false); err != nil {
-			return nil, fmt.Errorf("layer %d: only the linear fno_skip is supported: %w", i, err)
-		}
-		if err := l.Pointwise.expect(m.Width, m.Width); err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", skip+".weight", err)
-		}
-		if l.Pointwise.Bias != nil {
-			return nil, fmt.Errorf("tensor %q: neuraloperator's linear fno_skip has no bias", skip+".bias")
-		}
-		used[skip+".weight"] = true
-		// The spectral bias is added after the inverse transform, where a skip bias would
-		// be, so the pointwise GEMM carries it.
-		if bt := f.Tensor(fmt.Sprintf("fno_blocks.convs.%d.bias", i)); bt != nil {
-			used[bt.Name] = true
-			if l.Pointwise.Bias, err = bt.Float32(); err != nil {
-				return nil, err
-			}
-			if len(l.Pointwise.Bias) != m.Width {
-				return nil, fmt.Errorf("tensor %q: shape %v, want %d values", bt.Name, bt.Shape, m.Width)
-			}
-		}
-
-		prefix := fmt.Sprintf("fno_blocks.channel_mlp.%d.fcs.", i)
-		if f.Tensor(prefix+"0.weight") != nil {
-			if l.ChannelMLP, err = channelMLP(f, prefix); err != nil {
-				return nil, err
-			}
-			if in, out := l.ChannelMLP[0].In, l.ChannelMLP[len(l.ChannelMLP)-1].Out; in != m.Width || out != m.Width {
-				return nil, fmt.Errorf("%s*: maps %d to %d channels, want %d to %d", prefix, in, out, m.Width, m.Width)
-			}
-			markPrefix(prefix)
-			gateName := fmt.Sprintf("fno_blocks.channel_mlp_skips.%d.weight", i)
-			gate := f.Tensor(gateName)
-			if gate == nil || len(gate.Shape) < 2 || gate.Shape[0] != 1 || gate.Shape[1] != m.Width {
-				return nil, fmt.Errorf("layer %d: only the soft-gating channel_mlp_skip is supported: want tensor %q of shape [1, %d, 1...]",
-					i, gateName, m.Width)
-			}
-			used[gateName] = true
-			g, err := gate.Float32()
-			if err != nil {
-				return nil, err
-			}
-			diag := make([]float32, m.Width*m.Width)
-			for c, v := range g {
-				diag[c*m.Width+c] = v
-			}
-			l.Gate = &Dense{In: m.Width, Out: m.Width, W: diag}
-		}
 		m.Layers = append(m.Layers, l)
 	}
-	var unknown []string
-	for _, name := range f.Names() {
-		if !used[name] {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
+	if unknown := used.unused(); len(unknown) > 0 {
 		return nil, fmt.Errorf("neuraloperator FNO: tensors outside the default block (norms, other skips, "+
 			"factorized weights?) are not supported: %s", summarize(unknown))
 	}
 	return m, nil
+}
+
+// tensorSet records which tensors of a file the loader used, so that one it would ignore
+// (and so run a different model) is an error.
+type tensorSet struct {
+	f    *safetensors.File
+	used map[string]bool
+}
+
+func (t *tensorSet) mark(name string) { t.used[name] = true }
+
+func (t *tensorSet) markPrefix(prefix string) {
+	for _, name := range t.f.Names() {
+		if strings.HasPrefix(name, prefix) {
+			t.used[name] = true
+		}
+	}
+}
+
+func (t *tensorSet) unused() []string {
+	var out []string
+	for _, name := range t.f.Names() {
+		if !t.used[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// neuralopLayer reads Fourier layer i of a neuraloperator checkpoint: its spectral weights,
+// the linear skip (carrying the spectral bias) and the optional channel MLP with its soft
+// gate.
+func (m *Model) neuralopLayer(f *safetensors.File, i int, used *tensorSet) (Layer, error) {
+	w := neuralopSpectral(f, i)
+	used.mark(w.Name)
+	vals, shape, err := w.Complex64()
+	if err != nil {
+		return Layer{}, err
+	}
+	if i == 0 {
+		if err := m.setShape(w.Name, shape); err != nil {
+			return Layer{}, err
+		}
+	} else if fmt.Sprint(shape) != fmt.Sprint(append([]int{m.Width, m.Width}, m.Modes...)) {
+		return Layer{}, fmt.Errorf("tensor %q: complex shape %v, want [%d, %d] + %v like layer 0", w.Name, shape, m.Width, m.Width, m.Modes)
+	}
+	l := Layer{Spectral: vals}
+	if l.Pointwise, err = m.neuralopSkip(f, i, used); err != nil {
+		return Layer{}, err
+	}
+	prefix := fmt.Sprintf("fno_blocks.channel_mlp.%d.fcs.", i)
+	if f.Tensor(prefix+"0.weight") == nil {
+		return l, nil
+	}
+	if l.ChannelMLP, err = channelMLP(f, prefix); err != nil {
+		return Layer{}, err
+	}
+	if in, out := l.ChannelMLP[0].In, l.ChannelMLP[len(l.ChannelMLP)-1].Out; in != m.Width || out != m.Width {
+		return Layer{}, fmt.Errorf("%s*: maps %d to %d channels, want %d to %d", prefix, in, out, m.Width, m.Width)
+	}
+	used.markPrefix(prefix)
+	l.Gate, err = m.neuralopGate(f, i, used)
+	return l, err
+}
+
+// neuralopSkip is layer i's linear fno_skip. The spectral bias is added after the inverse
+// transform, where a skip bias would be, so the pointwise GEMM carries it.
+func (m *Model) neuralopSkip(f *safetensors.File, i int, used *tensorSet) (Dense, error) {
+	skip := fmt.Sprintf("fno_blocks.fno_skips.%d.conv", i)
+	if f.Tensor(skip+".weight") == nil {
+		skip = fmt.Sprintf("fno_blocks.fno_skips.%d", i)
+	}
+	d, err := dense(f, skip, false)
+	if err != nil {
+		return Dense{}, fmt.Errorf("layer %d: only the linear fno_skip is supported: %w", i, err)
+	}
+	if err := d.expect(m.Width, m.Width); err != nil {
+		return Dense{}, fmt.Errorf("tensor %q: %w", skip+".weight", err)
+	}
+	if d.Bias != nil {
+		return Dense{}, fmt.Errorf("tensor %q: neuraloperator's linear fno_skip has no bias", skip+".bias")
+	}
+	used.mark(skip + ".weight")
+	if bt := f.Tensor(fmt.Sprintf("fno_blocks.convs.%d.bias", i)); bt != nil {
+		used.mark(bt.Name)
+		if d.Bias, err = bt.Float32(); err != nil {
+			return Dense{}, err
+		}
+		if len(d.Bias) != m.Width {
+			return Dense{}, fmt.Errorf("tensor %q: shape %v, want %d values", bt.Name, bt.Shape, m.Width)
+		}
+	}
+	return d, nil
+}
+
+// neuralopGate is layer i's soft-gating channel_mlp_skip as a diagonal Dense.
+func (m *Model) neuralopGate(f *safetensors.File, i int, used *tensorSet) (*Dense, error) {
+	gateName := fmt.Sprintf("fno_blocks.channel_mlp_skips.%d.weight", i)
+	gate := f.Tensor(gateName)
+	if gate == nil || len(gate.Shape) < 2 || gate.Shape[0] != 1 || gate.Shape[1] != m.Width {
+		return nil, fmt.Errorf("layer %d: only the soft-gating channel_mlp_skip is supported: want tensor %q of shape [1, %d, 1...]",
+			i, gateName, m.Width)
+	}
+	used.mark(gateName)
+	g, err := gate.Float32()
+	if err != nil {
+		return nil, err
+	}
+	diag := make([]float32, m.Width*m.Width)
+	for c, v := range g {
+		diag[c*m.Width+c] = v
+	}
+	return &Dense{In: m.Width, Out: m.Width, W: diag}, nil
 }
 
 // channelMLP reads prefix0, prefix1, ... as consecutive 1×1 convolutions with biases.

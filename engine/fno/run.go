@@ -1,9 +1,11 @@
 package fno
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/fft"
@@ -66,8 +68,8 @@ type RunnerConfig struct {
 	Grid []int
 	// MaxBatch is the most samples one Forward takes (≥ 1); 0 means 1.
 	MaxBatch int
-	// Transform is how the Fourier transforms are computed; fft.Auto (or "") lets the cost
-	// model pick for this grid.
+	// Transform is how the Fourier transforms are computed; fft.Auto lets the cost model
+	// pick for this grid, and "" reads $FLUXCORE_FFT (auto when unset).
 	Transform fft.Method
 }
 
@@ -99,7 +101,11 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConf
 	}()
 	transform := cfg.Transform
 	if transform == "" {
-		transform = fft.Auto
+		env, err := fft.ParseMethod(cmp.Or(os.Getenv(EnvTransform), string(fft.Auto)))
+		if err != nil {
+			return nil, fmt.Errorf("fno: $%s: %w", EnvTransform, err)
+		}
+		transform = env
 	}
 	modes, err := r.bindTransforms(ctx, transform)
 	if err != nil {

@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/fluxcore/fluxcore/internal/experiments/gpme"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
+	"github.com/fluxcore/fluxcore/internal/experiments/gpme"
 )
 
 // The values the issue (and the paper's Stefan set-up) quote for p* = 0.6, and the
