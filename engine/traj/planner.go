@@ -16,15 +16,16 @@ import (
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
-// Config tunes a Planner. A zero Candidates, Segments, TopK, CycleS, WarmFraction or
-// WarmSpread takes DefaultConfig's value; Seed, Accurate, RefineStages and KeepTotals are
-// used as given.
+// Config tunes a Planner. A zero Candidates, Segments, Seed, TopK, CycleS, WarmFraction or
+// WarmSpread takes DefaultConfig's value, so that Config{} plans as `fluxcore plan` does;
+// Accurate, RefineStages and KeepTotals are used as given.
 type Config struct {
 	// Candidates sampled per cycle, rounded up to a multiple of backend.TrajLaneMultiple.
 	Candidates int
 	// Segments of piecewise-constant jerk over the horizon, per axis.
 	Segments int
-	// Seed scrambles the Halton sequence, so that two seeds sample different candidates.
+	// Seed scrambles the Halton sequence, so that two seeds sample different candidates
+	// (0 takes DefaultConfig's, 1).
 	Seed uint64
 	// Accurate scores collisions with the accurate form (16-point chord quadrature) instead
 	// of the fast one (the equal-area square); see kernels/include/fc_traj.h for both bounds.
@@ -100,6 +101,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.CycleS == 0 {
 		cfg.CycleS = d.CycleS
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = d.Seed
 	}
 	if cfg.WarmSpread == 0 {
 		cfg.WarmSpread = d.WarmSpread
