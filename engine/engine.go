@@ -95,7 +95,9 @@ func Open(opts Options) (*Engine, error) {
 	info.Backend = chosen.Kind()
 	info.Device = chosen.Name()
 	info.Reason = reason
-	return &Engine{backend: chosen, info: info}, nil
+	b, fallbacks := route(chosen, host)
+	info.Ops = describeOps(chosen, host, fallbacks)
+	return &Engine{backend: b, info: info}, nil
 }
 
 // choose applies the device request to what the probe found.

@@ -19,6 +19,28 @@ type Info struct {
 	Reason string           `json:"reason"`
 	CPU    CPUInfo          `json:"cpu"`
 	CUDA   cuda.ProbeResult `json:"cuda"`
+	// Ops says where each op runs: on the chosen backend, or on the host CPU where the
+	// chosen backend lacks it (Fallback then gives the reason).
+	Ops []OpInfo `json:"ops"`
+}
+
+// OpInfo is where one op runs.
+type OpInfo struct {
+	Op       backend.Op `json:"op"`
+	Device   string     `json:"device"`
+	Fallback string     `json:"fallback,omitempty"`
+}
+
+func describeOps(chosen backend.Backend, host backend.Backend, fallbacks map[backend.Op]string) []OpInfo {
+	var ops []OpInfo
+	for _, op := range backend.AllOps {
+		info := OpInfo{Op: op, Device: chosen.Name()}
+		if reason, ok := fallbacks[op]; ok {
+			info.Device, info.Fallback = host.Name(), reason
+		}
+		ops = append(ops, info)
+	}
+	return ops
 }
 
 // CPUInfo describes the processor and the CPU backend's configuration.

@@ -47,6 +47,11 @@ func Outputs(root fs.FS) ([]Generated, error) {
 		return nil, err
 	}
 	out = append(out, cpu...)
+	ops, err := RenderBackendOps()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, Generated{BackendOpsPath, ops})
 	stamp, err := RenderCPUStamp(kernelFS)
 	if err != nil {
 		return nil, err

@@ -122,5 +122,13 @@ func printInfo(w io.Writer, info engine.Info) {
 		fmt.Fprintf(w, "%-10s %s, compute %s, %d SMs, %.1f GiB\n", d.ID(), d.Name, d.ComputeCapability,
 			d.Multiprocessors, float64(d.MemoryBytes)/(1<<30))
 	}
+	fallbacks := 0
+	for _, op := range info.Ops {
+		if op.Fallback != "" {
+			fmt.Fprintf(w, "fallback   %s on %s: %s\n", op.Op, op.Device, op.Fallback)
+			fallbacks++
+		}
+	}
+	fmt.Fprintf(w, "ops        %d of %d on %s\n", len(info.Ops)-fallbacks, len(info.Ops), info.Device)
 	fmt.Fprintf(w, "go         %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -260,3 +260,6 @@ func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float6
 	wg.Wait()
 	return ctx.Err()
 }
+
+// Capabilities: the CPU backend runs every op, ProbConserv and Kalman in either float type.
+func (b *Backend) Capabilities() backend.Capabilities { return backend.FullCapabilities() }

@@ -290,3 +290,11 @@ func (b *Backend) Download(ctx context.Context, dst []byte, src backend.Buffer) 
 		return nil
 	})
 }
+
+// Capabilities: every op has a kernel (kernels/ops.go), and a buffer can be as large as the
+// device's memory.
+func (b *Backend) Capabilities() backend.Capabilities {
+	c := backend.FullCapabilities()
+	c.MaxBufferBytes = b.device.MemoryBytes
+	return c
+}
