@@ -222,19 +222,85 @@ func trajScoreCaseOf(rng *rand.Rand, g trajGeometry) (op backend.TrajScore, cont
 	return op, controls, tracks, path, costMap
 }
 
-// testTrajScore holds the backend to the generic CPU loop (itself checked against a float64
-// reference of the documented formulas in engine/traj): totals, terms and states to float32
-// rounding, feasibility exactly.
+// testTrajScore holds the backend, with the accurate collision form, to the float64
+// reference (trajref.go): every weighted term and the total within 2e-3·max(1, |value|),
+// the final state within 1e-3, feasibility exactly. The fast form, an approximation with
+// its own bounds (testCollisionProb), is held to the generic CPU loop to float32 rounding,
+// so that every variant and device computes the same approximation.
 func testTrajScore(t *testing.T, b backend.Backend) {
-	if isGenericOnGoHeap(b) {
-		// Against itself the comparison could not fail; engine/traj holds the generic loop
-		// to a float64 reference of the formulas.
-		t.Skipf("%s is the reference of this case", b.Name())
-	}
-	infeasible := compareTrajScore(t, b, rand.New(rand.NewPCG(11, 11)), trajDefault)
+	infeasible := referenceTrajScore(t, b)
 	if infeasible == 0 || infeasible == trajDefault.n {
 		t.Errorf("%d of %d candidates infeasible: the case should have both", infeasible, trajDefault.n)
 	}
+	if isGenericOnGoHeap(b) {
+		return // against itself the fast-form comparison could not fail
+	}
+	compareTrajScore(t, b, rand.New(rand.NewPCG(11, 11)), trajDefault)
+}
+
+var (
+	trajRefOnce  sync.Once
+	trajRefCase  trajCase
+	trajRefWants []trajRef
+)
+
+// referenceTrajScore scores trajDefault's case with the accurate form on b and compares it
+// with the reference; it returns how many candidates the reference finds infeasible.
+func referenceTrajScore(t *testing.T, b backend.Backend) (infeasible int) {
+	trajRefOnce.Do(func() {
+		op, controls, tracks, path, costMap := trajScoreCaseOf(rand.New(rand.NewPCG(11, 11)), trajDefault)
+		op.Params[backend.TrajParamFast] = 0
+		trajRefCase = trajCase{op, controls, tracks, path, costMap}
+		for c := range op.N {
+			trajRefWants = append(trajRefWants, trajRefCase.reference(c))
+		}
+	})
+	tc := trajRefCase
+	op := tc.op
+	op.Controls, op.Tracks = uploadAs(t, b, backend.Float32, tc.controls), uploadAs(t, b, backend.Float32, tc.tracks)
+	op.Path, op.Map = uploadAs(t, b, backend.Float32, tc.path), uploadAs(t, b, backend.Float32, tc.costMap)
+	op.Total, op.Feasible = alloc(t, b, backend.Float32, op.N), alloc(t, b, backend.Int32, op.N)
+	op.Terms = alloc(t, b, backend.Float32, backend.TrajTerms*op.N)
+	op.States = alloc(t, b, backend.Float32, op.N*op.Steps*backend.TrajStateValues)
+	if err := b.TrajScore(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	total, terms := downloadAs(t, b, backend.Float32, op.Total), downloadAs(t, b, backend.Float32, op.Terms)
+	states, feasible := downloadAs(t, b, backend.Float32, op.States), download[int32](t, b, op.Feasible)
+	close := func(got, want, tol float64) bool { return math.Abs(got-want) <= tol*max(1, math.Abs(want)) }
+	ambiguous := 0
+	for c, want := range trajRefWants {
+		if !want.feasible {
+			infeasible++
+		}
+		if want.ambiguous {
+			ambiguous++
+		}
+		for term, w := range want.terms {
+			if term == backend.TrajTermMap && want.ambiguous {
+				continue
+			}
+			if g := terms[term*op.N+c]; !close(g, w, 2e-3) {
+				t.Errorf("candidate %d: term %d = %.6g, the float64 reference %.6g", c, term, g, w)
+			}
+		}
+		if !want.ambiguous && (feasible[c] != 0) != want.feasible {
+			t.Errorf("candidate %d: feasible %d, the float64 reference %v", c, feasible[c], want.feasible)
+		}
+		if !want.ambiguous && !close(total[c], want.total, 2e-3) {
+			t.Errorf("candidate %d: total %.6g, the float64 reference %.6g", c, total[c], want.total)
+		}
+		last := states[(c*op.Steps+op.Steps-1)*backend.TrajStateValues:]
+		for i, w := range want.final {
+			if !close(last[i], w, 1e-3) {
+				t.Errorf("candidate %d: final state value %d = %.6g, the float64 reference %.6g", c, i, last[i], w)
+			}
+		}
+	}
+	if ambiguous > op.N/8 {
+		t.Errorf("%d of %d candidates pass within 1e-4 m of an edge between map costs: too few are checked", ambiguous, op.N)
+	}
+	return infeasible
 }
 
 // isGenericOnGoHeap reports whether b is the generic CPU loop with its buffers on Go's heap:
