@@ -20,6 +20,7 @@ import (
 )
 
 // Backend runs operations on the host with one ISA variant and a fixed number of workers.
+// Its methods are safe for concurrent use, Close included (backend.Backend).
 type Backend struct {
 	variant Variant
 	workers int

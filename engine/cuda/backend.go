@@ -19,6 +19,8 @@ import (
 
 // Backend runs operations on one CUDA device, in its own context, on one non-default
 // stream. Operations are queued asynchronously; Download and Synchronize wait for them.
+// Its methods are safe for concurrent use: every call holds the backend for reading and
+// Close for writing, so Close waits for the calls in flight.
 type Backend struct {
 	device  Device
 	ctx     cu.Context

@@ -77,7 +77,8 @@ type Layer struct {
 	Gate       *Dense
 }
 
-// Model is a loaded checkpoint.
+// Model is a loaded checkpoint. It is read-only once loaded, so goroutines may share it;
+// each makes its own Runner.
 type Model struct {
 	Layout Layout
 	Dims   int // 1, 2 or 3
