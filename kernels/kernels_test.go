@@ -119,7 +119,7 @@ func TestParseKernelsWidths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, frag := range []string{"uint64(uint32(n))", "math.Float32bits(scale)", "math.Float64bits(offset)", `GetFunction("fc_demo")`} {
+	for _, frag := range []string{"uint64(uint32(a.N))", "math.Float32bits(a.Scale)", "math.Float64bits(a.Offset)", `GetFunction("fc_demo")`, "type fcDemoArgs struct"} {
 		if !strings.Contains(string(code), frag) {
 			t.Errorf("launcher lacks %s:\n%s", frag, code)
 		}

@@ -25,25 +25,29 @@ func upperFirst(s string) string {
 	return string(r)
 }
 
-// argWord is the expression that widens a parameter to the 64-bit slot the launcher passes.
+// argWord is the expression that widens a parameter, read from the argument struct a, to
+// the 64-bit slot the launcher passes.
 func argWord(p Param) string {
+	field := "a." + upperFirst(p.Name)
 	switch p.GoType {
 	case "cu.DevicePtr", "int64":
-		return fmt.Sprintf("uint64(%s)", p.Name)
+		return fmt.Sprintf("uint64(%s)", field)
 	case "int32":
-		return fmt.Sprintf("uint64(uint32(%s))", p.Name)
+		return fmt.Sprintf("uint64(uint32(%s))", field)
 	case "uint32":
-		return fmt.Sprintf("uint64(%s)", p.Name)
+		return fmt.Sprintf("uint64(%s)", field)
 	case "float32":
-		return fmt.Sprintf("uint64(math.Float32bits(%s))", p.Name)
+		return fmt.Sprintf("uint64(math.Float32bits(%s))", field)
 	case "float64":
-		return fmt.Sprintf("math.Float64bits(%s)", p.Name)
+		return fmt.Sprintf("math.Float64bits(%s)", field)
 	}
 	panic("kernels: unhandled Go type " + p.GoType)
 }
 
 // RenderLaunchers writes engine/cuda's typed launchers: a kernelSet holding one function
-// handle per kernel, and one method per kernel whose arguments have the C parameters' widths.
+// handle per kernel, and per kernel an argument struct whose fields are the C parameters,
+// named as in the .cu file and of the same widths, and a method that launches it. Callers
+// fill the fields by name, so Go cannot pass the kernel's arguments in another order.
 func RenderLaunchers(ks []Kernel) ([]byte, error) {
 	var b bytes.Buffer
 	usesMath := false
@@ -67,13 +71,15 @@ func RenderLaunchers(ks []Kernel) ([]byte, error) {
 	}
 	b.WriteString("}\n")
 	for _, k := range ks {
-		var params, words []string
+		var words []string
+		fmt.Fprintf(&b, "\n// %sArgs are the parameters of %s (%s), in its order.\ntype %sArgs struct {\n", GoName(k.Name), k.Name, k.File, GoName(k.Name))
 		for _, p := range k.Params {
-			params = append(params, p.Name+" "+p.GoType)
+			fmt.Fprintf(&b, "%s %s\n", upperFirst(p.Name), p.GoType)
 			words = append(words, argWord(p))
 		}
-		fmt.Fprintf(&b, "\n// launch%s enqueues %s from %s.\n", upperFirst(GoName(k.Name)), k.Name, k.File)
-		fmt.Fprintf(&b, "func (s *kernelSet) launch%s(cfg launchConfig, %s) {\n", upperFirst(GoName(k.Name)), strings.Join(params, ", "))
+		b.WriteString("}\n")
+		fmt.Fprintf(&b, "\n// launch%s enqueues %s.\n", upperFirst(GoName(k.Name)), k.Name)
+		fmt.Fprintf(&b, "func (s *kernelSet) launch%s(cfg launchConfig, a %sArgs) {\n", upperFirst(GoName(k.Name)), GoName(k.Name))
 		fmt.Fprintf(&b, "launch(s.%s, cfg, []uint64{%s})\n}\n", GoName(k.Name), strings.Join(words, ", "))
 	}
 	return format.Source(b.Bytes())

@@ -47,9 +47,13 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	}
 	cfg := b.elementwiseConfig(int64(c.Slices))
 	err = b.do("launch fc_conserve", func() error {
-		b.kernels.launchFcConserve(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8],
-			ptrs[9], workPtr, ptrs[10], int64(c.Slices), gStride, rhsStride, perSlice, int32(c.N), int32(c.Constraints),
-			int32(c.Members), int32(c.Form), storageCode(c.DType()), c.NoiseVar)
+		b.kernels.launchFcConserve(cfg, fcConserveArgs{
+			Mean: ptrs[0], Variances: ptrs[1], Cov: ptrs[2], Ens: ptrs[3], G: ptrs[4], Rhs: ptrs[5],
+			OutMean: ptrs[6], OutVar: ptrs[7], OutCov: ptrs[8], OutEns: ptrs[9], Work: workPtr, Status: ptrs[10],
+			Slices: int64(c.Slices), GStride: gStride, RhsStride: rhsStride, WorkStride: perSlice, N: int32(c.N),
+			M: int32(c.Constraints), Members: int32(c.Members), Form: int32(c.Form),
+			Dtype: storageCode(c.DType()), NoiseVar: c.NoiseVar,
+		})
 		return nil
 	})
 	// The pool hands the scratch to later work on the same stream only, which runs after

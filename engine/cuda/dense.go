@@ -79,10 +79,12 @@ func (b *Backend) Gemm(ctx context.Context, g backend.Gemm) error {
 		return fmt.Errorf("gemm: %d rows need %d row tiles, beyond the grid limit %d", g.C.Rows, cfg.grid[1], maxGridYZ)
 	}
 	return b.do("launch fc_gemm", func() error {
-		b.kernels.launchFcGemm(cfg, aPtr, bPtr, cPtr, biasPtr, dPtr,
-			int64(g.A.RowStride()), int64(g.B.RowStride()), int64(g.C.RowStride()), ldd,
-			int64(g.A.BatchStride), int64(g.B.BatchStride), int64(g.C.BatchStride), strideD,
-			int32(g.C.Rows), int32(g.C.Cols), int32(g.A.Cols), int32(g.Batch), int32(g.Act))
+		b.kernels.launchFcGemm(cfg, fcGemmArgs{
+			A: aPtr, B: bPtr, C: cPtr, Bias: biasPtr, Addend: dPtr, Lda: int64(g.A.RowStride()),
+			Ldb: int64(g.B.RowStride()), Ldc: int64(g.C.RowStride()), Ldd: ldd, StrideA: int64(g.A.BatchStride),
+			StrideB: int64(g.B.BatchStride), StrideC: int64(g.C.BatchStride), StrideD: strideD,
+			M: int32(g.C.Rows), N: int32(g.C.Cols), K: int32(g.A.Cols), Batch: int32(g.Batch), Act: int32(g.Act),
+		})
 		return nil
 	})
 }
@@ -109,9 +111,12 @@ func (b *Backend) MLP(ctx context.Context, p backend.MLP) error {
 	}
 	cfg := b.elementwiseConfig(int64(p.Batch) * int64(p.X.Cols))
 	return b.do("launch fc_mlp", func() error {
-		b.kernels.launchFcMlp(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5],
-			int64(p.X.RowStride()), int64(p.Y.RowStride()), int64(p.X.BatchStride), int64(p.Y.BatchStride),
-			int32(p.X.Rows), int32(p.Hidden), int32(p.Y.Rows), int32(p.X.Cols), int32(p.Batch), int32(p.Act))
+		b.kernels.launchFcMlp(cfg, fcMlpArgs{
+			X: ptrs[0], Y: ptrs[1], W1: ptrs[2], Bias1: ptrs[3], W2: ptrs[4], Bias2: ptrs[5],
+			Ldx: int64(p.X.RowStride()), Ldy: int64(p.Y.RowStride()), StrideX: int64(p.X.BatchStride),
+			StrideY: int64(p.Y.BatchStride), In: int32(p.X.Rows), Hidden: int32(p.Hidden), Out: int32(p.Y.Rows),
+			N: int32(p.X.Cols), Batch: int32(p.Batch), Act: int32(p.Act),
+		})
 		return nil
 	})
 }
@@ -143,7 +148,9 @@ func (b *Backend) ComplexCombine(ctx context.Context, z, p backend.Buffer, s bac
 	}
 	cfg := b.elementwiseConfig(int64(s.Outer) * int64(s.Rows) * int64(s.Pairs))
 	return b.do("launch fc_complex_combine", func() error {
-		b.kernels.launchFcComplexCombine(cfg, pPtr, zPtr, int64(s.Outer), int32(s.Rows), int64(s.Pairs))
+		b.kernels.launchFcComplexCombine(cfg, fcComplexCombineArgs{
+			P: pPtr, Z: zPtr, Outer: int64(s.Outer), NRows: int32(s.Rows), Pairs: int64(s.Pairs),
+		})
 		return nil
 	})
 }
@@ -165,8 +172,10 @@ func (b *Backend) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backe
 	}
 	cfg := b.elementwiseConfig(int64(bx.DstLen()))
 	return b.do("launch fc_copy_box", func() error {
-		b.kernels.launchFcCopyBox(cfg, sPtr, dPtr, int64(bx.Outer),
-			int32(bx.Src[0]), int32(bx.Src[1]), int32(bx.Src[2]), int32(bx.Dst[0]), int32(bx.Dst[1]), int32(bx.Dst[2]))
+		b.kernels.launchFcCopyBox(cfg, fcCopyBoxArgs{
+			Src: sPtr, Dst: dPtr, Outer: int64(bx.Outer), S0: int32(bx.Src[0]), S1: int32(bx.Src[1]),
+			S2: int32(bx.Src[2]), D0: int32(bx.Dst[0]), D1: int32(bx.Dst[1]), D2: int32(bx.Dst[2]),
+		})
 		return nil
 	})
 }
@@ -184,8 +193,10 @@ func (b *Backend) Activate(ctx context.Context, x backend.Matrix, batch int, act
 	}
 	cfg := b.elementwiseConfig(int64(batch) * int64(x.Rows) * int64(x.Cols))
 	return b.do("launch fc_activate_rows", func() error {
-		b.kernels.launchFcActivateRows(cfg, ptr, int64(x.RowStride()), int64(x.BatchStride), int64(batch), int64(x.Rows),
-			int32(x.Cols), int32(act))
+		b.kernels.launchFcActivateRows(cfg, fcActivateRowsArgs{
+			X: ptr, Ld: int64(x.RowStride()), BatchStride: int64(x.BatchStride), Batch: int64(batch),
+			Rows: int64(x.Rows), Cols: int32(x.Cols), Act: int32(act),
+		})
 		return nil
 	})
 }

@@ -36,9 +36,13 @@ func (b *Backend) Faces(ctx context.Context, f backend.Faces) error {
 		stream: b.stream,
 	}
 	return b.do("launch fc_faces", func() error {
-		b.kernels.launchFcFaces(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], int32(f.Op),
-			int64(f.Outer), int64(f.N), int64(f.Inner), int64(max(f.Channels, 1)), int64(max(f.Lead, 1)),
-			int64(max(f.Period, 1)), int64(f.Base), int32(f.Smooth), int32(f.StencilLeft), int32(f.StencilRight))
+		b.kernels.launchFcFaces(cfg, fcFacesArgs{
+			Dst: ptrs[0], X: ptrs[1], K: ptrs[2], Probes: ptrs[3], Left: ptrs[4], Right: ptrs[5],
+			Stencil: ptrs[6], Op: int32(f.Op), Outer: int64(f.Outer), N: int64(f.N), Inner: int64(f.Inner),
+			Channels: int64(max(f.Channels, 1)), Lead: int64(max(f.Lead, 1)), Period: int64(max(f.Period, 1)),
+			Base: int64(f.Base), Smooth: int32(f.Smooth), LenLeft: int32(f.StencilLeft),
+			LenRight: int32(f.StencilRight),
+		})
 		return nil
 	})
 }
@@ -60,7 +64,7 @@ func (b *Backend) AddScaled(ctx context.Context, dst, src backend.Buffer, scale 
 	}
 	cfg := b.elementwiseConfig(int64(dst.Len()))
 	return b.do("launch fc_add_scaled", func() error {
-		b.kernels.launchFcAddScaled(cfg, dPtr, sPtr, scale, int64(dst.Len()))
+		b.kernels.launchFcAddScaled(cfg, fcAddScaledArgs{Dst: dPtr, Src: sPtr, Scale: scale, Total: int64(dst.Len())})
 		return nil
 	})
 }

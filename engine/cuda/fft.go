@@ -188,7 +188,10 @@ func (f *cudaFFT) Inverse(ctx context.Context, grid, spectrum backend.Buffer) er
 		stream: f.b.stream,
 	}
 	return f.b.do("cufftExecC2R", func() error {
-		f.b.kernels.launchFcHermitianColumns(cfg, spec, int32(s.Batch), int32(n0), int32(n1), int32(s.Half()), int32(nyquist))
+		f.b.kernels.launchFcHermitianColumns(cfg, fcHermitianColumnsArgs{
+			Spectrum: spec, Batch: int32(s.Batch), N0: int32(n0), N1: int32(n1), Half: int32(s.Half()),
+			Nyquist: int32(nyquist),
+		})
 		f.pair.c2r.ExecC2R(spec, dst)
 		return nil
 	})
@@ -216,7 +219,10 @@ func (b *Backend) GatherModes(ctx context.Context, dst, src backend.Buffer, g ba
 		stream: b.stream,
 	}
 	return b.do("launch fc_gather_modes", func() error {
-		b.kernels.launchFcGatherModes(cfg, ptrs[1], ptrs[0], ptrs[2], int64(g.Rows), int64(g.SrcLen), int64(g.DstLen), g.Scale)
+		b.kernels.launchFcGatherModes(cfg, fcGatherModesArgs{
+			Src: ptrs[1], Dst: ptrs[0], Index: ptrs[2], Rows: int64(g.Rows), SrcLen: int64(g.SrcLen),
+			DstLen: int64(g.DstLen), Scale: g.Scale,
+		})
 		return nil
 	})
 }

@@ -32,9 +32,12 @@ func (b *Backend) Kalman(ctx context.Context, k backend.Kalman) error {
 	}
 	cfg := b.elementwiseConfig(int64(k.Filters))
 	return b.do("launch fc_kalman", func() error {
-		b.kernels.launchFcKalman(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7],
-			int64(k.Filters), int32(k.NX), int32(k.NZ), storageCode(k.DType()), perFilter(k.SharedF), perFilter(k.SharedQ),
-			perFilter(k.SharedH), perFilter(k.SharedR), update)
+		b.kernels.launchFcKalman(cfg, fcKalmanArgs{
+			X: ptrs[0], P: ptrs[1], F: ptrs[2], Q: ptrs[3], H: ptrs[4], R: ptrs[5], Z: ptrs[6], Status: ptrs[7],
+			Batch: int64(k.Filters), Nx: int32(k.NX), Nz: int32(k.NZ), Dtype: storageCode(k.DType()),
+			PerFilterF: perFilter(k.SharedF), PerFilterQ: perFilter(k.SharedQ), PerFilterH: perFilter(k.SharedH),
+			PerFilterR: perFilter(k.SharedR), Update: update,
+		})
 		return nil
 	})
 }

@@ -51,87 +51,333 @@ func (s *kernelSet) load(m cu.Module) {
 	s.fcTrajSelect = m.GetFunction("fc_traj_select")
 }
 
-// launchFcFaces enqueues fc_faces from cuda/boon.cu.
-func (s *kernelSet) launchFcFaces(cfg launchConfig, dst cu.DevicePtr, x cu.DevicePtr, k cu.DevicePtr, probes cu.DevicePtr, left cu.DevicePtr, right cu.DevicePtr, stencil cu.DevicePtr, op int32, outer int64, n int64, inner int64, channels int64, lead int64, period int64, base int64, smooth int32, lenLeft int32, lenRight int32) {
-	launch(s.fcFaces, cfg, []uint64{uint64(dst), uint64(x), uint64(k), uint64(probes), uint64(left), uint64(right), uint64(stencil), uint64(uint32(op)), uint64(outer), uint64(n), uint64(inner), uint64(channels), uint64(lead), uint64(period), uint64(base), uint64(uint32(smooth)), uint64(uint32(lenLeft)), uint64(uint32(lenRight))})
+// fcFacesArgs are the parameters of fc_faces (cuda/boon.cu), in its order.
+type fcFacesArgs struct {
+	Dst      cu.DevicePtr
+	X        cu.DevicePtr
+	K        cu.DevicePtr
+	Probes   cu.DevicePtr
+	Left     cu.DevicePtr
+	Right    cu.DevicePtr
+	Stencil  cu.DevicePtr
+	Op       int32
+	Outer    int64
+	N        int64
+	Inner    int64
+	Channels int64
+	Lead     int64
+	Period   int64
+	Base     int64
+	Smooth   int32
+	LenLeft  int32
+	LenRight int32
 }
 
-// launchFcAddScaled enqueues fc_add_scaled from cuda/boon.cu.
-func (s *kernelSet) launchFcAddScaled(cfg launchConfig, dst cu.DevicePtr, src cu.DevicePtr, scale float32, total int64) {
-	launch(s.fcAddScaled, cfg, []uint64{uint64(dst), uint64(src), uint64(math.Float32bits(scale)), uint64(total)})
+// launchFcFaces enqueues fc_faces.
+func (s *kernelSet) launchFcFaces(cfg launchConfig, a fcFacesArgs) {
+	launch(s.fcFaces, cfg, []uint64{uint64(a.Dst), uint64(a.X), uint64(a.K), uint64(a.Probes), uint64(a.Left), uint64(a.Right), uint64(a.Stencil), uint64(uint32(a.Op)), uint64(a.Outer), uint64(a.N), uint64(a.Inner), uint64(a.Channels), uint64(a.Lead), uint64(a.Period), uint64(a.Base), uint64(uint32(a.Smooth)), uint64(uint32(a.LenLeft)), uint64(uint32(a.LenRight))})
 }
 
-// launchFcConserve enqueues fc_conserve from cuda/conserve.cu.
-func (s *kernelSet) launchFcConserve(cfg launchConfig, mean cu.DevicePtr, variances cu.DevicePtr, cov cu.DevicePtr, ens cu.DevicePtr, g cu.DevicePtr, rhs cu.DevicePtr, outMean cu.DevicePtr, outVar cu.DevicePtr, outCov cu.DevicePtr, outEns cu.DevicePtr, work cu.DevicePtr, status cu.DevicePtr, slices int64, gStride int64, rhsStride int64, workStride int64, n int32, m int32, members int32, form int32, dtype int32, noiseVar float64) {
-	launch(s.fcConserve, cfg, []uint64{uint64(mean), uint64(variances), uint64(cov), uint64(ens), uint64(g), uint64(rhs), uint64(outMean), uint64(outVar), uint64(outCov), uint64(outEns), uint64(work), uint64(status), uint64(slices), uint64(gStride), uint64(rhsStride), uint64(workStride), uint64(uint32(n)), uint64(uint32(m)), uint64(uint32(members)), uint64(uint32(form)), uint64(uint32(dtype)), math.Float64bits(noiseVar)})
+// fcAddScaledArgs are the parameters of fc_add_scaled (cuda/boon.cu), in its order.
+type fcAddScaledArgs struct {
+	Dst   cu.DevicePtr
+	Src   cu.DevicePtr
+	Scale float32
+	Total int64
 }
 
-// launchFcGemm enqueues fc_gemm from cuda/dense.cu.
-func (s *kernelSet) launchFcGemm(cfg launchConfig, a cu.DevicePtr, b cu.DevicePtr, c cu.DevicePtr, bias cu.DevicePtr, addend cu.DevicePtr, lda int64, ldb int64, ldc int64, ldd int64, strideA int64, strideB int64, strideC int64, strideD int64, m int32, n int32, k int32, batch int32, act int32) {
-	launch(s.fcGemm, cfg, []uint64{uint64(a), uint64(b), uint64(c), uint64(bias), uint64(addend), uint64(lda), uint64(ldb), uint64(ldc), uint64(ldd), uint64(strideA), uint64(strideB), uint64(strideC), uint64(strideD), uint64(uint32(m)), uint64(uint32(n)), uint64(uint32(k)), uint64(uint32(batch)), uint64(uint32(act))})
+// launchFcAddScaled enqueues fc_add_scaled.
+func (s *kernelSet) launchFcAddScaled(cfg launchConfig, a fcAddScaledArgs) {
+	launch(s.fcAddScaled, cfg, []uint64{uint64(a.Dst), uint64(a.Src), uint64(math.Float32bits(a.Scale)), uint64(a.Total)})
 }
 
-// launchFcMlp enqueues fc_mlp from cuda/dense.cu.
-func (s *kernelSet) launchFcMlp(cfg launchConfig, x cu.DevicePtr, y cu.DevicePtr, w1 cu.DevicePtr, bias1 cu.DevicePtr, w2 cu.DevicePtr, bias2 cu.DevicePtr, ldx int64, ldy int64, strideX int64, strideY int64, in int32, hidden int32, out int32, n int32, batch int32, act int32) {
-	launch(s.fcMlp, cfg, []uint64{uint64(x), uint64(y), uint64(w1), uint64(bias1), uint64(w2), uint64(bias2), uint64(ldx), uint64(ldy), uint64(strideX), uint64(strideY), uint64(uint32(in)), uint64(uint32(hidden)), uint64(uint32(out)), uint64(uint32(n)), uint64(uint32(batch)), uint64(uint32(act))})
+// fcConserveArgs are the parameters of fc_conserve (cuda/conserve.cu), in its order.
+type fcConserveArgs struct {
+	Mean       cu.DevicePtr
+	Variances  cu.DevicePtr
+	Cov        cu.DevicePtr
+	Ens        cu.DevicePtr
+	G          cu.DevicePtr
+	Rhs        cu.DevicePtr
+	OutMean    cu.DevicePtr
+	OutVar     cu.DevicePtr
+	OutCov     cu.DevicePtr
+	OutEns     cu.DevicePtr
+	Work       cu.DevicePtr
+	Status     cu.DevicePtr
+	Slices     int64
+	GStride    int64
+	RhsStride  int64
+	WorkStride int64
+	N          int32
+	M          int32
+	Members    int32
+	Form       int32
+	Dtype      int32
+	NoiseVar   float64
 }
 
-// launchFcComplexCombine enqueues fc_complex_combine from cuda/dense.cu.
-func (s *kernelSet) launchFcComplexCombine(cfg launchConfig, p cu.DevicePtr, z cu.DevicePtr, outer int64, nRows int32, pairs int64) {
-	launch(s.fcComplexCombine, cfg, []uint64{uint64(p), uint64(z), uint64(outer), uint64(uint32(nRows)), uint64(pairs)})
+// launchFcConserve enqueues fc_conserve.
+func (s *kernelSet) launchFcConserve(cfg launchConfig, a fcConserveArgs) {
+	launch(s.fcConserve, cfg, []uint64{uint64(a.Mean), uint64(a.Variances), uint64(a.Cov), uint64(a.Ens), uint64(a.G), uint64(a.Rhs), uint64(a.OutMean), uint64(a.OutVar), uint64(a.OutCov), uint64(a.OutEns), uint64(a.Work), uint64(a.Status), uint64(a.Slices), uint64(a.GStride), uint64(a.RhsStride), uint64(a.WorkStride), uint64(uint32(a.N)), uint64(uint32(a.M)), uint64(uint32(a.Members)), uint64(uint32(a.Form)), uint64(uint32(a.Dtype)), math.Float64bits(a.NoiseVar)})
 }
 
-// launchFcCopyBox enqueues fc_copy_box from cuda/dense.cu.
-func (s *kernelSet) launchFcCopyBox(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, outer int64, s0 int32, s1 int32, s2 int32, d0 int32, d1 int32, d2 int32) {
-	launch(s.fcCopyBox, cfg, []uint64{uint64(src), uint64(dst), uint64(outer), uint64(uint32(s0)), uint64(uint32(s1)), uint64(uint32(s2)), uint64(uint32(d0)), uint64(uint32(d1)), uint64(uint32(d2))})
+// fcGemmArgs are the parameters of fc_gemm (cuda/dense.cu), in its order.
+type fcGemmArgs struct {
+	A       cu.DevicePtr
+	B       cu.DevicePtr
+	C       cu.DevicePtr
+	Bias    cu.DevicePtr
+	Addend  cu.DevicePtr
+	Lda     int64
+	Ldb     int64
+	Ldc     int64
+	Ldd     int64
+	StrideA int64
+	StrideB int64
+	StrideC int64
+	StrideD int64
+	M       int32
+	N       int32
+	K       int32
+	Batch   int32
+	Act     int32
 }
 
-// launchFcActivateRows enqueues fc_activate_rows from cuda/dense.cu.
-func (s *kernelSet) launchFcActivateRows(cfg launchConfig, x cu.DevicePtr, ld int64, batchStride int64, batch int64, rows int64, cols int32, act int32) {
-	launch(s.fcActivateRows, cfg, []uint64{uint64(x), uint64(ld), uint64(batchStride), uint64(batch), uint64(rows), uint64(uint32(cols)), uint64(uint32(act))})
+// launchFcGemm enqueues fc_gemm.
+func (s *kernelSet) launchFcGemm(cfg launchConfig, a fcGemmArgs) {
+	launch(s.fcGemm, cfg, []uint64{uint64(a.A), uint64(a.B), uint64(a.C), uint64(a.Bias), uint64(a.Addend), uint64(a.Lda), uint64(a.Ldb), uint64(a.Ldc), uint64(a.Ldd), uint64(a.StrideA), uint64(a.StrideB), uint64(a.StrideC), uint64(a.StrideD), uint64(uint32(a.M)), uint64(uint32(a.N)), uint64(uint32(a.K)), uint64(uint32(a.Batch)), uint64(uint32(a.Act))})
 }
 
-// launchFcHermitianColumns enqueues fc_hermitian_columns from cuda/fft.cu.
-func (s *kernelSet) launchFcHermitianColumns(cfg launchConfig, spectrum cu.DevicePtr, batch int32, n0 int32, n1 int32, half int32, nyquist int32) {
-	launch(s.fcHermitianColumns, cfg, []uint64{uint64(spectrum), uint64(uint32(batch)), uint64(uint32(n0)), uint64(uint32(n1)), uint64(uint32(half)), uint64(uint32(nyquist))})
+// fcMlpArgs are the parameters of fc_mlp (cuda/dense.cu), in its order.
+type fcMlpArgs struct {
+	X       cu.DevicePtr
+	Y       cu.DevicePtr
+	W1      cu.DevicePtr
+	Bias1   cu.DevicePtr
+	W2      cu.DevicePtr
+	Bias2   cu.DevicePtr
+	Ldx     int64
+	Ldy     int64
+	StrideX int64
+	StrideY int64
+	In      int32
+	Hidden  int32
+	Out     int32
+	N       int32
+	Batch   int32
+	Act     int32
 }
 
-// launchFcGatherModes enqueues fc_gather_modes from cuda/fft.cu.
-func (s *kernelSet) launchFcGatherModes(cfg launchConfig, src cu.DevicePtr, dst cu.DevicePtr, index cu.DevicePtr, rows int64, srcLen int64, dstLen int64, scale float32) {
-	launch(s.fcGatherModes, cfg, []uint64{uint64(src), uint64(dst), uint64(index), uint64(rows), uint64(srcLen), uint64(dstLen), uint64(math.Float32bits(scale))})
+// launchFcMlp enqueues fc_mlp.
+func (s *kernelSet) launchFcMlp(cfg launchConfig, a fcMlpArgs) {
+	launch(s.fcMlp, cfg, []uint64{uint64(a.X), uint64(a.Y), uint64(a.W1), uint64(a.Bias1), uint64(a.W2), uint64(a.Bias2), uint64(a.Ldx), uint64(a.Ldy), uint64(a.StrideX), uint64(a.StrideY), uint64(uint32(a.In)), uint64(uint32(a.Hidden)), uint64(uint32(a.Out)), uint64(uint32(a.N)), uint64(uint32(a.Batch)), uint64(uint32(a.Act))})
 }
 
-// launchFcKalman enqueues fc_kalman from cuda/kalman.cu.
-func (s *kernelSet) launchFcKalman(cfg launchConfig, x cu.DevicePtr, p cu.DevicePtr, f cu.DevicePtr, q cu.DevicePtr, h cu.DevicePtr, r cu.DevicePtr, z cu.DevicePtr, status cu.DevicePtr, batch int64, nx int32, nz int32, dtype int32, perFilterF int32, perFilterQ int32, perFilterH int32, perFilterR int32, update int32) {
-	launch(s.fcKalman, cfg, []uint64{uint64(x), uint64(p), uint64(f), uint64(q), uint64(h), uint64(r), uint64(z), uint64(status), uint64(batch), uint64(uint32(nx)), uint64(uint32(nz)), uint64(uint32(dtype)), uint64(uint32(perFilterF)), uint64(uint32(perFilterQ)), uint64(uint32(perFilterH)), uint64(uint32(perFilterR)), uint64(uint32(update))})
+// fcComplexCombineArgs are the parameters of fc_complex_combine (cuda/dense.cu), in its order.
+type fcComplexCombineArgs struct {
+	P     cu.DevicePtr
+	Z     cu.DevicePtr
+	Outer int64
+	NRows int32
+	Pairs int64
 }
 
-// launchFcSpectralMix enqueues fc_spectral_mix from cuda/spectral_mix.cu.
-func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, in cu.DevicePtr, w cu.DevicePtr, out cu.DevicePtr, nBatch int32, nIn int32, nOut int32, nModes int32) {
-	launch(s.fcSpectralMix, cfg, []uint64{uint64(in), uint64(w), uint64(out), uint64(uint32(nBatch)), uint64(uint32(nIn)), uint64(uint32(nOut)), uint64(uint32(nModes))})
+// launchFcComplexCombine enqueues fc_complex_combine.
+func (s *kernelSet) launchFcComplexCombine(cfg launchConfig, a fcComplexCombineArgs) {
+	launch(s.fcComplexCombine, cfg, []uint64{uint64(a.P), uint64(a.Z), uint64(a.Outer), uint64(uint32(a.NRows)), uint64(a.Pairs)})
 }
 
-// launchFcCollisionProbBatch enqueues fc_collision_prob_batch from cuda/traj.cu.
-func (s *kernelSet) launchFcCollisionProbBatch(cfg launchConfig, in cu.DevicePtr, out cu.DevicePtr, n int64, fast int32) {
-	launch(s.fcCollisionProbBatch, cfg, []uint64{uint64(in), uint64(out), uint64(n), uint64(uint32(fast))})
+// fcCopyBoxArgs are the parameters of fc_copy_box (cuda/dense.cu), in its order.
+type fcCopyBoxArgs struct {
+	Src   cu.DevicePtr
+	Dst   cu.DevicePtr
+	Outer int64
+	S0    int32
+	S1    int32
+	S2    int32
+	D0    int32
+	D1    int32
+	D2    int32
 }
 
-// launchFcTrajPrepare enqueues fc_traj_prepare from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajPrepare(cfg launchConfig, raw cu.DevicePtr, prepared cu.DevicePtr, count int64) {
-	launch(s.fcTrajPrepare, cfg, []uint64{uint64(raw), uint64(prepared), uint64(count)})
+// launchFcCopyBox enqueues fc_copy_box.
+func (s *kernelSet) launchFcCopyBox(cfg launchConfig, a fcCopyBoxArgs) {
+	launch(s.fcCopyBox, cfg, []uint64{uint64(a.Src), uint64(a.Dst), uint64(a.Outer), uint64(uint32(a.S0)), uint64(uint32(a.S1)), uint64(uint32(a.S2)), uint64(uint32(a.D0)), uint64(uint32(a.D1)), uint64(uint32(a.D2))})
 }
 
-// launchFcTrajSample enqueues fc_traj_sample from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajSample(cfg launchConfig, groups cu.DevicePtr, points cu.DevicePtr, rows int64, segments int32, extremes int64, warm int64, controls cu.DevicePtr, n int64, first int64, count int64) {
-	launch(s.fcTrajSample, cfg, []uint64{uint64(groups), uint64(points), uint64(rows), uint64(uint32(segments)), uint64(extremes), uint64(warm), uint64(controls), uint64(n), uint64(first), uint64(count)})
+// fcActivateRowsArgs are the parameters of fc_activate_rows (cuda/dense.cu), in its order.
+type fcActivateRowsArgs struct {
+	X           cu.DevicePtr
+	Ld          int64
+	BatchStride int64
+	Batch       int64
+	Rows        int64
+	Cols        int32
+	Act         int32
 }
 
-// launchFcTrajScore enqueues fc_traj_score from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajScore(cfg launchConfig, prm cu.DevicePtr, controls cu.DevicePtr, obstacles cu.DevicePtr, path cu.DevicePtr, costMap cu.DevicePtr, total cu.DevicePtr, terms cu.DevicePtr, feasible cu.DevicePtr, states cu.DevicePtr, n int64, first int64, count int64, sharedFloats int32) {
-	launch(s.fcTrajScore, cfg, []uint64{uint64(prm), uint64(controls), uint64(obstacles), uint64(path), uint64(costMap), uint64(total), uint64(terms), uint64(feasible), uint64(states), uint64(n), uint64(first), uint64(count), uint64(uint32(sharedFloats))})
+// launchFcActivateRows enqueues fc_activate_rows.
+func (s *kernelSet) launchFcActivateRows(cfg launchConfig, a fcActivateRowsArgs) {
+	launch(s.fcActivateRows, cfg, []uint64{uint64(a.X), uint64(a.Ld), uint64(a.BatchStride), uint64(a.Batch), uint64(a.Rows), uint64(uint32(a.Cols)), uint64(uint32(a.Act))})
 }
 
-// launchFcTrajSelect enqueues fc_traj_select from cuda/traj.cu.
-func (s *kernelSet) launchFcTrajSelect(cfg launchConfig, total cu.DevicePtr, feasible cu.DevicePtr, keysIn cu.DevicePtr, count int64, k int32, keysOut cu.DevicePtr, controls cu.DevicePtr, n int64, dims int32, index cu.DevicePtr, selected cu.DevicePtr, selStride int64) {
-	launch(s.fcTrajSelect, cfg, []uint64{uint64(total), uint64(feasible), uint64(keysIn), uint64(count), uint64(uint32(k)), uint64(keysOut), uint64(controls), uint64(n), uint64(uint32(dims)), uint64(index), uint64(selected), uint64(selStride)})
+// fcHermitianColumnsArgs are the parameters of fc_hermitian_columns (cuda/fft.cu), in its order.
+type fcHermitianColumnsArgs struct {
+	Spectrum cu.DevicePtr
+	Batch    int32
+	N0       int32
+	N1       int32
+	Half     int32
+	Nyquist  int32
+}
+
+// launchFcHermitianColumns enqueues fc_hermitian_columns.
+func (s *kernelSet) launchFcHermitianColumns(cfg launchConfig, a fcHermitianColumnsArgs) {
+	launch(s.fcHermitianColumns, cfg, []uint64{uint64(a.Spectrum), uint64(uint32(a.Batch)), uint64(uint32(a.N0)), uint64(uint32(a.N1)), uint64(uint32(a.Half)), uint64(uint32(a.Nyquist))})
+}
+
+// fcGatherModesArgs are the parameters of fc_gather_modes (cuda/fft.cu), in its order.
+type fcGatherModesArgs struct {
+	Src    cu.DevicePtr
+	Dst    cu.DevicePtr
+	Index  cu.DevicePtr
+	Rows   int64
+	SrcLen int64
+	DstLen int64
+	Scale  float32
+}
+
+// launchFcGatherModes enqueues fc_gather_modes.
+func (s *kernelSet) launchFcGatherModes(cfg launchConfig, a fcGatherModesArgs) {
+	launch(s.fcGatherModes, cfg, []uint64{uint64(a.Src), uint64(a.Dst), uint64(a.Index), uint64(a.Rows), uint64(a.SrcLen), uint64(a.DstLen), uint64(math.Float32bits(a.Scale))})
+}
+
+// fcKalmanArgs are the parameters of fc_kalman (cuda/kalman.cu), in its order.
+type fcKalmanArgs struct {
+	X          cu.DevicePtr
+	P          cu.DevicePtr
+	F          cu.DevicePtr
+	Q          cu.DevicePtr
+	H          cu.DevicePtr
+	R          cu.DevicePtr
+	Z          cu.DevicePtr
+	Status     cu.DevicePtr
+	Batch      int64
+	Nx         int32
+	Nz         int32
+	Dtype      int32
+	PerFilterF int32
+	PerFilterQ int32
+	PerFilterH int32
+	PerFilterR int32
+	Update     int32
+}
+
+// launchFcKalman enqueues fc_kalman.
+func (s *kernelSet) launchFcKalman(cfg launchConfig, a fcKalmanArgs) {
+	launch(s.fcKalman, cfg, []uint64{uint64(a.X), uint64(a.P), uint64(a.F), uint64(a.Q), uint64(a.H), uint64(a.R), uint64(a.Z), uint64(a.Status), uint64(a.Batch), uint64(uint32(a.Nx)), uint64(uint32(a.Nz)), uint64(uint32(a.Dtype)), uint64(uint32(a.PerFilterF)), uint64(uint32(a.PerFilterQ)), uint64(uint32(a.PerFilterH)), uint64(uint32(a.PerFilterR)), uint64(uint32(a.Update))})
+}
+
+// fcSpectralMixArgs are the parameters of fc_spectral_mix (cuda/spectral_mix.cu), in its order.
+type fcSpectralMixArgs struct {
+	In     cu.DevicePtr
+	W      cu.DevicePtr
+	Out    cu.DevicePtr
+	NBatch int32
+	NIn    int32
+	NOut   int32
+	NModes int32
+}
+
+// launchFcSpectralMix enqueues fc_spectral_mix.
+func (s *kernelSet) launchFcSpectralMix(cfg launchConfig, a fcSpectralMixArgs) {
+	launch(s.fcSpectralMix, cfg, []uint64{uint64(a.In), uint64(a.W), uint64(a.Out), uint64(uint32(a.NBatch)), uint64(uint32(a.NIn)), uint64(uint32(a.NOut)), uint64(uint32(a.NModes))})
+}
+
+// fcCollisionProbBatchArgs are the parameters of fc_collision_prob_batch (cuda/traj.cu), in its order.
+type fcCollisionProbBatchArgs struct {
+	In   cu.DevicePtr
+	Out  cu.DevicePtr
+	N    int64
+	Fast int32
+}
+
+// launchFcCollisionProbBatch enqueues fc_collision_prob_batch.
+func (s *kernelSet) launchFcCollisionProbBatch(cfg launchConfig, a fcCollisionProbBatchArgs) {
+	launch(s.fcCollisionProbBatch, cfg, []uint64{uint64(a.In), uint64(a.Out), uint64(a.N), uint64(uint32(a.Fast))})
+}
+
+// fcTrajPrepareArgs are the parameters of fc_traj_prepare (cuda/traj.cu), in its order.
+type fcTrajPrepareArgs struct {
+	Raw      cu.DevicePtr
+	Prepared cu.DevicePtr
+	Count    int64
+}
+
+// launchFcTrajPrepare enqueues fc_traj_prepare.
+func (s *kernelSet) launchFcTrajPrepare(cfg launchConfig, a fcTrajPrepareArgs) {
+	launch(s.fcTrajPrepare, cfg, []uint64{uint64(a.Raw), uint64(a.Prepared), uint64(a.Count)})
+}
+
+// fcTrajSampleArgs are the parameters of fc_traj_sample (cuda/traj.cu), in its order.
+type fcTrajSampleArgs struct {
+	Groups   cu.DevicePtr
+	Points   cu.DevicePtr
+	Rows     int64
+	Segments int32
+	Extremes int64
+	Warm     int64
+	Controls cu.DevicePtr
+	N        int64
+	First    int64
+	Count    int64
+}
+
+// launchFcTrajSample enqueues fc_traj_sample.
+func (s *kernelSet) launchFcTrajSample(cfg launchConfig, a fcTrajSampleArgs) {
+	launch(s.fcTrajSample, cfg, []uint64{uint64(a.Groups), uint64(a.Points), uint64(a.Rows), uint64(uint32(a.Segments)), uint64(a.Extremes), uint64(a.Warm), uint64(a.Controls), uint64(a.N), uint64(a.First), uint64(a.Count)})
+}
+
+// fcTrajScoreArgs are the parameters of fc_traj_score (cuda/traj.cu), in its order.
+type fcTrajScoreArgs struct {
+	Prm          cu.DevicePtr
+	Controls     cu.DevicePtr
+	Obstacles    cu.DevicePtr
+	Path         cu.DevicePtr
+	CostMap      cu.DevicePtr
+	Total        cu.DevicePtr
+	Terms        cu.DevicePtr
+	Feasible     cu.DevicePtr
+	States       cu.DevicePtr
+	N            int64
+	First        int64
+	Count        int64
+	SharedFloats int32
+}
+
+// launchFcTrajScore enqueues fc_traj_score.
+func (s *kernelSet) launchFcTrajScore(cfg launchConfig, a fcTrajScoreArgs) {
+	launch(s.fcTrajScore, cfg, []uint64{uint64(a.Prm), uint64(a.Controls), uint64(a.Obstacles), uint64(a.Path), uint64(a.CostMap), uint64(a.Total), uint64(a.Terms), uint64(a.Feasible), uint64(a.States), uint64(a.N), uint64(a.First), uint64(a.Count), uint64(uint32(a.SharedFloats))})
+}
+
+// fcTrajSelectArgs are the parameters of fc_traj_select (cuda/traj.cu), in its order.
+type fcTrajSelectArgs struct {
+	Total     cu.DevicePtr
+	Feasible  cu.DevicePtr
+	KeysIn    cu.DevicePtr
+	Count     int64
+	K         int32
+	KeysOut   cu.DevicePtr
+	Controls  cu.DevicePtr
+	N         int64
+	Dims      int32
+	Index     cu.DevicePtr
+	Selected  cu.DevicePtr
+	SelStride int64
+}
+
+// launchFcTrajSelect enqueues fc_traj_select.
+func (s *kernelSet) launchFcTrajSelect(cfg launchConfig, a fcTrajSelectArgs) {
+	launch(s.fcTrajSelect, cfg, []uint64{uint64(a.Total), uint64(a.Feasible), uint64(a.KeysIn), uint64(a.Count), uint64(uint32(a.K)), uint64(a.KeysOut), uint64(a.Controls), uint64(a.N), uint64(uint32(a.Dims)), uint64(a.Index), uint64(a.Selected), uint64(a.SelStride)})
 }

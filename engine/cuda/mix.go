@@ -36,8 +36,10 @@ func (b *Backend) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s 
 		stream: b.stream,
 	}
 	return b.do("launch fc_spectral_mix", func() error {
-		b.kernels.launchFcSpectralMix(cfg, ptrs[1].ptr, ptrs[2].ptr, ptrs[0].ptr,
-			int32(s.Batch), int32(s.In), int32(s.Out), int32(s.Modes))
+		b.kernels.launchFcSpectralMix(cfg, fcSpectralMixArgs{
+			In: ptrs[1].ptr, W: ptrs[2].ptr, Out: ptrs[0].ptr, NBatch: int32(s.Batch), NIn: int32(s.In),
+			NOut: int32(s.Out), NModes: int32(s.Modes),
+		})
 		return nil
 	})
 }

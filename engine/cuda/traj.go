@@ -31,7 +31,7 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	}
 	cfg := b.elementwiseConfig(int64(c.N))
 	return b.do("launch fc_collision_prob_batch", func() error {
-		b.kernels.launchFcCollisionProbBatch(cfg, in, out, int64(c.N), fast)
+		b.kernels.launchFcCollisionProbBatch(cfg, fcCollisionProbBatchArgs{In: in, Out: out, N: int64(c.N), Fast: fast})
 		return nil
 	})
 }
@@ -66,7 +66,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		}
 		raw := ptrs[2]
 		if err := b.do("launch fc_traj_prepare", func() error {
-			b.kernels.launchFcTrajPrepare(b.elementwiseConfig(steps), raw, pp, steps)
+			b.kernels.launchFcTrajPrepare(b.elementwiseConfig(steps), fcTrajPrepareArgs{Raw: raw, Prepared: pp, Count: steps})
 			return nil
 		}); err != nil {
 			return err
@@ -82,8 +82,11 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 		sharedFloats, cfg.sharedBytes = int32(floats), 4*floats
 	}
 	return b.do("launch fc_traj_score", func() error {
-		b.kernels.launchFcTrajScore(cfg, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7], ptrs[8], int64(s.N),
-			int64(first), int64(count), sharedFloats)
+		b.kernels.launchFcTrajScore(cfg, fcTrajScoreArgs{
+			Prm: ptrs[0], Controls: ptrs[1], Obstacles: ptrs[2], Path: ptrs[3], CostMap: ptrs[4], Total: ptrs[5],
+			Terms: ptrs[6], Feasible: ptrs[7], States: ptrs[8], N: int64(s.N), First: int64(first),
+			Count: int64(count), SharedFloats: sharedFloats,
+		})
 		return nil
 	})
 }
@@ -107,8 +110,11 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	rows := int64(s.Points.Len() / (2 * s.Segments))
 	cfg := b.elementwiseConfig(int64(s.Count) * int64(2*s.Segments))
 	return b.do("launch fc_traj_sample", func() error {
-		b.kernels.launchFcTrajSample(cfg, ptrs[0], ptrs[1], rows, int32(s.Segments), int64(s.Extremes), int64(s.Warm), ptrs[2],
-			int64(s.N), int64(s.First), int64(s.Count))
+		b.kernels.launchFcTrajSample(cfg, fcTrajSampleArgs{
+			Groups: ptrs[0], Points: ptrs[1], Rows: rows, Segments: int32(s.Segments),
+			Extremes: int64(s.Extremes), Warm: int64(s.Warm), Controls: ptrs[2], N: int64(s.N),
+			First: int64(s.First), Count: int64(s.Count),
+		})
 		return nil
 	})
 }
@@ -154,7 +160,10 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 		cfg.grid[0] = int(blocks)
 		out := scratch[pass%2]
 		if err := b.do("launch fc_traj_select", func() error {
-			b.kernels.launchFcTrajSelect(cfg, ptrs[0], ptrs[1], keysIn, count, int32(k), out, 0, 0, 0, 0, 0, 0)
+			b.kernels.launchFcTrajSelect(cfg, fcTrajSelectArgs{
+				Total: ptrs[0], Feasible: ptrs[1], KeysIn: keysIn, Count: count, K: int32(k), KeysOut: out,
+				Controls: 0, N: 0, Dims: 0, Index: 0, Selected: 0, SelStride: 0,
+			})
 			return nil
 		}); err != nil {
 			return err
@@ -163,8 +172,11 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	}
 	cfg.grid[0] = 1
 	return b.do("launch fc_traj_select", func() error {
-		b.kernels.launchFcTrajSelect(cfg, ptrs[0], ptrs[1], keysIn, count, int32(k), 0, ptrs[2], int64(s.N), dims, ptrs[3], ptrs[4],
-			selStride)
+		b.kernels.launchFcTrajSelect(cfg, fcTrajSelectArgs{
+			Total: ptrs[0], Feasible: ptrs[1], KeysIn: keysIn, Count: count, K: int32(k), KeysOut: 0,
+			Controls: ptrs[2], N: int64(s.N), Dims: dims, Index: ptrs[3], Selected: ptrs[4],
+			SelStride: selStride,
+		})
 		return nil
 	})
 }
