@@ -97,6 +97,7 @@ func Open(opts Options) (*Engine, error) {
 	info.Reason = reason
 	b, fallbacks := route(chosen, host)
 	info.Ops = describeOps(chosen, host, fallbacks)
+	info.Domains = describeDomains(Domains(), chosen.Name(), fallbacks)
 	return &Engine{backend: b, info: info}, nil
 }
 

@@ -22,6 +22,8 @@ type Info struct {
 	// Ops says where each op runs: on the chosen backend, or on the host CPU where the
 	// chosen backend lacks it (Fallback then gives the reason).
 	Ops []OpInfo `json:"ops"`
+	// Domains are the domains linked into this program (RegisterDomain) and where they run.
+	Domains []DomainInfo `json:"domains"`
 }
 
 // OpInfo is where one op runs.

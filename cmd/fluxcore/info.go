@@ -130,5 +130,12 @@ func printInfo(w io.Writer, info engine.Info) {
 		}
 	}
 	fmt.Fprintf(w, "ops        %d of %d on %s\n", len(info.Ops)-fallbacks, len(info.Ops), info.Device)
+	for _, d := range info.Domains {
+		where := d.Device
+		if len(d.Fallback) > 0 {
+			where += fmt.Sprintf(", %v on the host", d.Fallback)
+		}
+		fmt.Fprintf(w, "domain     %-8s on %s: %s\n", d.Name, where, d.Entry)
+	}
 	fmt.Fprintf(w, "go         %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
