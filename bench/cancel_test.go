@@ -14,14 +14,15 @@ import (
 
 // BenchmarkCancelLatency reports how late a call returns after its context is cancelled
 // (the aim: under 10 ms), on calls large enough to run for hundreds of milliseconds:
-// ProbConserv over 4096 slices of 4096 points with full outputs, a Kalman predict of 2²⁰
-// six-state filters, and building a planner of 2²⁰ candidates.
+// ProbConserv over 4096 slices of 4096 points with the marginal variances, a Kalman predict
+// of 2²⁰ six-state filters, building a planner of 2²⁰ candidates, and one cycle of it.
 func BenchmarkCancelLatency(b *testing.B) {
 	e := openCPUBench(b)
 	calls := map[string]func(ctx context.Context) error{
 		"conserve-4096x4096": conserveCall(e),
 		"kalman-2^20x6":      kalmanCall(e),
 		"planner-2^20":       plannerCall(e),
+		"plan-cycle-2^20":    planCall(b, e),
 	}
 	settle := map[string]time.Duration{"planner-2^20": 1500 * time.Millisecond}
 	for name, call := range calls {
@@ -39,8 +40,8 @@ func BenchmarkCancelLatency(b *testing.B) {
 				if err != nil && !errors.Is(err, context.Canceled) {
 					b.Fatal(err)
 				}
-				// A cancelled planner leaves gonum's Halton sampling to finish on its own
-				// goroutine; let it, so that iterations do not pile up on two cores.
+				// Let the collector reclaim a cancelled planner's arrays, so that one
+				// iteration's garbage does not slow the next one's allocations.
 				b.StopTimer()
 				time.Sleep(settle[name])
 				b.StartTimer()
@@ -91,6 +92,19 @@ func plannerCall(e *engine.Engine) func(context.Context) error {
 		if err == nil {
 			p.Close()
 		}
+		return err
+	}
+}
+
+func planCall(b *testing.B, e *engine.Engine) func(context.Context) error {
+	p, err := traj.NewPlanner(context.Background(), e.Backend(), traj.Config{Candidates: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	s := TrajScenario(TrajCase{Candidates: 1 << 20, Steps: 100, Obstacles: 8, Map: true})
+	return func(ctx context.Context) error {
+		_, err := p.Plan(ctx, s)
 		return err
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"math"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/finite"
 )
 
 // Float is a storage type the update accepts.
@@ -216,6 +217,9 @@ func (p *Problem[T]) check(ctx context.Context, form backend.CovForm, want Want)
 		}
 	}
 	for i, v := range p.Var {
+		if i%(1<<16) == 0 && ctx.Err() != nil {
+			return false, false, ctx.Err()
+		}
 		if v < 0 {
 			return false, false, fmt.Errorf("conserve: slice %d: variance[%d] is %v, want ≥ 0", i/n, i%n, v)
 		}
@@ -232,26 +236,16 @@ func sliceShape(shared bool, b int, dims ...int) []int {
 
 // checkFinite rejects NaN and Inf, naming the slice (when the first axis is the batch) and
 // the index within it.
-// finiteScanPiece is how many values a finiteness scan checks between looks at its context
-// (about a millisecond's worth).
-const finiteScanPiece = 1 << 20
-
 func checkFinite[T Float](ctx context.Context, name string, data []T, shape []int, perSlice bool) error {
-	for i, v := range data {
-		if i%finiteScanPiece == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		f := float64(v)
-		if !math.IsNaN(f) && !math.IsInf(f, 0) {
-			continue
-		}
-		idx := unravel(i, shape)
-		if perSlice {
-			return fmt.Errorf("conserve: slice %d: %s%v is %v", idx[0], name, idx[1:], f)
-		}
-		return fmt.Errorf("conserve: %s%v (shared by every slice) is %v", name, idx, f)
+	i, err := finite.First(ctx, data)
+	if err != nil || i < 0 {
+		return err
 	}
-	return nil
+	idx := unravel(i, shape)
+	if perSlice {
+		return fmt.Errorf("conserve: slice %d: %s%v is %v", idx[0], name, idx[1:], data[i])
+	}
+	return fmt.Errorf("conserve: %s%v (shared by every slice) is %v", name, idx, data[i])
 }
 
 func unravel(i int, shape []int) []int {

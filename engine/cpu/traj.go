@@ -93,7 +93,9 @@ func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	args := C.fc_traj_sample_args{groups: (*C.float)(unsafe.Pointer(&groups[0])), points: (*C.float)(ptrs[0]),
 		controls: (*C.float)(ptrs[1]), rows: C.int64_t(s.Points.Len() / (2 * s.Segments)), extremes: C.int64_t(s.Extremes),
 		warm: C.int64_t(s.Warm), n: C.int64_t(s.N), first: C.int64_t(s.First), segments: C.int32_t(s.Segments)}
-	return b.parallel(ctx, int64(s.Count), float64(8*s.Segments), func(lo, hi int64) {
+	// A value costs about 20 ns (the row's 64-bit modulo dominates), some 80 flops' worth of
+	// time: counted so, a chunk stays a few milliseconds and a cancel is seen promptly.
+	return b.parallel(ctx, int64(s.Count), float64(2*s.Segments)*80, func(lo, hi int64) {
 		C.fc_cpu_traj_sample(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
 	})
 }

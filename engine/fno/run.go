@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"os"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/fft"
+	"github.com/fluxcore/fluxcore/internal/finite"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
@@ -276,7 +276,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 		return nil, fmt.Errorf("fno: forward: %w", err)
 	}
 	defer r.gate.Leave()
-	if err := r.checkInput(input, batch); err != nil {
+	if err := r.checkInput(ctx, input, batch); err != nil {
 		return nil, err
 	}
 	corr, err := r.prepareBoundary(ctx, bc, batch)
@@ -293,19 +293,18 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 }
 
 // checkInput checks a batch's size and that every value is finite.
-func (r *Runner) checkInput(input []float32, batch int) error {
+func (r *Runner) checkInput(ctx context.Context, input []float32, batch int) error {
 	if batch < 1 || batch > r.maxBatch {
 		return fmt.Errorf("fno: batch of %d, runner holds 1..%d", batch, r.maxBatch)
 	}
 	if want := batch * r.points() * r.m.InChannels; len(input) != want {
 		return fmt.Errorf("fno: input has %d values, want shape %v = %d", len(input), r.InputShape(batch), want)
 	}
-	for i, v := range input {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("fno: input element %d (flat, channels-last) is %v", i, v)
-		}
+	i, err := finite.First(ctx, input)
+	if err != nil || i < 0 {
+		return err
 	}
-	return nil
+	return fmt.Errorf("fno: input element %d (flat, channels-last) is %v", i, input[i])
 }
 
 // stageInput uploads the input channels-first through the staging copy, whose grid channels

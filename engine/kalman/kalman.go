@@ -12,9 +12,9 @@ package kalman
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/finite"
 )
 
 // Float is a storage type the filters accept; the arithmetic is float64 either way.
@@ -163,20 +163,12 @@ func (s *Batch[T]) model(ctx context.Context, name string, m []T, rows, cols int
 
 // checkFinite rejects NaN and Inf in a batch-innermost array, naming the filter and the
 // element.
-// finiteScanPiece is how many values a finiteness scan checks between looks at its context
-// (about a millisecond's worth).
-const finiteScanPiece = 1 << 20
-
 func checkFinite[T Float](ctx context.Context, name string, v []T, filters int) error {
-	for i, x := range v {
-		if i%finiteScanPiece == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("kalman: filter %d: %s element %d is %v", i%filters, name, i/filters, f)
-		}
+	i, err := finite.First(ctx, v)
+	if err != nil || i < 0 {
+		return err
 	}
-	return nil
+	return fmt.Errorf("kalman: filter %d: %s element %d is %v", i%filters, name, i/filters, v[i])
 }
 
 // ToBatchInner reorders filters' matrices from the natural layout [B, r, c] (or [B, n]) to

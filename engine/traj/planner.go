@@ -8,10 +8,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distmv"
-	"gonum.org/v1/gonum/stat/samplemv"
-
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
@@ -484,29 +480,13 @@ func (p *Planner) shiftedPrevious(s *Scenario) []float64 {
 // haltonPoints are the first stage's quasi-random points, [rows, 2·Segments] in [−1, 1]:
 // Owen-scrambled Halton points, the scrambling seeded by Config.Seed. They are the same every
 // cycle; only the warm start and the refinement move them.
-//
-// gonum samples them in one call that cannot stop early, so it runs on its own goroutine
-// and a cancelled ctx returns at once, leaving the points to the garbage collector.
 func (p *Planner) haltonPoints(ctx context.Context) ([]float32, error) {
 	rows, _, _, _ := p.sizes()
-	dims := 2 * p.cfg.Segments
-	done := make(chan []float32, 1)
-	go func() {
-		src := rand.NewPCG(p.cfg.Seed, 0x9E3779B97F4A7C15)
-		unit := mat.NewDense(rows, dims, nil)
-		samplemv.Halton{Kind: samplemv.Owen, Q: distmv.NewUnitUniform(dims, src), Src: src}.Sample(unit)
-		out := make([]float32, rows*dims)
-		for i, u := range unit.RawMatrix().Data { // rows × dims, no padding: the Dense was made with that stride
-			out[i] = float32(2*u - 1)
-		}
-		done <- out
-	}()
-	select {
-	case out := <-done:
-		return out, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("traj: sampling %d Halton points: %w", rows, ctx.Err())
+	points, err := owenHalton(ctx, rows, 2*p.cfg.Segments, rand.NewPCG(p.cfg.Seed, 0x9E3779B97F4A7C15))
+	if err != nil {
+		return nil, fmt.Errorf("traj: sampling %d Halton points: %w", rows, err)
 	}
+	return points, nil
 }
 
 // Circles are the footprint as circles along the heading (offsets from the reference point)
