@@ -103,8 +103,8 @@ func TestPlannerSharedIsRefused(t *testing.T) {
 	t.Logf("%d cycles planned, %d refused as busy", planned, busy)
 }
 
-// Cancelling the construction of a large planner returns promptly even while gonum samples
-// the Halton points, which it cannot interrupt.
+// Cancelling the construction of a large planner returns promptly: its Halton sampling
+// looks at the context as it goes.
 func TestNewPlannerCancels(t *testing.T) {
 	e := openCPU(t)
 	ctx, cancel := context.WithCancel(context.Background())
