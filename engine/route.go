@@ -37,6 +37,12 @@ func route(primary backend.Backend, host *cpu.Backend) (backend.Backend, map[bac
 	return &routed{Backend: primary, host: host, missing: missing}, missing
 }
 
+// lacks reports whether op runs on the host rather than the chosen backend.
+func (r *routed) lacks(op backend.Op) bool {
+	_, missing := r.missing[op]
+	return missing
+}
+
 var bufferType = reflect.TypeFor[backend.Buffer]()
 
 // onHost runs run with every Buffer in *args (a struct, searched through nested structs
@@ -131,7 +137,7 @@ func replaceBuffers(v reflect.Value, swap func(backend.Buffer) (backend.Buffer, 
 // Each op: the chosen backend's unless it lacks it.
 
 func (r *routed) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s backend.MixShape) error {
-	if _, lacks := r.missing[backend.OpSpectralMix]; !lacks {
+	if !r.lacks(backend.OpSpectralMix) {
 		return r.Backend.SpectralMix(ctx, out, in, w, s)
 	}
 	a := struct{ Out, In, W backend.Buffer }{out, in, w}
@@ -139,21 +145,21 @@ func (r *routed) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s b
 }
 
 func (r *routed) Gemm(ctx context.Context, g backend.Gemm) error {
-	if _, lacks := r.missing[backend.OpGemm]; !lacks {
+	if !r.lacks(backend.OpGemm) {
 		return r.Backend.Gemm(ctx, g)
 	}
 	return r.onHost(ctx, &g, func() error { return r.host.Gemm(ctx, g) })
 }
 
 func (r *routed) MLP(ctx context.Context, p backend.MLP) error {
-	if _, lacks := r.missing[backend.OpMLP]; !lacks {
+	if !r.lacks(backend.OpMLP) {
 		return r.Backend.MLP(ctx, p)
 	}
 	return r.onHost(ctx, &p, func() error { return r.host.MLP(ctx, p) })
 }
 
 func (r *routed) ComplexCombine(ctx context.Context, z, p backend.Buffer, s backend.CombineShape) error {
-	if _, lacks := r.missing[backend.OpComplexCombine]; !lacks {
+	if !r.lacks(backend.OpComplexCombine) {
 		return r.Backend.ComplexCombine(ctx, z, p, s)
 	}
 	a := struct{ Z, P backend.Buffer }{z, p}
@@ -161,7 +167,7 @@ func (r *routed) ComplexCombine(ctx context.Context, z, p backend.Buffer, s back
 }
 
 func (r *routed) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backend.Box) error {
-	if _, lacks := r.missing[backend.OpCopyBox]; !lacks {
+	if !r.lacks(backend.OpCopyBox) {
 		return r.Backend.CopyBox(ctx, dst, src, bx)
 	}
 	a := struct{ Dst, Src backend.Buffer }{dst, src}
@@ -169,14 +175,14 @@ func (r *routed) CopyBox(ctx context.Context, dst, src backend.Buffer, bx backen
 }
 
 func (r *routed) Activate(ctx context.Context, x backend.Matrix, batch int, act backend.Activation) error {
-	if _, lacks := r.missing[backend.OpActivate]; !lacks {
+	if !r.lacks(backend.OpActivate) {
 		return r.Backend.Activate(ctx, x, batch, act)
 	}
 	return r.onHost(ctx, &x, func() error { return r.host.Activate(ctx, x, batch, act) })
 }
 
 func (r *routed) NewFFT(s backend.FFTShape) (backend.FFT, error) {
-	if _, lacks := r.missing[backend.OpNewFFT]; !lacks {
+	if !r.lacks(backend.OpNewFFT) {
 		return r.Backend.NewFFT(s)
 	}
 	f, err := r.host.NewFFT(s)
@@ -203,7 +209,7 @@ func (f *routedFFT) Inverse(ctx context.Context, grid, spectrum backend.Buffer) 
 }
 
 func (r *routed) GatherModes(ctx context.Context, dst, src backend.Buffer, g backend.Gather) error {
-	if _, lacks := r.missing[backend.OpGatherModes]; !lacks {
+	if !r.lacks(backend.OpGatherModes) {
 		return r.Backend.GatherModes(ctx, dst, src, g)
 	}
 	a := struct {
@@ -214,14 +220,14 @@ func (r *routed) GatherModes(ctx context.Context, dst, src backend.Buffer, g bac
 }
 
 func (r *routed) Faces(ctx context.Context, f backend.Faces) error {
-	if _, lacks := r.missing[backend.OpFaces]; !lacks {
+	if !r.lacks(backend.OpFaces) {
 		return r.Backend.Faces(ctx, f)
 	}
 	return r.onHost(ctx, &f, func() error { return r.host.Faces(ctx, f) })
 }
 
 func (r *routed) AddScaled(ctx context.Context, dst, src backend.Buffer, scale float32) error {
-	if _, lacks := r.missing[backend.OpAddScaled]; !lacks {
+	if !r.lacks(backend.OpAddScaled) {
 		return r.Backend.AddScaled(ctx, dst, src, scale)
 	}
 	a := struct{ Dst, Src backend.Buffer }{dst, src}
@@ -229,42 +235,42 @@ func (r *routed) AddScaled(ctx context.Context, dst, src backend.Buffer, scale f
 }
 
 func (r *routed) Conserve(ctx context.Context, c backend.Conserve) error {
-	if _, lacks := r.missing[backend.OpConserve]; !lacks {
+	if !r.lacks(backend.OpConserve) {
 		return r.Backend.Conserve(ctx, c)
 	}
 	return r.onHost(ctx, &c, func() error { return r.host.Conserve(ctx, c) })
 }
 
 func (r *routed) Kalman(ctx context.Context, k backend.Kalman) error {
-	if _, lacks := r.missing[backend.OpKalman]; !lacks {
+	if !r.lacks(backend.OpKalman) {
 		return r.Backend.Kalman(ctx, k)
 	}
 	return r.onHost(ctx, &k, func() error { return r.host.Kalman(ctx, k) })
 }
 
 func (r *routed) CollisionProb(ctx context.Context, c backend.CollisionProb) error {
-	if _, lacks := r.missing[backend.OpCollisionProb]; !lacks {
+	if !r.lacks(backend.OpCollisionProb) {
 		return r.Backend.CollisionProb(ctx, c)
 	}
 	return r.onHost(ctx, &c, func() error { return r.host.CollisionProb(ctx, c) })
 }
 
 func (r *routed) TrajScore(ctx context.Context, s backend.TrajScore) error {
-	if _, lacks := r.missing[backend.OpTrajScore]; !lacks {
+	if !r.lacks(backend.OpTrajScore) {
 		return r.Backend.TrajScore(ctx, s)
 	}
 	return r.onHost(ctx, &s, func() error { return r.host.TrajScore(ctx, s) })
 }
 
 func (r *routed) TrajSample(ctx context.Context, s backend.TrajSample) error {
-	if _, lacks := r.missing[backend.OpTrajSample]; !lacks {
+	if !r.lacks(backend.OpTrajSample) {
 		return r.Backend.TrajSample(ctx, s)
 	}
 	return r.onHost(ctx, &s, func() error { return r.host.TrajSample(ctx, s) })
 }
 
 func (r *routed) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
-	if _, lacks := r.missing[backend.OpTrajSelect]; !lacks {
+	if !r.lacks(backend.OpTrajSelect) {
 		return r.Backend.TrajSelect(ctx, s)
 	}
 	return r.onHost(ctx, &s, func() error { return r.host.TrajSelect(ctx, s) })

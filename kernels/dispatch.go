@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"testing/fstest"
 )
 
 // Paths of engine/cpu's generated C, relative to the module root.
@@ -243,15 +242,6 @@ func renderVariant(v CPUVariant, loops []string) []byte {
 		b.WriteString("#endif\n")
 	}
 	return b.Bytes()
-}
-
-// memFile opens data as a read-only file named name.
-func memFile(name string, data []byte) fs.File {
-	f, err := fstest.MapFS{name: {Data: data}}.Open(name)
-	if err != nil {
-		panic(err) // a MapFS opens the file it was just given
-	}
-	return f
 }
 
 // BackendOpsPath is engine/backend's generated list of op names.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"testing/fstest"
 )
 
 // Paths, relative to the module root, of what the generator reads and writes.
@@ -118,6 +119,15 @@ func (o overlay) Open(name string) (fs.File, error) {
 		return memFile(name, data), nil
 	}
 	return o.root.Open(name)
+}
+
+// memFile opens data as a read-only file named name.
+func memFile(name string, data []byte) fs.File {
+	f, err := fstest.MapFS{name: {Data: data}}.Open(name)
+	if err != nil {
+		panic(err) // a MapFS opens the file it was just given
+	}
+	return f
 }
 
 // RenderCPUStamp writes engine/cpu's stamp: a constant holding the hash of the C sources its

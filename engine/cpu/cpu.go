@@ -119,12 +119,9 @@ func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 // Free releases buf, also after Close: owners free their buffers in whatever order their
 // deferred calls run.
 func (b *Backend) Free(buf backend.Buffer) error {
-	hb, ok := buf.(*buffer)
-	if !ok {
-		return fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
-	}
-	if hb.freed {
-		return errFreed
+	hb, err := live(buf)
+	if err != nil {
+		return err
 	}
 	mem := hb.mem
 	hb.mem, hb.freed = nil, true
@@ -204,13 +201,19 @@ func (b *Backend) pinnedAll(pin *runtime.Pinner, op string, bufs ...backend.Buff
 	return ptrs, nil
 }
 
+// own is buf as this backend's live buffer, on an open backend.
 func (b *Backend) own(buf backend.Buffer) (*buffer, error) {
+	if b.closed.Load() {
+		return nil, errClosed
+	}
+	return live(buf)
+}
+
+// live is buf as a CPU buffer not yet freed.
+func live(buf backend.Buffer) (*buffer, error) {
 	hb, ok := buf.(*buffer)
 	if !ok {
 		return nil, fmt.Errorf("cpu: buffer of type %T was not allocated by the CPU backend", buf)
-	}
-	if b.closed.Load() {
-		return nil, errClosed
 	}
 	if hb.freed {
 		return nil, errFreed

@@ -70,10 +70,3 @@ func (g *Gate) Close() bool {
 	}
 	return true
 }
-
-// Closed reports whether Close has begun.
-func (g *Gate) Closed() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.closing
-}
