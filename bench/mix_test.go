@@ -21,7 +21,7 @@ func BenchmarkSpectralMix(b *testing.B) {
 	})
 	probe := cuda.Probe()
 	for _, dev := range probe.Devices {
-		be, err := cuda.Open(dev.Ordinal)
+		be, err := cuda.Open(dev.Ordinal, nil)
 		if err != nil {
 			b.Logf("%s: %v", dev.ID(), err)
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/cuda"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
@@ -38,6 +39,11 @@ type Options struct {
 	// CPUMemory places the CPU backend's buffers: go (the default), or guard-end,
 	// guard-start or c to track down out-of-bounds accesses (see cpu.Memory).
 	CPUMemory string
+	// Budget bounds the bytes of the buffers the engine holds at once, on the device or the
+	// host; nil is a budget of limits.DefaultBudgetBytes (2 GiB). Share it with the
+	// context of a request (limits.WithBudget) to bound what is read and built on the host
+	// for it too, as the CLI's --mem-budget does.
+	Budget *limits.Budget
 }
 
 // Errors every fluxcore object returns for misuse of its lifetime; test with errors.Is.
@@ -54,6 +60,7 @@ var (
 type Engine struct {
 	backend backend.Backend
 	info    Info
+	budget  *limits.Budget
 	closed  atomic.Bool
 }
 
@@ -68,7 +75,11 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	cpuOpts := cpu.Options{Workers: opts.CPUWorkers, Memory: memory}
+	budget := opts.Budget
+	if budget == nil {
+		budget, _ = limits.NewBudget(0)
+	}
+	cpuOpts := cpu.Options{Workers: opts.CPUWorkers, Memory: memory, Budget: budget}
 	if variantName != "auto" {
 		v, err := cpu.ParseVariant(variantName)
 		if err != nil {
@@ -88,7 +99,7 @@ func Open(opts Options) (*Engine, error) {
 	probe := cuda.Probe()
 	info := Info{CPU: describeCPU(host), CUDA: probe}
 
-	chosen, reason, err := choose(spec, probe, host)
+	chosen, reason, err := choose(spec, probe, host, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +109,11 @@ func Open(opts Options) (*Engine, error) {
 	b, fallbacks := route(chosen, host)
 	info.Ops = describeOps(chosen, host, fallbacks)
 	info.Domains = describeDomains(Domains(), chosen.Name(), fallbacks)
-	return &Engine{backend: b, info: info}, nil
+	return &Engine{backend: b, info: info, budget: budget}, nil
 }
 
 // choose applies the device request to what the probe found.
-func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend) (backend.Backend, string, error) {
+func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend, budget *limits.Budget) (backend.Backend, string, error) {
 	switch spec.Kind {
 	case backend.KindCPU:
 		return host, "cpu requested", nil
@@ -114,7 +125,7 @@ func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend) (backend
 		if ordinal < 0 {
 			ordinal = bestDevice(probe.Devices)
 		}
-		b, err := cuda.Open(ordinal)
+		b, err := cuda.Open(ordinal, budget)
 		if err != nil {
 			return nil, "", fmt.Errorf("engine: device %q requested but cannot be opened: %w", spec, err)
 		}
@@ -125,7 +136,7 @@ func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend) (backend
 		return host, fmt.Sprintf("cpu: CUDA unavailable (%s)", probe.Reason), nil
 	}
 	ordinal := bestDevice(probe.Devices)
-	b, err := cuda.Open(ordinal)
+	b, err := cuda.Open(ordinal, budget)
 	if err != nil {
 		return host, fmt.Sprintf("cpu: CUDA device %d failed to open (%v)", ordinal, err), nil
 	}
@@ -178,6 +189,9 @@ func (e *Engine) Err() error {
 	}
 	return nil
 }
+
+// Budget is what the engine's buffers are charged to.
+func (e *Engine) Budget() *limits.Budget { return e.budget }
 
 // Info describes the machine and the choice Open made.
 func (e *Engine) Info() Info { return e.info }

@@ -5,15 +5,16 @@ package npy
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
 
@@ -31,17 +32,29 @@ var (
 	shapeRE   = regexp.MustCompile(`'shape'\s*:\s*\(([^)]*)\)`)
 )
 
-// Read loads a .npy file as float32 (float64 data is rounded), rejecting NaN and Inf.
-func Read(path string) (*Array, error) {
-	raw, err := os.ReadFile(path)
+// Read loads a .npy file as float32 (float64 data is rounded), rejecting NaN and Inf. The
+// file and the array are charged to ctx's memory budget (limits.From).
+func Read(ctx context.Context, path string) (*Array, error) {
+	raw, err := limits.ReadFile(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
-	a, err := Parse(raw)
+	a, err := parseCharged(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
 	}
 	return a, nil
+}
+
+func parseCharged(ctx context.Context, raw []byte) (*Array, error) {
+	shape, size, body, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := limits.From(ctx).Charge("array", len(body)/size, 4); err != nil {
+		return nil, err
+	}
+	return decode(shape, size, body)
 }
 
 // Parse decodes .npy bytes.
@@ -50,6 +63,10 @@ func Parse(raw []byte) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decode(shape, size, body)
+}
+
+func decode(shape []int, size int, body []byte) (*Array, error) {
 	data := make([]float32, len(body)/size)
 	for i := range data {
 		v := element(body, size, i)
@@ -69,18 +86,22 @@ type Array64 struct {
 	Float32 bool
 }
 
-// Read64 loads a float32 or float64 .npy without rounding. Unlike Read it does not reject
-// NaN or Inf: its callers check values themselves and name the index in their own terms.
-func Read64(path string) (*Array64, error) {
-	raw, err := os.ReadFile(path)
+// Read64 loads a float32 or float64 .npy without rounding, charging the file and the array
+// to ctx's memory budget. Unlike Read it does not reject NaN or Inf: its callers check values
+// themselves and name the index in their own terms.
+func Read64(ctx context.Context, path string) (*Array64, error) {
+	raw, err := limits.ReadFile(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
-	a, err := Parse64(raw)
+	shape, size, body, err := parseHeader(raw)
+	if err == nil {
+		err = limits.From(ctx).Charge("array", len(body)/size, 8)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
 	}
-	return a, nil
+	return decode64(shape, size, body), nil
 }
 
 // Parse64 decodes float32 or float64 .npy bytes without rounding.
@@ -89,11 +110,15 @@ func Parse64(raw []byte) (*Array64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decode64(shape, size, body), nil
+}
+
+func decode64(shape []int, size int, body []byte) *Array64 {
 	a := &Array64{Shape: shape, Data: make([]float64, len(body)/size), Float32: size == 4}
 	for i := range a.Data {
 		a.Data[i] = element(body, size, i)
 	}
-	return a, nil
+	return a
 }
 
 // Write64 saves a atomically, as <f4 when a.Float32 (rounding each value) and <f8 otherwise.
@@ -137,66 +162,105 @@ func element(body []byte, size, i int) float64 {
 	return math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
 }
 
-// parseHeader checks the magic, version, dtype, order and shape, and returns the shape, the
-// element size and the data bytes, whose length it has checked against the shape.
-func parseHeader(raw []byte) (shape []int, size int, body []byte, err error) {
-	if len(raw) < 10 || !bytes.Equal(raw[:6], magic) {
-		return nil, 0, nil, fmt.Errorf("not a .npy file (no \\x93NUMPY magic)")
+// header is what an .npy preamble declares: the shape, the element size, and where the data
+// starts and how many bytes it has.
+type header struct {
+	shape     []int
+	size      int
+	descr     string
+	dataStart int
+	dataBytes int
+}
+
+// readHeader reads the magic, version and header dictionary from r and checks the dtype,
+// order and shape, whose element count and bytes it bounds by limits.MaxArrayElements. It
+// reads no data.
+func readHeader(r io.Reader) (header, error) {
+	var pre [12]byte
+	if _, err := io.ReadFull(r, pre[:10]); err != nil || !bytes.Equal(pre[:6], magic) {
+		return header{}, fmt.Errorf("not a .npy file (no \\x93NUMPY magic)")
 	}
-	major := raw[6]
 	var hlen, start int
-	switch major {
+	switch major := pre[6]; major {
 	case 1:
-		hlen, start = int(binary.LittleEndian.Uint16(raw[8:10])), 10
+		hlen, start = int(binary.LittleEndian.Uint16(pre[8:10])), 10
 	case 2, 3:
-		if len(raw) < 12 {
-			return nil, 0, nil, fmt.Errorf("truncated header")
+		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
+			return header{}, fmt.Errorf("truncated header")
 		}
-		hlen, start = int(binary.LittleEndian.Uint32(raw[8:12])), 12
+		hlen, start = int(binary.LittleEndian.Uint32(pre[8:12])), 12
 	default:
-		return nil, 0, nil, fmt.Errorf("format version %d.%d is not supported", major, raw[7])
+		return header{}, fmt.Errorf("format version %d.%d is not supported", major, pre[7])
 	}
-	if start+hlen > len(raw) {
-		return nil, 0, nil, fmt.Errorf("header of %d bytes runs past the end of the file", hlen)
+	if err := limits.Check("header length", hlen, limits.MaxNPYHeaderBytes); err != nil {
+		return header{}, err
 	}
-	header := string(raw[start : start+hlen])
-	body = raw[start+hlen:]
-	m := descrRE.FindStringSubmatch(header)
+	text := make([]byte, hlen)
+	if _, err := io.ReadFull(r, text); err != nil {
+		return header{}, fmt.Errorf("header of %d bytes runs past the end of the file", hlen)
+	}
+	h, err := parseDict(string(text))
+	h.dataStart = start + hlen
+	return h, err
+}
+
+// parseDict reads the header dictionary's descr, fortran_order and shape.
+func parseDict(text string) (header, error) {
+	var h header
+	m := descrRE.FindStringSubmatch(text)
 	if m == nil {
-		return nil, 0, nil, fmt.Errorf("header %q has no descr", header)
+		return h, fmt.Errorf("header %q has no descr", text)
 	}
-	switch m[1] {
+	h.descr = m[1]
+	switch h.descr {
 	case "<f4":
-		size = 4
+		h.size = 4
 	case "<f8":
-		size = 8
+		h.size = 8
 	default:
-		return nil, 0, nil, fmt.Errorf("dtype %q is not supported, want little-endian float32 (<f4) or float64 (<f8)", m[1])
+		return h, fmt.Errorf("dtype %q is not supported, want little-endian float32 (<f4) or float64 (<f8)", h.descr)
 	}
-	if f := fortranRE.FindStringSubmatch(header); f == nil || f[1] != "False" {
-		return nil, 0, nil, fmt.Errorf("array is in Fortran order or the header does not say; save it in C order")
+	if f := fortranRE.FindStringSubmatch(text); f == nil || f[1] != "False" {
+		return h, fmt.Errorf("array is in Fortran order or the header does not say; save it in C order")
 	}
-	sm := shapeRE.FindStringSubmatch(header)
+	sm := shapeRE.FindStringSubmatch(text)
 	if sm == nil {
-		return nil, 0, nil, fmt.Errorf("header %q has no shape", header)
+		return h, fmt.Errorf("header %q has no shape", text)
 	}
-	n := 1
 	for _, part := range strings.Split(sm[1], ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		d, err := strconv.Atoi(part)
-		if err != nil || d < 0 || (d > 0 && n > math.MaxInt32/d) {
-			return nil, 0, nil, fmt.Errorf("shape (%s) has a bad extent %q", sm[1], part)
+		if err != nil || d < 0 {
+			return h, fmt.Errorf("shape (%s) has a bad extent %q", sm[1], part)
 		}
-		shape = append(shape, d)
-		n *= d
+		h.shape = append(h.shape, d)
 	}
-	if len(body) != n*size {
-		return nil, 0, nil, fmt.Errorf("shape %v of %s needs %d data bytes, file has %d", shape, m[1], n*size, len(body))
+	if err := limits.Check("rank", len(h.shape), limits.MaxRank); err != nil {
+		return h, err
 	}
-	return shape, size, body, nil
+	n, err := limits.Product("shape", limits.MaxArrayElements, h.shape...)
+	if err != nil {
+		return h, err
+	}
+	h.dataBytes = n * h.size
+	return h, nil
+}
+
+// parseHeader checks raw's preamble and returns the shape, the element size and the data
+// bytes, whose length it has checked against the shape.
+func parseHeader(raw []byte) (shape []int, size int, body []byte, err error) {
+	h, err := readHeader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	body = raw[h.dataStart:]
+	if len(body) != h.dataBytes {
+		return nil, 0, nil, fmt.Errorf("shape %v of %s needs %d data bytes, file has %d", h.shape, h.descr, h.dataBytes, len(body))
+	}
+	return h.shape, h.size, body, nil
 }
 
 // Encode writes a as a version 1.0 float32 .npy.

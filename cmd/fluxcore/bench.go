@@ -36,7 +36,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("fluxcore bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ef engineFlags
-	ef.register(fs)
+	ef.register(ctx, fs)
 	suite := fs.String("suite", "mix", "benchmark suite: mix (spectral channel mixing), cov (Kalman and ProbConserv updates) or traj (planning cycles)")
 	iters := fs.Int("iters", 0, "timed iterations per case, the median reported (default 50 for mix, 5 for cov and traj)")
 	full := fs.Bool("full", false, "traj: the whole grid, up to 10⁶ candidates, also on a CPU (minutes)")

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/fluxcore/fluxcore/engine/conserve"
+	"github.com/fluxcore/fluxcore/internal/atomicfile"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -19,8 +20,8 @@ type conserveFlags struct {
 	outMean, outVar, outCov, outEnsemble string
 }
 
-func (f *conserveFlags) register(fs *flag.FlagSet) {
-	f.engineFlags.register(fs)
+func (f *conserveFlags) register(ctx context.Context, fs *flag.FlagSet) {
+	f.engineFlags.register(ctx, fs)
 	fs.StringVar(&f.mean, "mean", "", "the means μ, [B, n] (.npy, float32 or float64)")
 	fs.StringVar(&f.vars, "var", "", "the variances, [B, n]: a diagonal Σ, or with --ensemble its extra diagonal D")
 	fs.StringVar(&f.cov, "cov", "", "full covariances Σ, [B, n, n]")
@@ -51,7 +52,7 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 		fs.PrintDefaults()
 	}
 	var f conserveFlags
-	f.register(fs)
+	f.register(ctx, fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 	if f.outEnsemble != "" && f.ens == "" {
 		return errors.New("--out-ensemble needs --ensemble input")
 	}
-	in, err := conserve.Files{Mean: f.mean, Var: f.vars, Cov: f.cov, Ensemble: f.ens, G: f.g, RHS: f.rhs}.Read()
+	in, err := conserve.Files{Mean: f.mean, Var: f.vars, Cov: f.cov, Ensemble: f.ens, G: f.g, RHS: f.rhs}.Read(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,6 +78,7 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 	if err != nil {
 		return err
 	}
+	var outputs atomicfile.Set // every output, or none when one of them cannot be written
 	for _, o := range []struct {
 		path string
 		a    *npy.Array64
@@ -84,9 +86,12 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 		if o.path == "" {
 			continue
 		}
-		if err := npy.Write64(o.path, o.a); err != nil {
+		if err := outputs.AddBytes(o.path, npy.Encode64(o.a)); err != nil {
 			return err
 		}
+	}
+	if err := outputs.Commit(); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "updated %d slices of %d points (%v covariance, %d constraints, σ² = %g) on %s\n",
 		in.Slices, in.N, res.Form, in.Constraints, f.noiseVar, e.Backend().Name())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -67,11 +68,11 @@ func TestConserveCommand(t *testing.T) {
 	if !strings.Contains(stdout, "updated 3 slices of 8 points (ensemble covariance, 1 constraints") {
 		t.Errorf("stdout %q", stdout)
 	}
-	mean, err := npy.Read64(out("mean"))
+	mean, err := npy.Read64(context.Background(), out("mean"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _ := npy.Read64(in["constraint"])
+	g, _ := npy.Read64(context.Background(), in["constraint"])
 	if mean.Float32 || len(mean.Shape) != 2 || mean.Shape[0] != 3 || mean.Shape[1] != 8 {
 		t.Fatalf("out mean: float32 %v, shape %v; want float64 (the mean was) [3 8]", mean.Float32, mean.Shape)
 	}
@@ -84,7 +85,7 @@ func TestConserveCommand(t *testing.T) {
 			t.Errorf("slice %d: G·μ̃ = %.15g, want %g", s, mass, b)
 		}
 	}
-	ens, err := npy.Read64(out("ensemble"))
+	ens, err := npy.Read64(context.Background(), out("ensemble"))
 	if err != nil {
 		t.Fatal(err)
 	}

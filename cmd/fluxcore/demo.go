@@ -20,7 +20,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("fluxcore demo fno", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ef engineFlags
-	ef.register(fs)
+	ef.register(ctx, fs)
 	plotPath := fs.String("plot", "heat_boundary.png", "write a plot of one prediction near the insulated end to this PNG")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

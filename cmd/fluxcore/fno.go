@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/fno"
 	"github.com/fluxcore/fluxcore/fft"
-	"github.com/fluxcore/fluxcore/internal/atomicfile"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -35,8 +33,8 @@ type fnoFlags struct {
 	set                        map[string]bool
 }
 
-func (f *fnoFlags) register(fs *flag.FlagSet) {
-	f.engineFlags.register(fs)
+func (f *fnoFlags) register(ctx context.Context, fs *flag.FlagSet) {
+	f.engineFlags.register(ctx, fs)
 	fs.StringVar(&f.model, "model", "", "model weights (.safetensors state_dict)")
 	fs.StringVar(&f.input, "input", "", "input array (.npy, channels-last [batch, grid..., channels])")
 	fs.StringVar(&f.config, "config", "", "JSON file of hyper-parameters (padding, grid_lb, grid_ub, grid_endpoint, bc)")
@@ -152,7 +150,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	m, err := fno.Load(f.model, cfg, flags)
+	m, err := fno.Load(ctx, f.model, cfg, flags)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +162,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 		sort.Strings(parts)
 		fmt.Fprintf(stderr, "fluxcore fno: using reference defaults for %s\n", strings.Join(parts, ", "))
 	}
-	in, err := npy.Read(f.input)
+	in, err := npy.Read(ctx, f.input)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +174,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	bc, err := src.Resolve(m, in.Shape[0], grid)
+	bc, err := src.Resolve(ctx, m, in.Shape[0], grid)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +212,7 @@ func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("fluxcore fno", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f fnoFlags
-	f.register(fs)
+	f.register(ctx, fs)
 	output := fs.String("output", "", "output array to write (.npy, channels-last [batch, grid..., out])")
 	if err := f.parse(fs, args); err != nil {
 		return err
@@ -267,7 +265,7 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("fluxcore bench fno", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f fnoFlags
-	f.register(fs)
+	f.register(ctx, fs)
 	iters := fs.Int("iters", 20, "timed iterations (the median is reported)")
 	jsonPath := fs.String("json", "", "also write the result as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed iterations to this file")
@@ -317,11 +315,7 @@ func runBenchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f.model, info.Device, variant, l.batch, res.Grid, res.Transform, res.CostModel.Method, res.CostModel.DFT, res.CostModel.FFT,
 		1e3*med, res.SamplesPerSec)
 	if *jsonPath != "" {
-		return atomicfile.Write(*jsonPath, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
-		})
+		return writeJSON(*jsonPath, res)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,11 +42,11 @@ func TestFNOCommandMatchesGolden(t *testing.T) {
 			if !strings.Contains(stdout, c.shape) {
 				t.Errorf("stdout %q does not report the output shape %s", stdout, c.shape)
 			}
-			got, err := npy.Read(out)
+			got, err := npy.Read(context.Background(), out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := npy.Read(dir + "output.npy")
+			want, err := npy.Read(context.Background(), dir+"output.npy")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +77,7 @@ func TestFNOCommandErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
 		}
 	}
-	if _, err := npy.Read(out); err == nil {
+	if _, err := npy.Read(context.Background(), out); err == nil {
 		t.Error("a failed run left an output file behind")
 	}
 }

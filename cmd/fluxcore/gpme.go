@@ -27,7 +27,7 @@ before and after, and for PME and Stefan the front position of samples from both
 		fs.PrintDefaults()
 	}
 	var ef engineFlags
-	ef.register(fs)
+	ef.register(ctx, fs)
 	name := fs.String("problem", "", "diffusion (u = e^{−kt}·sin x), pme (k(u) = u^m) or stefan (k(u) = 1[u ≥ p*])")
 	param := fs.Float64("param", math.NaN(), "k for diffusion (default 1), m for pme (3), p* for stefan (0.6)")
 	cfg := gpme.DefaultConfig()

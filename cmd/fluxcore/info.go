@@ -19,7 +19,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("fluxcore info", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ef engineFlags
-	ef.register(fs)
+	ef.register(ctx, fs)
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	model := fs.String("model", "", "also show which Fourier transform an FNO checkpoint would run with (needs --grid)")
 	gridFlag := fs.String("grid", "", "the model's input grid, comma-separated extents (e.g. 85,85)")
@@ -76,7 +76,7 @@ type transformChoice struct {
 
 // chooseTransform places the model for one sample, which is where the choice is made.
 func chooseTransform(ctx context.Context, e *engine.Engine, path string, grid []int, method fft.Method) (*transformChoice, error) {
-	m, err := fno.Load(path, fno.Overrides{}, fno.Overrides{})
+	m, err := fno.Load(ctx, path, fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.PrintDefaults()
 	}
 	var ef engineFlags
-	ef.register(fs)
+	ef.register(ctx, fs)
 	in := fs.String("in", "", "the batch: an .npz with x, P and F/Q and/or z/H/R (see above)")
 	out := fs.String("out", "", "write x, P and status here (.npz, written atomically)")
 	if err := parseFlags(fs, args); err != nil {
@@ -52,7 +52,7 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	step, err := kalman.ReadStep(*in)
+	step, err := kalman.ReadStep(ctx, *in)
 	if err != nil {
 		return err
 	}

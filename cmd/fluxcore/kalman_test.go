@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/zip"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -111,7 +112,7 @@ func TestKalmanCommand(t *testing.T) {
 	if !strings.Contains(stdout, "predicted and updated 5 filters (nx 3, nz 2)") || !strings.Contains(stdout, "1 with S not positive definite") {
 		t.Errorf("stdout %q", stdout)
 	}
-	if _, err := npy.ReadNPZ(out); err == nil || !strings.Contains(err.Error(), `array "status"`) {
+	if _, err := npy.ReadNPZ(context.Background(), out); err == nil || !strings.Contains(err.Error(), `array "status"`) {
 		t.Fatalf("reading the int32 status as float: err %v, want it refused by name", err)
 	}
 	zr, err := zip.OpenReader(out)

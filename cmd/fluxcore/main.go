@@ -13,6 +13,7 @@ import (
 	"os/signal"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // command is one entry of the CLI; subcommands are listed for help only, their command's
@@ -66,7 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			err := c.run(ctx, args[1:], stdout, stderr)
+			budget, _ := limits.NewBudget(0)
+			err := c.run(limits.WithBudget(ctx, budget), args[1:], stdout, stderr)
 			switch {
 			case err == nil, errors.Is(err, flag.ErrHelp):
 				return 0
@@ -93,19 +95,32 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'fluxcore help <command>' or 'fluxcore <command> -h' for a command's flags.")
 }
 
-// engineFlags are the device-selection flags every command shares.
+// engineFlags are the device-selection and memory flags every command shares.
 type engineFlags struct {
 	device, cpu string
+	budget      *limits.Budget
 }
 
-func (f *engineFlags) register(fs *flag.FlagSet) {
+// register adds the flags to fs. --mem-budget resizes the budget that ctx carries (run gives
+// every command one), so that reading the inputs and the engine's buffers share it.
+func (f *engineFlags) register(ctx context.Context, fs *flag.FlagSet) {
+	f.budget = limits.From(ctx)
 	fs.StringVar(&f.device, "device", "", "auto, cpu, cuda or cuda:N (default $FLUXCORE_DEVICE, else auto)")
 	fs.StringVar(&f.cpu, "cpu", "", "CPU variant: generic, avx2 or avx512 (default $FLUXCORE_CPU, else the best supported)")
+	fs.Func("mem-budget", "memory one run may allocate for its inputs, tensors, workspaces, maps and stencils (e.g. 512MiB, 8GiB; default 2GiB)",
+		func(s string) error {
+			n, err := limits.ParseBytes(s)
+			if err == nil {
+				err = f.budget.SetLimit(n)
+			}
+			return err
+		})
 }
 
-// open opens the engine on the device and CPU variant the flags ask for.
+// open opens the engine on the device and CPU variant the flags ask for, charging its
+// buffers to the run's budget.
 func (f *engineFlags) open() (*engine.Engine, error) {
-	return engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu})
+	return engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu, Budget: f.budget})
 }
 
 // parseFlags parses args, reporting bad flags and stray arguments as usage errors.

@@ -29,7 +29,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 		fs.PrintDefaults()
 	}
 	var pf plannerFlags
-	pf.register(fs, 0)
+	pf.register(ctx, fs, 0)
 	out := fs.String("out", "", "write the result (best trajectory, its costs, the top candidates, timings) as JSON here")
 	plotPath := fs.String("plot", "", "write a PNG of the candidates, the best, the obstacles' 1σ/2σ ellipses and the guidance path")
 	if err := parseFlags(fs, args); err != nil {
@@ -46,17 +46,29 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 		return err
 	}
 	printPlan(stdout, res, cfg, backendName)
+	var outputs atomicfile.Set // the JSON and the plot, both or neither
 	if *out != "" {
-		if err := writeJSON(*out, res); err != nil {
+		if err := outputs.Add(*out, jsonWriter(res)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	if *plotPath != "" {
-		if err := trajplot.Plot(ctx, *plotPath, p, s, res); err != nil {
+		png, err := trajplot.Render(ctx, p, s, res)
+		if err == nil {
+			err = outputs.Add(*plotPath, png)
+		}
+		if err != nil {
+			outputs.Discard()
 			return fmt.Errorf("--plot %s: %w", *plotPath, err)
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
+	}
+	if err := outputs.Commit(); err != nil {
+		return err
+	}
+	for _, path := range []string{*out, *plotPath} {
+		if path != "" {
+			fmt.Fprintf(stdout, "wrote %s\n", path)
+		}
 	}
 	return nil
 }
@@ -91,7 +103,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		fs.PrintDefaults()
 	}
 	var pf plannerFlags
-	pf.register(fs, 1)
+	pf.register(ctx, fs, 1)
 	hz := fs.Float64("hz", 10, "planning cycles per second (a cycle must be whole rollout steps)")
 	seconds := fs.Float64("seconds", 20, "simulated time")
 	out := fs.String("out", "", "write the log (state, costs and clearance per cycle) as JSON here")
@@ -144,8 +156,8 @@ type plannerFlags struct {
 	cfg      traj.Config
 }
 
-func (f *plannerFlags) register(fs *flag.FlagSet, refine int) {
-	f.engineFlags.register(fs)
+func (f *plannerFlags) register(ctx context.Context, fs *flag.FlagSet, refine int) {
+	f.engineFlags.register(ctx, fs)
 	f.cfg = traj.DefaultConfig
 	fs.StringVar(&f.scenario, "scenario", "", "the scenario (JSON)")
 	fs.IntVar(&f.cfg.Candidates, "candidates", f.cfg.Candidates, "candidates per cycle")
@@ -181,9 +193,14 @@ func (f *plannerFlags) open(ctx context.Context, fs *flag.FlagSet, stderr io.Wri
 
 // writeJSON writes v, indented, to path atomically.
 func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
+	return atomicfile.Write(path, jsonWriter(v))
+}
+
+// jsonWriter writes v as indented JSON.
+func jsonWriter(v any) func(io.Writer) error {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
 	}
-	return atomicfile.WriteBytes(path, append(data, '\n'))
 }

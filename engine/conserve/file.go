@@ -25,7 +25,7 @@ type Arrays struct {
 }
 
 // Read loads and checks the arrays.
-func (f Files) Read() (*Arrays, error) {
+func (f Files) Read(ctx context.Context) (*Arrays, error) {
 	a := &Arrays{}
 	for _, p := range []struct {
 		name, path string
@@ -35,7 +35,7 @@ func (f Files) Read() (*Arrays, error) {
 		if p.path == "" {
 			continue
 		}
-		arr, err := npy.Read64(p.path)
+		arr, err := npy.Read64(ctx, p.path)
 		if err != nil {
 			return nil, fmt.Errorf("conserve: %s: %w", p.name, err)
 		}

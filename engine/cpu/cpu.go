@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
@@ -26,6 +27,7 @@ type Backend struct {
 	workers int
 	memory  Memory
 	arena   arena
+	budget  *limits.Budget
 	closed  atomic.Bool
 }
 
@@ -37,6 +39,9 @@ type Options struct {
 	Workers int
 	// Memory places the buffers; the zero value reads $FLUXCORE_CPU_MEMORY, else uses Go's heap.
 	Memory Memory
+	// Budget is charged for every buffer while it lives; nil is a budget of
+	// limits.DefaultBudgetBytes of the backend's own.
+	Budget *limits.Budget
 }
 
 // New returns a CPU backend, or an error if the pinned variant cannot run here.
@@ -63,7 +68,11 @@ func New(opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{variant: v, workers: workers, memory: memory, arena: a}, nil
+	budget := opts.Budget
+	if budget == nil {
+		budget, _ = limits.NewBudget(0)
+	}
+	return &Backend{variant: v, workers: workers, memory: memory, arena: a, budget: budget}, nil
 }
 
 func (b *Backend) Kind() backend.Kind { return backend.KindCPU }
@@ -109,8 +118,12 @@ func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("cpu: alloc: %d elements, want ≥ 0", n)
 	}
+	if err := b.budget.Charge(fmt.Sprintf("cpu: alloc %d × %v", n, dt), n, dt.Size()); err != nil {
+		return nil, err
+	}
 	mem, err := b.arena.alloc(n * dt.Size())
 	if err != nil {
+		b.budget.Release(int64(n * dt.Size()))
 		return nil, fmt.Errorf("cpu: alloc: %w", err)
 	}
 	return &buffer{dtype: dt, n: n, mem: mem}, nil
@@ -125,6 +138,7 @@ func (b *Backend) Free(buf backend.Buffer) error {
 	}
 	mem := hb.mem
 	hb.mem, hb.freed = nil, true
+	b.budget.Release(int64(hb.n * hb.dtype.Size()))
 	return b.arena.release(mem)
 }
 

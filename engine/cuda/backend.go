@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 	"github.com/fluxcore/fluxcore/kernels/module"
 	"github.com/mumax/3/cuda/cu"
@@ -28,6 +29,7 @@ type Backend struct {
 	kernels kernelSet
 	pool    pool
 	ffts    fftPlans
+	budget  *limits.Budget
 
 	// mu is held for reading by every operation and for writing by Close, so that Close
 	// never destroys the context under a running call.
@@ -39,8 +41,12 @@ var errClosed = fmt.Errorf("cuda: backend: %w", lifetime.ErrClosed)
 
 // Open creates a context and a stream on device ordinal, loads the kernel module and runs
 // a self-test against the CPU backend. Any failure is returned, with every resource that
-// was created released, so that engine.Open can fall back to the CPU and say why.
-func Open(ordinal int) (backend.Backend, error) {
+// was created released, so that engine.Open can fall back to the CPU and say why. Every
+// buffer is charged to budget while it lives (nil: a budget of limits.DefaultBudgetBytes).
+func Open(ordinal int, budget *limits.Budget) (backend.Backend, error) {
+	if budget == nil {
+		budget, _ = limits.NewBudget(0)
+	}
 	p := Probe()
 	if !p.Available {
 		return nil, errors.New(p.Reason)
@@ -48,7 +54,7 @@ func Open(ordinal int) (backend.Backend, error) {
 	if ordinal < 0 || ordinal >= len(p.Devices) {
 		return nil, fmt.Errorf("cuda: device %d does not exist (found %d)", ordinal, len(p.Devices))
 	}
-	b := &Backend{device: p.Devices[ordinal]}
+	b := &Backend{device: p.Devices[ordinal], budget: budget}
 	if err := b.init(); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("%s: %w", b.device.ID(), err)
@@ -217,12 +223,16 @@ func (b *Backend) Alloc(dt backend.DType, n int) (backend.Buffer, error) {
 	if n == 0 {
 		return buf, nil
 	}
+	if err := b.budget.Charge(fmt.Sprintf("cuda: alloc %d × %v", n, dt), n, dt.Size()); err != nil {
+		return nil, err
+	}
 	err := b.do("alloc", func() error {
 		var err error
 		buf.ptr, buf.class, err = b.pool.get(buf.bytes())
 		return err
 	})
 	if err != nil {
+		b.budget.Release(buf.bytes())
 		return nil, fmt.Errorf("cuda: alloc %d × %s: %w", n, dt, err)
 	}
 	return buf, nil
@@ -249,6 +259,7 @@ func (b *Backend) Free(buf backend.Buffer) error {
 	db.freed = true
 	if db.ptr != 0 {
 		b.pool.put(db.ptr, db.class)
+		b.budget.Release(db.bytes())
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // Compiled reports whether this build contains the CUDA backend.
@@ -19,4 +20,4 @@ func Probe() ProbeResult {
 }
 
 // Open fails: this build has no CUDA backend.
-func Open(ordinal int) (backend.Backend, error) { return nil, errNotCompiled }
+func Open(ordinal int, budget *limits.Budget) (backend.Backend, error) { return nil, errNotCompiled }

@@ -36,7 +36,7 @@ func ForEachBackend(t *testing.T, f func(t *testing.T, b backend.Backend)) {
 		}
 		for _, d := range probe.Devices {
 			t.Run(d.ID(), func(t *testing.T) {
-				b, err := cuda.Open(d.Ordinal)
+				b, err := cuda.Open(d.Ordinal, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -108,7 +108,7 @@ func TestForwardErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
-	if _, err := fno.Load("testdata/golden/fno1d/input.npy", fno.Overrides{}, fno.Overrides{}); err == nil ||
+	if _, err := fno.Load(context.Background(), "testdata/golden/fno1d/input.npy", fno.Overrides{}, fno.Overrides{}); err == nil ||
 		!strings.Contains(err.Error(), "header length") {
 		t.Errorf("loading a .npy as a model: got %v", err)
 	}

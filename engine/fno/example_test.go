@@ -16,11 +16,11 @@ import (
 func ExampleRunner_ForwardAll() {
 	ctx := context.Background()
 	dir := "testdata/golden/fno1d/"
-	m, err := fno.Load(dir+"model.safetensors", fno.Overrides{}, fno.Overrides{})
+	m, err := fno.Load(ctx, dir+"model.safetensors", fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	in, err := npy.Read(dir + "input.npy") // [samples, grid, channels]
+	in, err := npy.Read(ctx, dir+"input.npy") // [samples, grid, channels]
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func ExampleRunner_ForwardAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	want, err := npy.Read(dir + "output.npy")
+	want, err := npy.Read(ctx, dir+"output.npy")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -40,15 +40,15 @@ func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *np
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
-	m, err := fno.Load(filepath.Join(dir, "model.safetensors"), fno.Overrides{}, fno.Overrides{})
+	m, err := fno.Load(context.Background(), filepath.Join(dir, "model.safetensors"), fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := npy.Read(filepath.Join(dir, "input.npy"))
+	in, err := npy.Read(context.Background(), filepath.Join(dir, "input.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := npy.Read(filepath.Join(dir, "output.npy"))
+	want, err := npy.Read(context.Background(), filepath.Join(dir, "output.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func loadCase(t *testing.T, dir string) (goldenCase, *fno.Model, *npy.Array, *np
 	faces := func(names ...string) [][]float32 {
 		var out [][]float32
 		for _, name := range names {
-			a, err := npy.Read(filepath.Join(dir, name+".npy"))
+			a, err := npy.Read(context.Background(), filepath.Join(dir, name+".npy"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -106,7 +106,7 @@ type BoundarySource struct {
 
 // Resolve reads the boundary data for samples inputs of the given grid; it returns nil when
 // no condition applies.
-func (s BoundarySource) Resolve(m *Model, samples int, grid []int) (*Boundary, error) {
+func (s BoundarySource) Resolve(ctx context.Context, m *Model, samples int, grid []int) (*Boundary, error) {
 	kind := m.BOON
 	if s.Kind != "" {
 		kind = s.Kind
@@ -122,36 +122,36 @@ func (s BoundarySource) Resolve(m *Model, samples int, grid []int) (*Boundary, e
 		if s.Left == "" || s.Right == "" {
 			return nil, fmt.Errorf("fno: a dirichlet condition needs the left and right face values")
 		}
-		if bc.Left, err = readFaces("left", s.Left, samples, xFace); err != nil {
+		if bc.Left, err = readFaces(ctx, "left", s.Left, samples, xFace); err != nil {
 			return nil, err
 		}
-		if bc.Right, err = readFaces("right", s.Right, samples, xFace); err != nil {
+		if bc.Right, err = readFaces(ctx, "right", s.Right, samples, xFace); err != nil {
 			return nil, err
 		}
 		if m.Dims == 3 {
 			if s.Top == "" || s.Down == "" {
 				return nil, fmt.Errorf("fno: a dirichlet condition on a 3-D model needs the top and down face values too")
 			}
-			if bc.Top, err = readFaces("top", s.Top, samples, yFace); err != nil {
+			if bc.Top, err = readFaces(ctx, "top", s.Top, samples, yFace); err != nil {
 				return nil, err
 			}
-			if bc.Down, err = readFaces("down", s.Down, samples, yFace); err != nil {
+			if bc.Down, err = readFaces(ctx, "down", s.Down, samples, yFace); err != nil {
 				return nil, err
 			}
 		}
 	case Neumann:
-		if bc.Left, err = fluxFaces("left flux", s.FluxLeft, samples, xFace); err != nil {
+		if bc.Left, err = fluxFaces(ctx, "left flux", s.FluxLeft, samples, xFace); err != nil {
 			return nil, err
 		}
-		if bc.Right, err = fluxFaces("right flux", s.FluxRight, samples, xFace); err != nil {
+		if bc.Right, err = fluxFaces(ctx, "right flux", s.FluxRight, samples, xFace); err != nil {
 			return nil, err
 		}
 	}
 	return bc, nil
 }
 
-func readFaces(what, path string, samples, perSample int) ([]float32, error) {
-	a, err := npy.Read(path)
+func readFaces(ctx context.Context, what, path string, samples, perSample int) ([]float32, error) {
+	a, err := npy.Read(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("fno: %s face values: %w", what, err)
 	}
@@ -163,7 +163,7 @@ func readFaces(what, path string, samples, perSample int) ([]float32, error) {
 }
 
 // fluxFaces is a number for every face point, or the faces of an .npy file.
-func fluxFaces(what, v string, samples, perSample int) ([]float32, error) {
+func fluxFaces(ctx context.Context, what, v string, samples, perSample int) ([]float32, error) {
 	if v == "" {
 		v = "0"
 	}
@@ -173,7 +173,7 @@ func fluxFaces(what, v string, samples, perSample int) ([]float32, error) {
 		}
 		return UniformFaces(samples*perSample, float32(g)), nil
 	}
-	return readFaces(what, v, samples, perSample)
+	return readFaces(ctx, what, v, samples, perSample)
 }
 
 // FacePoints is the number of points per sample on a face of the given axis.

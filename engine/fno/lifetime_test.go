@@ -13,7 +13,7 @@ import (
 
 func neuralopRunner(t *testing.T, e *engine.Engine, batch int) *fno.Runner {
 	t.Helper()
-	m, err := fno.Load("testdata/golden/neuralop1d/model.safetensors", fno.Overrides{}, fno.Overrides{})
+	m, err := fno.Load(context.Background(), "testdata/golden/neuralop1d/model.safetensors", fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}

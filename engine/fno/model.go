@@ -6,13 +6,14 @@
 package fno
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/safetensors"
 )
@@ -138,8 +139,9 @@ type Overrides struct {
 
 // Load reads a checkpoint. cfg and flags override the file's metadata, flags winning; what
 // none of them sets falls back to the reference scripts' defaults, and Settings says which.
-func Load(path string, cfg, flags Overrides) (*Model, error) {
-	raw, err := os.ReadFile(path)
+// The file is charged to ctx's memory budget (limits.From).
+func Load(ctx context.Context, path string, cfg, flags Overrides) (*Model, error) {
+	raw, err := limits.ReadFile(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("fno: load %q: %w", path, err)
 	}

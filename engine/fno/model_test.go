@@ -1,6 +1,7 @@
 package fno_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestPaddingPerAxis(t *testing.T) {
 		{"fno2d", "-1", nil, `"-1" is not an integer ≥ 0`},
 	} {
 		pad := c.padding
-		m, err := fno.Load("testdata/golden/"+c.model+"/model.safetensors", fno.Overrides{}, fno.Overrides{Padding: &pad})
+		m, err := fno.Load(context.Background(), "testdata/golden/"+c.model+"/model.safetensors", fno.Overrides{}, fno.Overrides{Padding: &pad})
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%s --padding %s: got %v, want an error containing %q", c.model, pad, err, c.err)

@@ -45,14 +45,14 @@ func withExtraTensor(t *testing.T, src, name string, shape []int, n int) string 
 func TestNeuralopRefusesWhatItCannotRun(t *testing.T) {
 	golden := "testdata/golden/neuralop1d/model.safetensors"
 	norm := withExtraTensor(t, golden, "fno_blocks.norm.0.weight", []int{12}, 12)
-	if _, err := fno.Load(norm, fno.Overrides{}, fno.Overrides{}); err == nil || !strings.Contains(err.Error(), "fno_blocks.norm.0.weight") {
+	if _, err := fno.Load(context.Background(), norm, fno.Overrides{}, fno.Overrides{}); err == nil || !strings.Contains(err.Error(), "fno_blocks.norm.0.weight") {
 		t.Errorf("a norm layer: got %v, want an error naming fno_blocks.norm.0.weight", err)
 	}
 	pad := "4"
-	if _, err := fno.Load(golden, fno.Overrides{}, fno.Overrides{Padding: &pad}); err == nil || !strings.Contains(err.Error(), "domain_padding") {
+	if _, err := fno.Load(context.Background(), golden, fno.Overrides{}, fno.Overrides{Padding: &pad}); err == nil || !strings.Contains(err.Error(), "domain_padding") {
 		t.Errorf("padding: got %v, want an error about domain_padding", err)
 	}
-	m, err := fno.Load(golden, fno.Overrides{}, fno.Overrides{})
+	m, err := fno.Load(context.Background(), golden, fno.Overrides{}, fno.Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,8 @@ type Step struct {
 }
 
 // ReadStep reads a step from an .npz archive (np.savez or np.savez_compressed).
-func ReadStep(path string) (*Step, error) {
-	arrays, err := npy.ReadNPZ(path)
+func ReadStep(ctx context.Context, path string) (*Step, error) {
+	arrays, err := npy.ReadNPZ(ctx, path)
 	if err != nil {
 		return nil, err
 	}

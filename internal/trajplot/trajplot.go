@@ -20,9 +20,18 @@ import (
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
 
-// Plot writes a PNG of the cycle r that p planned on s: up to 400 of its candidates,
-// re-rolled, coloured from red (bad) to green (good).
+// Plot writes a PNG of the cycle r that p planned on s to file, atomically (see Render).
 func Plot(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result) error {
+	png, err := Render(ctx, p, s, r)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(file, png)
+}
+
+// Render draws the cycle r that p planned on s, up to 400 of its candidates re-rolled and
+// coloured from red (bad) to green (good), and returns what writes it as a PNG.
+func Render(ctx context.Context, p *traj.Planner, s *traj.Scenario, r *traj.Result) (func(io.Writer) error, error) {
 	n := r.Scored
 	shown := min(n, 400)
 	indices := make([]int, shown)
@@ -31,7 +40,7 @@ func Plot(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r
 	}
 	cands, err := p.Rollout(ctx, s, indices)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pl := plot.New()
 	pl.Title.Text = fmt.Sprintf("%d candidates (%d drawn), green good, red bad; best in bold", n, shown)
@@ -44,19 +53,19 @@ func Plot(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r
 		func() error { return addObstacles(pl, s) },
 	} {
 		if err := draw(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// Equal scales on both axes, so that the ellipses and turns keep their shapes.
 	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = equalAxes(pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max)
 	w, err := pl.WriterTo(7*vg.Inch, 7*vg.Inch, "png")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(file, func(out io.Writer) error {
+	return func(out io.Writer) error {
 		_, err := w.WriteTo(out)
 		return err
-	})
+	}, nil
 }
 
 // addMap marks the map's lethal cells.
