@@ -507,13 +507,13 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 	endpoint := pick("grid_endpoint", defEndpoint, str(flags.GridEndpoint), str(cfg.GridEndpoint))
 	var err error
 	if m.Config.Padding, err = parsePadding(pad, m.Dims, padAxes); err != nil {
-		return err
+		return fmt.Errorf("%s %w", m.source("padding"), err)
 	}
-	if m.Config.GridLB, err = strconv.ParseFloat(lb, 64); err != nil {
-		return fmt.Errorf("grid_lb %q: %w", lb, err)
+	if m.Config.GridLB, err = parseBound(lb); err != nil {
+		return fmt.Errorf("%s grid_lb %w", m.source("grid_lb"), err)
 	}
-	if m.Config.GridUB, err = strconv.ParseFloat(ub, 64); err != nil {
-		return fmt.Errorf("grid_ub %q: %w", ub, err)
+	if m.Config.GridUB, err = parseBound(ub); err != nil {
+		return fmt.Errorf("%s grid_ub %w", m.source("grid_ub"), err)
 	}
 	if m.Config.GridEndpoint, err = strconv.ParseBool(endpoint); err != nil {
 		return fmt.Errorf("grid_endpoint %q: want true or false", endpoint)
@@ -524,6 +524,28 @@ func (m *Model) configure(meta map[string]string, cfg, flags Overrides) error {
 		return fmt.Errorf("padding %v: neuraloperator checkpoints run unpadded here (domain_padding is not supported)", m.Config.Padding)
 	}
 	return nil
+}
+
+// source says where the setting name came from: metadata, config, flag or default.
+func (m *Model) source(name string) string {
+	for _, s := range m.Settings {
+		if s.Name == name {
+			return s.Source
+		}
+	}
+	return "default"
+}
+
+// parseBound reads a coordinate bound: a finite number of a size float32 coordinates hold.
+func parseBound(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q: not a number", s)
+	}
+	if err := limits.CheckFloat(s, v, limits.MaxGridBound); err != nil {
+		return 0, err
+	}
+	return v, nil
 }
 
 // paddedAxes are the axes a single padding count applies to: every axis of fourier_1d/2d.py,
@@ -547,6 +569,9 @@ func parsePadding(spec string, dims int, padAxes []bool) ([]int, error) {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || v < 0 {
 			return nil, fmt.Errorf("padding %q: %q is not an integer ≥ 0", spec, p)
+		}
+		if err := limits.Check("padding", v, limits.MaxGridAxis); err != nil {
+			return nil, err
 		}
 		if len(parts) == dims {
 			out[i] = v

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/fft"
 	"github.com/fluxcore/fluxcore/internal/finite"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
@@ -91,7 +93,13 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConf
 		if n < 2 {
 			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
 		}
+		if err := limits.Check(fmt.Sprintf("fno: grid axis %d points with padding", a), n+m.Config.Padding[a], limits.MaxGridAxis); err != nil {
+			return nil, err
+		}
 		r.padded = append(r.padded, n+m.Config.Padding[a])
+	}
+	if _, err := limits.Product("fno: padded grid × batch × width", limits.MaxArrayElements, append(slices.Clone(r.padded), maxBatch, m.Width)...); err != nil {
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -289,7 +297,19 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 	if err := r.run(ctx, corr); err != nil {
 		return nil, err
 	}
-	return r.fetchOutput(ctx, batch)
+	out, err := r.fetchOutput(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	// Finite inputs and weights can still overflow float32 on the way; such an output is
+	// an error, never a result.
+	if i, err := finite.First(ctx, out); err != nil || i >= 0 {
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("fno: output element %d (flat index) is %v: the network overflowed float32", i, out[i])
+	}
+	return out, nil
 }
 
 // checkInput checks a batch's size and that every value is finite.

@@ -203,4 +203,16 @@ const (
 	MaxSafetensorsHeaderBytes = 100 << 20
 	// MaxJSONBytes bounds a scenario or config file.
 	MaxJSONBytes = 256 << 20
+	// MaxGridAxis bounds an FNO grid axis, padding included.
+	MaxGridAxis = 65536
+	// MaxGridBound bounds |grid_lb| and |grid_ub|, the coordinates an FNO appends as
+	// channels: beyond it float32 cannot tell neighbouring points apart.
+	MaxGridBound = 1e30
+	// MaxSimCycles bounds a closed-loop simulation (a day at 10 Hz).
+	MaxSimCycles = 864000
+	// MaxCoordinateM bounds a position in a scenario (poses, paths, obstacles, the map's
+	// origin): float32 rollouts resolve 8 mm at 100 km.
+	MaxCoordinateM = 1e5
+	// MaxLengthM bounds a footprint's size and an obstacle's radius.
+	MaxLengthM = 100.0
 )

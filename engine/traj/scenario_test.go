@@ -3,6 +3,8 @@ package traj
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -115,5 +117,39 @@ func TestParseScenarioErrors(t *testing.T) {
 	}
 	if _, err := ParseScenario(strings.NewReader(`{"robot": {}} {}`)); err == nil {
 		t.Error("trailing data accepted")
+	}
+}
+
+// TestInflationMatchesBruteForce checks the distance transform against the definition:
+// a cell is lethal when some lethal cell lies within the radius.
+func TestInflationMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 40 {
+		w, h := 1+rng.IntN(40), 1+rng.IntN(40)
+		m := &CostMap{Width: w, Height: h, ResolutionM: 0.05, Cost: make([]float64, w*h)}
+		for i := range m.Cost {
+			if rng.Float64() < 0.03*float64(trial%4) {
+				m.Cost[i] = 1
+			} else {
+				m.Cost[i] = 0.5 * rng.Float64()
+			}
+		}
+		radius := 0.3 * rng.Float64()
+		got := m.inflated(radius)
+		for y := range h {
+			for x := range w {
+				want := float32(m.Cost[y*w+x])
+				for yy := range h {
+					for xx := range w {
+						if m.Cost[yy*w+xx] >= 1 && math.Hypot(float64(x-xx), float64(y-yy))*m.ResolutionM <= radius {
+							want = 1
+						}
+					}
+				}
+				if got[y*w+x] != want {
+					t.Fatalf("trial %d: %d×%d map, radius %v: cell (%d, %d) = %v, want %v", trial, w, h, radius, x, y, got[y*w+x], want)
+				}
+			}
+		}
 	}
 }

@@ -288,35 +288,89 @@ func (o *Obstacle) At(tS, dtS float64) ([2]float64, Cov2) {
 
 // inflated is the map with every cell within radius of a lethal one made lethal too: the
 // kernel samples the map at the footprint circles' centres, so a lethal cell must stop a
-// circle one radius early.
+// circle one radius early. The distance to the nearest lethal cell comes from an exact
+// Euclidean distance transform (Felzenszwalb and Huttenlocher's, two passes of the lower
+// envelope of parabolas), so the work is linear in the cells whatever the radius.
 func (m *CostMap) inflated(radiusM float64) []float32 {
 	out := make([]float32, len(m.Cost))
+	anyLethal := false
 	for i, v := range m.Cost {
 		out[i] = float32(v)
+		anyLethal = anyLethal || v >= 1
 	}
-	// The cell offsets within the radius, once.
-	reach := int(math.Ceil(radiusM / m.ResolutionM))
-	var disk [][2]int
-	for dy := -reach; dy <= reach; dy++ {
-		for dx := -reach; dx <= reach; dx++ {
-			if math.Hypot(float64(dx), float64(dy))*m.ResolutionM <= radiusM {
-				disk = append(disk, [2]int{dx, dy})
-			}
-		}
+	if !anyLethal {
+		return out
 	}
-	for y := range m.Height {
-		for x := range m.Width {
-			if m.Cost[y*m.Width+x] < 1 {
-				continue
-			}
-			for _, d := range disk {
-				if cx, cy := x+d[0], y+d[1]; cx >= 0 && cy >= 0 && cx < m.Width && cy < m.Height {
-					out[cy*m.Width+cx] = 1
-				}
-			}
+	d2 := lethalDistance2(m)
+	for i, d := range d2 {
+		if math.Sqrt(d)*m.ResolutionM <= radiusM {
+			out[i] = 1
 		}
 	}
 	return out
+}
+
+// farCells2 stands for "no lethal cell": larger than any squared distance on a map of
+// MaxMapCells, small enough that sums of it stay exact enough to compare.
+const farCells2 = 1e12
+
+// lethalDistance2 is each cell's squared distance, in cells, to the nearest lethal cell.
+func lethalDistance2(m *CostMap) []float64 {
+	w, h := m.Width, m.Height
+	d := make([]float64, w*h)
+	for i, v := range m.Cost {
+		if v < 1 {
+			d[i] = farCells2
+		}
+	}
+	n := max(w, h)
+	f, out, v, z := make([]float64, n), make([]float64, n), make([]int, n), make([]float64, n+1)
+	for y := range h { // along rows
+		row := d[y*w : (y+1)*w]
+		copy(f, row)
+		distance1D(f[:w], out[:w], v, z)
+		copy(row, out[:w])
+	}
+	for x := range w { // then along columns
+		for y := range h {
+			f[y] = d[y*w+x]
+		}
+		distance1D(f[:h], out[:h], v, z)
+		for y := range h {
+			d[y*w+x] = out[y]
+		}
+	}
+	return d
+}
+
+// distance1D is out[q] = min over p of (q − p)² + f[p], from the lower envelope of the
+// parabolas rooted at each p: v holds the envelope's parabolas, z the boundaries between them.
+func distance1D(f, out []float64, v []int, z []float64) {
+	k := 0
+	v[0], z[0], z[1] = 0, math.Inf(-1), math.Inf(1)
+	for q := 1; q < len(f); q++ {
+		s := intersect(f, q, v[k])
+		for s <= z[k] {
+			k--
+			s = intersect(f, q, v[k])
+		}
+		k++
+		v[k], z[k], z[k+1] = q, s, math.Inf(1)
+	}
+	k = 0
+	for q := range f {
+		for z[k+1] < float64(q) {
+			k++
+		}
+		dq := float64(q - v[k])
+		out[q] = dq*dq + f[v[k]]
+	}
+}
+
+// intersect is where the parabolas rooted at q and p meet.
+func intersect(f []float64, q, p int) float64 {
+	fq, fp := f[q]+float64(q*q), f[p]+float64(p*p)
+	return (fq - fp) / float64(2*(q-p))
 }
 
 // maxLocalPathPoints bounds the guidance the kernel projects onto every step.

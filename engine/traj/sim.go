@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // SimStep is one cycle of a closed-loop simulation.
@@ -43,6 +45,9 @@ func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 		return nil, fmt.Errorf("traj: a cycle of %v s is not a whole number of %v s rollout steps", 1/hz, dt)
 	}
 	stepsPerCycle := int(math.Round(per))
+	if n := math.Round(seconds * hz); n < 1 || n > limits.MaxSimCycles {
+		return nil, fmt.Errorf("traj: simulate %v s at %v Hz is %v cycles, want 1..%d", seconds, hz, n, limits.MaxSimCycles)
+	}
 	cycles := int(math.Round(seconds * hz))
 	cur := *s // a shallow copy whose robot state and obstacles the loop replaces
 	cur.Obstacles = append([]Obstacle(nil), s.Obstacles...)

@@ -3,6 +3,8 @@ package traj
 import (
 	"fmt"
 	"math"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // MaxSteps bounds the rollout length, so that a candidate's per-step state fits the kernels'
@@ -26,6 +28,21 @@ func (c *checker) finite(path string, v float64) bool {
 	return true
 }
 
+// coord checks a position: finite and within limits.MaxCoordinateM.
+func (c *checker) coord(path string, v float64) {
+	if c.finite(path, v) && math.Abs(v) > limits.MaxCoordinateM {
+		c.fail(path, "%g m exceeds limit %g m in magnitude", v, limits.MaxCoordinateM)
+	}
+}
+
+// length checks a size: > 0 and at most limits.MaxLengthM.
+func (c *checker) length(path string, v float64) {
+	c.positive(path, v)
+	if c.err == nil && v > limits.MaxLengthM {
+		c.fail(path, "%g m exceeds limit %g m", v, limits.MaxLengthM)
+	}
+}
+
 func (c *checker) positive(path string, v float64) {
 	if c.finite(path, v) && !(v > 0) {
 		c.fail(path, "%v, want > 0", v)
@@ -42,7 +59,12 @@ func (c *checker) nonNegative(path string, v float64) {
 func (c *checker) psd(path string, m Cov2) {
 	for i := range 2 {
 		for j := range 2 {
-			if !c.finite(fmt.Sprintf("%s[%d][%d]", path, i, j), m[i][j]) {
+			at := fmt.Sprintf("%s[%d][%d]", path, i, j)
+			if !c.finite(at, m[i][j]) {
+				return
+			}
+			if math.Abs(m[i][j]) > limits.MaxCoordinateM*limits.MaxCoordinateM {
+				c.fail(at, "%g m² exceeds limit %g m² in magnitude", m[i][j], limits.MaxCoordinateM*limits.MaxCoordinateM)
 				return
 			}
 		}
@@ -100,13 +122,13 @@ func (r *Robot) validate(c *checker) {
 	case f.Rectangle != nil && f.RadiusM != 0:
 		c.fail("robot.footprint", "give radius_m or rectangle, not both")
 	case f.Rectangle != nil:
-		c.positive("robot.footprint.rectangle.length_m", f.Rectangle.LengthM)
-		c.positive("robot.footprint.rectangle.width_m", f.Rectangle.WidthM)
+		c.length("robot.footprint.rectangle.length_m", f.Rectangle.LengthM)
+		c.length("robot.footprint.rectangle.width_m", f.Rectangle.WidthM)
 		if n := f.Rectangle.Circles; n < 1 || n > MaxFootprintCircles {
 			c.fail("robot.footprint.rectangle.circles", "%d, want 1..%d", n, MaxFootprintCircles)
 		}
 	default:
-		c.positive("robot.footprint.radius_m", f.RadiusM)
+		c.length("robot.footprint.radius_m", f.RadiusM)
 	}
 	l := r.Limits
 	c.finite("robot.limits.v_min_mps", l.VMinMps)
@@ -133,6 +155,8 @@ func (r *Robot) validate(c *checker) {
 		{"accel_mps2", st.AccelMps2}, {"alpha_radps2", st.AlphaRadps2}} {
 		c.finite("robot.state."+p.name, p.v)
 	}
+	c.coord("robot.state.x_m", st.XM)
+	c.coord("robot.state.y_m", st.YM)
 	if c.err != nil {
 		return
 	}
@@ -162,7 +186,7 @@ const MaxMapCells = 1200 * 1200
 
 func (m *CostMap) validate(c *checker) {
 	c.positive("map.resolution_m", m.ResolutionM)
-	if m.Width < 1 || m.Height < 1 || m.Width*m.Height > MaxMapCells {
+	if _, err := limits.Product("cells", MaxMapCells, m.Width, m.Height); err != nil || m.Width < 1 || m.Height < 1 {
 		c.fail("map", "%d × %d cells, want at least 1 × 1 and at most %d cells", m.Width, m.Height, MaxMapCells)
 		return
 	}
@@ -171,8 +195,8 @@ func (m *CostMap) validate(c *checker) {
 		return
 	}
 	if m.OriginM != nil {
-		c.finite("map.origin_m[0]", m.OriginM[0])
-		c.finite("map.origin_m[1]", m.OriginM[1])
+		c.coord("map.origin_m[0]", m.OriginM[0])
+		c.coord("map.origin_m[1]", m.OriginM[1])
 	}
 	for i, v := range m.Cost {
 		if math.IsNaN(v) || v < 0 || v > 1 {
@@ -188,21 +212,21 @@ func (g *Guidance) validate(c *checker) {
 		return
 	}
 	for i, p := range g.Path {
-		c.finite(fmt.Sprintf("guidance.path[%d][0]", i), p[0])
-		c.finite(fmt.Sprintf("guidance.path[%d][1]", i), p[1])
+		c.coord(fmt.Sprintf("guidance.path[%d][0]", i), p[0])
+		c.coord(fmt.Sprintf("guidance.path[%d][1]", i), p[1])
 	}
 	for i := 1; i < len(g.Path) && c.err == nil; i++ {
 		if g.Path[i] == g.Path[i-1] {
 			c.fail(fmt.Sprintf("guidance.path[%d]", i), "repeats point %d; segments must have length > 0", i-1)
 		}
 	}
-	c.finite("guidance.goal.x_m", g.Goal.XM)
-	c.finite("guidance.goal.y_m", g.Goal.YM)
+	c.coord("guidance.goal.x_m", g.Goal.XM)
+	c.coord("guidance.goal.y_m", g.Goal.YM)
 	c.finite("guidance.goal.theta_rad", g.Goal.ThetaRad)
 }
 
 func (o *Obstacle) validate(c *checker, path string, steps int) {
-	c.positive(path+".radius_m", o.RadiusM)
+	c.length(path+".radius_m", o.RadiusM)
 	switch {
 	case (o.Track == nil) == (o.ConstantVelocity == nil):
 		c.fail(path, "give exactly one of track and constant_velocity")
@@ -213,16 +237,16 @@ func (o *Obstacle) validate(c *checker, path string, steps int) {
 		}
 		for i, p := range o.Track {
 			at := fmt.Sprintf("%s.track[%d]", path, i)
-			c.finite(at+".mean_m[0]", p.MeanM[0])
-			c.finite(at+".mean_m[1]", p.MeanM[1])
+			c.coord(at+".mean_m[0]", p.MeanM[0])
+			c.coord(at+".mean_m[1]", p.MeanM[1])
 			c.psd(at+".covariance_m2", p.CovarianceM2)
 		}
 	default:
 		cv := o.ConstantVelocity
 		at := path + ".constant_velocity"
 		for i := range 2 {
-			c.finite(fmt.Sprintf("%s.position_m[%d]", at, i), cv.PositionM[i])
-			c.finite(fmt.Sprintf("%s.velocity_mps[%d]", at, i), cv.VelocityMps[i])
+			c.coord(fmt.Sprintf("%s.position_m[%d]", at, i), cv.PositionM[i])
+			c.coord(fmt.Sprintf("%s.velocity_mps[%d]", at, i), cv.VelocityMps[i])
 		}
 		c.psd(at+".covariance_m2", cv.CovarianceM2)
 		c.psd(at+".growth_m2ps", cv.GrowthM2ps)
