@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/kalman"
 	"github.com/fluxcore/fluxcore/npy"
 )
@@ -31,7 +32,10 @@ Arrays of --out (float64 if any input is, float32 otherwise):
   x       [B, nx]       the updated means
   P       [B, nx, nx]   the updated covariances, exactly symmetric (Joseph form)
   status  [B] int32     0: updated; 1: S = HPHᵀ + R was not positive definite, the filter
-                        was left as predicted (only with z)`
+                        was left as predicted (only with z); 2: the step overflowed the
+                        storage type and left a NaN or an infinity in x or P
+A filter of status 1 or 2 is a failure: the command says how many on stderr (and in
+--json), and exits 1 without writing --out unless --allow-failed is given.`
 
 func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fluxcore kalman", flag.ContinueOnError)
@@ -44,6 +48,8 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ef.register(ctx, fs)
 	in := fs.String("in", "", "the batch: an .npz with x, P and F/Q and/or z/H/R (see above)")
 	out := fs.String("out", "", "write x, P and status here (.npz, written atomically)")
+	allowFailed := fs.Bool("allow-failed", false, "write --out and exit 0 even when some filters fail (their status says which)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,17 +71,49 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := npy.WriteNPZ(*out, res.NPZ()); err != nil {
+	sum := summarize(step, res, e.Backend().Name())
+	if err := printKalman(stdout, sum, *asJSON); err != nil {
 		return err
 	}
-	var steps []string
+	if sum.Failed > 0 {
+		fmt.Fprintf(stderr, "fluxcore kalman: %d of %d filters failed: %d with S not positive definite, %d non-finite\n",
+			sum.Failed, sum.Filters, sum.NotPositiveDefinite, sum.NonFinite)
+		if !*allowFailed {
+			return fmt.Errorf("%d filters failed; --out not written (pass --allow-failed to write it with their status)", sum.Failed)
+		}
+	}
+	return npy.WriteNPZ(*out, res.NPZ())
+}
+
+// kalmanSummary is what `fluxcore kalman` reports of a step.
+type kalmanSummary struct {
+	Steps               []string `json:"steps"`
+	Filters             int      `json:"filters"`
+	NX                  int      `json:"nx"`
+	NZ                  int      `json:"nz"`
+	Backend             string   `json:"backend"`
+	Failed              int      `json:"failed"`
+	NotPositiveDefinite int      `json:"not_positive_definite"`
+	NonFinite           int      `json:"non_finite"`
+}
+
+func summarize(step *kalman.Step, res *kalman.StepResult, backendName string) kalmanSummary {
+	s := kalmanSummary{Steps: []string{}, Filters: step.Filters, NX: step.NX, NZ: step.NZ, Backend: backendName,
+		Failed: res.Failed(), NotPositiveDefinite: res.Count(backend.KalmanNotPD), NonFinite: res.Count(backend.KalmanNonFinite)}
 	if res.Predicted {
-		steps = append(steps, "predicted")
+		s.Steps = append(s.Steps, "predicted")
 	}
 	if res.Updated {
-		steps = append(steps, "updated")
+		s.Steps = append(s.Steps, "updated")
 	}
-	fmt.Fprintf(stdout, "%s %d filters (nx %d, nz %d) on %s; %d with S not positive definite\n", strings.Join(steps, " and "),
-		step.Filters, step.NX, step.NZ, e.Backend().Name(), res.Failed())
-	return nil
+	return s
+}
+
+func printKalman(w io.Writer, s kalmanSummary, asJSON bool) error {
+	if asJSON {
+		return jsonWriter(s)(w)
+	}
+	_, err := fmt.Fprintf(w, "%s %d filters (nx %d, nz %d) on %s; %d with S not positive definite, %d non-finite\n",
+		strings.Join(s.Steps, " and "), s.Filters, s.NX, s.NZ, s.Backend, s.NotPositiveDefinite, s.NonFinite)
+	return err
 }

@@ -105,7 +105,13 @@ func TestKalmanCommand(t *testing.T) {
 	in, out := filepath.Join(dir, "batch.npz"), filepath.Join(dir, "out.npz")
 	batch := kalmanBatch()
 	writeBatch(t, in, batch)
-	code, stdout, stderr := runCLI(t, "kalman", "--in", in, "--out", out)
+	// One filter's S is not positive definite: without --allow-failed that is an exit 1
+	// that writes nothing.
+	code, _, stderr := runCLI(t, "kalman", "--in", in, "--out", out)
+	if _, err := os.Stat(out); code != 1 || !strings.Contains(stderr, "1 of 5 filters failed") || err == nil {
+		t.Fatalf("a failed filter without --allow-failed: exit %d, stderr %q, output written: %v", code, stderr, err == nil)
+	}
+	code, stdout, stderr := runCLI(t, "kalman", "--in", in, "--out", out, "--allow-failed")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

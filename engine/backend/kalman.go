@@ -22,6 +22,10 @@ const (
 	// KalmanNotPD: the innovation covariance S = HPHᵀ + R is not positive definite; the
 	// filter was left as it was.
 	KalmanNotPD = 1
+	// KalmanNonFinite: the step overflowed the storage type (or met NaN) and left a
+	// non-finite value in the filter's x or P. The kernels never write it; the domain code
+	// that checks their output does.
+	KalmanNonFinite = 2
 )
 
 // Kalman is one step of Filters independent Kalman filters with NX states and NZ

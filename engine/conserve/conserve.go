@@ -144,7 +144,54 @@ func Update[T Float](ctx context.Context, b backend.Backend, p Problem[T], want 
 			return nil, fmt.Errorf("conserve: %w", err)
 		}
 	}
+	if err := p.checkResidual(res.Mean, sharedG, sharedRHS); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// checkResidual verifies the updated means against the constraints, which costs one pass
+// over G: with σ² = 0 the residual Gμ̃ − b must vanish to rounding, and with σ² > 0 it is
+// σ²A⁻¹(Gμ − b), no longer than Gμ − b since A ⪰ σ²I. A factorization that took a singular
+// A for a positive definite one fails this, and a failed check is an error, not an output.
+func (p *Problem[T]) checkResidual(mean []T, sharedG, sharedRHS bool) error {
+	tol := 1e-9
+	if _, f32 := any(T(0)).(float32); f32 {
+		tol = 1e-4
+	}
+	n, m := p.N, p.Constraints
+	for s := range p.Slices {
+		g, rhs := p.G, p.RHS
+		if !sharedG {
+			g = g[s*m*n : (s+1)*m*n]
+		}
+		if !sharedRHS {
+			rhs = rhs[s*m : (s+1)*m]
+		}
+		before, after, scale := 0.0, 0.0, 0.0
+		for i := range m {
+			var r0, r1, sc float64
+			for j := range n {
+				gij := float64(g[i*n+j])
+				r0 += gij * float64(p.Mean[s*n+j])
+				r1 += gij * float64(mean[s*n+j])
+				sc += math.Abs(gij) * (math.Abs(float64(mean[s*n+j])) + math.Abs(float64(p.Mean[s*n+j])))
+			}
+			b := float64(rhs[i])
+			r0, r1, sc = r0-b, r1-b, sc+math.Abs(b)
+			before, after, scale = before+r0*r0, after+r1*r1, scale+sc*sc
+		}
+		allowed := tol * math.Sqrt(scale)
+		if p.NoiseVar > 0 {
+			allowed += math.Sqrt(before)
+		}
+		if !(math.Sqrt(after) <= allowed) {
+			return fmt.Errorf("conserve: slice %d: the updated mean misses the constraints by |Gμ̃ − b| = %.3g, more than the %.3g rounding allows: "+
+				"A = σ²I + GΣGᵀ is singular to working precision (add noise with --noise-var, or drop dependent constraints)",
+				s, math.Sqrt(after), allowed)
+		}
+	}
+	return nil
 }
 
 func statusError(st int32, slice int, form backend.CovForm, noiseVar float64) error {

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "17e6d329347a78d4732045108525a1dd7463e9014355b08b7c2ff38caa6e3d4c"
+const kernelSourcesSHA256 = "64c22250479574e9ee5a6be128f7c7ccf2d7e14738eaaae6ecab70afa2d6d645"

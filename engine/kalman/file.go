@@ -3,6 +3,7 @@ package kalman
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -55,13 +56,13 @@ func NewStep(arrays map[string]*npy.Array64) (*Step, error) {
 	if x == nil || arrays["P"] == nil {
 		return nil, fmt.Errorf("kalman: arrays x and P are required")
 	}
-	if len(x.Shape) != 2 {
-		return nil, fmt.Errorf("kalman: x has shape %v, want [B, nx]", x.Shape)
+	if len(x.Shape) != 2 || x.Shape[0] < 1 || x.Shape[1] < 1 || x.Shape[1] > backend.KalmanMaxNX {
+		return nil, fmt.Errorf("kalman: x has shape %v, want [B, nx] with B ≥ 1 and nx 1..%d", x.Shape, backend.KalmanMaxNX)
 	}
 	s := &Step{Filters: x.Shape[0], NX: x.Shape[1], arrays: arrays, shared: map[string]bool{}}
 	if z := arrays["z"]; z != nil {
-		if len(z.Shape) != 2 || z.Shape[0] != s.Filters {
-			return nil, fmt.Errorf("kalman: z has shape %v, want [%d, nz] (B from x)", z.Shape, s.Filters)
+		if len(z.Shape) != 2 || z.Shape[0] != s.Filters || z.Shape[1] < 1 || z.Shape[1] > backend.KalmanMaxNZ {
+			return nil, fmt.Errorf("kalman: z has shape %v, want [%d, nz] (B from x) with nz 1..%d", z.Shape, s.Filters, backend.KalmanMaxNZ)
 		}
 		s.NZ = z.Shape[1]
 	}
@@ -100,8 +101,9 @@ func (s *Step) checkMatrices(xShape []int) error {
 }
 
 // StepResult is a step's outcome in the natural layout: X [B, nx], P [B, nx, nx], each
-// filter's status (KalmanOK, or KalmanNotPD where the update left it as predicted), and
-// whether it was stored as float32.
+// filter's status (KalmanOK; KalmanNotPD where the update left it as predicted;
+// KalmanNonFinite where the step overflowed the storage type), and whether it was stored as
+// float32.
 type StepResult struct {
 	Filters, NX                 int
 	Predicted, Updated, Float32 bool
@@ -109,7 +111,7 @@ type StepResult struct {
 	Status                      []int32
 }
 
-// Failed counts the filters whose update was refused.
+// Failed counts the filters whose step did not succeed.
 func (r *StepResult) Failed() int {
 	n := 0
 	for _, st := range r.Status {
@@ -118,6 +120,37 @@ func (r *StepResult) Failed() int {
 		}
 	}
 	return n
+}
+
+// Count is the number of filters of status st.
+func (r *StepResult) Count(st int32) int {
+	n := 0
+	for _, s := range r.Status {
+		if s == st {
+			n++
+		}
+	}
+	return n
+}
+
+// flagNonFinite marks every filter whose x or P holds a NaN or an infinity.
+func (r *StepResult) flagNonFinite() {
+	nx := r.NX
+	for b := range r.Filters {
+		x, p := r.X[b*nx:(b+1)*nx], r.P[b*nx*nx:(b+1)*nx*nx]
+		if !allFinite(x) || !allFinite(p) {
+			r.Status[b] = backend.KalmanNonFinite
+		}
+	}
+}
+
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // NPZ encodes the result as `fluxcore kalman` writes it: x, P and status.
@@ -157,6 +190,7 @@ func runStep[T Float](ctx context.Context, b backend.Backend, s *Step) (*StepRes
 		res.Status, res.Updated = st, true
 	}
 	res.X, res.P = natural(batch.X, s.Filters), natural(batch.P, s.Filters)
+	res.flagNonFinite()
 	return res, nil
 }
 

@@ -3,6 +3,7 @@ package kalman_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/enginetest"
 	"github.com/fluxcore/fluxcore/engine/kalman"
+	"github.com/fluxcore/fluxcore/npy"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Scalar filters have a closed form: P⁻ = F²P + Q, K = P⁻/(P⁻ + R), x = Fx + K(z − Fx),
@@ -102,4 +105,123 @@ func TestErrors(t *testing.T) {
 	if _, err := kalman.Update(ctx, b, s, 9, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "measurement dimension 9") {
 		t.Errorf("nz 9: %v", err)
 	}
+}
+
+// TestUpdatedCovarianceIsPSD checks every filter that reports KalmanOK against the
+// definition of a covariance: exactly symmetric, and no eigenvalue (gonum's, in float64)
+// below the storage type's rounding of the prior's scale, over random filters with badly
+// scaled priors and singular measurement noise.
+func TestUpdatedCovarianceIsPSD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
+		for trial := range 20 {
+			nx, nz, filters := 1+rng.IntN(8), 1+rng.IntN(4), 64
+			arrays := map[string]*npy.Array64{
+				"x": randomArray(rng, 1, filters, nx),
+				"P": randomCov(rng, filters, nx, math.Pow(10, float64(rng.IntN(7)-3))),
+				"z": randomArray(rng, 1, filters, nz),
+				"H": randomArray(rng, math.Pow(10, float64(rng.IntN(5)-2)), nz, nx),
+				"R": randomCov(rng, filters, nz, math.Pow(10, float64(rng.IntN(9)-6))),
+			}
+			if trial%2 == 1 {
+				for _, a := range arrays {
+					a.Float32 = true
+					for i, v := range a.Data {
+						a.Data[i] = float64(float32(v))
+					}
+				}
+			}
+			step, err := kalman.NewStep(arrays)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := step.Run(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-12 // about 16·nx unit roundoffs, for the largest nx
+			if trial%2 == 1 {
+				tol = 1e-5
+			}
+			for f := range filters {
+				if res.Status[f] != backend.KalmanOK {
+					continue
+				}
+				p := mat.NewDense(nx, nx, res.P[f*nx*nx:(f+1)*nx*nx])
+				if !mat.Equal(p, p.T()) {
+					t.Fatalf("trial %d filter %d: P not symmetric: %v", trial, f, mat.Formatted(p))
+				}
+				var eig mat.EigenSym
+				if !eig.Factorize(mat.NewSymDense(nx, res.P[f*nx*nx:(f+1)*nx*nx]), false) {
+					t.Fatalf("trial %d filter %d: eigen decomposition failed", trial, f)
+				}
+				prior := josephScale(arrays, step, f)
+				vals := eig.Values(nil)
+				if lo, hi := slices.Min(vals), slices.Max(vals); lo < -tol*max(hi, prior) {
+					t.Errorf("trial %d filter %d (nx %d, nz %d): eigenvalue %g of P, largest %g, Joseph terms of size %g", trial, f, nx, nz, lo, hi, prior)
+				}
+			}
+		}
+	})
+}
+
+func randomArray(rng *rand.Rand, scale float64, shape ...int) *npy.Array64 {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	a := &npy.Array64{Shape: shape, Data: make([]float64, n)}
+	for i := range a.Data {
+		a.Data[i] = scale * rng.NormFloat64()
+	}
+	return a
+}
+
+// randomCov is filters covariances A·Aᵀ·scale of rank n or, for every third, n − 1.
+func randomCov(rng *rand.Rand, filters, n int, scale float64) *npy.Array64 {
+	out := &npy.Array64{Shape: []int{filters, n, n}, Data: make([]float64, filters*n*n)}
+	for f := range filters {
+		a := mat.NewDense(n, n, randomArray(rng, 1, n*n).Data)
+		if f%3 == 0 && n > 1 {
+			a.SetCol(0, make([]float64, n))
+		}
+		var c mat.Dense
+		c.Mul(a, a.T())
+		c.Scale(scale, &c)
+		for i := range n {
+			for j := range n {
+				out.Data[f*n*n+i*n+j] = 0.5 * (c.At(i, j) + c.At(j, i))
+			}
+		}
+	}
+	return out
+}
+
+// josephScale is the size of the Joseph form's terms, ‖I − KH‖²‖P‖ + ‖K‖²‖R‖ in 2-norms with
+// K from a float64 solve, which bounds the rounding of its result: a posterior that is
+// exactly 0 (a noise-free direction of R) comes out as ±eps times it.
+func josephScale(arrays map[string]*npy.Array64, step *kalman.Step, f int) float64 {
+	nx, nz := step.NX, step.NZ
+	p := mat.NewDense(nx, nx, arrays["P"].Data[f*nx*nx:(f+1)*nx*nx])
+	h := mat.NewDense(nz, nx, arrays["H"].Data)
+	r := mat.NewDense(nz, nz, arrays["R"].Data[f*nz*nz:(f+1)*nz*nz])
+	var ph, s, kt, ikh mat.Dense
+	ph.Mul(p, h.T())
+	s.Mul(h, &ph)
+	s.Add(&s, r)
+	if err := kt.Solve(&s, ph.T()); err != nil {
+		return math.Inf(1)
+	}
+	ikh.Mul(kt.T(), h)
+	ikh.Sub(eye(nx), &ikh)
+	nk := mat.Norm(&kt, 2)
+	return math.Pow(mat.Norm(&ikh, 2), 2)*mat.Norm(p, 2) + nk*nk*mat.Norm(r, 2)
+}
+
+func eye(n int) *mat.Dense {
+	m := mat.NewDense(n, n, nil)
+	for i := range n {
+		m.Set(i, i, 1)
+	}
+	return m
 }

@@ -3,8 +3,8 @@
  *   FC_CR          the real type
  *   FC_CRN(name)   the name of the function for that type
  *   FC_CR_RSQRT    1/√x for x > 0 in that type
- *   FC_CR_RTOL     the pivot, relative to its diagonal entry, below which the matrix is
- *                  singular to working precision
+ *   FC_CR_RTOL     the pivot, relative to the largest diagonal entry, below which the
+ *                  matrix is singular to working precision
  *   FC_CR_HUGE     the largest pivot taken as finite
  * No include guard: it is a template. */
 
@@ -13,7 +13,12 @@
  * then multiply where they would divide, m reciprocal square roots per factorization and no
  * division, where a division per solved element was most of a small Kalman update's
  * latency. Only the solves below read the factor. Returns 0, or 1 when a pivot is not
- * positive (see FC_CR_RTOL) or not finite. It never branches on the data: a failed pivot is
+ * positive or not finite. "Positive" is relative to the matrix's scale, its largest diagonal
+ * entry, not to the pivot's own diagonal entry: in an exactly singular matrix the last
+ * pivot is rounding noise of the size of the largest entries times the unit roundoff, which
+ * can exceed a small diagonal entry of its own. Measured against the scale, the decision
+ * does not depend on how a compiler contracted the arithmetic into FMAs, so every CPU
+ * variant and the GPU agree on it. It never branches on the data: a failed pivot is
  * replaced by 1 and the factorization runs to the end, so that a CPU loop over many small
  * systems vectorizes across them; the caller discards a failed result. The triangular loops
  * run over all m with the unused terms selected away, so that for a constant m every loop
@@ -21,12 +26,16 @@
 FC_HD FC_INLINE static inline int FC_CRN(fc_cholesky)(FC_CR *a, int32_t m)
 {
     int bad = 0;
+    FC_CR scale = (FC_CR)0;
+    FC_UNROLL
+    for (int32_t j = 0; j < m; j++) scale = a[j * m + j] > scale ? a[j * m + j] : scale;
+    const FC_CR floor = FC_CR_RTOL * scale;
     FC_UNROLL
     for (int32_t j = 0; j < m; j++) {
-        FC_CR s = a[j * m + j], orig = s;
+        FC_CR s = a[j * m + j];
         FC_UNROLL
         for (int32_t k = 0; k < m; k++) s -= k < j ? a[j * m + k] * a[j * m + k] : (FC_CR)0;
-        int fail = !(s > FC_CR_RTOL * orig) | !(s < FC_CR_HUGE);
+        int fail = !(s > floor) | !(s < FC_CR_HUGE);
         bad |= fail;
         FC_CR inv = FC_CR_RSQRT(fail ? (FC_CR)1 : s);
         a[j * m + j] = inv;

@@ -45,6 +45,7 @@ enum {
 enum {
     FC_KALMAN_OK = 0, /* KalmanOK */
     FC_KALMAN_NOT_PD = 1, /* KalmanNotPD */
+    FC_KALMAN_NON_FINITE = 2, /* KalmanNonFinite */
 };
 
 /* engine/backend/traj.go */
