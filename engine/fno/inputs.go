@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -20,7 +20,7 @@ const EnvTransform = "FLUXCORE_FFT"
 // grid_lb, grid_ub, grid_endpoint and bc. Unknown keys are an error, so a typo is not
 // silently ignored.
 func ReadConfig(path string) (Overrides, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := limits.ReadSmallFile(path, limits.MaxJSONBytes)
 	if err != nil {
 		return Overrides{}, fmt.Errorf("fno: config: %w", err)
 	}

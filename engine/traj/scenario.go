@@ -14,7 +14,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // Scenario is one planning problem. Units are SI and named in the JSON keys; angles are
@@ -163,7 +164,7 @@ const (
 
 // LoadScenario reads and validates the scenario in the JSON file path.
 func LoadScenario(path string) (*Scenario, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := limits.ReadSmallFile(path, limits.MaxJSONBytes)
 	if err != nil {
 		return nil, fmt.Errorf("traj: %w", err)
 	}

@@ -11,10 +11,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
-)
 
-// maxHeaderBytes bounds the JSON header, as the reference implementation does (100 MB).
-const maxHeaderBytes = 100 << 20
+	"github.com/fluxcore/fluxcore/engine/limits"
+)
 
 // Tensor is one named tensor of a file.
 type Tensor struct {
@@ -49,8 +48,8 @@ func Parse(raw []byte) (*File, error) {
 		return nil, fmt.Errorf("file is %d bytes, shorter than the 8-byte header length", len(raw))
 	}
 	n := binary.LittleEndian.Uint64(raw[:8])
-	if n > maxHeaderBytes || n > uint64(len(raw)-8) {
-		return nil, fmt.Errorf("header length %d exceeds the file (%d bytes after the length) or the %d-byte limit", n, len(raw)-8, maxHeaderBytes)
+	if n > limits.MaxSafetensorsHeaderBytes || n > uint64(len(raw)-8) {
+		return nil, fmt.Errorf("header length %d exceeds the file (%d bytes after the length) or the %d-byte limit", n, len(raw)-8, limits.MaxSafetensorsHeaderBytes)
 	}
 	header, data := raw[8:8+n], raw[8+n:]
 	var fields map[string]json.RawMessage
@@ -85,16 +84,21 @@ func Parse(raw []byte) (*File, error) {
 		if lo < 0 || hi < lo || hi > int64(len(data)) {
 			return nil, fmt.Errorf("tensor %q: data_offsets [%d, %d] outside the %d data bytes", name, lo, hi, len(data))
 		}
-		elems := int64(1)
+		if len(e.Shape) > limits.MaxRank {
+			return nil, fmt.Errorf("tensor %q: rank %d exceeds limit %d", name, len(e.Shape), limits.MaxRank)
+		}
 		shape := make([]int, len(e.Shape))
 		for i, d := range e.Shape {
-			if d < 0 || (d > 0 && elems > math.MaxInt32*int64(256)/d) {
+			if d < 0 || d > math.MaxInt32 {
 				return nil, fmt.Errorf("tensor %q: shape %v has a negative or overflowing extent", name, e.Shape)
 			}
-			elems *= d
 			shape[i] = int(d)
 		}
-		if elems*int64(size) != hi-lo {
+		n, err := limits.Product(fmt.Sprintf("tensor %q: shape", name), limits.MaxArrayElements, shape...)
+		if err != nil {
+			return nil, err
+		}
+		if elems := int64(n); elems*int64(size) != hi-lo {
 			return nil, fmt.Errorf("tensor %q: shape %v of %s needs %d bytes, data_offsets give %d", name, e.Shape, e.DType, elems*int64(size), hi-lo)
 		}
 		f.tensors[name] = &Tensor{Name: name, DType: e.DType, Shape: shape, data: data[lo:hi]}
