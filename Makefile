@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 TESTFLAGS ?=
 
-.PHONY: all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
+.PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-test cmake-build clean
 
 all: build
@@ -68,6 +68,20 @@ sanitize: cpu-stamp
 stress: cpu-stamp
 	FLUXCORE_STRESS_RUNS=300 $(GO) test -count=1 -run 'TestStressSmallBatches' -v ./cmd/fluxcore | \
 		grep -E 'stress_test|^(--- |ok|FAIL)'
+
+# Native Go fuzzing, FUZZTIME per target (CI runs 10s each). Every target also checks the
+# hostile-input invariants: no panic, memory within the budget, no non-finite output with
+# exit 0. Findings land in the package's testdata/fuzz/ as regression cases.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := ./internal/safetensors:FuzzParse ./npy:FuzzParse64 ./npy:FuzzReadNPZ \
+	./engine/traj:FuzzParseScenario ./engine/fno:FuzzReadConfig ./cmd/fluxcore:FuzzKalmanCommand \
+	./cmd/fluxcore:FuzzPlanCommand ./cmd/fluxcore:FuzzConserveCommand ./cmd/fluxcore:FuzzFNOCommand
+fuzz: cpu-stamp
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | \
+			awk -v n="$$name" '/execs:/ {last=$$0} /^(ok|FAIL|---)/ || /panic|Failing input/ {print} END {print n ": " last}'; \
+	done
 
 bench: cpu-stamp
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./bench
