@@ -11,7 +11,7 @@ import (
 )
 
 // fuzzBudget bounds what one fuzzed input may make the readers allocate.
-const fuzzBudget = 64 << 20
+const fuzzBudget = 4 << 20
 
 func addFiles(f *testing.F, patterns ...string) {
 	for _, p := range patterns {

@@ -72,6 +72,17 @@ func fluxcore_close(h C.int64_t) C.int {
 	}))
 }
 
+//export fluxcore_set_memory_budget
+func fluxcore_set_memory_budget(h C.int64_t, bytes C.int64_t) C.int {
+	return status(int64(h), guarded(func() error {
+		e, err := lookup(int64(h))
+		if err != nil {
+			return err
+		}
+		return e.Budget().SetLimit(int64(bytes))
+	}))
+}
+
 //export fluxcore_info_json
 func fluxcore_info_json(h C.int64_t, buf *C.char, bufLen C.size_t, lenOut *C.size_t) C.int {
 	return status(int64(h), guarded(func() error {

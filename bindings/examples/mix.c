@@ -62,6 +62,15 @@ int main(void)
     fluxcore_errmsg(h, msg, sizeof msg);
     printf("bad shape rejected: %s\n", msg);
 
+    /* So does a call past the engine's memory budget. */
+    if (fluxcore_set_memory_budget(h, 1024) != 0) fail(h, "fluxcore_set_memory_budget");
+    if (fluxcore_spectral_mix(h, (const float *)in, (const float *)w, (float *)out, NB, NI, NO, NK) == 0) {
+        fprintf(stderr, "a mix past a 1 KiB budget was accepted\n");
+        return 1;
+    }
+    fluxcore_errmsg(h, msg, sizeof msg);
+    printf("over budget: %s\n", msg);
+
     fluxcore_close(h);
     free(in);
     free(w);

@@ -34,6 +34,11 @@ int fluxcore_open(const char *device, const char *cpu_variant, fluxcore_handle *
 /* Closes an engine; the handle becomes invalid. */
 int fluxcore_close(fluxcore_handle h);
 
+/* Sets the memory budget of engine h: the bytes its buffers may hold at once (0 restores the
+ * default, 2 GiB; negative is an error). A call that would exceed it fails with a message
+ * naming the bytes it needed. Buffers already held stay. */
+int fluxcore_set_memory_budget(fluxcore_handle h, int64_t bytes);
+
 /* Writes the engine's description (the JSON of `fluxcore info --json`) into buf, NUL
  * terminated, and stores its length (without the NUL) in *len_out. A buffer that is too
  * small is an error; *len_out then says how large it must be, less one. */

@@ -19,8 +19,8 @@ import (
 // fuzzBudget is the --mem-budget of every fuzzed command: small, so that the check that a
 // run stays within it is quick to trip.
 const (
-	fuzzBudget     = 256 << 20
-	fuzzBudgetFlag = "256MiB"
+	fuzzBudget     = 32 << 20
+	fuzzBudgetFlag = "32MiB"
 	fuzzRunLimit   = 20 * time.Second
 )
 
