@@ -121,6 +121,10 @@ predicted means. Reports the collisions (there should be none) and the closest a
 			return err
 		}
 	}
+	// The frames and the log are published together at the end: a run that fails or is
+	// interrupted leaves neither, only whatever the directory held before.
+	var outputs atomicfile.Set
+	defer outputs.Discard()
 	log, err := traj.Simulate(ctx, p, s, *hz, *seconds, func(cycle, cycles int, cur *traj.Scenario, r *traj.Result) error {
 		if cycle%10 == 0 || cycle == cycles {
 			fmt.Fprintf(stderr, "plan sim: cycle %d/%d\n", cycle, cycles)
@@ -128,9 +132,21 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		if *frames == "" {
 			return nil
 		}
-		return trajplot.Plot(ctx, filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), p, cur, r)
+		png, err := trajplot.Render(ctx, p, cur, r)
+		if err != nil {
+			return err
+		}
+		return outputs.Add(filepath.Join(*frames, fmt.Sprintf("frame%04d.png", cycle)), png)
 	})
 	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := outputs.Add(*out, jsonWriter(log)); err != nil {
+			return err
+		}
+	}
+	if err := outputs.Commit(); err != nil {
 		return err
 	}
 	if *frames != "" {
@@ -140,9 +156,6 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	fmt.Fprintf(stdout, "%d cycles at %g Hz: %d collisions, closest approach %.3f m; at %.1f s the robot is at (%.2f, %.2f) m, v %.2f m/s\n",
 		len(log.Steps), *hz, log.Collisions, log.ClosestApproachM, end.TS, end.Robot.XM, end.Robot.YM, end.Robot.VMps)
 	if *out != "" {
-		if err := writeJSON(*out, log); err != nil {
-			return err
-		}
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	return nil

@@ -116,8 +116,8 @@ case("conserve second output unwritable", ["conserve", "--mean", D + "/conserve_
 def npz(name, members, compress=zipfile.ZIP_DEFLATED):
     path = os.path.join(D, name)
     with zipfile.ZipFile(path, "w", compress) as z:
-        for k, v in members.items():
-            z.writestr(k, v if isinstance(v, bytes) else npy_bytes(v))
+        for k, v in members.items():  # a fixed date, so that a rerun writes the same bytes
+            z.writestr(zipfile.ZipInfo(k, date_time=(1980, 1, 1, 0, 0, 0)), v if isinstance(v, bytes) else npy_bytes(v), compress)
     return path
 
 
@@ -161,6 +161,8 @@ case("plan NaN literal", ["plan", "--scenario", put("plan_nan.json", json.dumps(
 case("plan deep nesting", ["plan", "--scenario", put("plan_deep.json", "[" * 100000 + "]" * 100000)], "exceeded max depth")
 case("plan sim shorter than a cycle", ["plan", "sim", "--scenario", "examples/corridor.json", "--seconds", "0.01", "--candidates", "256"],
      "cycles, want 1..864000")
+case("plan sim second output unwritable", ["plan", "sim", "--scenario", "examples/corridor.json", "--seconds", "0.3", "--candidates", "256",
+                                          "--plot", "$OUT/frames", "--out", "$OUT/missing/log.json"], "no such file or directory")
 case("plan scenario is a FIFO-like device", ["plan", "--scenario", "/dev/zero"], "not a regular file")
 
 json.dump(cases, open(os.path.join(D, "cases.json"), "w"), indent=1, ensure_ascii=False)
