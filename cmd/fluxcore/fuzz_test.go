@@ -104,7 +104,7 @@ func FuzzKalmanCommand(f *testing.F) {
 }
 
 func FuzzPlanCommand(f *testing.F) {
-	seedFiles(f, "../../examples/corridor.json", "../../examples/doorway.json", "../../testdata/hostile/plan_[fmc]*.json")
+	seedFiles(f, "../../examples/corridor.json", "../../testdata/hostile/plan_[fmc]*.json")
 	dir := f.TempDir()
 	in, out := filepath.Join(dir, "s.json"), filepath.Join(dir, "out.json")
 	f.Fuzz(func(t *testing.T, raw []byte) {
