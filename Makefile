@@ -72,17 +72,13 @@ stress: cpu-stamp
 # Native Go fuzzing, FUZZTIME per target (CI runs 10s each). Every target also checks the
 # hostile-input invariants: no panic, memory within the budget, no non-finite output with
 # exit 0. Findings land in the package's testdata/fuzz/ as regression cases. Minimizing each
-# new input for Go's default 60 s would eat a 10 s run, hence 3 s.
+# new input for Go's default 60 s would eat a 10 s run, hence 3 s (scripts/fuzz.sh).
 FUZZTIME ?= 60s
 FUZZ_TARGETS := ./internal/safetensors:FuzzParse ./npy:FuzzParse64 ./npy:FuzzReadNPZ \
 	./engine/traj:FuzzParseScenario ./engine/fno:FuzzReadConfig ./cmd/fluxcore:FuzzKalmanCommand \
 	./cmd/fluxcore:FuzzPlanCommand ./cmd/fluxcore:FuzzConserveCommand ./cmd/fluxcore:FuzzFNOCommand
 fuzz: cpu-stamp
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg 2>&1 | \
-			awk -v n="$$name" '/execs:/ {last=$$0} /^(ok|FAIL|---)/ || /panic|Failing input/ {print} END {print n ": " last}'; \
-	done
+	scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 bench: cpu-stamp
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./bench
