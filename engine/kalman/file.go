@@ -3,10 +3,10 @@ package kalman
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
+	"github.com/fluxcore/fluxcore/internal/finite"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -134,23 +134,23 @@ func (r *StepResult) Count(st int32) int {
 }
 
 // flagNonFinite marks every filter whose x or P holds a NaN or an infinity.
-func (r *StepResult) flagNonFinite() {
+func (r *StepResult) flagNonFinite(ctx context.Context) error {
 	nx := r.NX
 	for b := range r.Filters {
 		x, p := r.X[b*nx:(b+1)*nx], r.P[b*nx*nx:(b+1)*nx*nx]
-		if !allFinite(x) || !allFinite(p) {
+		ix, err := finite.First(ctx, x)
+		if err != nil {
+			return err
+		}
+		ip, err := finite.First(ctx, p)
+		if err != nil {
+			return err
+		}
+		if ix >= 0 || ip >= 0 {
 			r.Status[b] = backend.KalmanNonFinite
 		}
 	}
-}
-
-func allFinite(v []float64) bool {
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // NPZ encodes the result as `fluxcore kalman` writes it: x, P and status.
@@ -190,8 +190,7 @@ func runStep[T Float](ctx context.Context, b backend.Backend, s *Step) (*StepRes
 		res.Status, res.Updated = st, true
 	}
 	res.X, res.P = natural(batch.X, s.Filters), natural(batch.P, s.Filters)
-	res.flagNonFinite()
-	return res, nil
+	return res, res.flagNonFinite(ctx)
 }
 
 // inner is an array in the backend's layout: shared matrices as they are, per-filter

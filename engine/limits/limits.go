@@ -141,16 +141,6 @@ func (b *Budget) ChargeBytes(what string, n int64) error {
 // Release gives back n bytes of an earlier charge.
 func (b *Budget) Release(n int64) { b.used.Add(-n) }
 
-// Fits is an error unless n more bytes would fit: a check before a cost that Charge cannot
-// track, such as memory the garbage collector reclaims on its own.
-func (b *Budget) Fits(what string, n int64) error {
-	if used, limit := b.used.Load(), b.Limit(); n < 0 || n > limit-used {
-		return fmt.Errorf("%s needs %d bytes, exceeds the memory budget of %d bytes (%d in use): %w",
-			what, n, limit, used, ErrLimit)
-	}
-	return nil
-}
-
 type budgetKey struct{}
 
 // WithBudget returns a context whose work charges b.

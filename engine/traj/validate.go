@@ -29,9 +29,12 @@ func (c *checker) finite(path string, v float64) bool {
 }
 
 // coord checks a position: finite and within limits.MaxCoordinateM.
-func (c *checker) coord(path string, v float64) {
+func (c *checker) coord(path string, v float64) { c.bounded(path, v, "m") }
+
+// bounded checks a value in unit: finite and within limits.MaxCoordinateM in magnitude.
+func (c *checker) bounded(path string, v float64, unit string) {
 	if c.finite(path, v) && math.Abs(v) > limits.MaxCoordinateM {
-		c.fail(path, "%g m exceeds limit %g m in magnitude", v, limits.MaxCoordinateM)
+		c.fail(path, "%g %s exceeds limit %g %s in magnitude", v, unit, limits.MaxCoordinateM, unit)
 	}
 }
 
@@ -246,7 +249,7 @@ func (o *Obstacle) validate(c *checker, path string, steps int) {
 		at := path + ".constant_velocity"
 		for i := range 2 {
 			c.coord(fmt.Sprintf("%s.position_m[%d]", at, i), cv.PositionM[i])
-			c.coord(fmt.Sprintf("%s.velocity_mps[%d]", at, i), cv.VelocityMps[i])
+			c.bounded(fmt.Sprintf("%s.velocity_mps[%d]", at, i), cv.VelocityMps[i], "m/s")
 		}
 		c.psd(at+".covariance_m2", cv.CovarianceM2)
 		c.psd(at+".growth_m2ps", cv.GrowthM2ps)
