@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -21,7 +22,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("fluxcore plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: fluxcore plan --scenario s.json [--candidates N] [--seed S] [--refine K] [--accurate] [--out result.json] [--plot plot.png]
+		fmt.Fprintln(stderr, `usage: fluxcore plan --scenario s.json [--candidates N] [--top K] [--seed S] [--refine K] [--accurate] [--out result.json] [--plot plot.png]
 
 One planning cycle of the risk-aware local planner: sample jerk-limited candidates, roll them
 out, score each by survival-weighted progress against Gaussian obstacle predictions and the
@@ -48,7 +49,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 	printPlan(stdout, res, cfg, backendName)
 	var outputs atomicfile.Set // the JSON and the plot, both or neither
 	if *out != "" {
-		if err := outputs.Add(*out, jsonWriter(res)); err != nil {
+		if err := outputs.Add(*out, jsonWriter(res.Report(cfg, backendName))); err != nil {
 			return err
 		}
 	}
@@ -80,7 +81,11 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 	}
 	c := r.BestCosts
 	first, last := r.Best[1], r.Best[len(r.Best)-1]
-	fmt.Fprintf(w, "%d candidates on %s (%s collision form): best is candidate %d\n", r.Scored, backendName, form, r.Top[0].Index)
+	if r.Mode == traj.ModeHold {
+		fmt.Fprintf(w, "at the goal on %s: stopping and holding\n", backendName)
+	} else {
+		fmt.Fprintf(w, "%d candidates on %s (%s collision form): best is candidate %d\n", r.Scored, backendName, form, r.Top[0].Index)
+	}
 	fmt.Fprintf(w, "  first step: v %.3f m/s, ω %.3f rad/s; after %.1f s at (%.2f, %.2f) m, θ %.2f rad, v %.2f m/s\n",
 		first.VMps, first.OmegaRadps, last.TS, last.XM, last.YM, last.ThetaRad, last.VMps)
 	fmt.Fprintf(w, "  cost %.4f = progress %.4f + path %.4f + smoothness %.4f + goal %.4f + heading %.4f + reverse %.4f + map %.4f + collision %.4f\n",
@@ -111,7 +116,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, p, _, closeEngine, err := pf.open(ctx, fs, stderr)
+	s, p, backendName, closeEngine, err := pf.open(ctx, fs, stderr)
 	if err != nil {
 		return err
 	}
@@ -142,7 +147,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		return err
 	}
 	if *out != "" {
-		if err := outputs.Add(*out, jsonWriter(log)); err != nil {
+		if err := outputs.Add(*out, jsonWriter(log.Report(*hz, backendName))); err != nil {
 			return err
 		}
 	}
@@ -153,8 +158,12 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		fmt.Fprintf(stdout, "wrote %d frames to %s\n", len(log.Steps), *frames)
 	}
 	end := log.Steps[len(log.Steps)-1]
-	fmt.Fprintf(stdout, "%d cycles at %g Hz: %d collisions, closest approach %.3f m; at %.1f s the robot is at (%.2f, %.2f) m, v %.2f m/s\n",
-		len(log.Steps), *hz, log.Collisions, log.ClosestApproachM, end.TS, end.Robot.XM, end.Robot.YM, end.Robot.VMps)
+	closest := "no obstacles"
+	if !math.IsInf(log.ClosestApproachM, 1) {
+		closest = fmt.Sprintf("closest approach %.3f m", log.ClosestApproachM)
+	}
+	fmt.Fprintf(stdout, "%d cycles at %g Hz: %d collisions, %s; at %.1f s the robot is at (%.2f, %.2f) m, v %.2f m/s (%s)\n",
+		len(log.Steps), *hz, log.Collisions, closest, end.TS, end.Robot.XM, end.Robot.YM, end.Robot.VMps, end.Mode)
 	if *out != "" {
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
@@ -173,7 +182,8 @@ func (f *plannerFlags) register(ctx context.Context, fs *flag.FlagSet, refine in
 	f.engineFlags.register(ctx, fs)
 	f.cfg = traj.DefaultConfig
 	fs.StringVar(&f.scenario, "scenario", "", "the scenario (JSON)")
-	fs.IntVar(&f.cfg.Candidates, "candidates", f.cfg.Candidates, "candidates per cycle")
+	fs.IntVar(&f.cfg.Candidates, "candidates", f.cfg.Candidates, "candidates per cycle (any count ≥ 1; rounded up to a multiple of 32)")
+	fs.IntVar(&f.cfg.TopK, "top", f.cfg.TopK, fmt.Sprintf("the best candidates to report, 1..%d (at most the candidates scored)", traj.MaxTopK))
 	fs.Uint64Var(&f.cfg.Seed, "seed", f.cfg.Seed, "seed of the Halton sampling")
 	fs.IntVar(&f.cfg.RefineStages, "refine", refine, "refinement stages (0–3), each sampling half as many candidates again around the elite")
 	fs.BoolVar(&f.cfg.Accurate, "accurate", false, "the accurate collision probability (16-point chord quadrature) instead of the fast one")

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/traj"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Every shipped scenario plans; the result JSON has the best trajectory over the horizon and
@@ -23,18 +27,21 @@ func TestPlanShippedScenarios(t *testing.T) {
 			t.Errorf("%s: stdout %q", name, stdout)
 		}
 		var res struct {
-			Best      []struct{ TS float64 }
-			BestCosts struct{ Feasible bool }
+			Schema string `json:"schema"`
+			Best   []struct {
+				TS float64 `json:"t_s"`
+			} `json:"best_trajectory"`
+			BestCosts struct {
+				Feasible bool `json:"feasible"`
+			} `json:"best_costs"`
 		}
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := validOutput(t, "plan", out)
 		if err := json.Unmarshal(raw, &res); err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Best) != 31 || res.Best[30].TS < 2.99 || !res.BestCosts.Feasible {
-			t.Errorf("%s: %d points ending at %v s, feasible %v; want 31 to 3 s, feasible", name, len(res.Best), res.Best[len(res.Best)-1].TS, res.BestCosts.Feasible)
+		if res.Schema != traj.PlanSchema || len(res.Best) != 31 || res.Best[30].TS < 2.99 || !res.BestCosts.Feasible {
+			t.Errorf("%s: schema %q, %d points ending at %v s, feasible %v; want 31 to 3 s, feasible", name, res.Schema,
+				len(res.Best), res.Best[len(res.Best)-1].TS, res.BestCosts.Feasible)
 		}
 		if st, err := os.Stat(plotPath); err != nil || st.Size() == 0 {
 			t.Errorf("%s: no plot: %v", name, err)
@@ -73,10 +80,7 @@ func TestPlanSim(t *testing.T) {
 			ClearanceM float64 `json:"clearance_m"`
 		}
 	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := validOutput(t, "plan-sim", out)
 	if err := json.Unmarshal(raw, &log); err != nil || len(log.Steps) != 10 {
 		t.Fatalf("log: %d steps, %v", len(log.Steps), err)
 	}
@@ -86,5 +90,100 @@ func TestPlanSim(t *testing.T) {
 	if code, _, stderr := runCLI(t, "plan", "sim", "--scenario", "../../examples/crossing.json", "--hz", "3"); code != 1 ||
 		!strings.Contains(stderr, "not a whole number of 0.1 s rollout steps") {
 		t.Errorf("--hz 3: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// validOutput reads the JSON file path, decodes it strictly (no NaN or Infinity) and
+// validates it against the shipped JSON Schema name.
+func validOutput(t *testing.T, name, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var strict any
+	if err := json.Unmarshal(raw, &strict); err != nil {
+		t.Fatalf("%s: not strict JSON: %v", path, err)
+	}
+	c := jsonschema.NewCompiler()
+	var id string
+	for _, n := range []string{"plan", "plan-sim"} {
+		src, err := traj.JSONSchema(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docID := doc.(map[string]any)["$id"].(string)
+		if n == name {
+			id = docID
+		}
+		if err := c.AddResource(docID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s does not validate against %s: %v", path, name, err)
+	}
+	return raw
+}
+
+// plan sim --out works without obstacles (a closest approach to nothing is null, not +Inf)
+// and at the goal, and small configurations plan: a few candidates, a top count above them,
+// a horizon shorter than the segments.
+func TestPlanSmallAndEmpty(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"open_room", "doorway"} {
+		out := filepath.Join(dir, name+".json")
+		code, stdout, stderr := runCLI(t, "plan", "sim", "--scenario", "../../examples/"+name+".json", "--candidates", "64",
+			"--seconds", "30", "--out", out)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		if !strings.Contains(stdout, "no obstacles") || !strings.Contains(stdout, "(hold)") {
+			t.Errorf("%s: stdout %q", name, stdout)
+		}
+		validOutput(t, "plan-sim", out)
+	}
+	for _, n := range []string{"1", "2", "3", "7"} {
+		if code, _, stderr := runCLI(t, "plan", "--scenario", "../../examples/crossing.json", "--candidates", n); code != 0 {
+			t.Errorf("--candidates %s: exit %d: %s", n, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "plan", "--scenario", "../../examples/crossing.json", "--candidates", "5", "--top", "40"); code != 0 {
+		t.Errorf("--top 40 of 5: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "plan", "--scenario", "../../examples/crossing.json", "--top", "5000"); code != 1 ||
+		!strings.Contains(stderr, "top 5000 candidates, want 1..1024") {
+		t.Errorf("--top 5000: exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile("../../examples/open_room.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seconds := range []float64{0.1, 0.2, 0.3} {
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["horizon"] = map[string]any{"duration_s": seconds, "dt_s": 0.1}
+		body, _ := json.Marshal(doc)
+		short := filepath.Join(dir, "short.json")
+		if err := os.WriteFile(short, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCLI(t, "plan", "--scenario", short); code != 0 {
+			t.Errorf("a %g s horizon: exit %d: %s", seconds, code, stderr)
+		}
 	}
 }

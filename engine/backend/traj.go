@@ -221,6 +221,9 @@ const (
 	TrajParamWeightForward
 	TrajParamWeightMap
 	TrajParamWeightCollision
+	// TrajParamHold, when not 0, rolls every candidate out as a stop and hold instead of
+	// its controls (fc_traj_hold_axis): the planner's settle behaviour at the goal.
+	TrajParamHold
 	TrajParamCircles
 	// TrajParamCircle0 starts (offset along the heading, radius) per footprint circle.
 	TrajParamCircle0
@@ -285,8 +288,9 @@ func (s TrajScore) Validate() error {
 		(s.Count == 0 && s.First == s.N):
 		return fmt.Errorf("trajectory score: candidates from %d, %d of them, of %d: want multiples of %d within the arrays",
 			s.First, s.Count, s.N, TrajLaneMultiple)
-	case s.Steps < 1 || s.Segments < 1 || s.Segments > s.Steps:
-		return fmt.Errorf("trajectory score: %d steps in %d segments, want 1 ≤ segments ≤ steps", s.Steps, s.Segments)
+	case s.Steps < 1 || s.Segments < 1:
+		// Step k uses segment ⌊k·segments/steps⌋; with more segments than steps some go unused.
+		return fmt.Errorf("trajectory score: %d steps in %d segments, want both ≥ 1", s.Steps, s.Segments)
 	case s.PathPoints < 2:
 		return fmt.Errorf("trajectory score: a path of %d points, want ≥ 2", s.PathPoints)
 	case s.Obstacles < 0 || s.MapWidth < 0 || s.MapHeight < 0:

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "64c22250479574e9ee5a6be128f7c7ccf2d7e14738eaaae6ecab70afa2d6d645"
+const kernelSourcesSHA256 = "7adb664c47a989219fe6f4121bdfceeb8e2bb44376bd1bd2245dd6c96ae7e3e2"

@@ -18,7 +18,8 @@ import (
 type Config struct {
 	// Candidates sampled per cycle, rounded up to a multiple of backend.TrajLaneMultiple.
 	Candidates int
-	// Segments of piecewise-constant jerk over the horizon, per axis.
+	// Segments of piecewise-constant jerk over the horizon, per axis. A horizon of fewer
+	// steps than segments leaves the last segments unused.
 	Segments int
 	// Seed scrambles the Halton sequence, so that two seeds sample different candidates
 	// (0 takes DefaultConfig's, 1).
@@ -32,7 +33,8 @@ type Config struct {
 	WarmFraction, WarmSpread float64
 	// CycleS is the planning period, by which the warm start shifts (0.1 s).
 	CycleS float64
-	// TopK candidates (at most backend.TrajSelectMax) are reported with their costs.
+	// TopK candidates (at most backend.TrajSelectMax, and at most the candidates a cycle
+	// scores) are reported with their costs.
 	TopK int
 	// RefineStages (0 to 3) sample half as many candidates again around the elite of the
 	// ones so far, each stage: the best 1/32 of the first stage, from 8 to
@@ -41,6 +43,9 @@ type Config struct {
 	// KeepTotals keeps every candidate's total cost in the Result.
 	KeepTotals bool
 }
+
+// MaxTopK bounds Config.TopK.
+const MaxTopK = backend.TrajSelectMax
 
 // DefaultConfig plans 2048 candidates of 4 jerk segments per axis at 10 Hz.
 var DefaultConfig = Config{Candidates: 2048, Segments: 4, Seed: 1, WarmFraction: 0.25, WarmSpread: 0.3, CycleS: 0.1, TopK: 8}
@@ -63,6 +68,26 @@ type Planner struct {
 	ws   *candidates
 	pts  backend.Buffer // [first stage's size, 2·Segments] Halton points in [−1, 1]
 	used int            // candidates the last cycle scored
+
+	holding bool // arrived: stopping and holding until the goal is ResumeM away
+}
+
+// Mode is what a planning cycle did.
+type Mode int
+
+const (
+	// ModeDrive sampled and scored candidates toward the goal.
+	ModeDrive Mode = iota
+	// ModeHold stopped and held at the goal: the robot came within the goal's ToleranceM
+	// and has not since been pushed ResumeM away.
+	ModeHold
+)
+
+func (m Mode) String() string {
+	if m == ModeHold {
+		return "hold"
+	}
+	return "drive"
 }
 
 // sizes are the candidates of the first stage, of each refinement stage and of all of them,
@@ -121,10 +146,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("traj: warm spread %v and cycle %v s, want (0, 2] and > 0", cfg.WarmSpread, cfg.CycleS)
 	case cfg.RefineStages < 0 || cfg.RefineStages > 3:
 		return cfg, fmt.Errorf("traj: %d refinement stages, want 0..3", cfg.RefineStages)
-	case cfg.TopK < 1 || cfg.TopK > cfg.Candidates || cfg.TopK > backend.TrajSelectMax:
-		return cfg, fmt.Errorf("traj: top %d of %d candidates, want 1..min(candidates, %d)", cfg.TopK, cfg.Candidates,
-			backend.TrajSelectMax)
+	case cfg.TopK < 1 || cfg.TopK > backend.TrajSelectMax:
+		return cfg, fmt.Errorf("traj: top %d candidates, want 1..%d", cfg.TopK, backend.TrajSelectMax)
 	}
+	// A cycle scores at least backend.TrajLaneMultiple candidates, so any top K up to the
+	// limit fits; the clamp matters for a direct Candidates below K.
+	cfg.TopK = min(cfg.TopK, padCandidates(cfg.Candidates))
 	return cfg, nil
 }
 
@@ -150,6 +177,9 @@ type Candidate struct {
 
 // Result is one planning cycle's outcome.
 type Result struct {
+	// Mode is ModeHold when the cycle stopped at the goal instead of planning; Best is then
+	// the stop, and Top holds it alone.
+	Mode Mode
 	// Best is the lowest-cost feasible candidate's trajectory, starting at the current state.
 	Best      []Point
 	BestCosts Costs
@@ -183,9 +213,12 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if p.arrived(s) {
+		return p.hold(ctx, s)
+	}
 	var res Result
 	t0 := time.Now()
-	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +254,43 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	}
 	p.prev = append(p.prev[:0], res.Top[0].Controls...)
 	return &res, nil
+}
+
+// arrived updates the settle state with hysteresis: holding starts within the goal's
+// ToleranceM and ends beyond its ResumeM, so that a robot stopping a little past the
+// tolerance does not turn back to it, and the goal's heading never makes it hunt in place.
+func (p *Planner) arrived(s *Scenario) bool {
+	st, g := s.Robot.State, s.Guidance.Goal
+	d := math.Hypot(st.XM-g.XM, st.YM-g.YM)
+	tol, resume := g.Tolerances()
+	switch {
+	case p.holding && d > resume:
+		p.holding = false
+	case !p.holding && d <= tol:
+		p.holding = true
+	}
+	return p.holding
+}
+
+// hold is a cycle at the goal: one rollout of the time-optimal jerk-limited stop
+// (fc_traj_hold_axis) instead of sampling. The warm start is dropped, since the next drive
+// starts from rest somewhere else.
+func (p *Planner) hold(ctx context.Context, s *Scenario) (*Result, error) {
+	t0 := time.Now()
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), true)
+	if err != nil {
+		return nil, err
+	}
+	controls := make([]float32, 2*p.cfg.Segments)
+	r, err := score(ctx, p.b, s, in, controls, 1)
+	if err != nil {
+		return nil, err
+	}
+	p.prev, p.used = nil, 0
+	res := &Result{Mode: ModeHold, Best: r.trajectory(0), BestCosts: r.costs(0), Scored: 1,
+		Top: []Candidate{{Index: 0, Controls: controls, Costs: r.costs(0)}}}
+	res.Timings.Rollout = time.Since(t0)
+	return res, nil
 }
 
 // sampleFirst samples the first stage: the extremes, the warm start around the previous
@@ -446,7 +516,7 @@ func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Ev
 			cols[d*n+i] = all[d*p.ws.n+c]
 		}
 	}
-	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form())
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false)
 	if err != nil {
 		return nil, err
 	}

@@ -104,11 +104,15 @@ type Guidance struct {
 	Goal Goal         `json:"goal"`
 }
 
-// Goal is the pose the robot is heading for.
+// Goal is the pose the robot is heading for. Within ToleranceM of it the planner stops and
+// holds (Mode ModeHold), and drives again only once the robot is more than ResumeM away; 0
+// takes DefaultGoalToleranceM, and ResumeM 2·ToleranceM (DefaultGoalResumeM by default).
 type Goal struct {
-	XM       float64 `json:"x_m"`
-	YM       float64 `json:"y_m"`
-	ThetaRad float64 `json:"theta_rad"`
+	XM         float64 `json:"x_m"`
+	YM         float64 `json:"y_m"`
+	ThetaRad   float64 `json:"theta_rad"`
+	ToleranceM float64 `json:"tolerance_m,omitempty"`
+	ResumeM    float64 `json:"resume_m,omitempty"`
 }
 
 // Cov2 is a 2×2 covariance [[xx, xy], [xy, yy]] in m² (or m²/s for a growth rate).
@@ -160,7 +164,22 @@ const (
 	DefaultDtS         = 0.1
 	DefaultMapSizeM    = 6.0
 	DefaultResolutionM = 0.05
+	// The goal's arrival tolerance and the distance that ends holding there.
+	DefaultGoalToleranceM = 0.25
+	DefaultGoalResumeM    = 0.5
 )
+
+// Tolerances are the goal's arrival tolerance and resume distance with the defaults filled in.
+func (g Goal) Tolerances() (toleranceM, resumeM float64) {
+	toleranceM, resumeM = g.ToleranceM, g.ResumeM
+	if toleranceM == 0 {
+		toleranceM = DefaultGoalToleranceM
+	}
+	if resumeM == 0 {
+		resumeM = 2 * toleranceM
+	}
+	return toleranceM, resumeM
+}
 
 // LoadScenario reads and validates the scenario in the JSON file path.
 func LoadScenario(path string) (*Scenario, error) {

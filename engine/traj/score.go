@@ -192,7 +192,9 @@ type scoreInputs struct {
 	tracks, path, costMap []float32
 }
 
-func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*scoreInputs, error) {
+// newScoreInputs lays s out for the kernels; hold rolls out the stop (ModeHold) instead of
+// the candidates' controls.
+func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm, hold bool) (*scoreInputs, error) {
 	steps, dt := s.Horizon.Steps(), s.Horizon.DtS
 	l, st, w := s.Robot.Limits, s.Robot.State, s.Weights
 	in := &scoreInputs{params: make([]float32, backend.TrajParamCount)}
@@ -215,19 +217,31 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm) (*sco
 				st.VMps, st.OmegaRadps, vMin, vMax, wMax)
 		}
 	}
-	set(backend.TrajParamVMin, vMin)
-	set(backend.TrajParamVMax, vMax)
-	set(backend.TrajParamOmegaMax, wMax)
-	set(backend.TrajParamAccelMax, l.AccelMaxMps2)
-	set(backend.TrajParamAlphaMax, l.AlphaMaxRadps2)
-	set(backend.TrajParamJerkMax, l.JerkMaxMps3)
-	set(backend.TrajParamAngularJerkMax, l.AngularJerkMaxRadps3)
+	// The kernels roll out in float32, and float32(0.6) is 0.6000000238: the limits go in
+	// rounded toward zero, so that every rolled-out state keeps the scenario's limits
+	// exactly, and the start is clamped into them (it may sit on a limit the rounding moved).
+	limitsF32 := []struct {
+		at int
+		v  float64
+	}{{backend.TrajParamVMin, vMin}, {backend.TrajParamVMax, vMax}, {backend.TrajParamOmegaMax, wMax},
+		{backend.TrajParamAccelMax, l.AccelMaxMps2}, {backend.TrajParamAlphaMax, l.AlphaMaxRadps2},
+		{backend.TrajParamJerkMax, l.JerkMaxMps3}, {backend.TrajParamAngularJerkMax, l.AngularJerkMaxRadps3}}
+	for _, lim := range limitsF32 {
+		p[lim.at] = towardZero32(lim.v)
+	}
 	for i, v := range []float64{st.XM, st.YM, st.ThetaRad, st.VMps, st.OmegaRadps, st.AccelMps2, st.AlphaRadps2} {
 		set(backend.TrajParamX0+i, v)
 	}
+	clamp32(&p[backend.TrajParamV0], p[backend.TrajParamVMin], p[backend.TrajParamVMax])
+	clamp32(&p[backend.TrajParamOmega0], -p[backend.TrajParamOmegaMax], p[backend.TrajParamOmegaMax])
+	clamp32(&p[backend.TrajParamAccel0], -p[backend.TrajParamAccelMax], p[backend.TrajParamAccelMax])
+	clamp32(&p[backend.TrajParamAlpha0], -p[backend.TrajParamAlphaMax], p[backend.TrajParamAlphaMax])
 	set(backend.TrajParamObstacles, float64(len(s.Obstacles)))
 	if form == backend.CollisionFast {
 		set(backend.TrajParamFast, 1)
+	}
+	if hold {
+		set(backend.TrajParamHold, 1)
 	}
 	set(backend.TrajParamGoalX, s.Guidance.Goal.XM)
 	set(backend.TrajParamGoalY, s.Guidance.Goal.YM)
@@ -408,3 +422,15 @@ func localPath(path [][2]float64, robot [2]float64, reach float64) [][2]float64 
 	}
 	return append(thin, out[len(out)-1])
 }
+
+// towardZero32 is v in float32, rounded toward zero: never larger in magnitude.
+func towardZero32(v float64) float32 {
+	f := float32(v)
+	if math.Abs(float64(f)) > math.Abs(v) {
+		f = math.Nextafter32(f, 0)
+	}
+	return f
+}
+
+// clamp32 puts *v into [lo, hi].
+func clamp32(v *float32, lo, hi float32) { *v = min(max(*v, lo), hi) }

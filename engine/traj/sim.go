@@ -10,21 +10,22 @@ import (
 
 // SimStep is one cycle of a closed-loop simulation.
 type SimStep struct {
-	TS    float64 `json:"t_s"`
-	Robot Point   `json:"robot"`
-	Costs Costs   `json:"costs"`
+	TS    float64
+	Mode  Mode
+	Robot Point
+	Costs Costs
 	// ClearanceM is the smallest distance between the robot's footprint and an obstacle's
-	// true position, edge to edge; negative is a collision.
-	ClearanceM float64 `json:"clearance_m"`
+	// true position, edge to edge; negative is a collision, +Inf without obstacles.
+	ClearanceM float64
 }
 
-// SimLog is a closed-loop simulation's record.
+// SimLog is a closed-loop simulation's record; Report gives its JSON form.
 type SimLog struct {
-	Steps []SimStep `json:"steps"`
+	Steps []SimStep
 	// Collisions counts the cycles that ended with the footprint overlapping an obstacle.
-	Collisions int `json:"collisions"`
-	// ClosestApproachM is the smallest clearance over the run.
-	ClosestApproachM float64 `json:"closest_approach_m"`
+	Collisions int
+	// ClosestApproachM is the smallest clearance over the run (+Inf without obstacles).
+	ClosestApproachM float64
 }
 
 // Simulate runs the planner in closed loop on s for seconds at hz cycles per second: each
@@ -74,7 +75,7 @@ func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 		}
 		clearance := cur.clearance(positions)
 		next.TS = float64(c+1) / hz // the simulation's clock, not the plan's
-		log.Steps = append(log.Steps, SimStep{TS: next.TS, Robot: next, Costs: res.BestCosts, ClearanceM: clearance})
+		log.Steps = append(log.Steps, SimStep{TS: next.TS, Mode: res.Mode, Robot: next, Costs: res.BestCosts, ClearanceM: clearance})
 		log.ClosestApproachM = math.Min(log.ClosestApproachM, clearance)
 		if clearance < 0 {
 			log.Collisions++

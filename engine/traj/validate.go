@@ -172,7 +172,7 @@ func (r *Robot) validate(c *checker) {
 		c.fail("robot.state.accel_mps2", "%v, outside ±%v", st.AccelMps2, l.AccelMaxMps2)
 	case math.Abs(st.AlphaRadps2) > l.AlphaMaxRadps2:
 		c.fail("robot.state.alpha_radps2", "%v, outside ±%v", st.AlphaRadps2, l.AlphaMaxRadps2)
-	case l.WheelSpeedMaxMps > 0 && math.Abs(st.VMps)+math.Abs(st.OmegaRadps)*l.TrackWidthM/2 > l.WheelSpeedMaxMps:
+	case l.WheelSpeedMaxMps > 0 && math.Abs(st.VMps)+math.Abs(st.OmegaRadps)*l.TrackWidthM/2 > l.WheelSpeedMaxMps*(1+wheelSlack):
 		c.fail("robot.state", "wheel speed |v| + |ω|·b/2 = %v exceeds wheel_speed_max_mps %v",
 			math.Abs(st.VMps)+math.Abs(st.OmegaRadps)*l.TrackWidthM/2, l.WheelSpeedMaxMps)
 	}
@@ -180,6 +180,11 @@ func (r *Robot) validate(c *checker) {
 		c.psd("robot.position_covariance_m2", *r.PositionCovarianceM2)
 	}
 }
+
+// wheelSlack is the relative tolerance of the wheel-speed check: the planner keeps the wheel
+// limit by splitting it between v and ω, and the sum of the two shares, each on its limit,
+// can round a float64 ulp past it.
+const wheelSlack = 1e-12
 
 // MaxFootprintCircles bounds a rectangle's covering circles.
 const MaxFootprintCircles = 8
@@ -226,6 +231,12 @@ func (g *Guidance) validate(c *checker) {
 	c.coord("guidance.goal.x_m", g.Goal.XM)
 	c.coord("guidance.goal.y_m", g.Goal.YM)
 	c.finite("guidance.goal.theta_rad", g.Goal.ThetaRad)
+	tol, resume := g.Goal.Tolerances()
+	c.length("guidance.goal.tolerance_m", tol)
+	c.length("guidance.goal.resume_m", resume)
+	if c.err == nil && resume <= tol {
+		c.fail("guidance.goal.resume_m", "%v m, want more than tolerance_m %v m (the hysteresis)", resume, tol)
+	}
 }
 
 func (o *Obstacle) validate(c *checker, path string, steps int) {

@@ -34,13 +34,19 @@ func Plot(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r
 func Render(ctx context.Context, p *traj.Planner, s *traj.Scenario, r *traj.Result) (func(io.Writer) error, error) {
 	n := r.Scored
 	shown := min(n, 400)
-	indices := make([]int, shown)
-	for i := range indices {
-		indices[i] = i * n / shown
+	var cands []traj.Evaluated
+	if r.Mode == traj.ModeHold {
+		shown = 0 // a hold rolls out the stop alone
 	}
-	cands, err := p.Rollout(ctx, s, indices)
-	if err != nil {
-		return nil, err
+	if shown > 0 {
+		indices := make([]int, shown)
+		for i := range indices {
+			indices[i] = i * n / shown
+		}
+		var err error
+		if cands, err = p.Rollout(ctx, s, indices); err != nil {
+			return nil, err
+		}
 	}
 	pl := plot.New()
 	pl.Title.Text = fmt.Sprintf("%d candidates (%d drawn), green good, red bad; best in bold", n, shown)

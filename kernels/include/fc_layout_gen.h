@@ -101,8 +101,9 @@ enum {
     FC_TP_WEIGHT_FORWARD = 33, /* TrajParamWeightForward */
     FC_TP_WEIGHT_MAP = 34, /* TrajParamWeightMap */
     FC_TP_WEIGHT_COLLISION = 35, /* TrajParamWeightCollision */
-    FC_TP_CIRCLES = 36, /* TrajParamCircles */
-    FC_TP_CIRCLE0 = 37, /* TrajParamCircle0 */
+    FC_TP_HOLD = 36, /* TrajParamHold */
+    FC_TP_CIRCLES = 37, /* TrajParamCircles */
+    FC_TP_CIRCLE0 = 38, /* TrajParamCircle0 */
 };
 
 /* engine/backend/traj.go */
@@ -121,7 +122,7 @@ enum {
 /* engine/backend/traj.go */
 enum {
     FC_TRAJ_MAX_CIRCLES = 8, /* TrajMaxCircles */
-    FC_TRAJ_PARAM_COUNT = 53, /* TrajParamCount */
+    FC_TRAJ_PARAM_COUNT = 54, /* TrajParamCount */
     FC_TRAJ_TERMS = 9, /* TrajTerms */
     FC_TRAJ_STATE_VALUES = 7, /* TrajStateValues */
     FC_TRAJ_TRACK_VALUES = 6, /* TrajTrackValues */

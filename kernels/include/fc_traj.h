@@ -180,6 +180,25 @@ FC_HD static inline float fc_traj_axis_accel(float v, float a, float u, float je
     return want < lo ? lo : (want > hi ? hi : want);
 }
 
+/* The stop-and-hold rollout of one axis, which the planner uses once it has arrived: the
+ * speed bounds shrink toward 0 every step, to [min(0, v − a₋²/(2·jerk)), max(0, v +
+ * a₊²/(2·jerk))], which the current state always satisfies (ramping the acceleration to 0 at
+ * full jerk moves the speed by a²/(2·jerk)), so fc_traj_axis_accel keeps every limit while
+ * the speed never grows in magnitude beyond that ramp; the jerk fraction points against the
+ * speed the axis would settle at, so the stop is as fast as the limits allow, and a stopped
+ * axis (v = a = 0) stays stopped. [*lo, *hi] holds the axis's limits on entry, the hold's
+ * bounds within them on return. */
+FC_HD static inline void fc_traj_hold_axis(float v, float a, float twoOverJerk, float *u, float *lo, float *hi)
+{
+    const float ramp = 0.5f * twoOverJerk * a * a, settle = v + (a > 0.0f ? ramp : -ramp);
+    const float up = v + (a > 0.0f ? ramp : 0.0f), down = v - (a < 0.0f ? ramp : 0.0f);
+    /* Within the axis's own limits, [*lo, *hi] on entry. */
+    const float hiHold = up > 0.0f ? up : 0.0f, loHold = down < 0.0f ? down : 0.0f;
+    *hi = hiHold < *hi ? hiHold : *hi;
+    *lo = loHold > *lo ? loHold : *lo;
+    *u = settle > 0.0f ? -1.0f : (settle < 0.0f ? 1.0f : 0.0f);
+}
+
 /* The closest point to (px, py) on the guidance segment from (ax, ay) with direction
  * (dx, dy), squared length len2, starting at arc length s0: keeps the closest so far in
  * bestD2 and its arc length in bestS. */

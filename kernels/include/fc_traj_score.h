@@ -176,21 +176,27 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     const float jMax = prm[FC_TP_JERK_MAX], aMax = prm[FC_TP_ACCEL_MAX], vMin = prm[FC_TP_V_MIN], vMax = prm[FC_TP_V_MAX];
     const float jaMax = prm[FC_TP_ANGULAR_JERK_MAX], alMax = prm[FC_TP_ALPHA_MAX], wMax = prm[FC_TP_OMEGA_MAX];
     const float goalX = prm[FC_TP_GOAL_X], goalY = prm[FC_TP_GOAL_Y];
+    const int32_t hold = prm[FC_TP_HOLD] != 0.0f;
     const float twoOverJ = 2.0f / jMax, twoOverJa = 2.0f / jaMax, invDt = 1.0f / dt;
     int32_t seg = 0;
     for (int32_t k = 0; k < steps; k++) {
         while ((int64_t)(seg + 1) * steps <= (int64_t)k * segments) seg++; /* ⌊k·segments/steps⌋ */
         /* Rollout. */
         FC_LANES {
-            const float uLin = controls[(int64_t)seg * n + c0 + l], uAng = controls[(int64_t)(segments + seg) * n + c0 + l];
-            const float aNew = fc_traj_axis_accel(v[l], a[l], uLin, jMax, twoOverJ, aMax, vMin, vMax, dt);
-            const float alNew = fc_traj_axis_accel(w[l], al[l], uAng, jaMax, twoOverJa, alMax, -wMax, wMax, dt);
+            float uLin = controls[(int64_t)seg * n + c0 + l], uAng = controls[(int64_t)(segments + seg) * n + c0 + l];
+            float vLo = vMin, vHi = vMax, wLo = -wMax, wHi = wMax;
+            if (hold) {
+                fc_traj_hold_axis(v[l], a[l], twoOverJ, &uLin, &vLo, &vHi);
+                fc_traj_hold_axis(w[l], al[l], twoOverJa, &uAng, &wLo, &wHi);
+            }
+            const float aNew = fc_traj_axis_accel(v[l], a[l], uLin, jMax, twoOverJ, aMax, vLo, vHi, dt);
+            const float alNew = fc_traj_axis_accel(w[l], al[l], uAng, jaMax, twoOverJa, alMax, wLo, wHi, dt);
             const float jl = (aNew - a[l]) * invDt, ja = (alNew - al[l]) * invDt;
             smooth[l] += (jl * jl + ja * ja) * dt;
             float vNew = v[l] + aNew * dt, wNew = w[l] + alNew * dt;
             /* Rounding can step past a bound by an ulp; the bound is the truth. */
-            vNew = vNew < vMin ? vMin : (vNew > vMax ? vMax : vNew);
-            wNew = wNew < -wMax ? -wMax : (wNew > wMax ? wMax : wNew);
+            vNew = vNew < vLo ? vLo : (vNew > vHi ? vHi : vNew);
+            wNew = wNew < wLo ? wLo : (wNew > wHi ? wHi : wNew);
             const float vBar = 0.5f * (v[l] + vNew), wBar = 0.5f * (w[l] + wNew);
             /* The heading turns by δ to the midpoint and by δ again to the step's end: one
              * sin/cos of δ and two rotations of the heading vector kept from the last step. */

@@ -1,0 +1,208 @@
+package traj
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// The closed-loop judge: written apart from the planner and its log's own bookkeeping, it
+// takes the scenario as given at t = 0 and the robot's states cycle by cycle, recomputes
+// where every obstacle truly is (its mean, moved by its own model), and checks what a user
+// would: no overlap, the goal reached in time, every limit kept, no hunting.
+
+// judgeSpec is what a scenario must achieve.
+type judgeSpec struct {
+	arriveByS   float64 // within goalM of the goal by then (0: arrival not required)
+	goalM       float64
+	maxReversal int     // ω sign reversals (|ω| > 0.05 rad/s on both sides) allowed over the run
+	settleRad   float64 // heading swing allowed once arrived
+}
+
+var defaultJudge = judgeSpec{arriveByS: 25, goalM: 0.25, maxReversal: 8, settleRad: 0.5}
+
+// truePosition is obstacle o's position at time tS after the start, from the scenario alone.
+func truePosition(o Obstacle, tS, dtS float64) (x, y float64) {
+	if cv := o.ConstantVelocity; cv != nil {
+		return cv.PositionM[0] + cv.VelocityMps[0]*tS, cv.PositionM[1] + cv.VelocityMps[1]*tS
+	}
+	k := int(math.Round(tS/dtS)) - 1
+	k = max(0, min(k, len(o.Track)-1))
+	return o.Track[k].MeanM[0], o.Track[k].MeanM[1]
+}
+
+// judge returns every failure of the run, described.
+func judge(s *Scenario, steps []SimStep, spec judgeSpec) []string {
+	var fails []string
+	fail := func(format string, args ...any) {
+		if len(fails) < 12 {
+			fails = append(fails, fmt.Sprintf(format, args...))
+		}
+	}
+	l := s.Robot.Limits
+	dt := s.Horizon.DtS
+	tol := 1e-6 // float32 states against float64 limits
+	prev := s.Robot.State
+	prevT := 0.0
+	arrivedAt := -1.0
+	var headingLo, headingHi float64
+	reversals, lastSign := 0, 0
+	g := s.Guidance.Goal
+	for _, st := range steps {
+		r := st.Robot
+		h := st.TS - prevT
+		// Overlap with every obstacle, the footprint as a disk or the rectangle itself.
+		for j, o := range s.Obstacles {
+			ox, oy := truePosition(o, st.TS, dt)
+			if d := footprintDistance(s.Robot.Footprint, r, ox, oy); d < o.RadiusM {
+				fail("t %.1f s: overlaps obstacle %d (distance %.3f m < radius %.3f m)", st.TS, j, d, o.RadiusM)
+			}
+		}
+		for _, c := range []struct {
+			name     string
+			v, limit float64
+		}{{"v", math.Max(r.VMps-l.VMaxMps, l.VMinMps-r.VMps), 0}, {"|ω|", math.Abs(r.OmegaRadps), l.OmegaMaxRadps},
+			{"|a|", math.Abs(r.AccelMps2), l.AccelMaxMps2}, {"|α|", math.Abs(r.AlphaRadps2), l.AlphaMaxRadps2},
+			{"|jerk|", math.Abs(r.AccelMps2-prev.AccelMps2) / h, l.JerkMaxMps3},
+			{"|angular jerk|", math.Abs(r.AlphaRadps2-prev.AlphaRadps2) / h, l.AngularJerkMaxRadps3}} {
+			if c.v > c.limit+tol*math.Max(1, c.limit) {
+				fail("t %.1f s: %s %.9g beyond its limit %.9g", st.TS, c.name, c.v, c.limit)
+			}
+		}
+		if l.WheelSpeedMaxMps > 0 {
+			if wheel := math.Abs(r.VMps) + math.Abs(r.OmegaRadps)*l.TrackWidthM/2; wheel > l.WheelSpeedMaxMps*(1+tol) {
+				fail("t %.1f s: wheel speed %.9g beyond %.9g", st.TS, wheel, l.WheelSpeedMaxMps)
+			}
+		}
+		sign := 0
+		if r.OmegaRadps > 0.05 {
+			sign = 1
+		} else if r.OmegaRadps < -0.05 {
+			sign = -1
+		}
+		if sign != 0 && lastSign != 0 && sign != lastSign {
+			reversals++
+		}
+		if sign != 0 {
+			lastSign = sign
+		}
+		d := math.Hypot(r.XM-g.XM, r.YM-g.YM)
+		if arrivedAt < 0 && d <= spec.goalM {
+			arrivedAt, headingLo, headingHi = st.TS, r.ThetaRad, r.ThetaRad
+		}
+		if arrivedAt >= 0 {
+			headingLo, headingHi = math.Min(headingLo, r.ThetaRad), math.Max(headingHi, r.ThetaRad)
+		}
+		prev, prevT = State{AccelMps2: r.AccelMps2, AlphaRadps2: r.AlphaRadps2}, st.TS
+	}
+	if spec.arriveByS > 0 && (arrivedAt < 0 || arrivedAt > spec.arriveByS) {
+		end := steps[len(steps)-1].Robot
+		fail("not within %.2f m of the goal by %.0f s (arrived at %.1f s; ends %.2f m away)", spec.goalM, spec.arriveByS,
+			arrivedAt, math.Hypot(end.XM-g.XM, end.YM-g.YM))
+	}
+	if arrivedAt >= 0 {
+		end := steps[len(steps)-1].Robot
+		if d := math.Hypot(end.XM-g.XM, end.YM-g.YM); spec.arriveByS > 0 && d > spec.goalM {
+			fail("left the goal after arriving: ends %.2f m away", d)
+		}
+		if swing := headingHi - headingLo; swing > spec.settleRad {
+			fail("heading swings %.2f rad after arriving at %.1f s, want ≤ %.2f", swing, arrivedAt, spec.settleRad)
+		}
+	}
+	if reversals > spec.maxReversal {
+		fail("ω reverses %d times, want ≤ %d", reversals, spec.maxReversal)
+	}
+	return fails
+}
+
+// footprintDistance is the distance from (x, y) to the robot's footprint at pose r: to the
+// disk, or to the rectangle (0 inside either).
+func footprintDistance(f Footprint, r Point, x, y float64) float64 {
+	dx, dy := x-r.XM, y-r.YM
+	if f.Rectangle == nil {
+		return math.Max(0, math.Hypot(dx, dy)-f.RadiusM)
+	}
+	c, s := math.Cos(r.ThetaRad), math.Sin(r.ThetaRad)
+	along, across := c*dx+s*dy, -s*dx+c*dy
+	ex := math.Max(0, math.Abs(along)-f.Rectangle.LengthM/2)
+	ey := math.Max(0, math.Abs(across)-f.Rectangle.WidthM/2)
+	return math.Hypot(ex, ey)
+}
+
+// closedLoop runs name for seconds at 10 Hz with the default planner and judges it.
+func closedLoop(t *testing.T, s *Scenario, seconds float64, spec judgeSpec) *SimLog {
+	t.Helper()
+	p, err := NewPlanner(context.Background(), openCPU(t).Backend(), Config{RefineStages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	log, err := Simulate(context.Background(), p, s, 10, seconds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fails := judge(s, log.Steps, spec); len(fails) > 0 {
+		t.Errorf("%d failures:\n  %s", len(fails), strings.Join(fails, "\n  "))
+	}
+	return log
+}
+
+// Every shipped scenario, closed loop over 30 s at 10 Hz, passes the judge.
+func TestClosedLoopShipped(t *testing.T) {
+	for _, name := range []string{"open_room", "corridor", "crossing", "doorway", "cluttered"} {
+		t.Run(name, func(t *testing.T) {
+			s, err := LoadScenario("../../examples/" + name + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			closedLoop(t, s, 30, defaultJudge)
+		})
+	}
+}
+
+// limitScenario is open_room with limits that float32 cannot hold exactly (0.6 is
+// 0.6000000238 in float32), a path that turns hard and a goal behind, so that the robot
+// drives on every limit: speed, reversing, turning, both accelerations and jerks, the wheels.
+func limitScenario(t *testing.T, vMin float64) *Scenario {
+	t.Helper()
+	s, err := LoadScenario("../../examples/open_room.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Map, s.Obstacles = nil, nil
+	s.Robot.Limits = Limits{VMinMps: vMin, VMaxMps: 0.6, OmegaMaxRadps: 0.7, AccelMaxMps2: 0.8, AlphaMaxRadps2: 0.9,
+		JerkMaxMps3: 1.3, AngularJerkMaxRadps3: 2.1, WheelSpeedMaxMps: 0.7, TrackWidthM: 0.45}
+	s.Robot.State = State{VMps: 0.3}
+	s.Guidance.Path = [][2]float64{{0, 0}, {3, 0}, {3, 3}, {-1, 3}}
+	s.Guidance.Goal = Goal{XM: -1, YM: 3, ThetaRad: math.Pi}
+	return s
+}
+
+// A closed loop on awkward limits never trips over its own float32 rounding (the validator
+// used to stop the run at v = 0.6000000238 against 0.6), and keeps every limit to float32
+// precision, reversing allowed or not.
+func TestClosedLoopKeepsLimits(t *testing.T) {
+	for _, vMin := range []float64{0, -0.3} {
+		s := limitScenario(t, vMin)
+		log := closedLoop(t, s, 30, judgeSpec{arriveByS: 30, goalM: 0.25, maxReversal: 20, settleRad: 0.5})
+		top := 0.0
+		for _, st := range log.Steps {
+			top = math.Max(top, st.Robot.VMps)
+		}
+		// The wheel limit splits 0.7 m/s between v and ω: v reaches its share.
+		if share := 0.7 * 0.6 / (0.6 + 0.7*0.45/2); top < share-1e-6 {
+			t.Errorf("v_min %v: top speed %.6f, never reached the wheel-limited %.6f", vMin, top, share)
+		}
+	}
+}
+
+func TestTowardZero32(t *testing.T) {
+	for _, v := range []float64{0.6, -0.6, 0.8, 1.3, 0.1, -1e-9, 3, 1e30, 0} {
+		f := towardZero32(v)
+		if math.Abs(float64(f)) > math.Abs(v) || math.Abs(float64(f)-v) > math.Abs(v)*1.2e-7 {
+			t.Errorf("towardZero32(%v) = %v", v, f)
+		}
+	}
+}
