@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "7adb664c47a989219fe6f4121bdfceeb8e2bb44376bd1bd2245dd6c96ae7e3e2"
+const kernelSourcesSHA256 = "cb8191d4dbe69564b5aeb442d7f887980553749b8ac69dfe1703a7d1bc1acc5d"

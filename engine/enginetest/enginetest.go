@@ -39,6 +39,7 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("Kalman", func(t *testing.T) { testKalman(t, b) })
 	t.Run("KalmanErrors", func(t *testing.T) { testKalmanErrors(t, b) })
 	t.Run("CollisionProb", func(t *testing.T) { testCollisionProb(t, b) })
+	t.Run("CollisionGrid", func(t *testing.T) { testCollisionGrid(t, b) })
 	t.Run("CollisionProbErrors", func(t *testing.T) { testCollisionProbErrors(t, b) })
 	t.Run("TrajScore", func(t *testing.T) { testTrajScore(t, b) })
 	t.Run("TrajScoreErrors", func(t *testing.T) { testTrajScoreErrors(t, b) })

@@ -17,3 +17,16 @@ func TestChordCollisionProbMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// The dense grid's two references agree with each other where both apply (a round Σ) and
+// with the polar brute force, so that neither carries a mistake into the bound.
+func TestCollisionReferencesAgree(t *testing.T) {
+	for _, c := range []struct{ d, sigma, r float64 }{{0, 0.1, 1}, {0.9, 0.1, 1}, {1.1, 0.13, 1}, {2, 1, 1}, {0.3, 5, 1}, {6, 0.7, 1}} {
+		iso := isotropicCollisionProb(c.d, c.sigma, c.r)
+		aniso := anisotropicCollisionProb(c.d*0.6, c.d*0.8, c.sigma, c.sigma, c.r)
+		brute := bruteCollisionProb(collisionCase{dx: c.d, sxx: c.sigma * c.sigma, syy: c.sigma * c.sigma, r: c.r})
+		if math.Abs(iso-aniso) > 1e-9 || math.Abs(iso-brute) > 1e-3 {
+			t.Errorf("%+v: noncentral χ² %.12f, quadrature %.12f, brute force %.6f", c, iso, aniso, brute)
+		}
+	}
+}

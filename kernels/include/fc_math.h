@@ -73,6 +73,24 @@ FC_HD static inline float fc_rsqrtf_pos(float x)
 #endif
 }
 
+/* 1/√x for x > 0 within 5e-6 relative: fc_rsqrtf_pos with two Newton steps, for where a
+ * division or a third step would dominate a cheap approximation. */
+FC_HD static inline float fc_rsqrtf_approx(float x)
+{
+#ifdef __CUDA_ARCH__
+    return rsqrtf(x);
+#else
+    int32_t i;
+    __builtin_memcpy(&i, &x, sizeof i);
+    i = 0x5F375A86 - (i >> 1);
+    float y;
+    __builtin_memcpy(&y, &i, sizeof y);
+    const float h = 0.5f * x;
+    y = y * (1.5f - h * y * y);
+    return y * (1.5f - h * y * y);
+#endif
+}
+
 /* Rounding that the CPU compiler turns into vector instructions (libm's calls would stop the
  * loop vectorizing) and that nvcc has as device functions. */
 #ifdef __CUDA_ARCH__
@@ -110,6 +128,49 @@ FC_HD static inline float fc_exp_neg(float x)
     float scale;
     __builtin_memcpy(&scale, &bits, sizeof scale);
     return x < -87.0f ? 0.0f : p * scale;
+#endif
+}
+
+/* log₂x for x > 0 in float, within 4e-7 absolute for normal x: the exponent bits give e,
+ * the mantissa m ∈ [√½, √2) gives log₂m by a degree-7 polynomial in m − 1 (a Chebyshev
+ * least-squares fit, error 3.2e-7), without a division. Subnormal and non-positive x are
+ * the caller's to avoid. Vectorizable, as fc_exp_neg. */
+FC_HD static inline float fc_log2f_pos(float x)
+{
+#ifdef __CUDA_ARCH__
+    return log2f(x);
+#else
+    int32_t bits;
+    __builtin_memcpy(&bits, &x, sizeof bits);
+    int32_t e = ((bits >> 23) & 255) - 127;
+    int32_t mb = (bits & 0x7FFFFF) | 0x3F800000;
+    float m;
+    __builtin_memcpy(&m, &mb, sizeof m);
+    const int32_t big = m > 1.41421356f;
+    m = big ? 0.5f * m : m;
+    e += big;
+    const float f = m - 1.0f;
+    const float p = 9.279560873e-08f +
+                    f * (1.442700942f + f * (-0.7213762736f + f * (0.4804116471f + f * (-0.3590345459f +
+                    f * (0.2979934879f + f * (-0.2719831995f + f * 0.1672021387f))))));
+    return (float)e + p;
+#endif
+}
+
+/* 2^x in float within 2 ulp, x clamped to [−126, 126]: 2^n by the exponent bits times 2^r,
+ * r = x − n ∈ [−½, ½], by fc_exp_neg's polynomial. */
+FC_HD static inline float fc_exp2f(float x)
+{
+    const float xc = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
+#ifdef __CUDA_ARCH__
+    return exp2f(xc);
+#else
+    const float n = __builtin_roundf(xc), r = (xc - n) * 0.69314718056f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
 #endif
 }
 

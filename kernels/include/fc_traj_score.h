@@ -225,11 +225,13 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             const float *o = obstacles + ((int64_t)j * steps + k) * FC_TK_COUNT;
             fc_traj_axes ax;
             ax.ux = o[FC_TK_UX], ax.uy = o[FC_TK_UY], ax.sdSmall = o[FC_TK_SDS];
-            ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 0.0f; /* unused */
+            ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 1.0f / o[FC_TK_INVL];
             for (int32_t c = 0; c < circles; c++) {
                 const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
-                /* The form is the same for the whole call: one loop each keeps both vectorized. */
-                if (fast) {
+                /* The form, and the fast form's regime, are the same for every candidate at this
+                 * obstacle and step: one loop each keeps them all vectorized. */
+                const int32_t regime = fast ? fc_traj_fast_regime(ax.sdSmall, ax.sdLarge, radius) : -1;
+                if (regime == FC_TRAJ_FAST_SQUARE) {
                     const float half = FC_TRAJ_SQUARE_HALF * radius;
                     const float as = half * o[FC_TK_INVS], al = half * o[FC_TK_INVL];
                     FC_LANES {
@@ -239,21 +241,55 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                         const float p = fc_collision_prob_fast_scaled(zs, zl, as, al);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l]; /* the likeliest circle */
                     }
-                } else {
-                    /* The quadrature's ±6σ window misses the disk (P = 0) unless the centre is
-                     * within R + 6σ of the mean along the smaller axis: a block where no lane
-                     * is skips the sixteen nodes. */
-                    const float reach = radius + 6.0f * ax.sdSmall;
+                    continue;
+                }
+                if (regime == FC_TRAJ_FAST_MOMENTS) {
+                    const float ratio = (ax.sdLarge * ax.invSmall) * (ax.sdLarge * ax.invSmall);
+                    const float r = radius * ax.invSmall, r2 = r * r;
+                    /* Beyond R + 5σₗ of the mean the form is exactly 0 (its z is below −3.25):
+                     * a block with no lane nearer skips it. */
+                    const float reach = radius + 5.0f * ax.sdLarge, reach2 = reach * reach;
                     int32_t near = 0;
                     FC_LANES {
-                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
-                        const float ds = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
-                        near |= ds * ax.sdSmall <= reach && ds * ax.sdSmall >= -reach;
+                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        near |= dx * dx + dy * dy <= reach2;
                     }
                     if (!near) {
                         FC_LANES pMax[l] = c == 0 ? 0.0f : pMax[l];
                         continue;
                     }
+                    FC_LANES {
+                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                        const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
+                        const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
+                        const float p = fc_collision_prob_moments(zs, zl, ratio, r2);
+                        pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
+                    }
+                    continue;
+                }
+                /* The chord quadratures' window misses the disk (P = 0) unless the centre is
+                 * within R + window·σ of the mean along the smaller axis: a block where no lane
+                 * is skips the nodes. */
+                const float window = fast ? FC_TRAJ_CHORD6_WINDOW : 6.0f;
+                const float reach = radius + window * ax.sdSmall;
+                int32_t near = 0;
+                FC_LANES {
+                    const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                    const float ds = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
+                    near |= ds * ax.sdSmall <= reach && ds * ax.sdSmall >= -reach;
+                }
+                if (!near) {
+                    FC_LANES pMax[l] = c == 0 ? 0.0f : pMax[l];
+                    continue;
+                }
+                if (fast) {
+                    FC_LANES {
+                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
+                        const float p = fc_collision_prob_chord6(dl, ds, ax, radius);
+                        pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
+                    }
+                } else {
                     FC_LANES {
                         const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
                         const float p = fc_collision_prob_axes(dx, dy, ax, radius);
