@@ -88,8 +88,8 @@ func printPlan(w io.Writer, r *traj.Result, cfg traj.Config, backendName string)
 	}
 	fmt.Fprintf(w, "  first step: v %.3f m/s, ω %.3f rad/s; after %.1f s at (%.2f, %.2f) m, θ %.2f rad, v %.2f m/s\n",
 		first.VMps, first.OmegaRadps, last.TS, last.XM, last.YM, last.ThetaRad, last.VMps)
-	fmt.Fprintf(w, "  cost %.4f = progress %.4f + path %.4f + smoothness %.4f + goal %.4f + heading %.4f + reverse %.4f + map %.4f + collision %.4f\n",
-		c.Total, c.Progress, c.PathDistance, c.Smoothness, c.Goal, c.Heading, c.Forward, c.Map, c.Collision)
+	fmt.Fprintf(w, "  cost %.4f = progress %.4f + path %.4f + smoothness %.4f + goal %.4f + heading %.4f + reverse %.4f + map %.4f + collision %.4f + caution %.4f\n",
+		c.Total, c.Progress, c.PathDistance, c.Smoothness, c.Goal, c.Heading, c.Forward, c.Map, c.Collision, c.Caution)
 	fmt.Fprintf(w, "  collision probability over the horizon %.4f\n", c.CollisionProb)
 	t := r.Timings
 	fmt.Fprintf(w, "  timings: sample %v, score %v, refine %v, select %v, best rolled out %v\n", t.Sample.Round(1000),

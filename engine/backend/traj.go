@@ -224,6 +224,12 @@ const (
 	// TrajParamHold, when not 0, rolls every candidate out as a stop and hold instead of
 	// its controls (fc_traj_hold_axis): the planner's settle behaviour at the goal.
 	TrajParamHold
+	// TrajParamCautionSpeed and TrajParamCautionDistance: within the distance (m, edge to
+	// edge) of an obstacle's predicted mean, speed above the caution speed (m/s) costs
+	// TrajParamWeightCaution·(|v| − speed)² per second.
+	TrajParamCautionSpeed
+	TrajParamCautionDistance
+	TrajParamWeightCaution
 	TrajParamCircles
 	// TrajParamCircle0 starts (offset along the heading, radius) per footprint circle.
 	TrajParamCircle0
@@ -242,6 +248,7 @@ const (
 	TrajTermForward
 	TrajTermMap
 	TrajTermCollision
+	TrajTermCaution
 	TrajTermProbability
 )
 

@@ -183,6 +183,7 @@ func trajScoreCaseOf(rng *rand.Rand, g trajGeometry) (op backend.TrajScore, cont
 		backend.TrajParamWeightProgress: 1, backend.TrajParamWeightPath: 0.5, backend.TrajParamWeightSmooth: 0.01,
 		backend.TrajParamWeightGoal: 1, backend.TrajParamWeightHeading: 0.2, backend.TrajParamWeightForward: 0.5,
 		backend.TrajParamWeightMap: 1, backend.TrajParamWeightCollision: 5, backend.TrajParamCircles: float64(g.circles),
+		backend.TrajParamCautionSpeed: 0.4, backend.TrajParamCautionDistance: 0.5, backend.TrajParamWeightCaution: 10,
 	} {
 		p[i] = float32(v)
 	}
@@ -267,16 +268,19 @@ func referenceTrajScore(t *testing.T, b backend.Backend) (infeasible int) {
 	total, terms := downloadAs(t, b, backend.Float32, op.Total), downloadAs(t, b, backend.Float32, op.Terms)
 	states, feasible := downloadAs(t, b, backend.Float32, op.States), download[int32](t, b, op.Feasible)
 	close := func(got, want, tol float64) bool { return math.Abs(got-want) <= tol*max(1, math.Abs(want)) }
-	ambiguous := 0
+	ambiguous, cautious := 0, 0
 	for c, want := range trajRefWants {
 		if !want.feasible {
 			infeasible++
+		}
+		if want.terms[backend.TrajTermCaution] > 0 {
+			cautious++
 		}
 		if want.ambiguous {
 			ambiguous++
 		}
 		for term, w := range want.terms {
-			if term == backend.TrajTermMap && want.ambiguous {
+			if (term == backend.TrajTermMap || term == backend.TrajTermCaution) && want.ambiguous {
 				continue
 			}
 			if g := terms[term*op.N+c]; !close(g, w, 2e-3) {
@@ -295,6 +299,9 @@ func referenceTrajScore(t *testing.T, b backend.Backend) (infeasible int) {
 				t.Errorf("candidate %d: final state value %d = %.6g, the float64 reference %.6g", c, i, last[i], w)
 			}
 		}
+	}
+	if cautious == 0 {
+		t.Errorf("no candidate of %d passes an obstacle fast: the caution term goes unchecked", op.N)
 	}
 	if ambiguous > op.N/8 {
 		t.Errorf("%d of %d candidates pass within 1e-4 m of an edge between map costs: too few are checked", ambiguous, op.N)

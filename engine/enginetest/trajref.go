@@ -16,8 +16,9 @@ type trajRef struct {
 	total    float64
 	feasible bool
 	// ambiguous: some footprint centre passed within 1e-4 m of an edge between cells of
-	// different cost, where float32 and float64 may see different cells; the map term,
-	// the total and feasibility are then not compared.
+	// different cost, or of the caution zone's edge, where float32 and float64 may see
+	// different sides; the map and caution terms, the total and feasibility are then not
+	// compared.
 	ambiguous bool
 	final     [backend.TrajStateValues]float64
 }
@@ -100,6 +101,26 @@ func (tc trajCase) cellCost(x, y float64) float64 {
 	return tc.costMap[cy*tc.op.MapWidth+cx]
 }
 
+// nearObstacle is whether a footprint circle at (x, y, θ) has its edge within the caution
+// distance of an obstacle's mean edge at step k, and whether that is within 1e-4 m of
+// changing (float32 and float64 may disagree there).
+func (tc trajCase) nearObstacle(k int, x, y, th float64) (near, ambiguous bool) {
+	zone := tc.param(backend.TrajParamCautionDistance)
+	if zone <= 0 {
+		return false, false
+	}
+	for j := range tc.op.Obstacles {
+		o := tc.tracks[(j*tc.op.Steps+k)*backend.TrajTrackValues:]
+		for c := range tc.circles() {
+			off, radius := tc.param(backend.TrajParamCircle0+2*c), tc.param(backend.TrajParamCircle0+2*c+1)
+			edge := math.Hypot(x+off*math.Cos(th)-o[0], y+off*math.Sin(th)-o[1]) - radius - o[5]
+			near = near || edge < zone
+			ambiguous = ambiguous || math.Abs(edge-zone) < 1e-4
+		}
+	}
+	return near, ambiguous
+}
+
 // collisionClear is the chance that no obstacle touches any footprint circle at step k
 // with the robot at (x, y, θ).
 func (tc trajCase) collisionClear(k int, x, y, th float64) float64 {
@@ -129,7 +150,7 @@ func (tc trajCase) reference(c int) trajRef {
 	sPrev, _ := tc.project(x, y)
 	var r trajRef
 	r.feasible = true
-	var progress, pathCost, smooth, reverse, mapCost, goalDist float64
+	var progress, pathCost, smooth, reverse, mapCost, goalDist, caution float64
 	survival := 1.0
 	for k := range steps {
 		seg := k * segs / steps
@@ -147,6 +168,11 @@ func (tc trajCase) reference(c int) trajRef {
 		reverse += max(-v, 0) * dt
 		goalDist += math.Hypot(x-gx, y-gy)
 		survival *= tc.collisionClear(k, x, y, th)
+		near, edge := tc.nearObstacle(k, x, y, th)
+		r.ambiguous = r.ambiguous || edge
+		if near {
+			caution += math.Pow(max(math.Abs(v)-p(backend.TrajParamCautionSpeed), 0), 2) * dt
+		}
 		s, d2 := tc.project(x, y)
 		progress += survival * (s - sPrev)
 		sPrev = s
@@ -168,6 +194,7 @@ func (tc trajCase) reference(c int) trajRef {
 		backend.TrajTermForward:     p(backend.TrajParamWeightForward) * reverse,
 		backend.TrajTermMap:         p(backend.TrajParamWeightMap) * mapCost,
 		backend.TrajTermCollision:   p(backend.TrajParamWeightCollision) * (1 - survival),
+		backend.TrajTermCaution:     p(backend.TrajParamWeightCaution) * caution,
 		backend.TrajTermProbability: 1 - survival,
 	}
 	for t := range backend.TrajTermProbability {

@@ -163,7 +163,7 @@ type Point struct {
 // Costs are a candidate's total and its weighted terms (the README's cost section), and its
 // probability of colliding over the horizon.
 type Costs struct {
-	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map, Collision float64
+	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map, Collision, Caution float64
 	CollisionProb                                                                     float64
 	Feasible                                                                          bool
 }

@@ -51,6 +51,7 @@ type CostsReport struct {
 	Reverse              float64 `json:"reverse"`
 	Map                  float64 `json:"map"`
 	Collision            float64 `json:"collision"`
+	Caution              float64 `json:"caution"`
 	CollisionProbability float64 `json:"collision_probability"`
 	Feasible             bool    `json:"feasible"`
 }
@@ -142,7 +143,7 @@ func (p Point) report() StateReport {
 
 func (c Costs) report() CostsReport {
 	return CostsReport{Total: c.Total, Progress: c.Progress, PathDistance: c.PathDistance, Smoothness: c.Smoothness,
-		Goal: c.Goal, Heading: c.Heading, Reverse: c.Forward, Map: c.Map, Collision: c.Collision,
+		Goal: c.Goal, Heading: c.Heading, Reverse: c.Forward, Map: c.Map, Collision: c.Collision, Caution: c.Caution,
 		CollisionProbability: c.CollisionProb, Feasible: c.Feasible}
 }
 

@@ -26,8 +26,22 @@ type Scenario struct {
 	Map       *CostMap   `json:"map,omitempty"`
 	Guidance  Guidance   `json:"guidance"`
 	Obstacles []Obstacle `json:"obstacles,omitempty"`
+	Caution   *Caution   `json:"caution,omitempty"`
 	Weights   *Weights   `json:"weights,omitempty"`
 }
+
+// Caution is the speed people expect of a robot beside them: within DistanceM (edge to
+// edge) of an obstacle's predicted position, speed above SpeedMps costs
+// Weights.Caution·(|v| − SpeedMps)² per second. Obstacles are moving agents, people
+// mostly; a static object belongs in the map, where caution does not apply. A DistanceM of
+// 0 turns it off; a scenario without "caution" takes DefaultCaution.
+type Caution struct {
+	SpeedMps  float64 `json:"speed_mps"`
+	DistanceM float64 `json:"distance_m"`
+}
+
+// DefaultCaution: at most 0.4 m/s within 0.5 m of a person.
+var DefaultCaution = Caution{SpeedMps: 0.4, DistanceM: 0.5}
 
 // Robot is the footprint, the limits and the current state.
 type Robot struct {
@@ -152,11 +166,16 @@ type Weights struct {
 	Forward    float64 `json:"forward"`
 	Map        float64 `json:"map"`
 	Collision  float64 `json:"collision"`
+	Caution    float64 `json:"caution"`
 }
 
 // DefaultWeights balance one metre of survival-weighted progress against the other terms: a
 // certain collision within the horizon costs as much as 5 m of progress.
-var DefaultWeights = Weights{Progress: 1, Smoothness: 0.01, PathDist: 0.5, Goal: 1, Heading: 0.2, Forward: 0.5, Map: 1, Collision: 5}
+// Caution's weight makes passing a person at 1.2 m/s for a second cost as much as 64 m of
+// progress, and 0.1 m/s over the caution speed for a second as much as 1 m: nearly a limit,
+// yet soft, so that a robot pulling away from a person may speed up a little early.
+var DefaultWeights = Weights{Progress: 1, Smoothness: 0.01, PathDist: 0.5, Goal: 1, Heading: 0.2, Forward: 0.5, Map: 1,
+	Collision: 5, Caution: 100}
 
 // Defaults of the horizon and the local map.
 const (
@@ -229,6 +248,10 @@ func (s *Scenario) fillDefaults() {
 			st := s.Robot.State
 			m.OriginM = &[2]float64{st.XM - float64(m.Width)*m.ResolutionM/2, st.YM - float64(m.Height)*m.ResolutionM/2}
 		}
+	}
+	if s.Caution == nil {
+		c := DefaultCaution
+		s.Caution = &c
 	}
 	if s.Weights == nil { // "weights": null
 		w := DefaultWeights

@@ -171,6 +171,7 @@ func (r *scored) costs(c int) Costs {
 		Total: float64(r.total[c]), Progress: t(backend.TrajTermProgress), PathDistance: t(backend.TrajTermPath),
 		Smoothness: t(backend.TrajTermSmooth), Goal: t(backend.TrajTermGoal), Heading: t(backend.TrajTermHeading),
 		Forward: t(backend.TrajTermForward), Map: t(backend.TrajTermMap), Collision: t(backend.TrajTermCollision),
+		Caution: t(backend.TrajTermCaution),
 		CollisionProb: t(backend.TrajTermProbability), Feasible: r.feasible[c] != 0,
 	}
 }
@@ -248,6 +249,11 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm, hold 
 	set(backend.TrajParamGoalTheta, s.Guidance.Goal.ThetaRad)
 	for i, v := range []float64{w.Progress, w.PathDist, w.Smoothness, w.Goal, w.Heading, w.Forward, w.Map, w.Collision} {
 		set(backend.TrajParamWeightProgress+i, v)
+	}
+	if cu := s.Caution; cu != nil {
+		set(backend.TrajParamCautionSpeed, cu.SpeedMps)
+		set(backend.TrajParamCautionDistance, cu.DistanceM)
+		set(backend.TrajParamWeightCaution, w.Caution)
 	}
 	offsets, radii := s.Robot.Footprint.Circles()
 	set(backend.TrajParamCircles, float64(len(offsets)))

@@ -160,15 +160,19 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 		x, y, th = x+vBar*math.Cos(mid)*dt, y+vBar*math.Sin(mid)*dt, th+omBar*dt
 		v, om, a, al = vN, omN, aN, alN
 		c.Forward += math.Max(-v, 0) * dt
-		clear := 1.0
+		clear, near := 1.0, false
 		for _, o := range s.Obstacles {
 			mean, cov := o.At(float64(k+1)*dt, dt)
 			pMax := 0.0
 			for i := range offsets {
 				px, py := x+offsets[i]*math.Cos(th), y+offsets[i]*math.Sin(th)
 				pMax = math.Max(pMax, chordProb(px-mean[0], py-mean[1], cov, radii[i]+o.RadiusM))
+				near = near || math.Hypot(px-mean[0], py-mean[1])-radii[i]-o.RadiusM < s.Caution.DistanceM
 			}
 			clear *= 1 - pMax
+		}
+		if near {
+			c.Caution += math.Pow(math.Max(math.Abs(v)-s.Caution.SpeedMps, 0), 2) * dt
 		}
 		survival *= clear
 		sNow, d2 := project(x, y)
@@ -187,7 +191,8 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 	c.Forward *= w.Forward
 	c.CollisionProb = 1 - survival
 	c.Collision = w.Collision * c.CollisionProb
-	c.Total = c.Progress + c.PathDistance + c.Smoothness + c.Goal + c.Heading + c.Forward + c.Map + c.Collision
+	c.Caution *= w.Caution
+	c.Total = c.Progress + c.PathDistance + c.Smoothness + c.Goal + c.Heading + c.Forward + c.Map + c.Collision + c.Caution
 	return c
 }
 
@@ -341,6 +346,7 @@ func corridorSpeed(t *testing.T, e *engine.Engine, growthM2ps, wallM float64, cf
 		t.Fatal(err)
 	}
 	s.Obstacles[0].ConstantVelocity.GrowthM2ps = Cov2{{growthM2ps, 0}, {0, growthM2ps}}
+	s.Caution = &Caution{} // the response to uncertainty alone; TestCautionNearPeople has caution
 	if wallM > 0 {
 		const cells, res = 120, 0.05
 		m := &CostMap{ResolutionM: res, Width: cells, Height: cells, OriginM: &[2]float64{-3, -3}, Cost: make([]float64, cells*cells)}

@@ -105,12 +105,20 @@ func (s *Scenario) Validate() error {
 	for i, o := range s.Obstacles {
 		o.validate(&c, fmt.Sprintf("obstacles[%d]", i), h.Steps())
 	}
+	if cu := s.Caution; cu != nil {
+		c.nonNegative("caution.speed_mps", cu.SpeedMps)
+		c.nonNegative("caution.distance_m", cu.DistanceM)
+		if c.err == nil && cu.DistanceM > limits.MaxLengthM {
+			c.fail("caution.distance_m", "%g m exceeds limit %g m", cu.DistanceM, limits.MaxLengthM)
+		}
+	}
 	if w := s.Weights; w != nil {
 		for _, f := range []struct {
 			name string
 			v    float64
 		}{{"progress", w.Progress}, {"smoothness", w.Smoothness}, {"path_distance", w.PathDist}, {"goal", w.Goal},
-			{"heading", w.Heading}, {"forward", w.Forward}, {"map", w.Map}, {"collision", w.Collision}} {
+			{"heading", w.Heading}, {"forward", w.Forward}, {"map", w.Map}, {"collision", w.Collision},
+			{"caution", w.Caution}} {
 			c.nonNegative("weights."+f.name, f.v)
 		}
 	}

@@ -102,8 +102,11 @@ enum {
     FC_TP_WEIGHT_MAP = 34, /* TrajParamWeightMap */
     FC_TP_WEIGHT_COLLISION = 35, /* TrajParamWeightCollision */
     FC_TP_HOLD = 36, /* TrajParamHold */
-    FC_TP_CIRCLES = 37, /* TrajParamCircles */
-    FC_TP_CIRCLE0 = 38, /* TrajParamCircle0 */
+    FC_TP_CAUTION_SPEED = 37, /* TrajParamCautionSpeed */
+    FC_TP_CAUTION_DISTANCE = 38, /* TrajParamCautionDistance */
+    FC_TP_WEIGHT_CAUTION = 39, /* TrajParamWeightCaution */
+    FC_TP_CIRCLES = 40, /* TrajParamCircles */
+    FC_TP_CIRCLE0 = 41, /* TrajParamCircle0 */
 };
 
 /* engine/backend/traj.go */
@@ -116,14 +119,15 @@ enum {
     FC_TT_FORWARD = 5, /* TrajTermForward */
     FC_TT_MAP = 6, /* TrajTermMap */
     FC_TT_COLLISION = 7, /* TrajTermCollision */
-    FC_TT_PROBABILITY = 8, /* TrajTermProbability */
+    FC_TT_CAUTION = 8, /* TrajTermCaution */
+    FC_TT_PROBABILITY = 9, /* TrajTermProbability */
 };
 
 /* engine/backend/traj.go */
 enum {
     FC_TRAJ_MAX_CIRCLES = 8, /* TrajMaxCircles */
-    FC_TRAJ_PARAM_COUNT = 54, /* TrajParamCount */
-    FC_TRAJ_TERMS = 9, /* TrajTerms */
+    FC_TRAJ_PARAM_COUNT = 57, /* TrajParamCount */
+    FC_TRAJ_TERMS = 10, /* TrajTerms */
     FC_TRAJ_STATE_VALUES = 7, /* TrajStateValues */
     FC_TRAJ_TRACK_VALUES = 6, /* TrajTrackValues */
 };

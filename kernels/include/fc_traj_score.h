@@ -20,11 +20,15 @@
  *           + w_forward·Σ_k max(−v_k, 0)·dt     reversing
  *           + w_map·Σ_k Σ_circles map(centre)·dt
  *           + w_collision·(1 − S_T)             the chance of any collision within the horizon
+ *           + w_caution·Σ_k near_k·max(|v_k| − v_c, 0)²·dt   speed near people
  *
  * where s_k is the arc length of the closest point of the path, d_k the distance to it, and
  * near = exp(−d₀²/2) fades the goal terms in within about a metre or two of the goal (d₀ is
  * the start's distance to it, in metres). A candidate that puts a footprint circle's centre
- * on a lethal map cell (≥ 1) is infeasible. The terms output, when asked for, holds each
+ * on a lethal map cell (≥ 1) is infeasible. near_k is 1 when some footprint circle's edge
+ * is within the caution distance of some obstacle's predicted mean edge at step k: people
+ * expect a robot to slow down beside them however certain their position, which the
+ * collision probability alone does not ask. The terms output, when asked for, holds each
  * term already weighted, and the collision probability 1 − S_T.
  *
  * Survival alone only discounts the progress after a likely collision, so a candidate that
@@ -159,12 +163,14 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     float progress[FC_TRAJ_LANES], pathCost[FC_TRAJ_LANES], smooth[FC_TRAJ_LANES], reverse[FC_TRAJ_LANES];
     float mapCost[FC_TRAJ_LANES], lethal[FC_TRAJ_LANES], goalDist[FC_TRAJ_LANES];
     float cosT[FC_TRAJ_LANES], sinT[FC_TRAJ_LANES], bestD2[FC_TRAJ_LANES], bestS[FC_TRAJ_LANES];
-    float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES];
+    float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES], caution[FC_TRAJ_LANES], nearPerson[FC_TRAJ_LANES];
+    const float cautionSpeed = prm[FC_TP_CAUTION_SPEED], cautionDist = prm[FC_TP_CAUTION_DISTANCE];
     FC_LANES {
         x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_THETA0];
         v[l] = prm[FC_TP_V0], w[l] = prm[FC_TP_OMEGA0], a[l] = prm[FC_TP_ACCEL0], al[l] = prm[FC_TP_ALPHA0];
         surv[l] = 1.0f, progress[l] = 0.0f, pathCost[l] = 0.0f, smooth[l] = 0.0f, reverse[l] = 0.0f;
         mapCost[l] = 0.0f, lethal[l] = 0.0f, goalDist[l] = 0.0f, bestD2[l] = 3.0e38f, bestS[l] = 0.0f;
+        caution[l] = 0.0f;
         fc_sincosf(th[l], &sinT[l], &cosT[l]);
     }
     /* The start's arc length, from which progress is measured. */
@@ -212,7 +218,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             const float ex = x[l] - goalX, ey = y[l] - goalY;
             goalDist[l] += fc_sqrtf(ex * ex + ey * ey);
             cosT[l] = cm * cd - sm * sd, sinT[l] = sm * cd + cm * sd;
-            clear[l] = 1.0f;
+            clear[l] = 1.0f, nearPerson[l] = 0.0f;
         }
         if (states) {
             FC_LANES {
@@ -228,6 +234,13 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 1.0f / o[FC_TK_INVL];
             for (int32_t c = 0; c < circles; c++) {
                 const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
+                if (cautionDist > 0.0f) {
+                    const float zone = radius + cautionDist, zone2 = zone * zone;
+                    FC_LANES {
+                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        nearPerson[l] = dx * dx + dy * dy < zone2 ? 1.0f : nearPerson[l];
+                    }
+                }
                 /* The form, and the fast form's regime, are the same for every candidate at this
                  * obstacle and step: one loop each keeps them all vectorized. */
                 const int32_t regime = fast ? fc_traj_fast_regime(ax.sdSmall, ax.sdLarge, radius) : -1;
@@ -302,6 +315,8 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         /* Progress along the path and the distance from it. */
         fc_traj_project_lanes(path, points, x, y, bestD2, bestS);
         FC_LANES {
+            const float excess = (v[l] < 0.0f ? -v[l] : v[l]) - cautionSpeed, over = excess > 0.0f ? excess : 0.0f;
+            caution[l] += nearPerson[l] * over * over * dt;
             surv[l] *= clear[l];
             progress[l] += surv[l] * (bestS[l] - sPrev[l]);
             sPrev[l] = bestS[l];
@@ -333,9 +348,10 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         tTerm[FC_TT_FORWARD][l] = prm[FC_TP_WEIGHT_FORWARD] * reverse[l];
         tTerm[FC_TT_MAP][l] = prm[FC_TP_WEIGHT_MAP] * mapCost[l];
         tTerm[FC_TT_COLLISION][l] = prm[FC_TP_WEIGHT_COLLISION] * (1.0f - surv[l]);
+        tTerm[FC_TT_CAUTION][l] = prm[FC_TP_WEIGHT_CAUTION] * caution[l];
         tTerm[FC_TT_PROBABILITY][l] = 1.0f - surv[l];
         float sum = 0.0f;
-        FC_UNROLL_ALL(8)
+        FC_UNROLL_ALL(9)
         for (int t = 0; t < FC_TT_PROBABILITY; t++) sum += tTerm[t][l];
         total[c0 + l] = sum;
         feasible[c0 + l] = lethal[l] == 0.0f;
