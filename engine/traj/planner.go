@@ -164,8 +164,8 @@ type Point struct {
 // probability of colliding over the horizon.
 type Costs struct {
 	Total, Progress, PathDistance, Smoothness, Goal, Heading, Forward, Map, Collision, Caution float64
-	CollisionProb                                                                     float64
-	Feasible                                                                          bool
+	CollisionProb                                                                              float64
+	Feasible                                                                                   bool
 }
 
 // Candidate is one scored candidate: its index in the cycle, controls and costs.

@@ -171,7 +171,7 @@ func (r *scored) costs(c int) Costs {
 		Total: float64(r.total[c]), Progress: t(backend.TrajTermProgress), PathDistance: t(backend.TrajTermPath),
 		Smoothness: t(backend.TrajTermSmooth), Goal: t(backend.TrajTermGoal), Heading: t(backend.TrajTermHeading),
 		Forward: t(backend.TrajTermForward), Map: t(backend.TrajTermMap), Collision: t(backend.TrajTermCollision),
-		Caution: t(backend.TrajTermCaution),
+		Caution:       t(backend.TrajTermCaution),
 		CollisionProb: t(backend.TrajTermProbability), Feasible: r.feasible[c] != 0,
 	}
 }
