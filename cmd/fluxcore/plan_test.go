@@ -146,11 +146,12 @@ func TestPlanSmallAndEmpty(t *testing.T) {
 	for _, name := range []string{"open_room", "doorway"} {
 		out := filepath.Join(dir, name+".json")
 		code, stdout, stderr := runCLI(t, "plan", "sim", "--scenario", "../../examples/"+name+".json", "--candidates", "64",
-			"--seconds", "30", "--out", out)
+			"--seconds", "30", "--safety-hz", "50", "--out", out)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", name, code, stderr)
 		}
-		if !strings.Contains(stdout, "no obstacles") || !strings.Contains(stdout, "(hold)") {
+		if !strings.Contains(stdout, "no obstacles") || !strings.Contains(stdout, "(hold)") ||
+			!strings.Contains(stdout, "safety layer at 50 Hz: braked in 0 cycles") {
 			t.Errorf("%s: stdout %q", name, stdout)
 		}
 		validOutput(t, "plan-sim", out)

@@ -19,6 +19,9 @@ type judgeSpec struct {
 	goalM       float64
 	maxReversal int     // ω sign reversals (|ω| > 0.05 rad/s on both sides) allowed over the run
 	settleRad   float64 // heading swing allowed once arrived
+	// truth, if set, is where obstacle j truly is at t (SimOptions.Truth); else the
+	// scenario's own motion.
+	truth func(j int, tS float64) [2]float64
 }
 
 var defaultJudge = judgeSpec{arriveByS: 25, goalM: 0.25, maxReversal: 8, settleRad: 0.5}
@@ -59,6 +62,10 @@ func judge(s *Scenario, steps []SimStep, spec judgeSpec) []string {
 		// Overlap with every obstacle, the footprint as a disk or the rectangle itself.
 		for j, o := range s.Obstacles {
 			ox, oy := truePosition(o, st.TS, dt)
+			if spec.truth != nil {
+				p := spec.truth(j, st.TS)
+				ox, oy = p[0], p[1]
+			}
 			if d := footprintDistance(s.Robot.Footprint, r, ox, oy); d < o.RadiusM {
 				failOnce(fmt.Sprint("overlap", j), "t %.1f s: overlaps obstacle %d (distance %.3f m < radius %.3f m)", st.TS, j, d, o.RadiusM)
 			}
@@ -461,5 +468,65 @@ func TestPlanIsSmoothAcrossCycles(t *testing.T) {
 		if worst > 0.3 {
 			t.Errorf("%s: the chosen path jumps by %.3f m between cycles at %.1f s, want ≤ 0.3 m", name, worst, at)
 		}
+	}
+}
+
+// stepOut is a person standing behind a pillar beside the path who darts out in front of
+// the robot at 2 m/s when its centre is about 1 m from their line: the prediction, a
+// tracker's, sees them standing until they move, and the planner replanning at 10 Hz alone
+// does not stop in time.
+func stepOut(t *testing.T) (*Scenario, func(int, float64) [2]float64) {
+	s := baseScenario(t, [2]float64{6, 0})
+	s.Robot.State.VMps = 1
+	withWalls(s, -1, -3, 8, 6, func(x, y float64) bool { return x > 2.6 && x < 3.2 && y > 0.55 && y < 1.6 })
+	s.Obstacles = []Obstacle{walker(3.4, 0.9, 0, 0, 0.05, 0.02)}
+	const goS = 2.4 // the robot is then about 1 m short of x = 3.4
+	truth := func(_ int, tS float64) [2]float64 {
+		if tS <= goS {
+			return [2]float64{3.4, 0.9}
+		}
+		return [2]float64{3.4, math.Max(0.9-2.0*(tS-goS), -1.5)}
+	}
+	return s, truth
+}
+
+// The safety layer stops the robot for a person stepping out 1 m ahead; in the normal runs
+// of the shipped scenarios it never fires.
+func TestSafetyLayer(t *testing.T) {
+	e := openCPU(t)
+	run := func(s *Scenario, truth func(int, float64) [2]float64, safetyHz float64) *SimLog {
+		p, err := NewPlanner(context.Background(), e.Backend(), Config{RefineStages: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		log, err := SimulateWith(context.Background(), p, s, SimOptions{Hz: 10, Seconds: 30, SafetyHz: safetyHz, Truth: truth})
+		if err != nil {
+			t.Fatalf("safety at %v Hz: %v", safetyHz, err)
+		}
+		return log
+	}
+	for _, name := range []string{"open_room", "corridor", "crossing", "doorway", "cluttered"} {
+		s, err := LoadScenario("../../examples/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if log := run(s, nil, 50); log.SafetyBrakes > 0 || log.Collisions > 0 {
+			t.Errorf("%s: the safety layer braked in %d cycles, %d collisions", name, log.SafetyBrakes, log.Collisions)
+		}
+	}
+	s, truth := stepOut(t)
+	spec := defaultJudge
+	spec.truth = truth
+	off := run(s, truth, 0)
+	on := run(s, truth, 50)
+	t.Logf("step-out without the safety layer: %d collisions, closest %.3f m", off.Collisions, off.ClosestApproachM)
+	t.Logf("step-out with it: braked in %d cycles, %d collisions, closest %.3f m", on.SafetyBrakes, on.Collisions, on.ClosestApproachM)
+	if on.SafetyBrakes == 0 || !(on.ClosestApproachM > off.ClosestApproachM) {
+		t.Errorf("the safety layer braked in %d cycles, closest approach %.3f m against %.3f m without", on.SafetyBrakes,
+			on.ClosestApproachM, off.ClosestApproachM)
+	}
+	if fails := judge(s, on.Steps, spec); len(fails) > 0 {
+		t.Errorf("with the safety layer, %d failures:\n  %s", len(fails), strings.Join(fails, "\n  "))
 	}
 }

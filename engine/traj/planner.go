@@ -276,6 +276,30 @@ func (p *Planner) arrived(s *Scenario) bool {
 // (fc_traj_hold_axis) instead of sampling. The warm start is dropped, since the next drive
 // starts from rest somewhere else.
 func (p *Planner) hold(ctx context.Context, s *Scenario) (*Result, error) {
+	res, err := p.stop(ctx, s)
+	if err == nil {
+		res.Mode = ModeHold
+		p.prev, p.used = nil, 0
+	}
+	return res, err
+}
+
+// Stop rolls out the time-optimal jerk-limited stop from s's state, what a safety layer
+// commands when it brakes (Safety.Brake); the warm start is kept. It waits its turn like
+// Plan.
+func (p *Planner) Stop(ctx context.Context, s *Scenario) (*Result, error) {
+	if err := p.gate.EnterAlone(); err != nil {
+		return nil, fmt.Errorf("traj: stop: %w", err)
+	}
+	defer p.gate.Leave()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return p.stop(ctx, s)
+}
+
+// stop is Stop inside the gate: the hold at the goal, and the safety layer's brake.
+func (p *Planner) stop(ctx context.Context, s *Scenario) (*Result, error) {
 	t0 := time.Now()
 	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), true)
 	if err != nil {
@@ -286,8 +310,7 @@ func (p *Planner) hold(ctx context.Context, s *Scenario) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.prev, p.used = nil, 0
-	res := &Result{Mode: ModeHold, Best: r.trajectory(0), BestCosts: r.costs(0), Scored: 1,
+	res := &Result{Best: r.trajectory(0), BestCosts: r.costs(0), Scored: 1,
 		Top: []Candidate{{Index: 0, Controls: controls, Costs: r.costs(0)}}}
 	res.Timings.Rollout = time.Since(t0)
 	return res, nil

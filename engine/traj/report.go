@@ -113,6 +113,7 @@ type SimReport struct {
 	Hz               float64         `json:"hz"`
 	Collisions       int             `json:"collisions"`
 	ClosestApproachM *float64        `json:"closest_approach_m"`
+	SafetyBrakes     int             `json:"safety_brakes"`
 	Steps            []SimStepReport `json:"steps"`
 }
 
@@ -122,16 +123,17 @@ type SimStepReport struct {
 	Mode       string      `json:"mode"`
 	State      StateReport `json:"state"`
 	Costs      CostsReport `json:"costs"`
+	Braked     bool        `json:"braked"`
 	ClearanceM *float64    `json:"clearance_m"`
 }
 
 // Report is l in the SimSchema layout, run at hz on backendName.
 func (l *SimLog) Report(hz float64, backendName string) SimReport {
 	rep := SimReport{Schema: SimSchema, Backend: backendName, Hz: hz, Collisions: l.Collisions,
-		ClosestApproachM: finiteOrNil(l.ClosestApproachM), Steps: []SimStepReport{}}
+		ClosestApproachM: finiteOrNil(l.ClosestApproachM), SafetyBrakes: l.SafetyBrakes, Steps: []SimStepReport{}}
 	for _, s := range l.Steps {
 		rep.Steps = append(rep.Steps, SimStepReport{TS: s.TS, Mode: s.Mode.String(), State: s.Robot.report(),
-			Costs: s.Costs.report(), ClearanceM: finiteOrNil(s.ClearanceM)})
+			Costs: s.Costs.report(), Braked: s.Braked, ClearanceM: finiteOrNil(s.ClearanceM)})
 	}
 	return rep
 }

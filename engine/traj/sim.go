@@ -14,6 +14,8 @@ type SimStep struct {
 	Mode  Mode
 	Robot Point
 	Costs Costs
+	// Braked is set when the safety layer overrode the plan this cycle with the stop.
+	Braked bool
 	// ClearanceM is the smallest distance between the robot's footprint and an obstacle's
 	// true position, edge to edge; negative is a collision, +Inf without obstacles.
 	ClearanceM float64
@@ -26,18 +28,48 @@ type SimLog struct {
 	Collisions int
 	// ClosestApproachM is the smallest clearance over the run (+Inf without obstacles).
 	ClosestApproachM float64
+	// SafetyBrakes counts the cycles the safety layer braked in.
+	SafetyBrakes int
+}
+
+// SimOptions configure a closed-loop run.
+type SimOptions struct {
+	// Hz is the planning rate; a cycle must be a whole number of rollout steps.
+	Hz float64
+	// Seconds of simulated time.
+	Seconds float64
+	// SafetyHz, if > 0, runs Safety at that rate against the true people positions and the
+	// map: the command in force is checked at every tick, and a predicted contact makes the
+	// robot brake (the time-optimal stop) from the next rollout step on, for that cycle;
+	// the planner replans from wherever the robot then is.
+	SafetyHz float64
+	Safety   Safety
+	// Truth, if set, is obstacle j's true position at time tS: the obstacles then move along
+	// it rather than their predicted means, and every cycle the planner sees each as a
+	// constant-velocity prediction from its true position, with the velocity it moved at
+	// over the last cycle (as a tracker would estimate it) and the scenario's covariance.
+	// The scenario's obstacles must then all be constant-velocity ones.
+	Truth func(j int, tS float64) [2]float64
+	// Observe, if not nil, sees every cycle's scenario and plan (cycles count from 1) before
+	// the world moves on; an error from it stops the run.
+	Observe func(cycle, cycles int, s *Scenario, r *Result) error
 }
 
 // Simulate runs the planner in closed loop on s for seconds at hz cycles per second: each
 // cycle plans from the current state (with the warm start), the robot follows the chosen
 // trajectory for one cycle, and the obstacles move along their predicted means (the mean is
 // the truth; the prediction's uncertainty restarts from its initial covariance every cycle,
-// as a fresh observation would make it). The cycle must be a whole number of rollout steps.
-// observe, if not nil, sees every cycle's scenario and plan (cycles count from 1) before the
-// world moves on; an error from it stops the run. s is not modified.
+// as a fresh observation would make it). observe is SimOptions.Observe. s is not modified.
 func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 	observe func(cycle, cycles int, s *Scenario, r *Result) error) (*SimLog, error) {
-	if !(hz > 0) || !(seconds > 0) || math.IsInf(seconds, 0) {
+	return SimulateWith(ctx, p, s, SimOptions{Hz: hz, Seconds: seconds, Observe: observe})
+}
+
+// SimulateWith is Simulate with the options of o: a safety layer and true motions that the
+// prediction does not know.
+func SimulateWith(ctx context.Context, p *Planner, s *Scenario, o SimOptions) (*SimLog, error) {
+	hz, seconds := o.Hz, o.Seconds
+	if !(hz > 0) || !(seconds > 0) || math.IsInf(seconds, 0) || math.IsInf(hz, 0) {
 		return nil, fmt.Errorf("traj: simulate at %v Hz for %v s, want both > 0", hz, seconds)
 	}
 	dt := s.Horizon.DtS
@@ -45,43 +77,154 @@ func Simulate(ctx context.Context, p *Planner, s *Scenario, hz, seconds float64,
 	if k := math.Round(per); k < 1 || math.Abs(per-k) > 1e-9*per {
 		return nil, fmt.Errorf("traj: a cycle of %v s is not a whole number of %v s rollout steps", 1/hz, dt)
 	}
-	stepsPerCycle := int(math.Round(per))
 	if n := math.Round(seconds * hz); n < 1 || n > limits.MaxSimCycles {
 		return nil, fmt.Errorf("traj: simulate %v s at %v Hz is %v cycles, want 1..%d", seconds, hz, n, limits.MaxSimCycles)
 	}
-	cycles := int(math.Round(seconds * hz))
-	cur := *s // a shallow copy whose robot state and obstacles the loop replaces
-	cur.Obstacles = append([]Obstacle(nil), s.Obstacles...)
+	if o.SafetyHz < 0 || math.IsNaN(o.SafetyHz) || o.SafetyHz > 1000 {
+		return nil, fmt.Errorf("traj: safety layer at %v Hz, want 0 (off) to 1000", o.SafetyHz)
+	}
+	for j, ob := range s.Obstacles {
+		if o.Truth != nil && ob.ConstantVelocity == nil {
+			return nil, fmt.Errorf("traj: simulate with true motions: obstacle %d has a track, want constant_velocity", j)
+		}
+	}
+	sim := &simulation{p: p, s: s, o: o, dt: dt, stepsPerCycle: int(math.Round(per)), cycles: int(math.Round(seconds * hz))}
+	return sim.run(ctx)
+}
+
+// simulation is one SimulateWith run's state.
+type simulation struct {
+	p                     *Planner
+	s                     *Scenario
+	o                     SimOptions
+	dt                    float64
+	stepsPerCycle, cycles int
+	cur                   Scenario // the planner's view: the robot's state and the obstacles' predictions now
+	brakeNext             bool     // the safety layer fired during the last cycle
+}
+
+func (sim *simulation) run(ctx context.Context) (*SimLog, error) {
+	sim.cur = *sim.s // a shallow copy whose robot state and obstacles the loop replaces
+	sim.cur.Obstacles = append([]Obstacle(nil), sim.s.Obstacles...)
 	log := &SimLog{ClosestApproachM: math.Inf(1)}
-	for c := range cycles {
+	for c := range sim.cycles {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, err := p.Plan(ctx, &cur)
+		step, err := sim.cycle(ctx, c)
 		if err != nil {
-			return nil, fmt.Errorf("traj: simulate: cycle %d: %w", c, err)
+			return nil, err
 		}
-		if observe != nil {
-			if err := observe(c+1, cycles, &cur, res); err != nil {
-				return nil, err
-			}
-		}
-		next := res.Best[min(stepsPerCycle, len(res.Best)-1)]
-		cur.Robot.State = State{XM: next.XM, YM: next.YM, ThetaRad: next.ThetaRad, VMps: next.VMps,
-			OmegaRadps: next.OmegaRadps, AccelMps2: next.AccelMps2, AlphaRadps2: next.AlphaRadps2}
-		positions := make([][2]float64, len(cur.Obstacles))
-		for i := range cur.Obstacles {
-			cur.Obstacles[i], positions[i] = cur.Obstacles[i].advance(stepsPerCycle, dt)
-		}
-		clearance := cur.clearance(positions)
-		next.TS = float64(c+1) / hz // the simulation's clock, not the plan's
-		log.Steps = append(log.Steps, SimStep{TS: next.TS, Mode: res.Mode, Robot: next, Costs: res.BestCosts, ClearanceM: clearance})
-		log.ClosestApproachM = math.Min(log.ClosestApproachM, clearance)
-		if clearance < 0 {
+		log.Steps = append(log.Steps, step)
+		log.ClosestApproachM = math.Min(log.ClosestApproachM, step.ClearanceM)
+		if step.ClearanceM < 0 {
 			log.Collisions++
+		}
+		if step.Braked {
+			log.SafetyBrakes++
 		}
 	}
 	return log, nil
+}
+
+// cycle plans, moves the robot one cycle (or brakes it) and the world with it.
+func (sim *simulation) cycle(ctx context.Context, c int) (SimStep, error) {
+	t0 := float64(c) / sim.o.Hz
+	sim.observeTruth(t0)
+	res, err := sim.p.Plan(ctx, &sim.cur)
+	if err != nil {
+		return SimStep{}, fmt.Errorf("traj: simulate: cycle %d: %w", c, err)
+	}
+	if sim.o.Observe != nil {
+		if err := sim.o.Observe(c+1, sim.cycles, &sim.cur, res); err != nil {
+			return SimStep{}, err
+		}
+	}
+	path, braked := res.Best, false
+	if sim.o.SafetyHz > 0 && (sim.brakeNext || sim.unsafe(path, 0, t0)) {
+		stop, err := sim.p.Stop(ctx, &sim.cur)
+		if err != nil {
+			return SimStep{}, fmt.Errorf("traj: simulate: cycle %d: the safety stop: %w", c, err)
+		}
+		path, braked = stop.Best, true
+	}
+	sim.brakeNext = sim.o.SafetyHz > 0 && sim.checkDuring(path, t0)
+	next := path[min(sim.stepsPerCycle, len(path)-1)]
+	sim.cur.Robot.State = State{XM: next.XM, YM: next.YM, ThetaRad: next.ThetaRad, VMps: next.VMps,
+		OmegaRadps: next.OmegaRadps, AccelMps2: next.AccelMps2, AlphaRadps2: next.AlphaRadps2}
+	t1 := float64(c+1) / sim.o.Hz
+	positions := make([][2]float64, len(sim.cur.Obstacles))
+	for j := range sim.cur.Obstacles {
+		if sim.o.Truth != nil {
+			positions[j] = sim.o.Truth(j, t1)
+			continue
+		}
+		sim.cur.Obstacles[j], positions[j] = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
+	}
+	next.TS = t1 // the simulation's clock, not the plan's
+	return SimStep{TS: t1, Mode: res.Mode, Robot: next, Costs: res.BestCosts, Braked: braked,
+		ClearanceM: sim.cur.clearance(positions)}, nil
+}
+
+// observeTruth gives the planner, under SimOptions.Truth, each obstacle as seen at t0: its
+// true position, the velocity it moved at over the last cycle, the scenario's covariance.
+func (sim *simulation) observeTruth(t0 float64) {
+	if sim.o.Truth == nil {
+		return
+	}
+	back := 1 / sim.o.Hz
+	for j, ob := range sim.s.Obstacles {
+		now, before := sim.o.Truth(j, t0), sim.o.Truth(j, math.Max(0, t0-back))
+		cv := *ob.ConstantVelocity
+		cv.PositionM = now
+		if t0 > 0 {
+			cv.VelocityMps = [2]float64{(now[0] - before[0]) / back, (now[1] - before[1]) / back}
+		}
+		sim.cur.Obstacles[j].ConstantVelocity = &cv
+	}
+}
+
+// checkDuring runs the safety layer at SafetyHz over the cycle starting at t0 along path,
+// the trajectory in force, and reports whether it fired.
+func (sim *simulation) checkDuring(path []Point, t0 float64) bool {
+	ticks := int(math.Round(sim.o.SafetyHz / sim.o.Hz))
+	for i := 1; i < ticks; i++ {
+		if tau := float64(i) / sim.o.SafetyHz; sim.unsafe(path, tau, t0+tau) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsafe is the safety layer's verdict at time tS, tau into path, against the true positions.
+func (sim *simulation) unsafe(path []Point, tau, tS float64) bool {
+	safety := sim.o.Safety
+	if safety == (Safety{}) {
+		safety = DefaultSafety
+	}
+	const h = 0.02 // velocities by differencing the positions a tick apart
+	people := make([]Person, len(sim.s.Obstacles))
+	for j, ob := range sim.s.Obstacles {
+		now, later := sim.truePosition(j, tS), sim.truePosition(j, tS+h)
+		people[j] = Person{PositionM: now, VelocityMps: [2]float64{(later[0] - now[0]) / h, (later[1] - now[1]) / h}, RadiusM: ob.RadiusM}
+	}
+	ahead := []Point{pointAt(path, tau)}
+	for _, q := range path {
+		if q.TS > tau {
+			ahead = append(ahead, q)
+		}
+	}
+	return safety.Brake(&sim.cur, ahead, people).Brake
+}
+
+// truePosition is obstacle j's true position at time tS from the start.
+func (sim *simulation) truePosition(j int, tS float64) [2]float64 {
+	if sim.o.Truth != nil {
+		return sim.o.Truth(j, tS)
+	}
+	ob := sim.s.Obstacles[j]
+	mean, _ := ob.At(tS, sim.dt)
+	return mean
 }
 
 // advance moves an obstacle's prediction k rollout steps on and returns it with the
