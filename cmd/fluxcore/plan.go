@@ -100,7 +100,7 @@ func runPlanSim(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("fluxcore plan sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: fluxcore plan sim --scenario s.json [--hz 10] [--seconds 20] [--safety-hz 50] [--out log.json] [--plot frames/]
+		fmt.Fprintln(stderr, `usage: fluxcore plan sim --scenario s.json [--hz 10] [--seconds 20] [--safety-hz 50 | --latency 0.15] [--out log.json] [--plot frames/]
 
 Closed loop: every cycle the planner plans from the current state with the warm start, the
 robot follows the chosen trajectory for one cycle, and the obstacles move along their
@@ -113,6 +113,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	seconds := fs.Float64("seconds", 20, "simulated time")
 	out := fs.String("out", "", "write the log (state, costs and clearance per cycle) as JSON here")
 	frames := fs.String("plot", "", "write one PNG per cycle into this directory")
+	latency := fs.Float64("latency", 0, "simulated delay (s) from measuring the state to a command taking effect; the scenario's latency_s is what the planner is told")
 	safetyHz := fs.Float64("safety-hz", 0, "run the reactive safety layer at this rate (e.g. 50), braking when the plan in force would meet a person or the map before the robot could stop; 0 is off")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -131,7 +132,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	// interrupted leaves neither, only whatever the directory held before.
 	var outputs atomicfile.Set
 	defer outputs.Discard()
-	log, err := traj.SimulateWith(ctx, p, s, traj.SimOptions{Hz: *hz, Seconds: *seconds, SafetyHz: *safetyHz, Observe: func(cycle, cycles int, cur *traj.Scenario, r *traj.Result) error {
+	log, err := traj.SimulateWith(ctx, p, s, traj.SimOptions{Hz: *hz, Seconds: *seconds, SafetyHz: *safetyHz, LatencyS: *latency, Observe: func(cycle, cycles int, cur *traj.Scenario, r *traj.Result) error {
 		if cycle%10 == 0 || cycle == cycles {
 			fmt.Fprintf(stderr, "plan sim: cycle %d/%d\n", cycle, cycles)
 		}

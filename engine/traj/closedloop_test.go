@@ -530,3 +530,50 @@ func TestSafetyLayer(t *testing.T) {
 		t.Errorf("with the safety layer, %d failures:\n  %s", len(fails), strings.Join(fails, "\n  "))
 	}
 }
+
+// With 0.15 s from measurement to command, a planner told the latency plans from the state
+// predicted for when its command takes effect, and keeps every limit without collisions; one
+// that plans from the measured state hands the robot commands that start from where it no
+// longer is, and the speed jumps at every switch.
+func TestLatencyCompensation(t *testing.T) {
+	e := openCPU(t)
+	run := func(s *Scenario, told float64) (*SimLog, []string) {
+		p, err := NewPlanner(context.Background(), e.Backend(), Config{RefineStages: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		c := *s
+		c.LatencyS = told
+		log, err := SimulateWith(context.Background(), p, &c, SimOptions{Hz: 10, Seconds: 30, LatencyS: 0.15})
+		if err != nil { // the planner gave up: the robot was driven where no candidate is feasible
+			return &SimLog{}, []string{err.Error()}
+		}
+		return log, judge(&c, log.Steps, defaultJudge)
+	}
+	cases := newScenarios(t)
+	for _, name := range []string{"corridor", "crossing", "doorway"} {
+		s, err := LoadScenario("../../examples/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[name] = s
+	}
+	degraded := 0
+	for _, name := range []string{"corridor", "crossing", "doorway", "crossing_90", "doorway_oncoming", "crowd"} {
+		s := cases[name]
+		on, onFails := run(s, 0.15)
+		off, offFails := run(s, 0)
+		t.Logf("%s: compensated %d collisions, %d failures; uncompensated %d collisions, %d failures (%s)", name,
+			on.Collisions, len(onFails), off.Collisions, len(offFails), strings.Join(offFails, "; "))
+		if len(onFails) > 0 || on.Collisions > 0 {
+			t.Errorf("%s, compensated: %d collisions, failures:\n  %s", name, on.Collisions, strings.Join(onFails, "\n  "))
+		}
+		if len(offFails) > 0 || off.Collisions > 0 {
+			degraded++
+		}
+	}
+	if degraded == 0 {
+		t.Error("without compensation nothing degraded: the latency is not simulated")
+	}
+}

@@ -70,6 +70,10 @@ type Planner struct {
 	used int            // candidates the last cycle scored
 
 	holding bool // arrived: stopping and holding until the goal is ResumeM away
+
+	// history holds the last plans, newest last, for latency compensation: the commands
+	// in flight are theirs.
+	history [][]Point
 }
 
 // Mode is what a planning cycle did.
@@ -180,8 +184,11 @@ type Result struct {
 	// Mode is ModeHold when the cycle stopped at the goal instead of planning; Best is then
 	// the stop, and Top holds it alone.
 	Mode Mode
-	// Best is the lowest-cost feasible candidate's trajectory, starting at the current state.
+	// Best is the lowest-cost feasible candidate's trajectory. It starts StartS from now:
+	// at the current state, or with the scenario's latency at the state predicted for when
+	// the command takes effect (Planner.Plan).
 	Best      []Point
+	StartS    float64
 	BestCosts Costs
 	// Top are the TopK best candidates, best first (infeasible ones last).
 	Top []Candidate
@@ -213,9 +220,24 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if p.arrived(s) {
-		return p.hold(ctx, s)
+	view := p.compensate(s)
+	var res *Result
+	var err error
+	if p.arrived(view) { // where the robot will be when this command takes effect
+		res, err = p.hold(ctx, view)
+	} else {
+		res, err = p.drive(ctx, view)
 	}
+	if err != nil {
+		return nil, err
+	}
+	res.StartS = view.LatencyS
+	p.remember(res.Best)
+	return res, nil
+}
+
+// drive is a planning cycle proper: sample, score, refine, report.
+func (p *Planner) drive(ctx context.Context, s *Scenario) (*Result, error) {
 	var res Result
 	t0 := time.Now()
 	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false)
@@ -604,4 +626,74 @@ func (c *Config) form() backend.CollisionForm {
 		return backend.CollisionAccurate
 	}
 	return backend.CollisionFast
+}
+
+// maxHistory bounds the plans kept for latency compensation (1 s of latency at 10 Hz).
+const maxHistory = 12
+
+// remember keeps best as the newest plan in flight.
+func (p *Planner) remember(best []Point) {
+	p.history = append(p.history, best)
+	if len(p.history) > maxHistory {
+		p.history = append(p.history[:0], p.history[len(p.history)-maxHistory:]...)
+	}
+}
+
+// compensate is s as the planner must see it with s.LatencyS > 0: a command takes effect
+// LatencyS after the state was measured, and until then the robot follows the plans already
+// sent. Planning is called every Config.CycleS = T, so plan c−i took effect at now − i·T + L
+// and ran until plan c−i+1 took over. The robot's motion from now to now + L is theirs:
+// each plan's stretch, taken in its own frame (relative to its pose where the stretch
+// begins), is replayed from the measured pose, so that a plan's drift from where the robot
+// truly is does not carry over. The speeds and accelerations are the last plan's at T. The
+// obstacles' predictions move on by L. With no plan yet, the measured state stands.
+func (p *Planner) compensate(s *Scenario) *Scenario {
+	lat := s.LatencyS
+	if lat <= 0 {
+		return s
+	}
+	c := *s
+	c.Obstacles = make([]Obstacle, len(s.Obstacles))
+	for j, o := range s.Obstacles {
+		c.Obstacles[j] = o.shifted(lat, s.Horizon.DtS)
+	}
+	n := len(p.history)
+	if n == 0 {
+		return &c
+	}
+	cycle := p.cfg.CycleS
+	st := s.Robot.State
+	for i := min(n, int(math.Ceil(lat/cycle-1e-9))); i >= 1; i-- {
+		from, to := math.Max(0, lat-float64(i)*cycle), lat-float64(i-1)*cycle // in seconds from now
+		if i == 1 {
+			to = lat
+		}
+		if to <= from {
+			continue
+		}
+		plan, start := p.history[n-i], lat-float64(i)*cycle // when plan c−i took effect
+		a, b := pointAt(plan, from-start), pointAt(plan, to-start)
+		ca, sa := math.Cos(a.ThetaRad), math.Sin(a.ThetaRad)
+		along, across := ca*(b.XM-a.XM)+sa*(b.YM-a.YM), -sa*(b.XM-a.XM)+ca*(b.YM-a.YM)
+		cs, sn := math.Cos(st.ThetaRad), math.Sin(st.ThetaRad)
+		st.XM, st.YM = st.XM+cs*along-sn*across, st.YM+sn*along+cs*across
+		st.ThetaRad += b.ThetaRad - a.ThetaRad
+	}
+	last := pointAt(p.history[n-1], cycle)
+	st.VMps, st.OmegaRadps, st.AccelMps2, st.AlphaRadps2 = last.VMps, last.OmegaRadps, last.AccelMps2, last.AlphaRadps2
+	c.Robot.State = st
+	return &c
+}
+
+// shifted is o's prediction seen lat seconds later: a constant-velocity model moved and
+// grown by lat, a track advanced by the nearest whole number of steps.
+func (o Obstacle) shifted(lat, dtS float64) Obstacle {
+	if cv := o.ConstantVelocity; cv != nil {
+		moved := *cv
+		moved.PositionM, moved.CovarianceM2 = o.At(lat, dtS)
+		o.ConstantVelocity = &moved
+		return o
+	}
+	moved, _ := o.advance(int(math.Round(lat/dtS)), dtS)
+	return moved
 }

@@ -72,6 +72,7 @@ type PlanReport struct {
 	CollisionForm    string            `json:"collision_form"`
 	Mode             string            `json:"mode"`
 	CandidatesScored int               `json:"candidates_scored"`
+	StartS           float64           `json:"start_s"`
 	BestTrajectory   []StateReport     `json:"best_trajectory"`
 	BestCosts        CostsReport       `json:"best_costs"`
 	Top              []CandidateReport `json:"top"`
@@ -90,7 +91,7 @@ type TimingsReport struct {
 // Report is r in the PlanSchema layout, planned on backendName with cfg.
 func (r *Result) Report(cfg Config, backendName string) PlanReport {
 	rep := PlanReport{Schema: PlanSchema, Backend: backendName, CollisionForm: cfg.form().String(), Mode: r.Mode.String(),
-		CandidatesScored: r.Scored, BestCosts: r.BestCosts.report(), Top: []CandidateReport{}}
+		CandidatesScored: r.Scored, StartS: r.StartS, BestCosts: r.BestCosts.report(), Top: []CandidateReport{}}
 	for _, p := range r.Best {
 		rep.BestTrajectory = append(rep.BestTrajectory, p.report())
 	}
@@ -138,10 +139,9 @@ func (l *SimLog) Report(hz float64, backendName string) SimReport {
 	return rep
 }
 
-func (p Point) report() StateReport {
-	return StateReport{TS: p.TS, XM: p.XM, YM: p.YM, ThetaRad: p.ThetaRad, VMps: p.VMps, OmegaRadps: p.OmegaRadps,
-		AccelMps2: p.AccelMps2, AlphaRadps2: p.AlphaRadps2}
-}
+// report is p with its JSON names: the same fields, so a conversion (a field added to Point
+// fails to compile here until StateReport has it too).
+func (p Point) report() StateReport { return StateReport(p) }
 
 func (c Costs) report() CostsReport {
 	return CostsReport{Total: c.Total, Progress: c.Progress, PathDistance: c.PathDistance, Smoothness: c.Smoothness,

@@ -28,7 +28,13 @@ type Scenario struct {
 	Obstacles []Obstacle `json:"obstacles,omitempty"`
 	Caution   *Caution   `json:"caution,omitempty"`
 	Weights   *Weights   `json:"weights,omitempty"`
+	// LatencyS is the time from the state's measurement to the command taking effect; the
+	// planner then plans from the state predicted for that moment (Planner.Plan).
+	LatencyS float64 `json:"latency_s,omitempty"`
 }
+
+// MaxLatencyS bounds Scenario.LatencyS.
+const MaxLatencyS = 1.0
 
 // Caution is the speed people expect of a robot beside them: within DistanceM (edge to
 // edge) of an obstacle's predicted position, speed above SpeedMps costs

@@ -50,6 +50,12 @@ type SimOptions struct {
 	// over the last cycle (as a tracker would estimate it) and the scenario's covariance.
 	// The scenario's obstacles must then all be constant-velocity ones.
 	Truth func(j int, tS float64) [2]float64
+	// LatencyS, if > 0, is the true delay from measuring the state to a command taking
+	// effect: each cycle's plan is executed from LatencyS after it was made, the robot
+	// following the plans before it meanwhile, its pose integrated from the commanded speeds
+	// (every 10 ms). The scenario's latency_s is what the planner is told; the two differ
+	// when a planner is tested without compensation. Not with SafetyHz.
+	LatencyS float64
 	// Observe, if not nil, sees every cycle's scenario and plan (cycles count from 1) before
 	// the world moves on; an error from it stops the run.
 	Observe func(cycle, cycles int, s *Scenario, r *Result) error
@@ -83,6 +89,9 @@ func SimulateWith(ctx context.Context, p *Planner, s *Scenario, o SimOptions) (*
 	if o.SafetyHz < 0 || math.IsNaN(o.SafetyHz) || o.SafetyHz > 1000 {
 		return nil, fmt.Errorf("traj: safety layer at %v Hz, want 0 (off) to 1000", o.SafetyHz)
 	}
+	if !(o.LatencyS >= 0 && o.LatencyS <= MaxLatencyS) || (o.LatencyS > 0 && o.SafetyHz > 0) {
+		return nil, fmt.Errorf("traj: simulated latency %v s, want 0..%v s and no safety layer with it", o.LatencyS, MaxLatencyS)
+	}
 	for j, ob := range s.Obstacles {
 		if o.Truth != nil && ob.ConstantVelocity == nil {
 			return nil, fmt.Errorf("traj: simulate with true motions: obstacle %d has a track, want constant_velocity", j)
@@ -101,6 +110,13 @@ type simulation struct {
 	stepsPerCycle, cycles int
 	cur                   Scenario // the planner's view: the robot's state and the obstacles' predictions now
 	brakeNext             bool     // the safety layer fired during the last cycle
+	sent                  []sentPlan
+}
+
+// sentPlan is a plan in flight under SimOptions.LatencyS: it takes effect at effS.
+type sentPlan struct {
+	path []Point
+	effS float64
 }
 
 func (sim *simulation) run(ctx context.Context) (*SimLog, error) {
@@ -139,6 +155,9 @@ func (sim *simulation) cycle(ctx context.Context, c int) (SimStep, error) {
 		if err := sim.o.Observe(c+1, sim.cycles, &sim.cur, res); err != nil {
 			return SimStep{}, err
 		}
+	}
+	if sim.o.LatencyS > 0 {
+		return sim.delayed(c, res), nil
 	}
 	path, braked := res.Best, false
 	if sim.o.SafetyHz > 0 && (sim.brakeNext || sim.unsafe(path, 0, t0)) {
@@ -260,4 +279,47 @@ func (s *Scenario) clearance(positions [][2]float64) float64 {
 		}
 	}
 	return best
+}
+
+// delayed moves the world one cycle under SimOptions.LatencyS: res takes effect LatencyS from
+// now, and over the cycle the robot executes whichever sent plan is in effect, its pose
+// integrated from the commanded speeds.
+func (sim *simulation) delayed(c int, res *Result) SimStep {
+	t0, t1 := float64(c)/sim.o.Hz, float64(c+1)/sim.o.Hz
+	sim.sent = append(sim.sent, sentPlan{path: res.Best, effS: t0 + sim.o.LatencyS})
+	if len(sim.sent) > maxHistory+2 {
+		sim.sent = sim.sent[1:]
+	}
+	st := sim.cur.Robot.State
+	const h = 0.01
+	steps := max(1, int(math.Round((t1-t0)/h)))
+	cmd := sim.command(t0, st)
+	for k := range steps {
+		next := sim.command(t0+float64(k+1)*(t1-t0)/float64(steps), st)
+		dtS := (t1 - t0) / float64(steps)
+		v, w := 0.5*(cmd.VMps+next.VMps), 0.5*(cmd.OmegaRadps+next.OmegaRadps)
+		mid := st.ThetaRad + 0.5*w*dtS
+		st.XM, st.YM, st.ThetaRad = st.XM+v*math.Cos(mid)*dtS, st.YM+v*math.Sin(mid)*dtS, st.ThetaRad+w*dtS
+		st.VMps, st.OmegaRadps, st.AccelMps2, st.AlphaRadps2 = next.VMps, next.OmegaRadps, next.AccelMps2, next.AlphaRadps2
+		cmd = next
+	}
+	sim.cur.Robot.State = st
+	positions := make([][2]float64, len(sim.cur.Obstacles))
+	for j := range sim.cur.Obstacles {
+		sim.cur.Obstacles[j], positions[j] = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
+	}
+	robot := Point{TS: t1, XM: st.XM, YM: st.YM, ThetaRad: st.ThetaRad, VMps: st.VMps, OmegaRadps: st.OmegaRadps,
+		AccelMps2: st.AccelMps2, AlphaRadps2: st.AlphaRadps2}
+	return SimStep{TS: t1, Mode: res.Mode, Robot: robot, Costs: res.BestCosts, ClearanceM: sim.cur.clearance(positions)}
+}
+
+// command is what the robot is told to do at tS: the newest sent plan in effect, at its own
+// time; before any, the state it started the cycle in (st), held.
+func (sim *simulation) command(tS float64, st State) Point {
+	for i := len(sim.sent) - 1; i >= 0; i-- {
+		if p := sim.sent[i]; p.effS <= tS+1e-9 {
+			return pointAt(p.path, tS-p.effS)
+		}
+	}
+	return Point{VMps: st.VMps, OmegaRadps: st.OmegaRadps}
 }

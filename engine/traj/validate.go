@@ -105,6 +105,9 @@ func (s *Scenario) Validate() error {
 	for i, o := range s.Obstacles {
 		o.validate(&c, fmt.Sprintf("obstacles[%d]", i), h.Steps())
 	}
+	if c.finite("latency_s", s.LatencyS) && (s.LatencyS < 0 || s.LatencyS > MaxLatencyS) {
+		c.fail("latency_s", "%v s, want 0..%v s", s.LatencyS, MaxLatencyS)
+	}
 	if cu := s.Caution; cu != nil {
 		c.nonNegative("caution.speed_mps", cu.SpeedMps)
 		c.nonNegative("caution.distance_m", cu.DistanceM)
