@@ -54,7 +54,7 @@ other cost terms, and pick the best feasible one. The scenario schema is in the 
 		}
 	}
 	if *plotPath != "" {
-		png, err := trajplot.Render(ctx, p, s, res)
+		png, err := trajplot.Render(ctx, p, s, res, trajplot.Frame{})
 		if err == nil {
 			err = outputs.Add(*plotPath, png)
 		}
@@ -132,6 +132,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 	// interrupted leaves neither, only whatever the directory held before.
 	var outputs atomicfile.Set
 	defer outputs.Discard()
+	bounds := trajplot.SceneBounds(s, *seconds) // one scale for every frame
 	log, err := traj.SimulateWith(ctx, p, s, traj.SimOptions{Hz: *hz, Seconds: *seconds, SafetyHz: *safetyHz, LatencyS: *latency, Observe: func(cycle, cycles int, cur *traj.Scenario, r *traj.Result) error {
 		if cycle%10 == 0 || cycle == cycles {
 			fmt.Fprintf(stderr, "plan sim: cycle %d/%d\n", cycle, cycles)
@@ -139,7 +140,7 @@ predicted means. Reports the collisions (there should be none) and the closest a
 		if *frames == "" {
 			return nil
 		}
-		png, err := trajplot.Render(ctx, p, cur, r)
+		png, err := trajplot.Render(ctx, p, cur, r, trajplot.Frame{Label: true, TimeS: float64(cycle-1) / *hz, Bounds: &bounds})
 		if err != nil {
 			return err
 		}
