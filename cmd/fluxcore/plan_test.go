@@ -188,3 +188,49 @@ func TestPlanSmallAndEmpty(t *testing.T) {
 		}
 	}
 }
+
+// Bad closed-loop settings and scenario values are refused with the value and the limit.
+func TestPlanSimBadSettings(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--safety-hz", "-1"}, "safety layer at -1 Hz, want 0 (off) to 1000"},
+		{[]string{"--latency", "5"}, "simulated latency 5 s, want 0..1 s"},
+		{[]string{"--latency", "0.1", "--safety-hz", "50"}, "no safety layer with it"},
+	} {
+		args := append([]string{"plan", "sim", "--scenario", "../../examples/crossing.json", "--seconds", "1"}, c.args...)
+		if code, _, stderr := runCLI(t, args...); code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", c.args, code, stderr, c.want)
+		}
+	}
+	raw, err := os.ReadFile("../../examples/crossing.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		`"latency_s": 2`:                                    "latency_s: 2 s, want 0..1 s",
+		`"caution": {"speed_mps": -1, "distance_m": 0.5}`:   "caution.speed_mps: -1, want ≥ 0",
+		`"caution": {"speed_mps": 0.4, "distance_m": 1000}`: "caution.distance_m: 1000 m exceeds limit 100 m",
+	} {
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var extra map[string]any
+		if err := json.Unmarshal([]byte("{"+key+"}"), &extra); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range extra {
+			doc[k] = v
+		}
+		body, _ := json.Marshal(doc)
+		path := filepath.Join(t.TempDir(), "s.json")
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCLI(t, "plan", "--scenario", path); code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want %q", key, code, stderr, want)
+		}
+	}
+}
