@@ -209,7 +209,7 @@ func TestPlanSimBadSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]string{
-		`"latency_s": 2`:                                    "latency_s: 2 s, want 0..1 s",
+		`"latency_s": 2`: "latency_s: 2 s, want 0..1 s",
 		`"caution": {"speed_mps": -1, "distance_m": 0.5}`:   "caution.speed_mps: -1, want ≥ 0",
 		`"caution": {"speed_mps": 0.4, "distance_m": 1000}`: "caution.distance_m: 1000 m exceeds limit 100 m",
 	} {
