@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "e901ce60c3131106b8f0c2ddac8992d33f28644cdc0dcf2c9c98a9505852f94e"
+const kernelSourcesSHA256 = "256286938677084f2d918c3cf34d653c574ed7e19d87f882bf77cbb811657524"

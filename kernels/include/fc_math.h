@@ -56,23 +56,6 @@ FC_HD static inline double fc_rsqrt_pos(double x)
 #endif
 }
 
-FC_HD static inline float fc_rsqrtf_pos(float x)
-{
-#ifdef __CUDA_ARCH__
-    return 1.0f / sqrtf(x);
-#else
-    int32_t i;
-    __builtin_memcpy(&i, &x, sizeof i);
-    i = 0x5F375A86 - (i >> 1);
-    float y;
-    __builtin_memcpy(&y, &i, sizeof y);
-    const float h = 0.5f * x;
-    y = y * (1.5f - h * y * y);
-    y = y * (1.5f - h * y * y);
-    return y * (1.5f - h * y * y);
-#endif
-}
-
 /* 1/√x for x > 0 within 5e-6 relative: fc_rsqrtf_pos with two Newton steps, for where a
  * division or a third step would dominate a cheap approximation. */
 FC_HD static inline float fc_rsqrtf_approx(float x)
@@ -88,6 +71,17 @@ FC_HD static inline float fc_rsqrtf_approx(float x)
     const float h = 0.5f * x;
     y = y * (1.5f - h * y * y);
     return y * (1.5f - h * y * y);
+#endif
+}
+
+/* 1/√x for x > 0 within float's precision: three Newton steps, as fc_rsqrt_pos explains. */
+FC_HD static inline float fc_rsqrtf_pos(float x)
+{
+#ifdef __CUDA_ARCH__
+    return 1.0f / sqrtf(x);
+#else
+    const float y = fc_rsqrtf_approx(x); /* a third Newton step from its two */
+    return y * (1.5f - 0.5f * x * y * y);
 #endif
 }
 
@@ -112,6 +106,21 @@ FC_HD static inline float fc_sqrtf(float x)
 #endif
 }
 
+#ifndef __CUDA_ARCH__
+/* 2^t for t within the normal exponents: the nearest integer n goes into the exponent bits,
+ * and 2^(t − n) = e^r, r ∈ [−ln2/2, ln2/2], is its degree-6 Taylor polynomial (truncation
+ * 1.2e-7). */
+static inline float fc_exp2_cpu(float t)
+{
+    const float n = __builtin_roundf(t), r = (t - n) * 0.69314718056f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+#endif
+
 /* e^x for x ≤ 0 in float, ≤ 2 ulp: x·log₂e is split into a nearest integer n and a rest
  * r ∈ [−½, ½], 2^r is its degree-6 Taylor polynomial (truncation 1.2e-7), and 2^n goes
  * straight into the exponent bits. Below −87 (where e^x leaves the normal range) it returns
@@ -122,12 +131,7 @@ FC_HD static inline float fc_exp_neg(float x)
     return x < -87.0f ? 0.0f : expf(x);
 #else
     const float xc = x < -87.0f ? -87.0f : x;
-    const float t = xc * 1.44269504089f, n = __builtin_roundf(t), r = (t - n) * 0.69314718056f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    __builtin_memcpy(&scale, &bits, sizeof scale);
-    return x < -87.0f ? 0.0f : p * scale;
+    return x < -87.0f ? 0.0f : fc_exp2_cpu(xc * 1.44269504089f);
 #endif
 }
 
@@ -165,12 +169,7 @@ FC_HD static inline float fc_exp2f(float x)
 #ifdef __CUDA_ARCH__
     return exp2f(xc);
 #else
-    const float n = __builtin_roundf(xc), r = (xc - n) * 0.69314718056f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    __builtin_memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return fc_exp2_cpu(xc);
 #endif
 }
 
