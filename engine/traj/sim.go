@@ -172,6 +172,14 @@ func (sim *simulation) cycle(ctx context.Context, c int) (SimStep, error) {
 	sim.cur.Robot.State = State{XM: next.XM, YM: next.YM, ThetaRad: next.ThetaRad, VMps: next.VMps,
 		OmegaRadps: next.OmegaRadps, AccelMps2: next.AccelMps2, AlphaRadps2: next.AlphaRadps2}
 	t1 := float64(c+1) / sim.o.Hz
+	positions := sim.moveWorld(t1)
+	next.TS = t1 // the simulation's clock, not the plan's
+	return SimStep{TS: t1, Mode: res.Mode, Robot: next, Costs: res.BestCosts, Braked: braked,
+		ClearanceM: sim.cur.clearance(positions)}, nil
+}
+
+// moveWorld moves the obstacles on to t1, the cycle's end, and returns where they truly are.
+func (sim *simulation) moveWorld(t1 float64) [][2]float64 {
 	positions := make([][2]float64, len(sim.cur.Obstacles))
 	for j := range sim.cur.Obstacles {
 		if sim.o.Truth != nil {
@@ -180,9 +188,7 @@ func (sim *simulation) cycle(ctx context.Context, c int) (SimStep, error) {
 		}
 		sim.cur.Obstacles[j], positions[j] = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
 	}
-	next.TS = t1 // the simulation's clock, not the plan's
-	return SimStep{TS: t1, Mode: res.Mode, Robot: next, Costs: res.BestCosts, Braked: braked,
-		ClearanceM: sim.cur.clearance(positions)}, nil
+	return positions
 }
 
 // observeTruth gives the planner, under SimOptions.Truth, each obstacle as seen at t0: its
@@ -304,10 +310,7 @@ func (sim *simulation) delayed(c int, res *Result) SimStep {
 		cmd = next
 	}
 	sim.cur.Robot.State = st
-	positions := make([][2]float64, len(sim.cur.Obstacles))
-	for j := range sim.cur.Obstacles {
-		sim.cur.Obstacles[j], positions[j] = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
-	}
+	positions := sim.moveWorld(t1)
 	robot := Point{TS: t1, XM: st.XM, YM: st.YM, ThetaRad: st.ThetaRad, VMps: st.VMps, OmegaRadps: st.OmegaRadps,
 		AccelMps2: st.AccelMps2, AlphaRadps2: st.AlphaRadps2}
 	return SimStep{TS: t1, Mode: res.Mode, Robot: robot, Costs: res.BestCosts, ClearanceM: sim.cur.clearance(positions)}
