@@ -1,9 +1,15 @@
 package traj
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -575,5 +581,42 @@ func TestLatencyCompensation(t *testing.T) {
 	}
 	if degraded == 0 {
 		t.Error("without compensation nothing degraded: the latency is not simulated")
+	}
+}
+
+var updateExamples = flag.Bool("update-examples", false, "rewrite examples/closedloop/ from newScenarios")
+
+// The new scenarios ship as examples/closedloop/*.json for `fluxcore plan sim`, written from
+// newScenarios (go test ./engine/traj -run ShippedClosedLoop -update-examples) and checked
+// here for freshness; each file parses back to its scenario.
+func TestShippedClosedLoopExamples(t *testing.T) {
+	const dir = "../../examples/closedloop"
+	for name, s := range newScenarios(t) {
+		raw, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, '\n')
+		path := filepath.Join(dir, name+".json")
+		if *updateExamples {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("%s is missing or stale (%v): go test ./engine/traj -run ShippedClosedLoop -update-examples", path, err)
+			continue
+		}
+		back, err := LoadScenario(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Errorf("%s parses to another scenario", path)
+		}
 	}
 }

@@ -66,6 +66,8 @@ func validateJSON(t *testing.T, sch *jsonschema.Schema, what string, raw []byte)
 func TestScenarioSchemaAcceptsShipped(t *testing.T) {
 	schemas := compileSchemas(t)
 	files, _ := filepath.Glob("../../examples/*.json")
+	more, _ := filepath.Glob("../../examples/closedloop/*.json")
+	files = append(files, more...)
 	files = append(files, "testdata/corridor.json")
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
