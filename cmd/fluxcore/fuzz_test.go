@@ -93,48 +93,52 @@ func seedFiles(f *testing.F, patterns ...string) {
 	}
 }
 
+// fuzzFile fuzzes a command through one input file: each input is written to in (named
+// inName in a temporary directory) and the command args(in, out) run on it by fuzzCLI.
+// loads, if not nil, leaves out the inputs another target covers.
+func fuzzFile(f *testing.F, inName, outName string, loads func(raw []byte) bool, args func(in, out string) []string) {
+	dir := f.TempDir()
+	in, out := filepath.Join(dir, inName), filepath.Join(dir, outName)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if loads != nil && !loads(raw) {
+			return
+		}
+		if err := os.WriteFile(in, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fuzzCLI(t, args(in, out), out)
+	})
+}
+
 func FuzzKalmanCommand(f *testing.F) {
 	seedFiles(f, "../../testdata/hostile/kalman_[zonx]*.npz")
-	dir := f.TempDir()
-	in, out := filepath.Join(dir, "in.npz"), filepath.Join(dir, "out.npz")
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		os.WriteFile(in, raw, 0o644)
-		fuzzCLI(t, []string{"kalman", "--in", in, "--out", out}, out)
+	fuzzFile(f, "in.npz", "out.npz", nil, func(in, out string) []string {
+		return []string{"kalman", "--in", in, "--out", out}
 	})
 }
 
 func FuzzPlanCommand(f *testing.F) {
 	seedFiles(f, "../../examples/corridor.json", "../../testdata/hostile/plan_[fmc]*.json")
-	dir := f.TempDir()
-	in, out := filepath.Join(dir, "s.json"), filepath.Join(dir, "out.json")
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		os.WriteFile(in, raw, 0o644)
-		fuzzCLI(t, []string{"plan", "--scenario", in, "--candidates", "128", "--out", out}, out)
+	fuzzFile(f, "s.json", "out.json", nil, func(in, out string) []string {
+		return []string{"plan", "--scenario", in, "--candidates", "128", "--out", out}
 	})
 }
 
 func FuzzConserveCommand(f *testing.F) {
 	seedFiles(f, "../../testdata/hostile/conserve_mean*.npy", "../../testdata/hostile/conserve_G_bad.npy")
-	dir := f.TempDir()
-	mean, out := filepath.Join(dir, "mean.npy"), filepath.Join(dir, "mu.npy")
 	h := "../../testdata/hostile/"
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		os.WriteFile(mean, raw, 0o644)
-		fuzzCLI(t, []string{"conserve", "--mean", mean, "--var", h + "conserve_var.npy", "--constraint", h + "conserve_G.npy",
-			"--rhs", h + "conserve_b.npy", "--out-mean", out}, out)
+	fuzzFile(f, "mean.npy", "mu.npy", nil, func(in, out string) []string {
+		return []string{"conserve", "--mean", in, "--var", h + "conserve_var.npy", "--constraint", h + "conserve_G.npy",
+			"--rhs", h + "conserve_b.npy", "--out-mean", out}
 	})
 }
 
 func FuzzFNOCommand(f *testing.F) {
 	seedFiles(f, "../../engine/fno/testdata/golden/fno1d/input.npy", "../../testdata/hostile/input_[ntsfr]*.npy")
-	dir := f.TempDir()
-	in, out := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
 	model := "../../engine/fno/testdata/golden/fno1d/model.safetensors"
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		if !bytes.HasPrefix(raw, []byte("\x93NUMPY")) {
-			return // the reader's own target covers the rest; spend the time on arrays that load
-		}
-		os.WriteFile(in, raw, 0o644)
-		fuzzCLI(t, []string{"fno", "--model", model, "--input", in, "--output", out}, out)
+	// The reader's own target covers the rest; spend the time on arrays that load.
+	isNPY := func(raw []byte) bool { return bytes.HasPrefix(raw, []byte("\x93NUMPY")) }
+	fuzzFile(f, "x.npy", "y.npy", isNPY, func(in, out string) []string {
+		return []string{"fno", "--model", model, "--input", in, "--output", out}
 	})
 }

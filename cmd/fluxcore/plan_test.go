@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/traj"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/fluxcore/fluxcore/internal/schematest"
 )
 
 // Every shipped scenario plans; the result JSON has the best trajectory over the horizon and
@@ -93,48 +92,16 @@ func TestPlanSim(t *testing.T) {
 	}
 }
 
-// validOutput reads the JSON file path, decodes it strictly (no NaN or Infinity) and
-// validates it against the shipped JSON Schema name.
+// validOutput reads the JSON file path and validates it, strictly decoded, against the
+// shipped JSON Schema name.
 func validOutput(t *testing.T, name, path string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var strict any
-	if err := json.Unmarshal(raw, &strict); err != nil {
-		t.Fatalf("%s: not strict JSON: %v", path, err)
-	}
-	c := jsonschema.NewCompiler()
-	var id string
-	for _, n := range []string{"plan", "plan-sim"} {
-		src, err := traj.JSONSchema(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		docID := doc.(map[string]any)["$id"].(string)
-		if n == name {
-			id = docID
-		}
-		if err := c.AddResource(docID, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sch, err := c.Compile(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Errorf("%s does not validate against %s: %v", path, name, err)
-	}
+	schemas := schematest.Compile(t, traj.JSONSchema, "plan", "plan-sim")
+	schematest.Validate(t, schemas[name], path, raw)
 	return raw
 }
 

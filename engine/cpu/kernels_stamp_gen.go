@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "256286938677084f2d918c3cf34d653c574ed7e19d87f882bf77cbb811657524"
+const kernelSourcesSHA256 = "5b5596bf3c3316469383be064178c26f07a3e51bcfd77e563f7bd5036ba4fd28"

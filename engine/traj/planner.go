@@ -665,9 +665,6 @@ func (p *Planner) compensate(s *Scenario) *Scenario {
 	st := s.Robot.State
 	for i := min(n, int(math.Ceil(lat/cycle-1e-9))); i >= 1; i-- {
 		from, to := math.Max(0, lat-float64(i)*cycle), lat-float64(i-1)*cycle // in seconds from now
-		if i == 1 {
-			to = lat
-		}
 		if to <= from {
 			continue
 		}

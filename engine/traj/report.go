@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"math"
-	"time"
 )
 
 // The versions of the planner's JSON outputs. A change that removes or renames a field, or
@@ -101,8 +100,8 @@ func (r *Result) Report(cfg Config, backendName string) PlanReport {
 			AngularJerkFraction: float64s(c.Controls[segs:]), Costs: c.Costs.report()})
 	}
 	t := r.Timings
-	rep.TimingsS = TimingsReport{Sample: seconds(t.Sample), Score: seconds(t.Score), Refine: seconds(t.Refine),
-		Select: seconds(t.Select), Rollout: seconds(t.Rollout)}
+	rep.TimingsS = TimingsReport{Sample: t.Sample.Seconds(), Score: t.Score.Seconds(), Refine: t.Refine.Seconds(),
+		Select: t.Select.Seconds(), Rollout: t.Rollout.Seconds()}
 	return rep
 }
 
@@ -164,5 +163,3 @@ func float64s(v []float32) []float64 {
 	}
 	return out
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }

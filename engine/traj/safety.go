@@ -28,8 +28,8 @@ type Person struct {
 	RadiusM     float64
 }
 
-// StoppingTimeS is how long the robot at st takes to stop under lim: the braking at full
-// deceleration after the jerk-limited ramp to it, rounded up.
+// StoppingTimeS bounds how long the robot at st takes to stop under lim: full deceleration
+// from its speed, plus the jerk-limited ramps out of its acceleration and into the braking.
 func StoppingTimeS(st State, lim Limits) float64 {
 	return math.Abs(st.VMps)/lim.AccelMaxMps2 + lim.AccelMaxMps2/lim.JerkMaxMps3 + math.Abs(st.AccelMps2)/lim.JerkMaxMps3
 }
@@ -79,8 +79,7 @@ type Verdict struct {
 }
 
 // onLethal is whether a footprint circle of the robot at q sits on a cell within its radius
-// of a lethal cell of the patch, computed as CostMap.inflated does (whole cells apart, times
-// the resolution), so that the two agree on the ties.
+// of a lethal cell of the patch, by CostMap.inflated's own criterion.
 func (sf Safety) onLethal(s *Scenario, q Point, lethal [][2]int) bool {
 	if len(lethal) == 0 {
 		return false
@@ -89,10 +88,9 @@ func (sf Safety) onLethal(s *Scenario, q Point, lethal [][2]int) bool {
 	offsets, radii := s.Robot.Footprint.Circles()
 	for i, off := range offsets {
 		cx, cy := q.XM+off*math.Cos(q.ThetaRad), q.YM+off*math.Sin(q.ThetaRad)
-		ix, iy := int(math.Floor((cx-m.OriginM[0])/m.ResolutionM)), int(math.Floor((cy-m.OriginM[1])/m.ResolutionM))
+		ix, iy := m.cell(cx, cy)
 		for _, c := range lethal {
-			di, dj := ix-c[0], iy-c[1]
-			if math.Sqrt(float64(di*di+dj*dj))*m.ResolutionM <= radii[i] {
+			if di, dj := ix-c[0], iy-c[1]; m.within(float64(di*di+dj*dj), radii[i]) {
 				return true
 			}
 		}
@@ -122,14 +120,11 @@ func (sf Safety) patch(s *Scenario, st State) [][2]int {
 		return nil
 	}
 	half := sf.PatchM / 2
-	res := m.ResolutionM
-	i0 := max(0, int(math.Floor((st.XM-half-m.OriginM[0])/res)))
-	i1 := min(m.Width-1, int(math.Floor((st.XM+half-m.OriginM[0])/res)))
-	j0 := max(0, int(math.Floor((st.YM-half-m.OriginM[1])/res)))
-	j1 := min(m.Height-1, int(math.Floor((st.YM+half-m.OriginM[1])/res)))
+	i0, j0 := m.cell(st.XM-half, st.YM-half)
+	i1, j1 := m.cell(st.XM+half, st.YM+half)
 	var out [][2]int
-	for j := j0; j <= j1; j++ {
-		for i := i0; i <= i1; i++ {
+	for j := max(0, j0); j <= min(m.Height-1, j1); j++ {
+		for i := max(0, i0); i <= min(m.Width-1, i1); i++ {
 			if m.Cost[j*m.Width+i] >= 1 {
 				out = append(out, [2]int{i, j})
 			}

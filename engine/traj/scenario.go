@@ -255,12 +255,23 @@ func (s *Scenario) fillDefaults() {
 			m.OriginM = &[2]float64{st.XM - float64(m.Width)*m.ResolutionM/2, st.YM - float64(m.Height)*m.ResolutionM/2}
 		}
 	}
+	// Spelled out, so that the parsed scenario shows what it plans with.
+	c, w := s.caution(), s.weights()
+	s.Caution, s.Weights = &c, &w
+}
+
+// weights is s.Weights, or DefaultWeights where a scenario built in Go has none.
+func (s *Scenario) weights() Weights {
+	if s.Weights == nil {
+		return DefaultWeights
+	}
+	return *s.Weights
+}
+
+// caution is s.Caution, or DefaultCaution where the scenario has none.
+func (s *Scenario) caution() Caution {
 	if s.Caution == nil {
-		c := DefaultCaution
-		s.Caution = &c
+		return DefaultCaution
 	}
-	if s.Weights == nil { // "weights": null
-		w := DefaultWeights
-		s.Weights = &w
-	}
+	return *s.Caution
 }

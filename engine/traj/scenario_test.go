@@ -153,3 +153,20 @@ func TestInflationMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// A scenario built in Go without weights or caution plans as one parsed from JSON, which
+// spells out the defaults: it used to dereference the nil weights.
+func TestScenarioDefaultsResolveInGo(t *testing.T) {
+	parsed, err := LoadScenario("../../examples/crossing.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := *parsed
+	built.Weights, built.Caution = nil, nil
+	e := openCPU(t)
+	want := planOnce(t, e, Config{Candidates: 256}, parsed)
+	got := planOnce(t, e, Config{Candidates: 256}, &built)
+	if got.Top[0].Index != want.Top[0].Index || got.BestCosts != want.BestCosts {
+		t.Errorf("built in Go: best %d, costs %+v; parsed: %d, %+v", got.Top[0].Index, got.BestCosts, want.Top[0].Index, want.BestCosts)
+	}
+}

@@ -12,53 +12,13 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/fluxcore/fluxcore/internal/schematest"
 )
 
-// compileSchemas compiles the three shipped JSON Schemas with an independent validator.
+// compileSchemas compiles the three shipped JSON Schemas.
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	ids := map[string]string{}
-	for _, name := range []string{"scenario", "plan", "plan-sim"} {
-		raw, err := JSONSchema(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		ids[name] = doc.(map[string]any)["$id"].(string)
-		if err := c.AddResource(ids[name], doc); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	out := map[string]*jsonschema.Schema{}
-	for name, id := range ids {
-		sch, err := c.Compile(id)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = sch
-	}
-	return out
-}
-
-// validateJSON checks raw against sch, after a strict decode: encoding/json accepts no NaN
-// or Infinity, and jsonschema.UnmarshalJSON keeps numbers exact.
-func validateJSON(t *testing.T, sch *jsonschema.Schema, what string, raw []byte) {
-	t.Helper()
-	var strict any
-	if err := json.Unmarshal(raw, &strict); err != nil {
-		t.Fatalf("%s: not strict JSON: %v", what, err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Errorf("%s does not validate: %v", what, err)
-	}
+	return schematest.Compile(t, JSONSchema, "scenario", "plan", "plan-sim")
 }
 
 // Every shipped scenario validates against the scenario schema, and a scenario the parser
@@ -74,7 +34,7 @@ func TestScenarioSchemaAcceptsShipped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		validateJSON(t, schemas["scenario"], f, raw)
+		schematest.Validate(t, schemas["scenario"], f, raw)
 	}
 	bad := []byte(`{"robot": {"footprint": {"radius_m": 0.3}, "limits": {}, "speed": 1}, "guidance": {"path": [[0, 0], [1, 0]]}}`)
 	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(bad))
@@ -148,7 +108,7 @@ func TestReportsValidate(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg, _ = cfg.withDefaults()
-		validateJSON(t, schemas["plan"], name+" plan", mustJSON(t, res.Report(cfg, e.Backend().Name())))
+		schematest.Validate(t, schemas["plan"], name+" plan", mustJSON(t, res.Report(cfg, e.Backend().Name())))
 		log, err := Simulate(context.Background(), p, s, 10, 30, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -156,7 +116,7 @@ func TestReportsValidate(t *testing.T) {
 		if last := log.Steps[len(log.Steps)-1]; last.Mode != ModeHold {
 			t.Errorf("%s: after 30 s the mode is %v, want hold", name, last.Mode)
 		}
-		validateJSON(t, schemas["plan-sim"], name+" sim log", mustJSON(t, log.Report(10, e.Backend().Name())))
+		schematest.Validate(t, schemas["plan-sim"], name+" sim log", mustJSON(t, log.Report(10, e.Backend().Name())))
 	}
 }
 

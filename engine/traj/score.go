@@ -197,7 +197,7 @@ type scoreInputs struct {
 // the candidates' controls.
 func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm, hold bool) (*scoreInputs, error) {
 	steps, dt := s.Horizon.Steps(), s.Horizon.DtS
-	l, st, w := s.Robot.Limits, s.Robot.State, s.Weights
+	l, st, w, cu := s.Robot.Limits, s.Robot.State, s.weights(), s.caution()
 	in := &scoreInputs{params: make([]float32, backend.TrajParamCount)}
 	p := in.params
 	set := func(i int, v float64) { p[i] = float32(v) }
@@ -250,11 +250,9 @@ func newScoreInputs(s *Scenario, segments int, form backend.CollisionForm, hold 
 	for i, v := range []float64{w.Progress, w.PathDist, w.Smoothness, w.Goal, w.Heading, w.Forward, w.Map, w.Collision} {
 		set(backend.TrajParamWeightProgress+i, v)
 	}
-	if cu := s.Caution; cu != nil {
-		set(backend.TrajParamCautionSpeed, cu.SpeedMps)
-		set(backend.TrajParamCautionDistance, cu.DistanceM)
-		set(backend.TrajParamWeightCaution, w.Caution)
-	}
+	set(backend.TrajParamCautionSpeed, cu.SpeedMps)
+	set(backend.TrajParamCautionDistance, cu.DistanceM)
+	set(backend.TrajParamWeightCaution, w.Caution)
 	offsets, radii := s.Robot.Footprint.Circles()
 	set(backend.TrajParamCircles, float64(len(offsets)))
 	for i := range offsets {
@@ -323,11 +321,22 @@ func (m *CostMap) inflated(radiusM float64) []float32 {
 	}
 	d2 := lethalDistance2(m)
 	for i, d := range d2 {
-		if math.Sqrt(d)*m.ResolutionM <= radiusM {
+		if m.within(d, radiusM) {
 			out[i] = 1
 		}
 	}
 	return out
+}
+
+// within is whether cells d2 apart (the squared distance in cells) are within radiusM: the
+// inflation's one criterion, which the safety layer shares so that the two agree on ties.
+func (m *CostMap) within(d2 float64, radiusM float64) bool {
+	return math.Sqrt(d2)*m.ResolutionM <= radiusM
+}
+
+// cell is the column and row of the cell holding (x, y), possibly outside the map.
+func (m *CostMap) cell(x, y float64) (int, int) {
+	return int(math.Floor((x - m.OriginM[0]) / m.ResolutionM)), int(math.Floor((y - m.OriginM[1]) / m.ResolutionM))
 }
 
 // farCells2 stands for "no lethal cell": larger than any squared distance on a map of

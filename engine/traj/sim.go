@@ -97,6 +97,9 @@ func SimulateWith(ctx context.Context, p *Planner, s *Scenario, o SimOptions) (*
 			return nil, fmt.Errorf("traj: simulate with true motions: obstacle %d has a track, want constant_velocity", j)
 		}
 	}
+	if o.Safety == (Safety{}) {
+		o.Safety = DefaultSafety
+	}
 	sim := &simulation{p: p, s: s, o: o, dt: dt, stepsPerCycle: int(math.Round(per)), cycles: int(math.Round(seconds * hz))}
 	return sim.run(ctx)
 }
@@ -178,15 +181,15 @@ func (sim *simulation) cycle(ctx context.Context, c int) (SimStep, error) {
 		ClearanceM: sim.cur.clearance(positions)}, nil
 }
 
-// moveWorld moves the obstacles on to t1, the cycle's end, and returns where they truly are.
+// moveWorld moves the planner's predictions on to t1, the cycle's end (observeTruth renews
+// them instead under SimOptions.Truth), and returns where the obstacles truly are then.
 func (sim *simulation) moveWorld(t1 float64) [][2]float64 {
 	positions := make([][2]float64, len(sim.cur.Obstacles))
 	for j := range sim.cur.Obstacles {
-		if sim.o.Truth != nil {
-			positions[j] = sim.o.Truth(j, t1)
-			continue
+		if sim.o.Truth == nil {
+			sim.cur.Obstacles[j], _ = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
 		}
-		sim.cur.Obstacles[j], positions[j] = sim.cur.Obstacles[j].advance(sim.stepsPerCycle, sim.dt)
+		positions[j] = sim.truePosition(j, t1)
 	}
 	return positions
 }
@@ -223,10 +226,6 @@ func (sim *simulation) checkDuring(path []Point, t0 float64) bool {
 
 // unsafe is the safety layer's verdict at time tS, tau into path, against the true positions.
 func (sim *simulation) unsafe(path []Point, tau, tS float64) bool {
-	safety := sim.o.Safety
-	if safety == (Safety{}) {
-		safety = DefaultSafety
-	}
 	const h = 0.02 // velocities by differencing the positions a tick apart
 	people := make([]Person, len(sim.s.Obstacles))
 	for j, ob := range sim.s.Obstacles {
@@ -239,7 +238,7 @@ func (sim *simulation) unsafe(path []Point, tau, tS float64) bool {
 			ahead = append(ahead, q)
 		}
 	}
-	return safety.Brake(&sim.cur, ahead, people).Brake
+	return sim.o.Safety.Brake(&sim.cur, ahead, people).Brake
 }
 
 // truePosition is obstacle j's true position at time tS from the start.

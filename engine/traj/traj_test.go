@@ -124,6 +124,7 @@ func TestLimitsHold(t *testing.T) {
 // Go, with the accurate collision probability by 200-point chords and math.Erf.
 func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 	l, st, w, dt, steps := s.Robot.Limits, s.Robot.State, s.Weights, s.Horizon.DtS, s.Horizon.Steps()
+	caution := s.Caution
 	accel := func(v, a, u, jerk, amax, lo, hi float64) float64 {
 		up := jerk * (math.Sqrt(dt*dt+2*max(hi-v, 0)/jerk) - dt)
 		down := -jerk * (math.Sqrt(dt*dt+2*max(v-lo, 0)/jerk) - dt)
@@ -167,12 +168,12 @@ func referenceCosts(s *Scenario, u []float64, segments int) Costs {
 			for i := range offsets {
 				px, py := x+offsets[i]*math.Cos(th), y+offsets[i]*math.Sin(th)
 				pMax = math.Max(pMax, chordProb(px-mean[0], py-mean[1], cov, radii[i]+o.RadiusM))
-				near = near || math.Hypot(px-mean[0], py-mean[1])-radii[i]-o.RadiusM < s.Caution.DistanceM
+				near = near || math.Hypot(px-mean[0], py-mean[1])-radii[i]-o.RadiusM < caution.DistanceM
 			}
 			clear *= 1 - pMax
 		}
 		if near {
-			c.Caution += math.Pow(math.Max(math.Abs(v)-s.Caution.SpeedMps, 0), 2) * dt
+			c.Caution += math.Pow(math.Max(math.Abs(v)-caution.SpeedMps, 0), 2) * dt
 		}
 		survival *= clear
 		sNow, d2 := project(x, y)

@@ -41,6 +41,16 @@ func (c *checker) bounded(path string, v float64, unit string) {
 // length checks a size: > 0 and at most limits.MaxLengthM.
 func (c *checker) length(path string, v float64) {
 	c.positive(path, v)
+	c.atMostLength(path, v)
+}
+
+// distance checks a distance that may be 0: ≥ 0 and at most limits.MaxLengthM.
+func (c *checker) distance(path string, v float64) {
+	c.nonNegative(path, v)
+	c.atMostLength(path, v)
+}
+
+func (c *checker) atMostLength(path string, v float64) {
 	if c.err == nil && v > limits.MaxLengthM {
 		c.fail(path, "%g m exceeds limit %g m", v, limits.MaxLengthM)
 	}
@@ -110,10 +120,7 @@ func (s *Scenario) Validate() error {
 	}
 	if cu := s.Caution; cu != nil {
 		c.nonNegative("caution.speed_mps", cu.SpeedMps)
-		c.nonNegative("caution.distance_m", cu.DistanceM)
-		if c.err == nil && cu.DistanceM > limits.MaxLengthM {
-			c.fail("caution.distance_m", "%g m exceeds limit %g m", cu.DistanceM, limits.MaxLengthM)
-		}
+		c.distance("caution.distance_m", cu.DistanceM)
 	}
 	if w := s.Weights; w != nil {
 		for _, f := range []struct {

@@ -18,17 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/fluxcore/fluxcore/engine/traj"
-	"github.com/fluxcore/fluxcore/internal/atomicfile"
 )
-
-// Plot writes a PNG of the cycle r that p planned on s to file, atomically (see Render).
-func Plot(ctx context.Context, file string, p *traj.Planner, s *traj.Scenario, r *traj.Result, f Frame) error {
-	png, err := Render(ctx, p, s, r, f)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(file, png)
-}
 
 // Frame is what a plot shows beyond the cycle itself: its time (a label, when TimeS ≥ 0 and
 // Label is set) and fixed axes, so that a sequence of frames keeps one scale.

@@ -136,8 +136,8 @@ FC_HD static inline float fc_exp_neg(float x)
 }
 
 /* log₂x for x > 0 in float, within 4e-7 absolute for normal x: the exponent bits give e,
- * the mantissa m ∈ [√½, √2) gives log₂m by a degree-7 polynomial in m − 1 (a Chebyshev
- * least-squares fit, error 3.2e-7), without a division. Subnormal and non-positive x are
+ * the mantissa m ∈ [√½, √2) gives log₂m by a degree-7 polynomial in m − 1 (a least-squares
+ * fit on Chebyshev nodes by tools/fit_log2.py, error 3.3e-7), without a division. Subnormal and non-positive x are
  * the caller's to avoid. Vectorizable, as fc_exp_neg. */
 FC_HD static inline float fc_log2f_pos(float x)
 {

@@ -121,12 +121,14 @@ FC_HD static inline float fc_collision_prob_axes(float dx, float dy, fc_traj_axe
     return fc_collision_chord(dl, ds, ax, radius, node, weight, 8, 6.0f, 0);
 }
 
-/* The fast form's chord regime: 6 nodes over ±3.5σₛ with fc_phi_coarse. */
+/* The fast form's chord regime: 6 nodes over ±3.5σₛ with fc_phi_coarse, for the offset
+ * (dx, dy) = p − μ. */
 #define FC_TRAJ_CHORD6_WINDOW 3.5f
-FC_HD static inline float fc_collision_prob_chord6(float dl, float ds, fc_traj_axes ax, float radius)
+FC_HD static inline float fc_collision_prob_chord6(float dx, float dy, fc_traj_axes ax, float radius)
 {
     const float node[3] = {2.386191861e-01f, 6.612093865e-01f, 9.324695142e-01f};
     const float weight[3] = {4.679139346e-01f, 3.607615730e-01f, 1.713244924e-01f};
+    const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
     return fc_collision_chord(dl, ds, ax, radius, node, weight, 3, FC_TRAJ_CHORD6_WINDOW, 1);
 }
 
@@ -140,6 +142,13 @@ FC_HD static inline float fc_collision_prob_fast_scaled(float zs, float zl, floa
 
 /* The half-side of the square with the area of a disk of the radius, √π·R/2. */
 #define FC_TRAJ_SQUARE_HALF 0.8862269255f
+
+/* The square's half-sides along the smaller and larger axis, in standard deviations. */
+FC_HD static inline void fc_traj_square_sides(fc_traj_axes ax, float radius, float *as, float *al)
+{
+    const float half = FC_TRAJ_SQUARE_HALF * radius;
+    *as = half * ax.invSmall, *al = half * ax.invLarge;
+}
 
 /* The fast form's moments regime (Jensen and Solomon, JASA 1972): ‖x − p‖² is a quadratic
  * form in Gaussians, Σᵢ λᵢ(zᵢ + Nᵢ)², and its power (·)^h with h = 1 − 2θ₁θ₃/(3θ₂²),
@@ -169,31 +178,45 @@ FC_HD static inline float fc_collision_prob_moments(float zs, float zl, float ra
     return z <= -3.25f ? 0.0f : fc_phi_coarse(z);
 }
 
+/* fc_collision_prob_moments's scale: ratio = σₗ²/σₛ² and r2 = R²/σₛ². */
+FC_HD static inline void fc_traj_moments_scale(fc_traj_axes ax, float radius, float *ratio, float *r2)
+{
+    const float k = ax.sdLarge * ax.invSmall, r = radius * ax.invSmall;
+    *ratio = k * k, *r2 = r * r;
+}
+
 /* Where each regime of the fast form holds: the square once σₛ ≥ 0.6R (it is exact as
- * R/σ → 0), the moments for a nearly round Σ (σₗ ≤ 1.25σₛ), the 6-node chord otherwise. The
- * regime depends on the obstacle and the step only, so a block of candidates never diverges. */
+ * R/σ → 0), the moments for a nearly round Σ (σₗ ≤ 1.5σₛ), the 6-node chord otherwise
+ * (engine/enginetest/collisiongrid.go measures the three together). The regime depends on
+ * the obstacle and the step only, so a block of candidates never diverges. */
+#define FC_TRAJ_SQUARE_MIN_SD 0.6f
+#define FC_TRAJ_MOMENTS_MAX_ANISOTROPY 1.5f
 enum { FC_TRAJ_FAST_SQUARE = 0, FC_TRAJ_FAST_MOMENTS = 1, FC_TRAJ_FAST_CHORD = 2 };
 
 FC_HD static inline int32_t fc_traj_fast_regime(float sdSmall, float sdLarge, float radius)
 {
-    return sdSmall >= 0.6f * radius ? FC_TRAJ_FAST_SQUARE
-                                    : (sdLarge <= 1.5f * sdSmall ? FC_TRAJ_FAST_MOMENTS : FC_TRAJ_FAST_CHORD);
+    return sdSmall >= FC_TRAJ_SQUARE_MIN_SD * radius ? FC_TRAJ_FAST_SQUARE
+           : sdLarge <= FC_TRAJ_MOMENTS_MAX_ANISOTROPY * sdSmall ? FC_TRAJ_FAST_MOMENTS
+                                                                 : FC_TRAJ_FAST_CHORD;
 }
 
+/* The fast form for the offset (dx, dy) = p − μ, in the regime Σ's axes and R call for. */
 FC_HD static inline float fc_collision_prob_fast_axes(float dx, float dy, fc_traj_axes ax, float radius)
 {
     const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
     switch (fc_traj_fast_regime(ax.sdSmall, ax.sdLarge, radius)) {
     case FC_TRAJ_FAST_SQUARE: {
-        const float a = FC_TRAJ_SQUARE_HALF * radius;
-        return fc_collision_prob_fast_scaled(ds * ax.invSmall, dl * ax.invLarge, a * ax.invSmall, a * ax.invLarge);
+        float as, al;
+        fc_traj_square_sides(ax, radius, &as, &al);
+        return fc_collision_prob_fast_scaled(ds * ax.invSmall, dl * ax.invLarge, as, al);
     }
     case FC_TRAJ_FAST_MOMENTS: {
-        const float ratio = (ax.sdLarge * ax.invSmall) * (ax.sdLarge * ax.invSmall), r = radius * ax.invSmall;
-        return fc_collision_prob_moments(ds * ax.invSmall, dl * ax.invLarge, ratio, r * r);
+        float ratio, r2;
+        fc_traj_moments_scale(ax, radius, &ratio, &r2);
+        return fc_collision_prob_moments(ds * ax.invSmall, dl * ax.invLarge, ratio, r2);
     }
     default:
-        return fc_collision_prob_chord6(dl, ds, ax, radius);
+        return fc_collision_prob_chord6(dx, dy, ax, radius);
     }
 }
 

@@ -164,6 +164,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
     float mapCost[FC_TRAJ_LANES], lethal[FC_TRAJ_LANES], goalDist[FC_TRAJ_LANES];
     float cosT[FC_TRAJ_LANES], sinT[FC_TRAJ_LANES], bestD2[FC_TRAJ_LANES], bestS[FC_TRAJ_LANES];
     float clear[FC_TRAJ_LANES], pMax[FC_TRAJ_LANES], caution[FC_TRAJ_LANES], nearPerson[FC_TRAJ_LANES];
+    float cx[FC_TRAJ_MAX_CIRCLES][FC_TRAJ_LANES], cy[FC_TRAJ_MAX_CIRCLES][FC_TRAJ_LANES];
     const float cautionSpeed = prm[FC_TP_CAUTION_SPEED], cautionDist = prm[FC_TP_CAUTION_DISTANCE];
     FC_LANES {
         x[l] = prm[FC_TP_X0], y[l] = prm[FC_TP_Y0], th[l] = prm[FC_TP_THETA0];
@@ -220,6 +221,11 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             cosT[l] = cm * cd - sm * sd, sinT[l] = sm * cd + cm * sd;
             clear[l] = 1.0f, nearPerson[l] = 0.0f;
         }
+        /* The footprint circles' centres, which every obstacle and the map look at. */
+        for (int32_t c = 0; c < circles; c++) {
+            const float off = prm[FC_TP_CIRCLE0 + 2 * c];
+            FC_LANES cx[c][l] = x[l] + off * cosT[l], cy[c][l] = y[l] + off * sinT[l];
+        }
         if (states) {
             FC_LANES {
                 float *st = states + ((c0 + l) * steps + k) * FC_TRAJ_STATE_VALUES;
@@ -233,11 +239,11 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             ax.ux = o[FC_TK_UX], ax.uy = o[FC_TK_UY], ax.sdSmall = o[FC_TK_SDS];
             ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 1.0f / o[FC_TK_INVL];
             for (int32_t c = 0; c < circles; c++) {
-                const float off = prm[FC_TP_CIRCLE0 + 2 * c], radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
+                const float radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
                 if (cautionDist > 0.0f) {
                     const float zone = radius + cautionDist, zone2 = zone * zone;
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
                         nearPerson[l] = dx * dx + dy * dy < zone2 ? 1.0f : nearPerson[l];
                     }
                 }
@@ -245,10 +251,10 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                  * obstacle and step: one loop each keeps them all vectorized. */
                 const int32_t regime = fast ? fc_traj_fast_regime(ax.sdSmall, ax.sdLarge, radius) : -1;
                 if (regime == FC_TRAJ_FAST_SQUARE) {
-                    const float half = FC_TRAJ_SQUARE_HALF * radius;
-                    const float as = half * o[FC_TK_INVS], al = half * o[FC_TK_INVL];
+                    float as, al;
+                    fc_traj_square_sides(ax, radius, &as, &al);
                     FC_LANES {
-                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                        const float px = cx[c][l], py = cy[c][l];
                         const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
                         const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
                         const float p = fc_collision_prob_fast_scaled(zs, zl, as, al);
@@ -257,14 +263,14 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                     continue;
                 }
                 if (regime == FC_TRAJ_FAST_MOMENTS) {
-                    const float ratio = (ax.sdLarge * ax.invSmall) * (ax.sdLarge * ax.invSmall);
-                    const float r = radius * ax.invSmall, r2 = r * r;
+                    float ratio, r2;
+                    fc_traj_moments_scale(ax, radius, &ratio, &r2);
                     /* Beyond R + 5σₗ of the mean the form is exactly 0 (its z is below −3.25):
                      * a block with no lane nearer skips it. */
                     const float reach = radius + 5.0f * ax.sdLarge, reach2 = reach * reach;
                     int32_t near = 0;
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
                         near |= dx * dx + dy * dy <= reach2;
                     }
                     if (!near) {
@@ -272,7 +278,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                         continue;
                     }
                     FC_LANES {
-                        const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                        const float px = cx[c][l], py = cy[c][l];
                         const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
                         const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
                         const float p = fc_collision_prob_moments(zs, zl, ratio, r2);
@@ -287,7 +293,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                 const float reach = radius + window * ax.sdSmall;
                 int32_t near = 0;
                 FC_LANES {
-                    const float px = x[l] + off * cosT[l], py = y[l] + off * sinT[l];
+                    const float px = cx[c][l], py = cy[c][l];
                     const float ds = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
                     near |= ds * ax.sdSmall <= reach && ds * ax.sdSmall >= -reach;
                 }
@@ -297,14 +303,12 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                 }
                 if (fast) {
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
-                        const float dl = ax.ux * dx + ax.uy * dy, ds = -ax.uy * dx + ax.ux * dy;
-                        const float p = fc_collision_prob_chord6(dl, ds, ax, radius);
+                        const float p = fc_collision_prob_chord6(cx[c][l] - o[FC_TK_MX], cy[c][l] - o[FC_TK_MY], ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
                     }
                 } else {
                     FC_LANES {
-                        const float dx = x[l] + off * cosT[l] - o[FC_TK_MX], dy = y[l] + off * sinT[l] - o[FC_TK_MY];
+                        const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
                         const float p = fc_collision_prob_axes(dx, dy, ax, radius);
                         pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
                     }
@@ -324,10 +328,9 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
         }
         /* The static map under each footprint circle. */
         for (int32_t c = 0; mapW > 0 && c < circles; c++) {
-            const float off = prm[FC_TP_CIRCLE0 + 2 * c];
             FC_LANES {
                 const float m = fc_traj_map_cost(map, mapW, mapH, prm[FC_TP_MAP_X0], prm[FC_TP_MAP_Y0], invRes,
-                                                 x[l] + off * cosT[l], y[l] + off * sinT[l]);
+                                                 cx[c][l], cy[c][l]);
                 mapCost[l] += m * dt;
                 lethal[l] = m >= 1.0f ? 1.0f : lethal[l];
             }
