@@ -17,6 +17,13 @@ const (
 	fastBound         = 0.02
 	fastBoundMinRatio = 0.1 // σ_min / R
 	fastBoundMaxAniso = 10.0
+
+	// Where fc_traj.h documents the moments regime (σ_min < 0.6R, σ_max ≤ 1.5σ_min) and its
+	// reach: beyond R + 3.5σ_max from the mean the form is exactly 0, which the scoring relies
+	// on to skip whole blocks of candidates.
+	momentsMaxSdMin = 0.6
+	momentsMaxAniso = 1.5
+	momentsReach    = 3.5
 )
 
 // isotropicCollisionProb is P(‖X‖ ≤ R) for X ~ N(d, σ²I) in the plane: ‖X‖²/σ² is
@@ -145,6 +152,12 @@ func testCollisionGrid(t *testing.T, b backend.Backend) {
 	fast := runCollisionProb(t, b, cases, backend.CollisionFast)
 	worst, under, failures := 0.0, 0.0, 0
 	for i, g := range grid {
+		// (Strictly inside the regime: at σ_max = 1.5σ_min exactly, float32 rounding picks either.)
+		dist, sdMax := math.Hypot(g.dx, g.dy), g.sdMinOverR*g.aniso*g.r
+		if g.sdMinOverR < momentsMaxSdMin && g.aniso < momentsMaxAniso && dist >= g.r+momentsReach*sdMax && fast[i] != 0 {
+			t.Errorf("fast, σ_min/R %.3f, anisotropy %.2f, %+v: P = %g beyond the moments regime's reach, want exactly 0",
+				g.sdMinOverR, g.aniso, g.collisionCase, fast[i])
+		}
 		d := fast[i] - want[i]
 		worst, under = max(worst, math.Abs(d)), max(under, -d)
 		if !(math.Abs(d) <= fastBound) || fast[i] < 0 || fast[i] > 1 {

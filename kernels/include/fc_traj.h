@@ -156,23 +156,27 @@ FC_HD static inline void fc_traj_square_sides(fc_traj_axes ax, float radius, flo
  *
  *   P ≈ Φ(((R²/θ₁)^h − 1 − θ₂h(h − 1)/θ₁²) / (√(2θ₂)·h/θ₁)).
  *
- * In units of σₛ² (λₛ = 1, λₗ = ratio = σₗ²/σₛ²; r2 = R²/σₛ²), so that nothing overflows for
- * offsets up to 1e7 σ. For ratio near 1, h stays within [1/3, 1/2]. A z below Φ_coarse's
- * clamp is a probability of exactly 0, so that a far obstacle costs nothing. */
+ * In units of σₛ² (λₛ = 1, λₗ = ratio = σₗ²/σₛ²; r2 = R²/σₛ²), with zᵢ² capped at 1e14 so
+ * that nothing overflows. The regime (fc_traj_fast_regime) keeps ratio ≤ 2.25 and r2 > 2.7,
+ * so h ∈ [0.1, 1] and R²/θ₁ > 1e-15, and (R²/θ₁)^h stays inside exp2's range unclamped. A z
+ * below Φ_coarse's clamp is a probability of exactly 0, so that a far obstacle costs nothing:
+ * beyond R + FC_TRAJ_MOMENTS_REACH·σₗ of the mean it always is (the conformance suite checks
+ * it), which lets the scoring skip a block of candidates all that far. */
+#define FC_TRAJ_MOMENTS_REACH 3.5f
+
 FC_HD static inline float fc_collision_prob_moments(float zs, float zl, float ratio, float r2)
 {
-    const float zsc = zs < -1e7f ? -1e7f : (zs > 1e7f ? 1e7f : zs), zlc = zl < -1e7f ? -1e7f : (zl > 1e7f ? 1e7f : zl);
-    const float s2 = zsc * zsc, l2 = zlc * zlc, ratio2 = ratio * ratio;
-    const float t1 = (1.0f + s2) + ratio * (1.0f + l2);
-    const float t2 = (1.0f + 2.0f * s2) + ratio2 * (1.0f + 2.0f * l2);
-    const float t3 = (1.0f + 3.0f * s2) + ratio2 * ratio * (1.0f + 3.0f * l2);
+    float s2 = zs * zs, l2 = zl * zl;
+    s2 = s2 < 1e14f ? s2 : 1e14f, l2 = l2 < 1e14f ? l2 : 1e14f;
+    const float ratio2 = ratio * ratio;
+    const float t1 = (1.0f + ratio) + (s2 + ratio * l2);
+    const float t2 = (1.0f + ratio2) + 2.0f * (s2 + ratio2 * l2);
+    const float t3 = (1.0f + ratio2 * ratio) + 3.0f * (s2 + ratio2 * ratio * l2);
     /* One division for 1/θ₁ and 1/θ₂, one for the quotient: divisions are the slow part. */
     const float inv12 = 1.0f / (t1 * t2), inv1 = t2 * inv12, inv2 = t1 * inv12;
     float h = 1.0f - 0.6666666667f * t1 * t3 * inv2 * inv2;
     h = h > 0.1f ? h : 0.1f;
-    float x = r2 * inv1;
-    x = x > 1e-30f ? x : 1e-30f;
-    const float power = fc_exp2f(h * fc_log2f_pos(x));
+    const float power = fc_exp2f_in_range(h * fc_log2f_pos(r2 * inv1));
     /* The quotient by √(2θ₂)·h/θ₁ as a product with 1/√(2θ₂h²), without a division. */
     const float z = (power - 1.0f - t2 * h * (h - 1.0f) * inv1 * inv1) * t1 * fc_rsqrtf_approx(2.0f * t2 * h * h);
     return z <= -3.25f ? 0.0f : fc_phi_coarse(z);

@@ -265,9 +265,9 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                 if (regime == FC_TRAJ_FAST_MOMENTS) {
                     float ratio, r2;
                     fc_traj_moments_scale(ax, radius, &ratio, &r2);
-                    /* Beyond R + 5σₗ of the mean the form is exactly 0 (its z is below −3.25):
-                     * a block with no lane nearer skips it. */
-                    const float reach = radius + 5.0f * ax.sdLarge, reach2 = reach * reach;
+                    /* Beyond R + FC_TRAJ_MOMENTS_REACH·σₗ of the mean the form is exactly 0: a
+                     * block with no lane nearer skips it. */
+                    const float reach = radius + FC_TRAJ_MOMENTS_REACH * ax.sdLarge, reach2 = reach * reach;
                     int32_t near = 0;
                     FC_LANES {
                         const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
