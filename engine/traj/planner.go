@@ -71,6 +71,8 @@ type Planner struct {
 
 	holding bool // arrived: stopping and holding until the goal is ResumeM away
 
+	maps inflationCache // the last map, inflated
+
 	// history holds the last plans, newest last, for latency compensation: the commands
 	// in flight are theirs.
 	history [][]Point
@@ -240,7 +242,7 @@ func (p *Planner) Plan(ctx context.Context, s *Scenario) (*Result, error) {
 func (p *Planner) drive(ctx context.Context, s *Scenario) (*Result, error) {
 	var res Result
 	t0 := time.Now()
-	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false)
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false, &p.maps)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +325,7 @@ func (p *Planner) Stop(ctx context.Context, s *Scenario) (*Result, error) {
 // stop is Stop inside the gate: the hold at the goal, and the safety layer's brake.
 func (p *Planner) stop(ctx context.Context, s *Scenario) (*Result, error) {
 	t0 := time.Now()
-	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), true)
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), true, &p.maps)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +349,7 @@ func (p *Planner) sampleFirst(ctx context.Context, s *Scenario) ([]float32, erro
 	groups := make([]float32, 4*dims)
 	warm := 0
 	if p.prev != nil {
-		warm = min(first-backend.TrajExtremes, int(p.cfg.WarmFraction*float64(first)))
+		warm = p.warmRows()
 	}
 	for d, c := range p.shiftedPrevious(s) {
 		groups[d], groups[dims+d], groups[3*dims+d] = float32(c), float32(p.cfg.WarmSpread), 1
@@ -561,7 +563,7 @@ func (p *Planner) Rollout(ctx context.Context, s *Scenario, indices []int) ([]Ev
 			cols[d*n+i] = all[d*p.ws.n+c]
 		}
 	}
-	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false)
+	in, err := newScoreInputs(s, p.cfg.Segments, p.cfg.form(), false, &p.maps)
 	if err != nil {
 		return nil, err
 	}
@@ -592,15 +594,23 @@ func (p *Planner) shiftedPrevious(s *Scenario) []float64 {
 	return out
 }
 
+// warmRows are the rows of the Halton points that the warm start samples with, from the first.
+func (p *Planner) warmRows() int {
+	first, _, _, _ := p.sizes()
+	return min(first-backend.TrajExtremes, int(p.cfg.WarmFraction*float64(first)))
+}
+
 // haltonPoints are the first stage's quasi-random points, [rows, 2·Segments] in [−1, 1]:
 // Owen-scrambled Halton points, the scrambling seeded by Config.Seed. They are the same every
-// cycle; only the warm start and the refinement move them.
+// cycle; only the warm start and the refinement move them. They are ordered by path within
+// each range a sampling group takes (orderRuns), so every group keeps its points.
 func (p *Planner) haltonPoints(ctx context.Context) ([]float32, error) {
-	rows, _, _, _ := p.sizes()
+	rows, refine, _, _ := p.sizes()
 	points, err := owenHalton(ctx, rows, 2*p.cfg.Segments, rand.NewPCG(p.cfg.Seed, 0x9E3779B97F4A7C15))
 	if err != nil {
 		return nil, fmt.Errorf("traj: sampling %d Halton points: %w", rows, err)
 	}
+	orderRuns(points, 2*p.cfg.Segments, []int{p.warmRows(), refine, rows - backend.TrajExtremes})
 	return points, nil
 }
 

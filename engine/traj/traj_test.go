@@ -26,7 +26,7 @@ func openCPU(t *testing.T) *engine.Engine {
 
 func inputs(t *testing.T, s *Scenario, segments int, form backend.CollisionForm) *scoreInputs {
 	t.Helper()
-	in, err := newScoreInputs(s, segments, form, false)
+	in, err := newScoreInputs(s, segments, form, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
