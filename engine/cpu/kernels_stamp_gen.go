@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "320b3d3f3c657757cf541b841b832494e2b4a632007db9fe75674ecfb2c97683"
+const kernelSourcesSHA256 = "91a73c3c245640f35469537bb751aba504ac26c99cf737039f9a556abb58d3ed"

@@ -28,6 +28,7 @@ void FC_CPU_NAME(fc_cpu_collision_prob)(const fc_collision_prob_args *a, int64_t
  * independent chains keep the FMA units busy (10–25 % faster per cycle than one vector on
  * AVX2 and AVX-512). backend.TrajLaneMultiple is the widest block. */
 #define FC_TRAJ_LANES (2 * FC_VEC)
+#define FC_TRAJ_LANES_HALF FC_VEC
 #include "../include/fc_traj_score.h"
 
 int64_t FC_CPU_NAME(fc_cpu_traj_lanes)(void) { return FC_TRAJ_LANES; }

@@ -56,11 +56,14 @@
 #endif
 
 /* Complete unrolling of a fixed-count loop (a quadrature rule's nodes), so that the CPU loop
- * around it vectorizes across its iterations; nvcc decides for itself. */
+ * around it vectorizes across its iterations, or none (FC_NO_UNROLL), where unrolling would
+ * run out of registers; nvcc decides for itself. */
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #define FC_UNROLL_ALL(n) FC_PRAGMA(GCC unroll n)
+#define FC_NO_UNROLL FC_PRAGMA(GCC unroll 1)
 #else
 #define FC_UNROLL_ALL(n)
+#define FC_NO_UNROLL
 #endif
 
 /* Restrict-qualified pointers let the CPU compiler vectorize without alias checks. */
