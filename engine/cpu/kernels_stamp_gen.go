@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "91a73c3c245640f35469537bb751aba504ac26c99cf737039f9a556abb58d3ed"
+const kernelSourcesSHA256 = "b2b3bc1a4698621bde2c0b1e1fadfe2508ef7126e80c6cab14e57c3364e107a4"

@@ -148,7 +148,7 @@ FC_HD static inline float fc_log2f_pos(float x)
     int32_t bits;
     __builtin_memcpy(&bits, &x, sizeof bits);
     const int32_t e = (bits - 0x3F3504F3) >> 23; /* 0x3F3504F3 is √½ */
-    const int32_t mb = bits - (e << 23);
+    const int32_t mb = (int32_t)((uint32_t)bits - ((uint32_t)e << 23)); /* e may be negative */
     float m;
     __builtin_memcpy(&m, &mb, sizeof m);
     const float f = m - 1.0f;

@@ -300,16 +300,17 @@ FC_HD static inline void fc_traj_hold_axis(float v, float a, float twoOverJerk, 
 }
 
 /* The closest point to (px, py) on the guidance segment from (ax, ay) with direction
- * (dx, dy), squared length len2, starting at arc length s0: keeps the closest so far in
- * bestD2 and its arc length in bestS. */
-FC_HD static inline void fc_traj_segment(float px, float py, float ax, float ay, float dx, float dy, float len2, float s0,
-                                         float *bestD2, float *bestS)
+ * (dx, dy), its squared length's reciprocal invLen2 and its length len, starting at arc
+ * length s0: keeps the closest so far in bestD2 and its arc length in bestS. (The caller
+ * divides once per segment, not once per candidate and step.) */
+FC_HD static inline void fc_traj_segment(float px, float py, float ax, float ay, float dx, float dy, float invLen2,
+                                         float len, float s0, float *bestD2, float *bestS)
 {
-    float t = ((px - ax) * dx + (py - ay) * dy) / len2;
+    float t = ((px - ax) * dx + (py - ay) * dy) * invLen2;
     t = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
     const float qx = ax + t * dx - px, qy = ay + t * dy - py, d2 = qx * qx + qy * qy;
     const int closer = d2 < *bestD2;
-    *bestS = closer ? s0 + t * fc_sqrtf(len2) : *bestS;
+    *bestS = closer ? s0 + t * len : *bestS;
     *bestD2 = closer ? d2 : *bestD2;
 }
 

@@ -142,9 +142,9 @@ FC_HD static inline void fc_traj_project_lanes(const float *path, int32_t points
     float sAcc = 0.0f;
     for (int32_t i = 0; i + 1 < points; i++) {
         const float ax = path[2 * i], ay = path[2 * i + 1], dx = path[2 * i + 2] - ax, dy = path[2 * i + 3] - ay;
-        const float len2 = dx * dx + dy * dy;
-        FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, len2, sAcc, &d2[l], &arc[l]);
-        sAcc += fc_sqrtf(len2);
+        const float len2 = dx * dx + dy * dy, invLen2 = 1.0f / len2, len = fc_sqrtf(len2);
+        FC_LANES fc_traj_segment(x[l], y[l], ax, ay, dx, dy, invLen2, len, sAcc, &d2[l], &arc[l]);
+        sAcc += len;
     }
 }
 
@@ -244,12 +244,15 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
             ax.invSmall = o[FC_TK_INVS], ax.invLarge = o[FC_TK_INVL], ax.sdLarge = 1.0f / o[FC_TK_INVL];
             for (int32_t c = 0; c < circles; c++) {
                 const float radius = prm[FC_TP_CIRCLE0 + 2 * c + 1] + o[FC_TK_R];
+                /* The squared distance from the obstacle's mean, for caution and for culling. */
+                float d2[FC_TRAJ_LANES];
+                FC_LANES {
+                    const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
+                    d2[l] = dx * dx + dy * dy;
+                }
                 if (cautionDist > 0.0f) {
                     const float zone = radius + cautionDist, zone2 = zone * zone;
-                    FC_LANES {
-                        const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
-                        nearPerson[l] = dx * dx + dy * dy < zone2 ? 1.0f : nearPerson[l];
-                    }
+                    FC_LANES nearPerson[l] = d2[l] < zone2 ? 1.0f : nearPerson[l];
                 }
                 /* The form, and the fast form's regime, are the same for every candidate at this
                  * obstacle and step: one loop each keeps them all vectorized. */
@@ -273,10 +276,7 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                      * block with no lane nearer skips it. */
                     const float reach = radius + FC_TRAJ_MOMENTS_REACH * ax.sdLarge, reach2 = reach * reach;
                     int32_t near = 0;
-                    FC_LANES {
-                        const float dx = cx[c][l] - o[FC_TK_MX], dy = cy[c][l] - o[FC_TK_MY];
-                        near |= dx * dx + dy * dy <= reach2;
-                    }
+                    FC_LANES near |= d2[l] <= reach2;
                     if (!near) {
                         FC_LANES pMax[l] = c == 0 ? 0.0f : pMax[l];
                         continue;
