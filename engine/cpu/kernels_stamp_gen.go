@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "b2b3bc1a4698621bde2c0b1e1fadfe2508ef7126e80c6cab14e57c3364e107a4"
+const kernelSourcesSHA256 = "f792fd18818a948e1ffc53649c7b491c12d586926eee521704d417308e41d0ea"

@@ -23,12 +23,14 @@ void FC_CPU_NAME(fc_cpu_collision_prob)(const fc_collision_prob_args *a, int64_t
     }
 }
 
-/* Candidate scoring (fc_traj_score.h), two vectors of candidates per block: a block's
- * obstacle loop is one long chain of dependent polynomial steps per vector, and two
- * independent chains keep the FMA units busy (10–25 % faster per cycle than one vector on
- * AVX2 and AVX-512). backend.TrajLaneMultiple is the widest block. */
-#define FC_TRAJ_LANES (2 * FC_VEC)
-#define FC_TRAJ_LANES_HALF FC_VEC
+/* Candidate scoring (fc_traj_score.h), backend.TrajLaneMultiple (32) candidates per block:
+ * two AVX-512 vectors, four AVX2 ones. A block's rollout is one long chain of dependent
+ * polynomial steps per vector, and independent chains keep the FMA units busy (one vector
+ * per block was 10–25 % slower per cycle than two); a block's per-obstacle scalar work is
+ * shared by all its vectors (four AVX2 vectors rather than two: 8 % faster). The moments
+ * collision form takes one vector (FC_TRAJ_VECTOR_LANES) at a time, each with its own cull. */
+#define FC_TRAJ_LANES FC_TRAJ_LANE_MULTIPLE
+#define FC_TRAJ_VECTOR_LANES FC_VEC
 #include "../include/fc_traj_score.h"
 
 int64_t FC_CPU_NAME(fc_cpu_traj_lanes)(void) { return FC_TRAJ_LANES; }

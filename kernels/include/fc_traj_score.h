@@ -46,9 +46,10 @@
 #define FC_TRAJ_LANES 1
 #endif
 
-/* The lanes the moments form takes at once (one CPU vector; a CUDA thread's one lane). */
-#ifndef FC_TRAJ_LANES_HALF
-#define FC_TRAJ_LANES_HALF FC_TRAJ_LANES
+/* The lanes the moments form takes at once, each group culled on its own (one CPU vector;
+ * a CUDA thread's one lane). */
+#ifndef FC_TRAJ_VECTOR_LANES
+#define FC_TRAJ_VECTOR_LANES FC_TRAJ_LANES
 #endif
 #define FC_LANES FC_SIMD for (int l = 0; l < FC_TRAJ_LANES; l++)
 
@@ -273,24 +274,24 @@ FC_HD static inline void fc_traj_score_block(const float *prm, const float *cont
                     float ratio, r2;
                     fc_traj_moments_scale(ax, radius, &ratio, &r2);
                     /* Beyond R + FC_TRAJ_MOMENTS_REACH·σₗ of the mean the form is exactly 0: a
-                     * block with no lane nearer skips it. */
+                     * vector of lanes none of which is nearer skips it. One vector at a time
+                     * also keeps the form's temporaries in AVX2's 16 registers. */
                     const float reach = radius + FC_TRAJ_MOMENTS_REACH * ax.sdLarge, reach2 = reach * reach;
-                    int32_t near = 0;
-                    FC_LANES near |= d2[l] <= reach2;
-                    if (!near) {
-                        FC_LANES pMax[l] = c == 0 ? 0.0f : pMax[l];
-                        continue;
-                    }
-                    /* One vector at a time: the form's temporaries for two at once spill
-                     * AVX2's 16 registers (9 % of the cycle). */
                     FC_NO_UNROLL
-                    for (int h = 0; h < FC_TRAJ_LANES; h += FC_TRAJ_LANES_HALF)
-                    FC_SIMD for (int l = h; l < h + FC_TRAJ_LANES_HALF; l++) {
-                        const float px = cx[c][l], py = cy[c][l];
-                        const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
-                        const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
-                        const float p = fc_collision_prob_moments(zs, zl, ratio, r2);
-                        pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
+                    for (int h = 0; h < FC_TRAJ_LANES; h += FC_TRAJ_VECTOR_LANES) {
+                        int32_t near = 0;
+                        FC_SIMD for (int l = h; l < h + FC_TRAJ_VECTOR_LANES; l++) near |= d2[l] <= reach2;
+                        if (!near) {
+                            FC_SIMD for (int l = h; l < h + FC_TRAJ_VECTOR_LANES; l++) pMax[l] = c == 0 ? 0.0f : pMax[l];
+                            continue;
+                        }
+                        FC_SIMD for (int l = h; l < h + FC_TRAJ_VECTOR_LANES; l++) {
+                            const float px = cx[c][l], py = cy[c][l];
+                            const float zs = o[FC_TK_ZSX] * px + (o[FC_TK_ZSY] * py - o[FC_TK_ZS0]);
+                            const float zl = o[FC_TK_ZLX] * px + (o[FC_TK_ZLY] * py - o[FC_TK_ZL0]);
+                            const float p = fc_collision_prob_moments(zs, zl, ratio, r2);
+                            pMax[l] = c == 0 || p > pMax[l] ? p : pMax[l];
+                        }
                     }
                     continue;
                 }
