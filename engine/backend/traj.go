@@ -81,8 +81,8 @@ type Planning interface {
 	TrajSelect(ctx context.Context, s TrajSelect) error
 }
 
-// TrajLaneMultiple divides every candidate count and offset of TrajScore: the widest CPU
-// block of candidates (two AVX-512 vectors of floats), so that every block is full.
+// TrajLaneMultiple divides every candidate count and offset of TrajScore: the CPU's block
+// of candidates (two AVX-512 vectors of floats, four AVX2), so that every block is full.
 //
 //fc:c FC_TRAJ_ Traj
 const TrajLaneMultiple = 32

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "f792fd18818a948e1ffc53649c7b491c12d586926eee521704d417308e41d0ea"
+const kernelSourcesSHA256 = "2e2bfb23fe4cd3dba163aa8e8c9f94795870756697d2547fd414911ce5f48f61"

@@ -6,8 +6,8 @@ import (
 	"slices"
 )
 
-// The kernels score candidates in blocks of consecutive indices, and a block skips an
-// obstacle's step when none of its candidates comes near it. Halton rows in their own order
+// The kernels score candidates in blocks of consecutive indices, and a vector of them skips
+// an obstacle's step when none of its candidates comes near it. Halton rows in their own order
 // are spread over the whole box, so almost every block has some candidate near every
 // obstacle. orderRuns reorders rows within runs so that neighbours follow similar paths.
 
