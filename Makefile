@@ -102,14 +102,23 @@ cuda-check:
 	$(GO) test -tags cuda -count=1 ./engine/...
 	$(GO) run -tags cuda ./cmd/fluxcore info
 
-# libfluxcore.so and libfluxcore.a with the hand-written header beside them.
+# libfluxcore.so and libfluxcore.a with the hand-written header beside them. The shared
+# library exports the C ABI only (bindings/capi/exports.map) and its SONAME carries the
+# header's FLUXCORE_ABI_VERSION, the one source of that number.
+ABI_VERSION := $(shell sed -n 's/^.define FLUXCORE_ABI_VERSION \([0-9]*\)$$/\1/p' bindings/include/fluxcore.h)
+# (go build caches links by their flags, not by the files they name: the script's checksum in
+# an unused -X makes an edit to it relink.)
+LIB_LINK    := -extldflags '-Wl,--version-script=$(CURDIR)/bindings/capi/exports.map -Wl,-soname,libfluxcore.so.$(ABI_VERSION)' \
+               -X main.exportsMap=$(shell sha256sum bindings/capi/exports.map | cut -c1-16)
 lib: cpu-stamp
-	$(GO) build -buildmode=c-shared -o $(BUILD)/libfluxcore.so ./bindings/capi
+	$(GO) build -buildmode=c-shared -ldflags="$(LIB_LINK)" -o $(BUILD)/libfluxcore.so ./bindings/capi
+	ln -sf libfluxcore.so $(BUILD)/libfluxcore.so.$(ABI_VERSION)
 	$(GO) build -buildmode=c-archive -o $(BUILD)/libfluxcore.a ./bindings/capi
 	rm -f $(BUILD)/libfluxcore.h
 	cp bindings/include/fluxcore.h $(BUILD)/fluxcore.h
 
 lib-test: lib
+	bash scripts/check-lib.sh $(BUILD)/libfluxcore.so bindings/include/fluxcore.h
 	$(CC) -O2 -Wall -Wextra -Ibindings/include bindings/examples/mix.c -L$(BUILD) -lfluxcore -lm \
 		-Wl,-rpath,'$$ORIGIN' -o $(BUILD)/mix-example
 	$(BUILD)/mix-example

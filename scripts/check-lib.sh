@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# check-lib.sh LIB HEADER: libfluxcore.so exports exactly the functions HEADER declares,
+# nothing of the Go runtime, and its SONAME carries the header's ABI version.
+set -euo pipefail
+lib=$1 header=$2
+abi=$(sed -n 's/^#define FLUXCORE_ABI_VERSION \([0-9]*\)$/\1/p' "$header")
+soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+if [[ $soname != "libfluxcore.so.$abi" ]]; then
+    echo "check-lib: $lib has SONAME '$soname', want libfluxcore.so.$abi (FLUXCORE_ABI_VERSION in $header)" >&2
+    exit 1
+fi
+exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort)
+declared=$(grep -o '\bfluxcore_[a-z0-9_]*(' "$header" | tr -d '(' | sort -u)
+if [[ $exported != "$declared" ]]; then
+    echo "check-lib: $lib exports other symbols than $header declares:" >&2
+    diff <(echo "$declared") <(echo "$exported") | sed -n 's/^[<>]/&/p' | sed 's/^</  declared, not exported:/; s/^>/  exported, not declared:/' >&2
+    exit 1
+fi
+echo "check-lib: $lib (SONAME $soname) exports the $(echo "$exported" | wc -l) functions of $header, nothing else"
