@@ -13,7 +13,7 @@ exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort)
 declared=$(grep -o '\bfluxcore_[a-z0-9_]*(' "$header" | tr -d '(' | sort -u)
 if [[ $exported != "$declared" ]]; then
     echo "check-lib: $lib exports other symbols than $header declares:" >&2
-    diff <(echo "$declared") <(echo "$exported") | sed -n 's/^[<>]/&/p' | sed 's/^</  declared, not exported:/; s/^>/  exported, not declared:/' >&2
+    diff <(echo "$declared") <(echo "$exported") | sed -n 's/^</  declared, not exported:/p; s/^>/  exported, not declared:/p' >&2
     exit 1
 fi
 echo "check-lib: $lib (SONAME $soname) exports the $(echo "$exported" | wc -l) functions of $header, nothing else"

@@ -4,4 +4,4 @@ package cpu
 
 // kernelSourcesSHA256 is the hash of kernels/include/*.h and kernels/cpu/*.c. Its only job
 // is to change when they do, so that the Go build recompiles the variants that include them.
-const kernelSourcesSHA256 = "2e2bfb23fe4cd3dba163aa8e8c9f94795870756697d2547fd414911ce5f48f61"
+const kernelSourcesSHA256 = "9873a62d7e38e01aec92b02182a8a81c23da669138b4f856f9451c73a81e5739"

@@ -14,19 +14,16 @@ import (
 // rowPathKey places a row of jerk fractions (dims = 2·segments, linear segments first) by
 // where its path ends, roughly: each segment's linear jerk weighted by what it adds to the
 // distance covered (the third integral, ∝ the drop of (1 − t/T)³ across the segment) and its
-// angular jerk by what it adds to the sideways offset (the fourth, (1 − t/T)⁴). Both are
-// normalized to [−1, 1].
+// angular jerk by what it adds to the sideways offset (the fourth, (1 − t/T)⁴). Each set of
+// weights telescopes to 1, so both keys lie in [−1, 1].
 func rowPathKey(row []float32) (sideways, along float64) {
 	segs := len(row) / 2
-	var wAlong, wSide float64
 	for s := range segs {
 		t0, t1 := 1-float64(s)/float64(segs), 1-float64(s+1)/float64(segs)
-		a, b := t0*t0*t0-t1*t1*t1, t0*t0*t0*t0-t1*t1*t1*t1
-		along += a * float64(row[s])
-		sideways += b * float64(row[segs+s])
-		wAlong, wSide = wAlong+a, wSide+b
+		along += (t0*t0*t0 - t1*t1*t1) * float64(row[s])
+		sideways += (t0*t0*t0*t0 - t1*t1*t1*t1) * float64(row[segs+s])
 	}
-	return sideways / wSide, along / wAlong
+	return sideways, along
 }
 
 // hilbertOrder is the position of cell (x, y) of a 2^bits × 2^bits grid along the Hilbert

@@ -37,8 +37,9 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
-// Ordering keeps every range between two bounds the same set of rows, and makes blocks of
-// 16 consecutive rows follow closer paths than the Halton order did.
+// Ordering keeps every range between two bounds the same set of rows, and makes 16
+// consecutive rows (an AVX-512 vector, two AVX2 ones) follow closer paths than the Halton
+// order did.
 func TestOrderRunsKeepsGroupsAndGathersBlocks(t *testing.T) {
 	const rows, dims = 2048, 8
 	points, err := owenHalton(context.Background(), rows, dims, rand.NewPCG(1, 2))

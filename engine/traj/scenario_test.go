@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,33 +126,75 @@ func TestParseScenarioErrors(t *testing.T) {
 func TestInflationMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := range 40 {
-		w, h := 1+rng.IntN(40), 1+rng.IntN(40)
-		m := &CostMap{Width: w, Height: h, ResolutionM: 0.05, Cost: make([]float64, w*h)}
-		for i := range m.Cost {
-			if rng.Float64() < 0.03*float64(trial%4) {
-				m.Cost[i] = 1
-			} else {
-				m.Cost[i] = 0.5 * rng.Float64()
-			}
-		}
+		m := randomCostMap(rng, 1+rng.IntN(40), 1+rng.IntN(40), 0.03*float64(trial%4))
 		radius := 0.3 * rng.Float64()
-		got := m.inflated(radius)
-		for y := range h {
-			for x := range w {
-				want := float32(m.Cost[y*w+x])
-				for yy := range h {
-					for xx := range w {
-						if m.Cost[yy*w+xx] >= 1 && math.Hypot(float64(x-xx), float64(y-yy))*m.ResolutionM <= radius {
-							want = 1
-						}
+		if got, want := m.inflated(radius), bruteInflated(m, radius); !slices.Equal(got, want) {
+			t.Fatalf("trial %d: %d×%d map, radius %v: %v, want %v", trial, m.Width, m.Height, radius, got, want)
+		}
+	}
+}
+
+// The planner's cache of the inflated map reuses it only while the map and radius are
+// unchanged: an edit in place, another radius or another size inflates again.
+func TestInflationCacheSeesEveryChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := randomCostMap(rng, 30, 20, 0.05)
+	var c inflationCache
+	check := func(step string, radius float64) []float32 {
+		t.Helper()
+		got := c.inflated(m, radius)
+		if want := bruteInflated(m, radius); !slices.Equal(got, want) {
+			t.Fatalf("%s: the cached inflation differs from the definition", step)
+		}
+		return got
+	}
+	first := check("first call", 0.12)
+	if again := check("same map", 0.12); &again[0] != &first[0] {
+		t.Error("the same map and radius were inflated again")
+	}
+	for i := range m.Cost { // a lethal cell where there was none, edited in place
+		if m.Cost[i] < 1 {
+			m.Cost[i] = 1
+			break
+		}
+	}
+	check("edited in place", 0.12)
+	check("another radius", 0.2)
+	*m = *randomCostMap(rng, 20, 30, 0.05)
+	check("another size", 0.2)
+}
+
+// randomCostMap is a w × h map at 5 cm whose cells are lethal with probability pLethal and
+// otherwise cost up to 0.5.
+func randomCostMap(rng *rand.Rand, w, h int, pLethal float64) *CostMap {
+	m := &CostMap{Width: w, Height: h, ResolutionM: 0.05, Cost: make([]float64, w*h)}
+	for i := range m.Cost {
+		if rng.Float64() < pLethal {
+			m.Cost[i] = 1
+		} else {
+			m.Cost[i] = 0.5 * rng.Float64()
+		}
+	}
+	return m
+}
+
+// bruteInflated is the inflation by its definition, every cell against every lethal one.
+func bruteInflated(m *CostMap, radius float64) []float32 {
+	w, h := m.Width, m.Height
+	out := make([]float32, w*h)
+	for y := range h {
+		for x := range w {
+			out[y*w+x] = float32(m.Cost[y*w+x])
+			for yy := range h {
+				for xx := range w {
+					if m.Cost[yy*w+xx] >= 1 && math.Hypot(float64(x-xx), float64(y-yy))*m.ResolutionM <= radius {
+						out[y*w+x] = 1
 					}
-				}
-				if got[y*w+x] != want {
-					t.Fatalf("trial %d: %d×%d map, radius %v: cell (%d, %d) = %v, want %v", trial, w, h, radius, x, y, got[y*w+x], want)
 				}
 			}
 		}
 	}
+	return out
 }
 
 // A scenario built in Go without weights or caution plans as one parsed from JSON, which

@@ -161,7 +161,7 @@ FC_HD static inline void fc_traj_square_sides(fc_traj_axes ax, float radius, flo
  * so h ∈ [0.1, 1] and R²/θ₁ > 1e-15, and (R²/θ₁)^h stays inside exp2's range unclamped. A z
  * below Φ_coarse's clamp is a probability of exactly 0, so that a far obstacle costs nothing:
  * beyond R + FC_TRAJ_MOMENTS_REACH·σₗ of the mean it always is (the conformance suite checks
- * it), which lets the scoring skip a block of candidates all that far. */
+ * it), which lets the scoring skip a vector of candidates all that far. */
 #define FC_TRAJ_MOMENTS_REACH 3.5f
 
 FC_HD static inline float fc_collision_prob_moments(float zs, float zl, float ratio, float r2)

@@ -1,7 +1,8 @@
 /* fc_traj_score.h: roll out and score a block of FC_TRAJ_LANES candidate trajectories (the
- * scalar formulas are fc_traj.h's). On the CPU a block is a few vectors' worth of candidates
- * (kernels/cpu/traj.c), and every loop over the lanes below vectorizes, whatever the loops around it (steps,
- * obstacles, path segments) look like; a CUDA thread is a block of one.
+ * scalar formulas are fc_traj.h's). On the CPU a block is a few vectors' worth of
+ * candidates (kernels/cpu/traj.c), and every loop over the lanes below vectorizes, whatever
+ * the loops around it (steps, obstacles, path segments) look like; a CUDA thread is a block
+ * of one.
  *
  * Candidate c's controls are piecewise-constant jerk fractions u ∈ [−1, 1]: controls holds
  * [2·segments, n], the linear segments first, each segment covering steps/segments rollout
