@@ -7,7 +7,7 @@ BUILD   := build
 TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
-        cuda-deps cuda-check lib lib-test cmake-build clean
+        cuda-deps cuda-check lib lib-deps lib-test install cmake-build clean
 
 all: build
 
@@ -117,11 +117,30 @@ lib: cpu-stamp
 	rm -f $(BUILD)/libfluxcore.h
 	cp bindings/include/fluxcore.h $(BUILD)/fluxcore.h
 
-lib-test: lib
+# Installs the library, its header, fluxcore.pc (pkg-config) and the CMake package config
+# (find_package(fluxcore)) under PREFIX.
+PREFIX ?= /usr/local
+install: lib
+	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/lib/cmake/fluxcore $(PREFIX)/include
+	install -m 755 $(BUILD)/libfluxcore.so $(PREFIX)/lib/libfluxcore.so.$(ABI_VERSION)
+	ln -sf libfluxcore.so.$(ABI_VERSION) $(PREFIX)/lib/libfluxcore.so
+	install -m 644 $(BUILD)/libfluxcore.a $(PREFIX)/lib/libfluxcore.a
+	install -m 644 bindings/include/fluxcore.h $(PREFIX)/include/fluxcore.h
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@ABI@|$(ABI_VERSION)|' bindings/pkgconfig/fluxcore.pc.in \
+		> $(PREFIX)/lib/pkgconfig/fluxcore.pc
+	for f in fluxcoreConfig fluxcoreConfigVersion; do \
+		sed 's|@ABI@|$(ABI_VERSION)|' bindings/cmake/$$f.cmake.in > $(PREFIX)/lib/cmake/fluxcore/$$f.cmake; done
+
+# g++, cmake, pkg-config and NumPy from Debian, for the bindings' tests.
+lib-deps:
+	bash scripts/install-lib-deps.sh
+
+# The C ABI: exports and SONAME, then scripts/lib-test.sh (abi_test plain and under
+# ASan/UBSan, the C and C++ examples through CMake's find_package and pkg-config).
+lib-test: lib lib-deps
 	bash scripts/check-lib.sh $(BUILD)/libfluxcore.so bindings/include/fluxcore.h
-	$(CC) -O2 -Wall -Wextra -Ibindings/include bindings/examples/mix.c -L$(BUILD) -lfluxcore -lm \
-		-Wl,-rpath,'$$ORIGIN' -o $(BUILD)/mix-example
-	$(BUILD)/mix-example
+	$(MAKE) --no-print-directory install PREFIX=$(BUILD)/prefix >/dev/null
+	bash scripts/lib-test.sh $(BUILD)
 
 # The same library and example, plus the kernels when a CUDA compiler is found, via CMake.
 cmake-build:

@@ -7,7 +7,7 @@ import (
 
 // ABIVersion is the version of the C ABI, FLUXCORE_ABI_VERSION in
 // bindings/include/fluxcore.h; a test in bindings/capi checks that the two agree.
-const ABIVersion = 1
+const ABIVersion = 2
 
 // BuildVersion identifies a fluxcore build.
 type BuildVersion struct {

@@ -3,58 +3,153 @@ package main
 import (
 	"fmt"
 	"sync"
-
-	"github.com/fluxcore/fluxcore/engine"
 )
 
-// handles maps the integers C holds to engines, and keeps each handle's last error.
-var handles = struct {
-	sync.Mutex
-	next    int64
-	engines map[int64]*engine.Engine
-	errs    map[int64]string
-}{engines: map[int64]*engine.Engine{}, errs: map[int64]string{}}
+// kind is the type of object a handle names; it is the handle's top byte, so that a model
+// passed where an engine is expected is reported as such.
+type kind uint8
 
-func register(e *engine.Engine) int64 {
-	handles.Lock()
-	defer handles.Unlock()
-	handles.next++
-	handles.engines[handles.next] = e
-	return handles.next
+const (
+	kindEngine kind = 1 + iota
+	kindFNO
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindEngine:
+		return "engine"
+	case kindFNO:
+		return "FNO model"
+	}
+	return "unknown object"
 }
 
-func lookup(h int64) (*engine.Engine, error) { return find(h, false) }
-
-// unregister removes h, and with it h's last error.
-func unregister(h int64) (*engine.Engine, error) { return find(h, true) }
-
-func find(h int64, remove bool) (*engine.Engine, error) {
-	handles.Lock()
-	defer handles.Unlock()
-	e, ok := handles.engines[h]
-	if !ok {
-		return nil, fmt.Errorf("fluxcore: %d is not an open engine handle", h)
+// a is the kind's name with its article, for messages.
+func (k kind) a() string {
+	if k == kindEngine || k == kindFNO {
+		return "an " + k.String()
 	}
-	if remove {
-		delete(handles.engines, h)
-		delete(handles.errs, h)
-	}
-	return e, nil
+	return "a " + k.String()
 }
 
-// status records err as h's last error and converts it to the ABI's 0 / -1.
-func status(h int64, err error) C_int {
-	handles.Lock()
-	defer handles.Unlock()
-	if err == nil {
-		return 0
-	}
-	handles.errs[h] = err.Error()
-	return -1
+// object is what a handle names: a value, the calls inside it, and its live children (the
+// models of an engine), which keep it from being destroyed.
+type object struct {
+	kind   kind
+	parent *object
+	value  any
+
+	mu       sync.Mutex
+	idle     sync.Cond // signalled when active drops to zero during a destroy
+	active   int
+	children int
+	closing  bool
 }
 
-func lastError(h int64) string {
-	handles.Lock()
-	defer handles.Unlock()
-	return handles.errs[h]
+// objects maps live handles to their objects.
+var objects = struct {
+	sync.RWMutex
+	next uint64
+	byID map[uint64]*object
+}{byID: map[uint64]*object{}}
+
+// register makes a handle for value; parent, when set, cannot be destroyed before it.
+func register(k kind, parent *object, value any) uint64 {
+	o := &object{kind: k, parent: parent, value: value}
+	o.idle.L = &o.mu
+	if parent != nil {
+		parent.mu.Lock()
+		parent.children++
+		parent.mu.Unlock()
+	}
+	objects.Lock()
+	defer objects.Unlock()
+	objects.next++
+	h := uint64(k)<<56 | objects.next
+	objects.byID[h] = o
+	return h
+}
+
+// enter counts a call inside the live object h of kind k; the caller must leave it.
+func enter(h uint64, k kind) (*object, error) {
+	o, err := lookup(h, k)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closing {
+		return nil, fmt.Errorf("%s handle %#x is being destroyed", k, h)
+	}
+	o.active++
+	return o, nil
+}
+
+func (o *object) leave() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.active--
+	if o.active == 0 && o.closing {
+		o.idle.Broadcast()
+	}
+}
+
+func lookup(h uint64, k kind) (*object, error) {
+	objects.RLock()
+	o := objects.byID[h]
+	objects.RUnlock()
+	if o == nil || o.kind != k {
+		return nil, badHandle(h, k)
+	}
+	return o, nil
+}
+
+func badHandle(h uint64, k kind) error {
+	if h == 0 {
+		return fmt.Errorf("%s handle is 0, which is never a live handle", k)
+	}
+	if got := kind(h >> 56); got != k {
+		return fmt.Errorf("handle %#x names %s, not %s", h, got.a(), k.a())
+	}
+	return fmt.Errorf("%s handle %#x is not live (destroyed, or never created)", k, h)
+}
+
+// unregister ends h: it refuses new calls, waits for the calls inside to return, and removes
+// the handle, returning its object for the caller to release. An object with live children
+// is left as it was, and the error wraps errBusy.
+func unregister(h uint64, k kind) (*object, error) {
+	o, err := lookup(h, k)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	if o.closing {
+		o.mu.Unlock()
+		return nil, fmt.Errorf("%s handle %#x is already being destroyed", k, h)
+	}
+	if n := o.children; n > 0 {
+		o.mu.Unlock()
+		return nil, fmt.Errorf("%s handle %#x has %d live models; destroy them first: %w", k, h, n, errBusy)
+	}
+	o.closing = true
+	for o.active > 0 {
+		o.idle.Wait()
+	}
+	// Children are created only by calls inside o, so with none left their count is final;
+	// one created by a call that was inside when the destroy began still makes it busy.
+	if n := o.children; n > 0 {
+		o.closing = false
+		o.mu.Unlock()
+		return nil, fmt.Errorf("%s handle %#x has %d live models; destroy them first: %w", k, h, n, errBusy)
+	}
+	o.mu.Unlock()
+	objects.Lock()
+	delete(objects.byID, h)
+	objects.Unlock()
+	if p := o.parent; p != nil {
+		p.mu.Lock()
+		p.children--
+		p.mu.Unlock()
+	}
+	return o, nil
 }

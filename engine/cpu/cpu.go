@@ -255,27 +255,43 @@ func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float6
 		return ctx.Err()
 	}
 	var (
-		next int64
-		mu   sync.Mutex
-		wg   sync.WaitGroup
+		next     int64
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		panicked error
 	)
 	claim := func() (int64, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if next >= chunks || ctx.Err() != nil {
+		if next >= chunks || ctx.Err() != nil || panicked != nil {
 			return 0, false
 		}
 		next++
 		return next - 1, true
 	}
+	// A panic on a worker goroutine would end the process, the host program's included when
+	// fluxcore is linked as a library; it becomes the operation's error instead.
+	recoverWorker := func() {
+		if r := recover(); r != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			if panicked == nil {
+				panicked = fmt.Errorf("cpu: internal error: panic in a worker: %v", r)
+			}
+		}
+	}
 	for range min(int64(b.workers), chunks) {
 		wg.Go(func() {
+			defer recoverWorker()
 			for c, ok := claim(); ok; c, ok = claim() {
 				body(items*c/chunks, items*(c+1)/chunks)
 			}
 		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		return panicked
+	}
 	return ctx.Err()
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -125,3 +126,55 @@ func TestGolden(t *testing.T) {
 		}
 	})
 }
+
+// Once a runner has run, ForwardInto without boundary corrections allocates no buffers: what
+// it allocates per call is the CPU backend's goroutine hand-offs, a few hundred small
+// objects whatever the grid and batch, never memory that grows with the data. The C ABI's
+// warm path rests on it.
+func TestForwardIntoAllocatesNoBuffersWhenWarm(t *testing.T) {
+	ctx := context.Background()
+	enginetest.ForEachBackend(t, func(t *testing.T, b backend.Backend) {
+		for _, name := range []string{"fno1d", "fno2d", "fno3d", "neuralop2d_odd"} {
+			c, m, in, want, _ := loadCase(t, filepath.Join("testdata/golden", name))
+			// A batch of 32 copies makes any per-call buffer far larger than the hand-offs.
+			const batch = 32
+			var x, y []float32
+			for s := range batch {
+				per, perOut := len(in.Data)/c.Batch, len(want.Data)/c.Batch
+				x = append(x, in.Data[s%c.Batch*per:][:per]...)
+				y = append(y, want.Data[s%c.Batch*perOut:][:perOut]...)
+			}
+			r, err := m.NewRunner(ctx, b, fno.RunnerConfig{Grid: in.Shape[1 : len(in.Shape)-1], MaxBatch: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float32, len(y))
+			run := func() {
+				if err := r.ForwardInto(ctx, out, x, batch, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			const calls = 20
+			for range calls {
+				run()
+			}
+			runtime.ReadMemStats(&after)
+			r.Close()
+			perCall := (after.TotalAlloc - before.TotalAlloc) / calls
+			t.Logf("%s: %d bytes in %d objects per warm call; the output is %d bytes", name, perCall,
+				(after.Mallocs-before.Mallocs)/calls, 4*len(out))
+			if perCall > maxHandOffBytes {
+				t.Errorf("%s: a warm ForwardInto allocates %d bytes, want ≤ %d (no buffers)", name, perCall, maxHandOffBytes)
+			}
+			if e := metrics.RelL2(out, y); e > GoldenTolerance {
+				t.Errorf("%s: relative L2 error %.3g", name, e)
+			}
+		}
+	})
+}
+
+// maxHandOffBytes bounds the bytes of a warm forward's goroutine hand-offs.
+const maxHandOffBytes = 64 << 10

@@ -36,6 +36,7 @@ type Runner struct {
 	layers        []deviceLayer
 
 	staging  []float32      // host copy of input, grid channels filled once
+	download []float32      // host copy of output, channels-first
 	input    backend.Buffer // [batch, in+dims, grid] channels-first
 	lifted   backend.Buffer // [batch, width, grid]
 	act      [2]backend.Buffer
@@ -280,36 +281,48 @@ func (r *Runner) OutputShape(batch int) []int {
 // Every operation runs over the runner's full batch so that buffers and plans keep one
 // shape; samples past batch are zeros whose results are dropped.
 func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Boundary) ([]float32, error) {
+	out := make([]float32, max(batch, 0)*r.points()*r.m.OutChannels)
+	if err := r.ForwardInto(ctx, out, input, batch, bc); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ForwardInto is Forward writing into out, which holds exactly [batch, grid..., out] values.
+// Once a runner has run, a call without boundary corrections allocates nothing.
+func (r *Runner) ForwardInto(ctx context.Context, out, input []float32, batch int, bc *Boundary) error {
 	if err := r.gate.EnterAlone(); err != nil {
-		return nil, fmt.Errorf("fno: forward: %w", err)
+		return fmt.Errorf("fno: forward: %w", err)
 	}
 	defer r.gate.Leave()
 	if err := r.checkInput(ctx, input, batch); err != nil {
-		return nil, err
+		return err
+	}
+	if want := batch * r.points() * r.m.OutChannels; len(out) != want {
+		return fmt.Errorf("fno: output holds %d values, want shape %v = %d", len(out), r.OutputShape(batch), want)
 	}
 	corr, err := r.prepareBoundary(ctx, bc, batch)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.stageInput(ctx, input, batch); err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.run(ctx, corr); err != nil {
-		return nil, err
+		return err
 	}
-	out, err := r.fetchOutput(ctx, batch)
-	if err != nil {
-		return nil, err
+	if err := r.fetchOutput(ctx, out, batch); err != nil {
+		return err
 	}
 	// Finite inputs and weights can still overflow float32 on the way; such an output is
 	// an error, never a result.
 	if i, err := finite.First(ctx, out); err != nil || i >= 0 {
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, fmt.Errorf("fno: output element %d (flat index) is %v: the network overflowed float32", i, out[i])
+		return fmt.Errorf("fno: output element %d (flat index) is %v: the network overflowed float32", i, out[i])
 	}
-	return out, nil
+	return nil
 }
 
 // checkInput checks a batch's size and that every value is finite.
@@ -406,27 +419,30 @@ func (r *Runner) run(ctx context.Context, corr *boonState) error {
 	return nil
 }
 
-// fetchOutput downloads the first batch samples of the output, channels-last.
-func (r *Runner) fetchOutput(ctx context.Context, batch int) ([]float32, error) {
+// fetchOutput downloads the first batch samples of the output into dst, channels-last.
+// The runner's download buffer is reused from call to call.
+func (r *Runner) fetchOutput(ctx context.Context, dst []float32, batch int) error {
 	m, points := r.m, r.points()
-	out := make([]float32, r.output.Len())
-	if err := backend.Download(ctx, r.b, out, r.output); err != nil {
-		return nil, fmt.Errorf("fno: download output: %w", err)
+	if r.download == nil {
+		r.download = make([]float32, r.output.Len())
 	}
-	out = out[:batch*m.OutChannels*points]
-	// Channels-first to channels-last; a no-op for the usual single output channel.
+	if err := backend.Download(ctx, r.b, r.download, r.output); err != nil {
+		return fmt.Errorf("fno: download output: %w", err)
+	}
+	first := r.download[:batch*m.OutChannels*points]
+	// Channels-first to channels-last; a plain copy for the usual single output channel.
 	if m.OutChannels == 1 {
-		return out, nil
+		copy(dst, first)
+		return nil
 	}
-	last := make([]float32, len(out))
 	for s := range batch {
 		for c := range m.OutChannels {
 			for p := range points {
-				last[(s*points+p)*m.OutChannels+c] = out[(s*m.OutChannels+c)*points+p]
+				dst[(s*points+p)*m.OutChannels+c] = first[(s*m.OutChannels+c)*points+p]
 			}
 		}
 	}
-	return last, nil
+	return nil
 }
 
 // Transform is how the runner computes its Fourier transforms.

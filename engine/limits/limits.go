@@ -24,6 +24,10 @@ const DefaultBudgetBytes int64 = 2 << 30
 // ErrLimit is wrapped by every error of this package; test with errors.Is.
 var ErrLimit = errors.New("limit exceeded")
 
+// ErrBudget is wrapped by the errors of a charge the memory budget refuses; it wraps ErrLimit.
+// The C ABI reports it as out of memory.
+var ErrBudget = fmt.Errorf("memory budget: %w", ErrLimit)
+
 // Mul is a·b, or ok = false when either is negative or the product overflows an int.
 func Mul(a, b int) (product int, ok bool) {
 	if a < 0 || b < 0 {
@@ -116,7 +120,7 @@ func (b *Budget) Used() int64 { return b.used.Load() }
 func (b *Budget) Charge(what string, count, elemBytes int) error {
 	n, ok := Mul(count, elemBytes)
 	if !ok {
-		return fmt.Errorf("%s: %d × %d bytes overflows, memory budget %d bytes: %w", what, count, elemBytes, b.Limit(), ErrLimit)
+		return fmt.Errorf("%s: %d × %d bytes overflows, memory budget %d bytes: %w", what, count, elemBytes, b.Limit(), ErrBudget)
 	}
 	return b.ChargeBytes(what, int64(n))
 }
@@ -130,7 +134,7 @@ func (b *Budget) ChargeBytes(what string, n int64) error {
 		used, limit := b.used.Load(), b.Limit()
 		if n > limit-used {
 			return fmt.Errorf("%s needs %d bytes, exceeds the memory budget of %d bytes (%d in use): %w",
-				what, n, limit, used, ErrLimit)
+				what, n, limit, used, ErrBudget)
 		}
 		if b.used.CompareAndSwap(used, used+n) {
 			return nil

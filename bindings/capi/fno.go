@@ -1,0 +1,278 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/engine/limits"
+)
+
+// fnoModel is a loaded checkpoint and its pool of runners. A runner holds the weights and
+// activations on the device for one grid and batch size and serves one call at a time, so
+// concurrent calls take different runners, and a warm call reuses one without allocating.
+type fnoModel struct {
+	engine *engine.Engine
+	model  *fno.Model
+
+	mu   sync.Mutex
+	idle map[runnerKey][]*pooledRunner
+	held int // idle runners across keys
+}
+
+// runnerKey is a runner's shape: the batch and up to three grid axes.
+type runnerKey struct {
+	batch int
+	grid  [3]int
+}
+
+type pooledRunner struct {
+	runner *fno.Runner
+	input  []float32 // gathers a strided input
+}
+
+// Bounds on the idle runners a model keeps: enough for every thread of a busy host at one
+// shape, and a few shapes besides.
+const (
+	maxIdlePerShape = 8
+	maxIdleRunners  = 32
+)
+
+//export fcgo_fno_load
+func fcgo_fno_load(h C.fluxcore_engine, path *C.char, out *C.fluxcore_fno) C.int {
+	return call("fno_load", func() error {
+		if path == nil || out == nil {
+			return fmt.Errorf("path or out is NULL")
+		}
+		o, err := enter(uint64(h), kindEngine)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		e := o.value.(*engine.Engine)
+		ctx := limits.WithBudget(context.Background(), e.Budget())
+		m, err := fno.Load(ctx, C.GoString(path), fno.Overrides{}, fno.Overrides{})
+		if err != nil {
+			return err
+		}
+		*out = C.fluxcore_fno(register(kindFNO, o, &fnoModel{engine: e, model: m, idle: map[runnerKey][]*pooledRunner{}}))
+		return nil
+	})
+}
+
+//export fcgo_fno_destroy
+func fcgo_fno_destroy(h C.fluxcore_fno) C.int {
+	return call("fno_destroy", func() error {
+		o, err := unregister(uint64(h), kindFNO)
+		if err != nil {
+			return err
+		}
+		o.value.(*fnoModel).drain()
+		return nil
+	})
+}
+
+// drain closes the idle runners, releasing their device memory.
+func (m *fnoModel) drain() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, list := range m.idle {
+		for _, p := range list {
+			p.runner.Close()
+		}
+		delete(m.idle, key)
+	}
+	m.held = 0
+}
+
+//export fcgo_fno_info_json
+func fcgo_fno_info_json(h C.fluxcore_fno, buf *C.char, bufLen C.size_t, lenOut *C.size_t) C.int {
+	return call("fno_info_json", func() error {
+		o, err := enter(uint64(h), kindFNO)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		m := o.value.(*fnoModel).model
+		data, err := json.Marshal(map[string]any{
+			"dims": m.Dims, "in_channels": m.InChannels, "out_channels": m.OutChannels,
+			"width": m.Width, "modes": m.Modes, "layout": m.Layout, "boon": m.BOON,
+		})
+		if err != nil {
+			return err
+		}
+		return copyJSON(data, buf, bufLen, lenOut)
+	})
+}
+
+//export fcgo_fno_output_shape
+func fcgo_fno_output_shape(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, shape *C.int64_t) C.int {
+	return call("fno_output_shape", func() error {
+		o, err := enter(uint64(h), kindFNO)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		if shape == nil {
+			return fmt.Errorf("shape is NULL")
+		}
+		in, err := readTensor("x", x)
+		if err != nil {
+			return err
+		}
+		m := o.value.(*fnoModel).model
+		if _, err := m.CheckInput(in.dims()); err != nil {
+			return err
+		}
+		dst := unsafe.Slice((*int64)(unsafe.Pointer(shape)), in.ndim)
+		for i, n := range in.dims() {
+			dst[i] = int64(n)
+		}
+		dst[in.ndim-1] = int64(m.OutChannels)
+		return nil
+	})
+}
+
+//export fcgo_fno_forward
+func fcgo_fno_forward(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary, y *C.fluxcore_dl_tensor, stream unsafe.Pointer) C.int {
+	return call("fno_forward", func() error {
+		o, err := enter(uint64(h), kindFNO)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		out, err := readTensor("y", y)
+		if err != nil {
+			return err
+		}
+		return o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) { return out.outputFloat32s(shape) })
+	})
+}
+
+//export fcgo_fno_forward_alloc
+func fcgo_fno_forward_alloc(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary, y **C.fluxcore_dl_managed_tensor, stream unsafe.Pointer) C.int {
+	return call("fno_forward_alloc", func() error {
+		if y == nil {
+			return fmt.Errorf("y is NULL")
+		}
+		o, err := enter(uint64(h), kindFNO)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		var block *C.fluxcore_dl_managed_tensor
+		err = o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) {
+			var data []float32
+			block, data, err = allocFloat32(shape)
+			return data, err
+		})
+		if err != nil {
+			if block != nil {
+				C.free(unsafe.Pointer(block))
+			}
+			return err
+		}
+		*y = block
+		return nil
+	})
+}
+
+// forward checks x and bc against the model, asks output for the destination of the result's
+// shape, and runs a pooled runner into it.
+func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary, output func(shape []int) ([]float32, error)) error {
+	in, err := readTensor("x", x)
+	if err != nil {
+		return err
+	}
+	grid, err := m.model.CheckInput(in.dims())
+	if err != nil {
+		return err
+	}
+	key := runnerKey{batch: in.shape[0]}
+	copy(key.grid[:], grid)
+	var outShape [maxDims]int
+	copy(outShape[:], in.dims())
+	outShape[in.ndim-1] = m.model.OutChannels
+	ctx := limits.WithBudget(context.Background(), m.engine.Budget())
+	boundary, err := readBoundary(ctx, m.model, bc, key.batch, grid)
+	if err != nil {
+		return err
+	}
+	dst, err := output(outShape[:in.ndim])
+	if err != nil {
+		return err
+	}
+	p, err := m.take(ctx, key, grid)
+	if err != nil {
+		return err
+	}
+	defer m.put(key, p)
+	src, err := in.float32s(&p.input)
+	if err != nil {
+		return err
+	}
+	return p.runner.ForwardInto(ctx, dst, src, key.batch, boundary)
+}
+
+// take returns an idle runner of key's shape, or places a new one. A new runner that the
+// memory budget refuses is tried again once after closing the idle ones.
+func (m *fnoModel) take(ctx context.Context, key runnerKey, grid []int) (*pooledRunner, error) {
+	m.mu.Lock()
+	if list := m.idle[key]; len(list) > 0 {
+		p := list[len(list)-1]
+		m.idle[key] = list[:len(list)-1]
+		m.held--
+		m.mu.Unlock()
+		return p, nil
+	}
+	m.mu.Unlock()
+	cfg := fno.RunnerConfig{Grid: grid, MaxBatch: key.batch}
+	r, err := m.model.NewRunner(ctx, m.engine.Backend(), cfg)
+	if errors.Is(err, limits.ErrBudget) {
+		m.drain()
+		r, err = m.model.NewRunner(ctx, m.engine.Backend(), cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &pooledRunner{runner: r}, nil
+}
+
+func (m *fnoModel) put(key runnerKey, p *pooledRunner) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.idle[key]) >= maxIdlePerShape || m.held >= maxIdleRunners {
+		p.runner.Close()
+		return
+	}
+	m.idle[key] = append(m.idle[key], p)
+	m.held++
+}
+
+// allocFloat32 allocates a float32 host tensor of shape on the C heap, where the caller may
+// keep it: one block that its deleter frees.
+func allocFloat32(shape []int) (*C.fluxcore_dl_managed_tensor, []float32, error) {
+	count := 1
+	var dims [maxDims]C.int64_t
+	for i, n := range shape {
+		count *= n // shape is an output shape the model checked: no overflow
+		dims[i] = C.int64_t(n)
+	}
+	block := C.fc_alloc_tensor(C.int32_t(len(shape)), &dims[0], 4, C.size_t(count))
+	if block == nil {
+		return nil, nil, fmt.Errorf("allocate the output, %v float32: %w", shape, errNoMemory)
+	}
+	block.dl_tensor.dtype = C.fluxcore_dl_datatype{code: C.FLUXCORE_DL_FLOAT, bits: 32, lanes: 1}
+	return block, unsafe.Slice((*float32)(block.dl_tensor.data), count), nil
+}

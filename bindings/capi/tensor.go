@@ -1,0 +1,171 @@
+package main
+
+/*
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
+)
+
+// maxDims bounds a tensor's rank; fluxcore's largest is 5, a 3-D FNO's [batch, x, y, t, c].
+const maxDims = 8
+
+// tensor is a checked view of a caller's DLTensor. Arrays instead of slices keep a call from
+// allocating.
+type tensor struct {
+	name    string
+	data    unsafe.Pointer // data + byte_offset
+	ndim    int
+	shape   [maxDims]int
+	strides [maxDims]int // in elements; the compact ones when the producer sent none
+	compact bool
+	count   int
+	code    uint8
+	bits    uint8
+}
+
+func (t *tensor) dims() []int { return t.shape[:t.ndim] }
+
+// readTensor checks a DLTensor's description (device, rank, dtype, shape, strides) before
+// anything reads its data.
+func readTensor(name string, p *C.fluxcore_dl_tensor) (tensor, error) {
+	t := tensor{name: name}
+	if p == nil {
+		return t, fmt.Errorf("%s is NULL", name)
+	}
+	switch dev := p.device; dev.device_type {
+	case C.FLUXCORE_DL_CPU, C.FLUXCORE_DL_CUDA_HOST, C.FLUXCORE_DL_CUDA_MANAGED:
+	case C.FLUXCORE_DL_CUDA:
+		return t, fmt.Errorf("%s is on cuda:%d; this version takes host tensors (kDLCPU, kDLCUDAHost): %w",
+			name, dev.device_id, errUnsupported)
+	default:
+		return t, fmt.Errorf("%s has DLPack device type %d, want kDLCPU (1) or a host-accessible CUDA type: %w",
+			name, dev.device_type, errUnsupported)
+	}
+	if p.ndim < 0 || p.ndim > maxDims {
+		return t, fmt.Errorf("%s has ndim %d, want 0..%d", name, p.ndim, maxDims)
+	}
+	t.ndim = int(p.ndim)
+	t.code, t.bits = uint8(p.dtype.code), uint8(p.dtype.bits)
+	if p.dtype.lanes != 1 || t.bits%8 != 0 || t.bits == 0 {
+		return t, fmt.Errorf("%s has dtype (code %d, bits %d, lanes %d), want one lane of whole bytes",
+			name, t.code, t.bits, p.dtype.lanes)
+	}
+	if t.ndim > 0 && p.shape == nil {
+		return t, fmt.Errorf("%s has ndim %d and a NULL shape", name, t.ndim)
+	}
+	shape := unsafe.Slice((*int64)(unsafe.Pointer(p.shape)), t.ndim)
+	for i, n := range shape {
+		if n < 0 || n > limits.MaxArrayElements {
+			return t, fmt.Errorf("%s has shape[%d] = %d, want 0..%d", name, i, n, limits.MaxArrayElements)
+		}
+		t.shape[i] = int(n)
+	}
+	var err error
+	if t.count, err = limits.Product(name+" elements", limits.MaxArrayElements, t.dims()...); err != nil {
+		return t, err
+	}
+	if err := t.readStrides(p.strides); err != nil {
+		return t, err
+	}
+	if p.data == nil && t.count > 0 {
+		return t, fmt.Errorf("%s has %d elements and a NULL data pointer", name, t.count)
+	}
+	t.data = unsafe.Add(p.data, uintptr(p.byte_offset))
+	return t, nil
+}
+
+// readStrides fills t.strides and t.compact; NULL strides mean compact row-major.
+func (t *tensor) readStrides(p *C.int64_t) error {
+	step := 1
+	t.compact = true
+	for i := t.ndim - 1; i >= 0; i-- {
+		t.strides[i] = step
+		step *= t.shape[i]
+	}
+	if p == nil {
+		return nil
+	}
+	given := unsafe.Slice((*int64)(unsafe.Pointer(p)), t.ndim)
+	for i, s := range given {
+		if s < 0 || s > limits.MaxArrayElements {
+			return fmt.Errorf("%s has strides[%d] = %d, want 0..%d (negative strides are not taken)",
+				t.name, i, s, limits.MaxArrayElements)
+		}
+		// A dimension of extent 1 is never stepped along, so its stride does not matter.
+		if int(s) != t.strides[i] && t.shape[i] > 1 {
+			t.compact = false
+		}
+		t.strides[i] = int(s)
+	}
+	return nil
+}
+
+// float32s checks that t is float32 with the given shape and returns its elements; a strided
+// tensor is gathered into scratch (grown when short), a compact one is used in place.
+func (t *tensor) float32s(scratch *[]float32) ([]float32, error) {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, 32, "float32"); err != nil {
+		return nil, err
+	}
+	if t.count == 0 {
+		return nil, nil
+	}
+	if t.compact {
+		return unsafe.Slice((*float32)(t.data), t.count), nil
+	}
+	if cap(*scratch) < t.count {
+		*scratch = make([]float32, t.count)
+	}
+	dst := (*scratch)[:t.count]
+	var index [maxDims]int
+	for i := range dst {
+		off := 0
+		for d := range t.ndim {
+			off += index[d] * t.strides[d]
+		}
+		dst[i] = *(*float32)(unsafe.Add(t.data, 4*off))
+		for d := t.ndim - 1; d >= 0; d-- {
+			if index[d]++; index[d] < t.shape[d] {
+				break
+			}
+			index[d] = 0
+		}
+	}
+	return dst, nil
+}
+
+// outputFloat32s checks that t is a compact float32 tensor of exactly shape and returns its
+// elements for writing.
+func (t *tensor) outputFloat32s(shape []int) ([]float32, error) {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, 32, "float32"); err != nil {
+		return nil, err
+	}
+	if !slices.Equal(t.dims(), shape) {
+		return nil, fmt.Errorf("%s has shape %v, want %v", t.name, t.dims(), shape)
+	}
+	if !t.compact {
+		return nil, fmt.Errorf("%s has strides %v, want a compact row-major output", t.name, t.strides[:t.ndim])
+	}
+	return unsafe.Slice((*float32)(t.data), t.count), nil
+}
+
+func (t *tensor) want(code, bits uint8, what string) error {
+	if t.code != code || t.bits != bits {
+		return fmt.Errorf("%s has dtype %s, want %s", t.name, dtypeName(t.code, t.bits), what)
+	}
+	return nil
+}
+
+func dtypeName(code, bits uint8) string {
+	names := map[uint8]string{C.FLUXCORE_DL_INT: "int", C.FLUXCORE_DL_UINT: "uint", C.FLUXCORE_DL_FLOAT: "float", C.FLUXCORE_DL_COMPLEX: "complex"}
+	if n, ok := names[code]; ok {
+		return fmt.Sprintf("%s%d", n, bits)
+	}
+	return fmt.Sprintf("(code %d, %d bits)", code, bits)
+}

@@ -1,0 +1,307 @@
+/* abi_test.c: the C ABI's promises, checked from C (and, in `make lib-test`, again under
+ * AddressSanitizer and UndefinedBehaviorSanitizer): the DLPack layout, statuses and
+ * thread-local messages, bad handles and tensors, many threads on one model, destroy while
+ * calls are in flight, the memory budget, strided inputs, and fork.
+ *
+ *   abi_test GOLDEN_DIR   (engine/fno/testdata/golden) */
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fluxcore.h"
+#include "../examples/npy.h"
+
+/* The published layout of dlpack.h's structs on LP64, written out independently. */
+_Static_assert(sizeof(fluxcore_dl_tensor) == 48, "DLTensor is 48 bytes");
+_Static_assert(offsetof(fluxcore_dl_tensor, device) == 8, "DLTensor.device");
+_Static_assert(offsetof(fluxcore_dl_tensor, ndim) == 16, "DLTensor.ndim");
+_Static_assert(offsetof(fluxcore_dl_tensor, dtype) == 20, "DLTensor.dtype");
+_Static_assert(offsetof(fluxcore_dl_tensor, shape) == 24, "DLTensor.shape");
+_Static_assert(offsetof(fluxcore_dl_tensor, strides) == 32, "DLTensor.strides");
+_Static_assert(offsetof(fluxcore_dl_tensor, byte_offset) == 40, "DLTensor.byte_offset");
+_Static_assert(sizeof(fluxcore_dl_managed_tensor) == 64, "DLManagedTensor is 64 bytes");
+_Static_assert(offsetof(fluxcore_dl_managed_tensor, deleter) == 56, "DLManagedTensor.deleter");
+#if __has_include(<ATen/dlpack.h>)
+/* Where PyTorch's copy of dlpack.h is installed, the layouts must match it field by field. */
+#include <ATen/dlpack.h>
+#define SAME(a, b, f) _Static_assert(offsetof(a, f) == offsetof(b, f), #f)
+SAME(fluxcore_dl_tensor, DLTensor, data);
+SAME(fluxcore_dl_tensor, DLTensor, device);
+SAME(fluxcore_dl_tensor, DLTensor, ndim);
+SAME(fluxcore_dl_tensor, DLTensor, dtype);
+SAME(fluxcore_dl_tensor, DLTensor, shape);
+SAME(fluxcore_dl_tensor, DLTensor, strides);
+SAME(fluxcore_dl_tensor, DLTensor, byte_offset);
+SAME(fluxcore_dl_managed_tensor, DLManagedTensor, manager_ctx);
+SAME(fluxcore_dl_managed_tensor, DLManagedTensor, deleter);
+_Static_assert(sizeof(fluxcore_dl_tensor) == sizeof(DLTensor), "DLTensor size");
+_Static_assert(sizeof(fluxcore_dl_device) == sizeof(DLDevice), "DLDevice size");
+_Static_assert(sizeof(fluxcore_dl_datatype) == sizeof(DLDataType), "DLDataType size");
+_Static_assert((int)FLUXCORE_DL_CUDA == (int)kDLCUDA && (int)FLUXCORE_DL_CUDA_HOST == (int)kDLCUDAHost &&
+                   (int)FLUXCORE_DL_FLOAT == (int)kDLFloat,
+               "enum values");
+#define LAYOUT_CHECKED_AGAINST "ATen/dlpack.h"
+#else
+#define LAYOUT_CHECKED_AGAINST "the published offsets"
+#endif
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                                  \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fprintf(stderr, "\n");                                                         \
+            failures++;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+/* EXPECT_STATUS checks a call's status and that its message names what. */
+#define EXPECT_STATUS(call, want, what)                                                    \
+    do {                                                                                   \
+        fluxcore_status st_ = (call);                                                      \
+        EXPECT(st_ == (want), "%s: %s, want %s (%s)", #call, fluxcore_status_name(st_),   \
+               fluxcore_status_name(want), fluxcore_last_error());                         \
+        if (st_ != FLUXCORE_OK)                                                            \
+            EXPECT(strstr(fluxcore_last_error(), (what)) != NULL, "%s: message %s lacks %s", \
+                   #call, fluxcore_last_error(), (what));                                  \
+    } while (0)
+
+static fluxcore_dl_tensor host(void *data, int32_t ndim, int64_t *shape, uint8_t bits)
+{
+    fluxcore_dl_tensor t = {.data = data, .ndim = ndim, .shape = shape};
+    t.device.device_type = FLUXCORE_DL_CPU;
+    t.dtype = (fluxcore_dl_datatype){FLUXCORE_DL_FLOAT, bits, 1};
+    return t;
+}
+
+static fluxcore_engine open_cpu(int64_t budget)
+{
+    fluxcore_engine_options opts = {.struct_size = sizeof opts, .device = "cpu", .memory_budget_bytes = budget};
+    fluxcore_engine e = 0;
+    EXPECT_STATUS(fluxcore_engine_create(&opts, &e), FLUXCORE_OK, "");
+    return e;
+}
+
+/* ---- shared state of the threaded tests ---- */
+static fluxcore_fno model;
+static npy_f32 input, reference;
+
+static void *forward_many(void *arg)
+{
+    long bad = 0;
+    float *y = malloc((size_t)reference.count * sizeof(float));
+    for (int i = 0; i < 40; i++) {
+        fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
+        fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
+        if (fluxcore_fno_forward(model, &x, NULL, &out, NULL) != FLUXCORE_OK || rel_l2(y, reference.data, reference.count) > 1e-5)
+            bad++;
+    }
+    free(y);
+    (void)arg;
+    return (void *)bad;
+}
+
+/* Each thread fails with its own message and must read back exactly its own. */
+static void *own_errors(void *arg)
+{
+    long id = (long)arg, wrong = 0;
+    fluxcore_fno dead = (fluxcore_fno)(2ull << 56 | (uint64_t)(1000000 + id)); /* never issued */
+    char want[64];
+    snprintf(want, sizeof want, "handle %#llx is not live", (unsigned long long)dead);
+    for (int i = 0; i < 2000; i++) {
+        fluxcore_fno_destroy(dead);
+        if (strstr(fluxcore_last_error(), want) == NULL) wrong++;
+    }
+    return (void *)wrong;
+}
+
+/* Forwards until the model is destroyed under it: every call either succeeds or reports the
+ * dead handle; none crashes or reads freed memory. */
+static void *until_destroyed(void *arg)
+{
+    float *y = malloc((size_t)reference.count * sizeof(float));
+    long odd = 0;
+    for (;;) {
+        fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
+        fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
+        fluxcore_status st = fluxcore_fno_forward(model, &x, NULL, &out, NULL);
+        if (st == FLUXCORE_ERR_INVALID_ARGUMENT) break;
+        if (st != FLUXCORE_OK) { odd++; break; }
+    }
+    free(y);
+    (void)arg;
+    return (void *)odd;
+}
+
+static long run_threads(int n, void *(*fn)(void *))
+{
+    pthread_t t[16];
+    long total = 0;
+    for (long i = 0; i < n; i++) pthread_create(&t[i], NULL, fn, (void *)i);
+    for (int i = 0; i < n; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        total += (long)r;
+    }
+    return total;
+}
+
+static void test_library(void)
+{
+    EXPECT(fluxcore_abi_version() == FLUXCORE_ABI_VERSION, "ABI %d", fluxcore_abi_version());
+    EXPECT(strstr(fluxcore_version(), "C ABI 2") != NULL, "version %s", fluxcore_version());
+    EXPECT(strcmp(fluxcore_status_name(FLUXCORE_ERR_BUSY), "FLUXCORE_ERR_BUSY") == 0, "status name");
+    EXPECT(strcmp(fluxcore_status_name((fluxcore_status)99), "unknown status") == 0, "unknown status name");
+}
+
+static void test_bad_arguments(fluxcore_engine e, const char *golden)
+{
+    fluxcore_engine_options zero = {0};
+    fluxcore_engine e2;
+    EXPECT_STATUS(fluxcore_engine_create(&zero, &e2), FLUXCORE_ERR_INVALID_ARGUMENT, "struct_size is 0");
+    fluxcore_engine_options bad = {.struct_size = sizeof bad, .device = "gpu"};
+    EXPECT_STATUS(fluxcore_engine_create(&bad, &e2), FLUXCORE_ERR_INVALID_ARGUMENT, "\"gpu\"");
+    EXPECT_STATUS(fluxcore_engine_destroy(0), FLUXCORE_ERR_INVALID_ARGUMENT, "handle is 0");
+    EXPECT_STATUS(fluxcore_fno_destroy(e), FLUXCORE_ERR_INVALID_ARGUMENT, "names an engine, not an FNO model");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/no-such-dir/model.safetensors", golden);
+    fluxcore_fno m;
+    EXPECT_STATUS(fluxcore_fno_load(e, path, &m), FLUXCORE_ERR_IO, "no such file");
+    snprintf(path, sizeof path, "%s/fno2d/input.npy", golden);
+    EXPECT_STATUS(fluxcore_fno_load(e, path, &m), FLUXCORE_ERR_INVALID_ARGUMENT, "safetensors");
+
+    int64_t shape[8];
+    double d[4];
+    int64_t dshape[4] = {1, 24, 24, 1};
+    fluxcore_dl_tensor x64 = host(d, 4, dshape, 64);
+    EXPECT_STATUS(fluxcore_fno_output_shape(model, NULL, shape), FLUXCORE_ERR_INVALID_ARGUMENT, "x is NULL");
+    float y[4];
+    fluxcore_dl_tensor out = host(y, 4, dshape, 32);
+    EXPECT_STATUS(fluxcore_fno_forward(model, &x64, NULL, &out, NULL), FLUXCORE_ERR_INVALID_ARGUMENT, "float64, want float32");
+    /* An absurd shape is refused from its description: the 16 bytes behind it are never read. */
+    int64_t huge[4] = {1 << 20, 1 << 20, 1 << 20, 1};
+    fluxcore_dl_tensor big = host(d, 4, huge, 32);
+    EXPECT_STATUS(fluxcore_fno_forward(model, &big, NULL, &out, NULL), FLUXCORE_ERR_INVALID_ARGUMENT, "exceeds limit");
+    int64_t wrong[4] = {1, 24, 24, 3};
+    fluxcore_dl_tensor chans = host(d, 4, wrong, 32);
+    EXPECT_STATUS(fluxcore_fno_output_shape(model, &chans, shape), FLUXCORE_ERR_INVALID_ARGUMENT, "input shape [1 24 24 3]");
+    fluxcore_dl_tensor gpu = host(d, 4, dshape, 32);
+    gpu.device.device_type = FLUXCORE_DL_CUDA;
+    EXPECT_STATUS(fluxcore_fno_forward(model, &gpu, NULL, &out, NULL), FLUXCORE_ERR_UNSUPPORTED, "cuda:0");
+}
+
+/* A strided input (every sample's rows interleaved with junk) gives the compact result. */
+static void test_strided_input(void)
+{
+    int64_t n = input.count;
+    float *wide = malloc((size_t)n * 2 * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        wide[2 * i] = input.data[i];
+        wide[2 * i + 1] = 1e30f;
+    }
+    int64_t strides[8];
+    int64_t step = 2;
+    for (int i = input.ndim - 1; i >= 0; i--) {
+        strides[i] = step;
+        step *= input.shape[i];
+    }
+    fluxcore_dl_tensor x = host(wide, input.ndim, input.shape, 32);
+    x.strides = strides;
+    fluxcore_dl_managed_tensor *y = NULL;
+    EXPECT_STATUS(fluxcore_fno_forward_alloc(model, &x, NULL, &y, NULL), FLUXCORE_OK, "");
+    if (y != NULL) {
+        EXPECT(rel_l2(y->dl_tensor.data, reference.data, reference.count) <= 1e-5, "strided input result differs");
+        y->deleter(y);
+    }
+    free(wide);
+}
+
+static void test_budget(const char *golden)
+{
+    fluxcore_engine small = open_cpu(64 << 10);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fno2d/model.safetensors", golden);
+    fluxcore_fno m;
+    fluxcore_status st = fluxcore_fno_load(small, path, &m);
+    if (st == FLUXCORE_OK) {
+        float *y = malloc((size_t)reference.count * sizeof(float));
+        fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
+        fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
+        EXPECT_STATUS(fluxcore_fno_forward(m, &x, NULL, &out, NULL), FLUXCORE_ERR_OUT_OF_MEMORY, "memory budget of 65536 bytes");
+        EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_ERR_BUSY, "1 live models");
+        EXPECT_STATUS(fluxcore_fno_destroy(m), FLUXCORE_OK, "");
+        free(y);
+    } else {
+        EXPECT(st == FLUXCORE_ERR_OUT_OF_MEMORY, "load under a 64 KiB budget: %s", fluxcore_last_error());
+    }
+    EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_OK, "");
+}
+
+static void test_fork(fluxcore_engine e)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(10); /* a hang ends the child with SIGALRM */
+        char buf[64];
+        fluxcore_status st = fluxcore_engine_info_json(e, buf, sizeof buf, NULL);
+        _exit(st == FLUXCORE_ERR_FORKED && strstr(fluxcore_last_error(), "fork") != NULL ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "forked child: status %#x (want FLUXCORE_ERR_FORKED at once)", status);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s GOLDEN_DIR\n", argv[0]);
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fno2d/input.npy", argv[1]);
+    if (npy_read_f32(path, &input) != 0) return 1;
+    snprintf(path, sizeof path, "%s/fno2d/output.npy", argv[1]);
+    if (npy_read_f32(path, &reference) != 0) return 1;
+
+    test_library();
+    fluxcore_engine e = open_cpu(0);
+    snprintf(path, sizeof path, "%s/fno2d/model.safetensors", argv[1]);
+    EXPECT_STATUS(fluxcore_fno_load(e, path, &model), FLUXCORE_OK, "");
+    test_bad_arguments(e, argv[1]);
+    EXPECT(run_threads(4, own_errors) == 0, "a thread read another thread's message");
+    EXPECT(run_threads(8, forward_many) == 0, "concurrent forwards on one model failed or differed");
+    test_strided_input();
+    test_budget(argv[1]);
+    test_fork(e);
+
+    EXPECT_STATUS(fluxcore_engine_destroy(e), FLUXCORE_ERR_BUSY, "destroy them first");
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, until_destroyed, NULL);
+    usleep(20000);
+    EXPECT_STATUS(fluxcore_fno_destroy(model), FLUXCORE_OK, "");
+    long odd = 0;
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        odd += (long)r;
+    }
+    EXPECT(odd == 0, "a call racing the destroy got a status other than OK or a dead handle");
+    EXPECT_STATUS(fluxcore_fno_destroy(model), FLUXCORE_ERR_INVALID_ARGUMENT, "not live");
+    EXPECT_STATUS(fluxcore_engine_destroy(e), FLUXCORE_OK, "");
+    free(input.data);
+    free(reference.data);
+    if (failures) {
+        fprintf(stderr, "abi_test: %d failures\n", failures);
+        return 1;
+    }
+    printf("abi_test: pass (DLPack layout checked against %s)\n", LAYOUT_CHECKED_AGAINST);
+    return 0;
+}
