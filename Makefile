@@ -7,7 +7,7 @@ BUILD   := build
 TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
-        cuda-deps cuda-check lib lib-deps lib-test install cmake-build clean
+        cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean
 
 all: build
 
@@ -36,7 +36,7 @@ demo: build
 # is the generated-kernel freshness check; engine/cpu's guard-page test and a short stress
 # run of `fluxcore fno` are among them), the conformance suite on every CPU variant, the
 # same suite under the C sanitizers, and the C ABI example.
-test: vet unit conformance sanitize lib-test
+test: vet unit conformance sanitize lib-test python-test
 
 # go vet and staticcheck (pinned), both clean.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -110,12 +110,27 @@ ABI_VERSION := $(shell sed -n 's/^.define FLUXCORE_ABI_VERSION \([0-9]*\)$$/\1/p
 # an unused -X makes an edit to it relink.)
 LIB_LINK    := -extldflags '-Wl,--version-script=$(CURDIR)/bindings/capi/exports.map -Wl,-soname,libfluxcore.so.$(ABI_VERSION)' \
                -X main.exportsMap=$(shell sha256sum bindings/capi/exports.map | cut -c1-16)
-lib: cpu-stamp
-	$(GO) build -buildmode=c-shared -ldflags="$(LIB_LINK)" -o $(BUILD)/libfluxcore.so ./bindings/capi
-	ln -sf libfluxcore.so $(BUILD)/libfluxcore.so.$(ABI_VERSION)
-	$(GO) build -buildmode=c-archive -o $(BUILD)/libfluxcore.a ./bindings/capi
+# Go does not cache the packages of a c-shared or c-archive build (about 35 s each here), so
+# the libraries are file targets that rebuild only when a source changed.
+LIB_SOURCES := go.mod go.sum bindings/capi/exports.map \
+               $(shell find engine kernels internal fft npy bindings/capi bindings/include \
+                       -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.fatbin' | grep -v _test.go)
+lib: $(BUILD)/libfluxcore.so $(BUILD)/libfluxcore.a $(BUILD)/fluxcore.h
+
+$(BUILD)/libfluxcore.so: $(LIB_SOURCES)
+	@$(GO) run ./kernels/gen -cpu
+	$(GO) build -buildvcs=auto -buildmode=c-shared -ldflags="$(LIB_LINK)" -o $@ ./bindings/capi
 	rm -f $(BUILD)/libfluxcore.h
-	cp bindings/include/fluxcore.h $(BUILD)/fluxcore.h
+	ln -sf libfluxcore.so $@.$(ABI_VERSION)
+
+$(BUILD)/libfluxcore.a: $(LIB_SOURCES)
+	@$(GO) run ./kernels/gen -cpu
+	$(GO) build -buildmode=c-archive -o $@ ./bindings/capi
+	rm -f $(BUILD)/libfluxcore.h
+
+$(BUILD)/fluxcore.h: bindings/include/fluxcore.h
+	@mkdir -p $(BUILD)
+	cp $< $@
 
 # Installs the library, its header, fluxcore.pc (pkg-config) and the CMake package config
 # (find_package(fluxcore)) under PREFIX.
@@ -141,6 +156,21 @@ lib-test: lib lib-deps
 	bash scripts/check-lib.sh $(BUILD)/libfluxcore.so bindings/include/fluxcore.h
 	$(MAKE) --no-print-directory install PREFIX=$(BUILD)/prefix >/dev/null
 	bash scripts/lib-test.sh $(BUILD)
+
+# The Python package (bindings/python): unit tests in-tree, an offline pip install, the wheel.
+python-test: lib lib-deps
+	bash scripts/python-test.sh $(BUILD)
+
+# What a call costs: from C (the minimal call and a warm small forward), then from Python.
+lib-bench: lib
+	$(CC) -O2 -Wall -Wextra -Werror -Ibindings/include bindings/tests/overhead.c -L$(BUILD) -lfluxcore -lm \
+		-Wl,-rpath,'$$ORIGIN' -o $(BUILD)/overhead
+	$(BUILD)/overhead engine/fno/testdata/golden
+	/usr/bin/python3 bindings/python/bench_overhead.py
+
+# A wheel of the Python package with the library inside it, in $(BUILD)/wheel.
+wheel: lib lib-deps
+	/usr/bin/python3 -m pip wheel --no-build-isolation --no-index --no-deps -w $(BUILD)/wheel ./bindings/python
 
 # The same library and example, plus the kernels when a CUDA compiler is found, via CMake.
 cmake-build:

@@ -1,6 +1,6 @@
 // The C side of the ABI: what must work without entering Go. A child process after fork()
 // has no Go runtime threads, so every entry point checks the fork flag here first; and the
-// last-error message lives in C thread-local storage, so it belongs to the calling thread.
+// last-error message lives in per-thread C storage, so it belongs to the calling thread.
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,13 @@ static void mark_forked(void) { forked = 1; }
 
 __attribute__((constructor)) static void watch_fork(void) { pthread_atfork(NULL, NULL, mark_forked); }
 
-static __thread char last_error[FC_ERROR_BYTES];
+// A thread's message buffer is allocated at its first failure and freed when it exits. A
+// pthread key rather than __thread: a dlopen()ed library (Python's ctypes) gets only a small
+// static TLS surplus, which a 2 KiB __thread array overflows.
+static pthread_key_t error_key;
+static pthread_once_t error_once = PTHREAD_ONCE_INIT;
+
+static void make_error_key(void) { pthread_key_create(&error_key, free); }
 
 int fc_forked(void) { return forked; }
 
@@ -26,14 +32,28 @@ fluxcore_status fc_forked_status(void)
 
 void fc_set_error(const char *msg, size_t len)
 {
+    pthread_once(&error_once, make_error_key);
+    char *buf = pthread_getspecific(error_key);
+    if (buf == NULL) {
+        buf = malloc(FC_ERROR_BYTES);
+        if (buf == NULL || pthread_setspecific(error_key, buf) != 0) {
+            free(buf);
+            return; // no message rather than no status
+        }
+    }
     if (len >= FC_ERROR_BYTES) len = FC_ERROR_BYTES - 1;
-    if (len > 0) memcpy(last_error, msg, len);
-    last_error[len] = 0;
+    if (len > 0) memcpy(buf, msg, len);
+    buf[len] = 0;
 }
 
 void fc_set_error_c(const char *msg) { fc_set_error(msg, strlen(msg)); }
 
-const char *fluxcore_last_error(void) { return last_error; }
+const char *fluxcore_last_error(void)
+{
+    pthread_once(&error_once, make_error_key);
+    const char *buf = pthread_getspecific(error_key);
+    return buf != NULL ? buf : "";
+}
 
 int fluxcore_abi_version(void) { return FLUXCORE_ABI_VERSION; }
 

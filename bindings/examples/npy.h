@@ -17,7 +17,7 @@ typedef struct npy_f32 {
 } npy_f32;
 
 /* Returns 0 on success; prints the reason and returns -1 otherwise. */
-static int npy_read_f32(const char *path, npy_f32 *out)
+static inline int npy_read_f32(const char *path, npy_f32 *out)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) { perror(path); return -1; }
@@ -50,7 +50,7 @@ static int npy_read_f32(const char *path, npy_f32 *out)
 }
 
 /* The relative L2 distance ||got - want|| / ||want||, in double. */
-static double rel_l2(const float *got, const float *want, int64_t n)
+static inline double rel_l2(const float *got, const float *want, int64_t n)
 {
     double num = 0, den = 0;
     for (int64_t i = 0; i < n; i++) {

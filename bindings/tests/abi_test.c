@@ -225,23 +225,20 @@ static void test_strided_input(void)
 
 static void test_budget(const char *golden)
 {
-    fluxcore_engine small = open_cpu(64 << 10);
+    /* 512 KiB holds the checkpoint while it loads, not a runner's weights and activations. */
+    fluxcore_engine small = open_cpu(512 << 10);
     char path[4096];
     snprintf(path, sizeof path, "%s/fno2d/model.safetensors", golden);
-    fluxcore_fno m;
-    fluxcore_status st = fluxcore_fno_load(small, path, &m);
-    if (st == FLUXCORE_OK) {
-        float *y = malloc((size_t)reference.count * sizeof(float));
-        fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
-        fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
-        EXPECT_STATUS(fluxcore_fno_forward(m, &x, NULL, &out, NULL), FLUXCORE_ERR_OUT_OF_MEMORY, "memory budget of 65536 bytes");
-        EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_ERR_BUSY, "1 live models");
-        EXPECT_STATUS(fluxcore_fno_destroy(m), FLUXCORE_OK, "");
-        free(y);
-    } else {
-        EXPECT(st == FLUXCORE_ERR_OUT_OF_MEMORY, "load under a 64 KiB budget: %s", fluxcore_last_error());
-    }
+    fluxcore_fno m = 0;
+    EXPECT_STATUS(fluxcore_fno_load(small, path, &m), FLUXCORE_OK, "");
+    float *y = malloc((size_t)reference.count * sizeof(float));
+    fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
+    fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
+    EXPECT_STATUS(fluxcore_fno_forward(m, &x, NULL, &out, NULL), FLUXCORE_ERR_OUT_OF_MEMORY, "memory budget of 524288 bytes");
+    EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_ERR_BUSY, "1 live models");
+    EXPECT_STATUS(fluxcore_fno_destroy(m), FLUXCORE_OK, "");
     EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_OK, "");
+    free(y);
 }
 
 static void test_fork(fluxcore_engine e)

@@ -1,0 +1,321 @@
+"""Tests of the fluxcore Python package: the public goldens (PyTorch's outputs), errors,
+zero-copy exchange through buffers and DLPack (legacy and versioned capsules), threads and
+fork. Run in-tree after `make lib`: /usr/bin/python3 -m unittest discover -s bindings/python/tests
+"""
+
+import ctypes
+import json
+import multiprocessing
+import os
+import pathlib
+import re
+import tempfile
+import threading
+import unittest
+
+import numpy as np
+
+import fluxcore
+from fluxcore import _dlpack, _native
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+GOLDEN = ROOT / "engine" / "fno" / "testdata" / "golden"
+HEADER = (ROOT / "bindings" / "include" / "fluxcore.h").read_text()
+TOLERANCE = 1e-5  # relative L2 against PyTorch's float32 outputs, as the Go golden test
+
+
+def rel_l2(got, want):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    return np.linalg.norm(got - want) / np.linalg.norm(want)
+
+
+def golden_call(case_dir):
+    """The keyword arguments that reproduce a golden case's boundary condition."""
+    case = json.loads((case_dir / "case.json").read_text())
+    load = lambda name: np.load(case_dir / (name + ".npy"))
+    kw = {}
+    if case.get("bc") == "dirichlet":
+        kw = dict(bc="dirichlet", left=load("left"), right=load("right"))
+        if (case_dir / "top.npy").exists():
+            kw.update(top=load("top"), down=load("down"))
+    elif case.get("bc") == "neumann":
+        kw = dict(bc="neumann", stencil_left=case.get("stencil_left"), stencil_right=case.get("stencil_right"))
+        if (case_dir / "flux_left.npy").exists():
+            kw.update(flux_left=load("flux_left"), flux_right=load("flux_right"))
+        else:
+            kw.update(flux_left=case["flux_left"], flux_right=case["flux_right"])
+    elif case.get("bc") == "periodic":
+        kw = dict(bc="periodic")
+    return kw
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = fluxcore.Engine(device="cpu")
+        cls.model = cls.engine.load_fno(GOLDEN / "fno2d" / "model.safetensors")
+        cls.x = np.load(GOLDEN / "fno2d" / "input.npy")
+        cls.want = np.load(GOLDEN / "fno2d" / "output.npy")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.model.close()
+        cls.engine.close()
+
+
+class TestGoldens(Base):
+    def test_every_public_golden(self):
+        cases = sorted(p.parent for p in GOLDEN.glob("*/case.json"))
+        self.assertGreaterEqual(len(cases), 10)
+        for case_dir in cases:
+            with self.subTest(case=case_dir.name):
+                with self.engine.load_fno(case_dir / "model.safetensors") as m:
+                    y = m(np.load(case_dir / "input.npy"), **golden_call(case_dir))
+                    self.assertLessEqual(rel_l2(y, np.load(case_dir / "output.npy")), TOLERANCE)
+
+    def test_dirichlet_faces_hold_exactly(self):
+        case_dir = GOLDEN / "boon1d_dirichlet"
+        with self.engine.load_fno(case_dir / "model.safetensors") as m:
+            x = np.load(case_dir / "input.npy")
+            y = m(x, bc="dirichlet", left=0.25, right=-1.5)
+            np.testing.assert_array_equal(y[:, 0, 0], np.float32(0.25))
+            np.testing.assert_array_equal(y[:, -1, 0], np.float32(-1.5))
+
+    def test_info(self):
+        info = self.engine.info()
+        self.assertEqual(info["backend"], "cpu")
+        self.assertEqual(self.model.info()["dims"], 2)
+        self.assertIn("C ABI %d" % fluxcore.ABI_VERSION, fluxcore.version())
+
+
+class TestErrors(Base):
+    def expect(self, code, text, fn, *args, **kw):
+        with self.assertRaises(fluxcore.Error) as cm:
+            fn(*args, **kw)
+        self.assertEqual(cm.exception.code, code, str(cm.exception))
+        self.assertIn(text, str(cm.exception))
+
+    def test_bad_files(self):
+        self.expect(fluxcore.IO, "no such file", self.engine.load_fno, "/nonexistent/model.safetensors")
+        with tempfile.NamedTemporaryFile(suffix=".safetensors") as f:
+            f.write(b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":1}")
+            f.flush()
+            self.expect(fluxcore.INVALID_ARGUMENT, "safetensors", self.engine.load_fno, f.name)
+
+    def test_bad_tensors(self):
+        self.expect(fluxcore.INVALID_ARGUMENT, "float64", self.model, self.x.astype(np.float64))
+        self.expect(fluxcore.INVALID_ARGUMENT, "input shape", self.model, np.zeros((1, 24, 24, 3), np.float32))
+        self.expect(fluxcore.INVALID_ARGUMENT, "want (batch", self.model, np.zeros((24, 24), np.float32))
+        bad = self.x.copy()
+        bad[0, 3, 4, 0] = np.nan
+        self.expect(fluxcore.INVALID_ARGUMENT, "NaN", self.model, bad)
+        self.expect(fluxcore.INVALID_ARGUMENT, "bc='robin'", self.model, self.x, bc="robin")
+        self.expect(fluxcore.INVALID_ARGUMENT, "read-only", self.model, self.x, out=_readonly(self.want))
+        self.expect(fluxcore.INVALID_ARGUMENT, "shape", self.model, self.x, out=np.zeros((2, 24, 24, 2), np.float32))
+        self.assertLessEqual(rel_l2(self.model(self.x.astype(np.float64), convert=True), self.want), TOLERANCE)
+
+    def test_budget_and_lifetime(self):
+        small = fluxcore.Engine(device="cpu", memory_budget=512 << 10)
+        m = small.load_fno(GOLDEN / "fno2d" / "model.safetensors")
+        self.expect(fluxcore.OUT_OF_MEMORY, "memory budget of 524288 bytes", m, self.x)
+        self.expect(fluxcore.BUSY, "destroy them first", small.close)
+        m.close()
+        small.close()
+        self.expect(fluxcore.INVALID_ARGUMENT, "closed", m, self.x)
+        self.expect(fluxcore.INVALID_ARGUMENT, "want auto, cpu, cuda", fluxcore.Engine, device="tpu")
+
+
+def _readonly(a):
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+class TestZeroCopy(Base):
+    def test_numpy_read_only_and_memmap_go_in_place(self):
+        ro = _readonly(self.x)
+        with tempfile.TemporaryDirectory() as d:
+            np.save(os.path.join(d, "x.npy"), self.x)
+            mm = np.load(os.path.join(d, "x.npy"), mmap_mode="r")
+            for a in (ro, mm):
+                b = _dlpack.borrow(a, "x", np.float32)
+                self.assertEqual(b.data(), a.__array_interface__["data"][0])
+                self.assertLessEqual(rel_l2(self.model(a), self.want), TOLERANCE)
+
+    def test_strided_numpy_input(self):
+        wide = np.zeros(self.x.shape[:-1] + (3,), np.float32)
+        wide[..., 1] = self.x[..., 0]
+        view = wide[..., 1:2]
+        b = _dlpack.borrow(view, "x", np.float32)
+        self.assertEqual(b.data(), view.__array_interface__["data"][0])
+        self.assertLessEqual(rel_l2(self.model(view), self.want), TOLERANCE)
+
+    def test_out_is_written_in_place(self):
+        out = np.empty_like(self.want)
+        self.assertIs(self.model(self.x, out=out), out)
+        self.assertLessEqual(rel_l2(out, self.want), TOLERANCE)
+
+    def test_legacy_dlpack_producer(self):
+        class Legacy:  # the unversioned protocol only, as NumPy 1.24 and PyTorch 1.13 speak it
+            def __init__(self, a):
+                self.a = a
+
+            def __dlpack__(self, stream=None):
+                return self.a.__dlpack__(stream=stream)
+
+            def __dlpack_device__(self):
+                return self.a.__dlpack_device__()
+
+        y = self.model(Legacy(self.x))
+        self.assertIsInstance(y, np.ndarray)
+        self.assertLessEqual(rel_l2(y, self.want), TOLERANCE)
+
+    def test_versioned_capsule(self):
+        for read_only in (False, True):
+            with self.subTest(read_only=read_only):
+                producer = VersionedProducer(self.x, read_only)
+                y = self.model(producer)
+                self.assertLessEqual(rel_l2(y, self.want), TOLERANCE)
+                self.assertEqual(producer.capsule_name(), b"used_dltensor_versioned")
+                self.assertEqual(producer.deleted, 1)
+                if read_only:
+                    target = VersionedProducer(np.empty_like(self.want), read_only=True)
+                    with self.assertRaises(fluxcore.Error) as cm:
+                        self.model(self.x, out=target)
+                    self.assertIn("read-only", str(cm.exception))
+                    self.assertEqual(target.deleted, 1)
+
+    def test_torch_round_trip(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("torch is not installed")
+        xt = torch.from_numpy(self.x.copy())
+        b = _dlpack.borrow(xt, "x", np.float32)
+        self.assertEqual(b.data(), xt.data_ptr())  # the tensor's own memory
+        b.release()
+        yt = self.model(xt)
+        self.assertIsInstance(yt, torch.Tensor)
+        self.assertLessEqual(rel_l2(yt.numpy(), self.want), TOLERANCE)
+        out = torch.empty(tuple(self.want.shape))
+        self.model(xt, out=out)
+        self.assertLessEqual(rel_l2(out.numpy(), self.want), TOLERANCE)
+
+
+class VersionedProducer:
+    """A producer of DLPack 1.x capsules, built here with ctypes (NumPy 1.24 and PyTorch 1.13
+    do not make them): a DLManagedTensorVersioned whose deleter counts its calls."""
+
+    def __init__(self, a, read_only=False):
+        self.a, self.read_only, self.deleted, self.capsule = a, read_only, 0, None
+        self.shape = (ctypes.c_int64 * a.ndim)(*a.shape)
+        self._deleter = ctypes.CFUNCTYPE(None, ctypes.POINTER(_native.DLManagedTensorVersioned))(self._delete)
+
+    def _delete(self, _):
+        self.deleted += 1
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+    def __dlpack__(self, stream=None, max_version=None):
+        assert max_version == (1, 0), max_version
+        m = _native.DLManagedTensorVersioned()
+        m.version.major, m.version.minor = 1, 0
+        m.deleter = self._deleter
+        m.flags = 1 if self.read_only else 0
+        t = m.dl_tensor
+        t.data = self.a.__array_interface__["data"][0]
+        t.device.device_type, t.ndim, t.shape = 1, self.a.ndim, self.shape
+        t.dtype.code, t.dtype.bits, t.dtype.lanes = 2, 32, 1
+        self.managed = m
+        new = ctypes.pythonapi.PyCapsule_New
+        new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+        self.capsule = new(ctypes.addressof(m), b"dltensor_versioned", None)
+        return self.capsule
+
+    def capsule_name(self):
+        get = ctypes.pythonapi.PyCapsule_GetName
+        get.restype, get.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        return get(self.capsule)
+
+
+def _forked_call(q):
+    try:
+        _shared["model"](_shared["x"])
+        q.put("no error")
+    except fluxcore.Error as e:
+        q.put(e.code)
+
+
+def _spawned_call(q):
+    import fluxcore as fc
+    with fc.Engine(device="cpu") as e, e.load_fno(GOLDEN / "fno2d" / "model.safetensors") as m:
+        q.put(float(rel_l2(m(np.load(GOLDEN / "fno2d" / "input.npy")), np.load(GOLDEN / "fno2d" / "output.npy"))))
+
+
+_shared = {}
+
+
+class TestProcessesAndThreads(Base):
+    def test_fork_is_refused_and_spawn_works(self):
+        _shared.update(model=self.model, x=self.x)
+        for method, check in (("fork", lambda r: self.assertEqual(r, fluxcore.FORKED)),
+                              ("spawn", lambda r: self.assertLessEqual(r, TOLERANCE))):
+            ctx = multiprocessing.get_context(method)
+            q = ctx.Queue()
+            p = ctx.Process(target=_forked_call if method == "fork" else _spawned_call, args=(q,))
+            p.start()
+            p.join(60)
+            self.assertEqual(p.exitcode, 0, method)
+            check(q.get(timeout=5))
+
+    def test_threads_share_a_model(self):
+        errors = []
+
+        def work():
+            for _ in range(10):
+                if rel_l2(self.model(self.x), self.want) > TOLERANCE:
+                    errors.append("mismatch")
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+
+class TestFactsMatchTheHeader(unittest.TestCase):
+    def test_abi_version_and_status_codes(self):
+        abi = int(re.search(r"#define FLUXCORE_ABI_VERSION (\d+)", HEADER).group(1))
+        self.assertEqual(fluxcore.ABI_VERSION, abi)
+        pyproject = (ROOT / "bindings" / "python" / "pyproject.toml").read_text()
+        self.assertEqual(int(re.search(r'^version = "(\d+)\.', pyproject, re.M).group(1)), abi)
+        for name, value in re.findall(r"FLUXCORE_(OK|ERR_\w+) = (\d+)", HEADER):
+            self.assertEqual(getattr(fluxcore, name.replace("ERR_", "")), int(value), name)
+
+    def test_struct_fields_in_header_order(self):
+        # The ctypes mirrors name the same fields in the same order as fluxcore.h's structs.
+        for struct, cls in (("fluxcore_dl_tensor", _native.DLTensor), ("fluxcore_engine_options", _native.EngineOptions),
+                            ("fluxcore_fno_boundary", _native.FNOBoundary)):
+            body = re.search(r"typedef struct %s \{(.*?)\} %s;" % (struct, struct), HEADER, re.S).group(1)
+            body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+            fields = [f[0] for f in cls._fields_]
+            self.assertEqual(fields, _declared_fields(body), struct)
+
+
+def _declared_fields(body):
+    """Field names of a C struct body, in order (handles 'const T *a, *b;')."""
+    out = []
+    for decl in body.split(";"):
+        decl = decl.strip()
+        if not decl:
+            continue
+        first, *rest = decl.split(",")
+        out.append(re.findall(r"(\w+)\s*$", first)[0])
+        out += [re.findall(r"(\w+)\s*$", r)[0] for r in rest]
+    return out
+
+
+if __name__ == "__main__":
+    unittest.main()
