@@ -91,8 +91,7 @@ func faceData(name string, p *C.fluxcore_dl_tensor, shape []int, optional bool) 
 	if !slices.Equal(withoutUnitAxes(t.dims()), withoutUnitAxes(shape)) {
 		return nil, fmt.Errorf("%s has shape %v, want %v (axes of extent 1 may be added or left out)", name, t.dims(), shape)
 	}
-	var copied []float32
-	return t.float32s(&copied)
+	return values[float32](&t)
 }
 
 func stencil(name string, p *C.double, n C.int32_t) ([]float64, error) {

@@ -56,3 +56,39 @@ fluxcore_status fluxcore_fno_forward_alloc(fluxcore_fno model, const fluxcore_dl
     if (fc_forked()) return fc_forked_status();
     return (fluxcore_status)fcgo_fno_forward_alloc(model, (fluxcore_dl_tensor *)x, (fluxcore_fno_boundary *)bc, y, stream);
 }
+
+fluxcore_status fluxcore_conserve(fluxcore_engine engine, const fluxcore_conserve_args *args)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_conserve(engine, (fluxcore_conserve_args *)args);
+}
+
+fluxcore_status fluxcore_kalman_update(fluxcore_engine engine, const fluxcore_kalman_args *args)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_update(engine, (fluxcore_kalman_args *)args);
+}
+
+fluxcore_status fluxcore_planner_create(fluxcore_engine engine, const char *config_json, fluxcore_planner *out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_planner_create(engine, (char *)config_json, out);
+}
+
+fluxcore_status fluxcore_planner_destroy(fluxcore_planner planner)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_planner_destroy(planner);
+}
+
+fluxcore_status fluxcore_planner_plan(fluxcore_planner planner, const char *scenario_json, char *buf, size_t buf_len, size_t *len_out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_planner_plan(planner, (char *)scenario_json, buf, buf_len, len_out);
+}
+
+fluxcore_status fluxcore_planner_last_result(fluxcore_planner planner, char *buf, size_t buf_len, size_t *len_out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_planner_last_result(planner, buf, buf_len, len_out);
+}

@@ -156,7 +156,7 @@ func fcgo_fno_forward(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.fluxcore_
 		if err != nil {
 			return err
 		}
-		return o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) { return out.outputFloat32s(shape) })
+		return o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) { return outputs[float32](&out, shape) })
 	})
 }
 
@@ -218,7 +218,7 @@ func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary,
 		return err
 	}
 	defer m.put(key, p)
-	src, err := in.float32s(&p.input)
+	src, err := gather(&in, &p.input)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ type kind uint8
 const (
 	kindEngine kind = 1 + iota
 	kindFNO
+	kindPlanner
 )
 
 func (k kind) String() string {
@@ -20,6 +21,8 @@ func (k kind) String() string {
 		return "engine"
 	case kindFNO:
 		return "FNO model"
+	case kindPlanner:
+		return "planner"
 	}
 	return "unknown object"
 }
@@ -129,7 +132,7 @@ func unregister(h uint64, k kind) (*object, error) {
 	}
 	if n := o.children; n > 0 {
 		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live models; destroy them first: %w", k, h, n, errBusy)
+		return nil, fmt.Errorf("%s handle %#x has %d live models or planners; destroy them first: %w", k, h, n, errBusy)
 	}
 	o.closing = true
 	for o.active > 0 {
@@ -140,7 +143,7 @@ func unregister(h uint64, k kind) (*object, error) {
 	if n := o.children; n > 0 {
 		o.closing = false
 		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live models; destroy them first: %w", k, h, n, errBusy)
+		return nil, fmt.Errorf("%s handle %#x has %d live models or planners; destroy them first: %w", k, h, n, errBusy)
 	}
 	o.mu.Unlock()
 	objects.Lock()

@@ -107,29 +107,38 @@ func (t *tensor) readStrides(p *C.int64_t) error {
 	return nil
 }
 
-// float32s checks that t is float32 with the given shape and returns its elements; a strided
-// tensor is gathered into scratch (grown when short), a compact one is used in place.
-func (t *tensor) float32s(scratch *[]float32) ([]float32, error) {
-	if err := t.want(C.FLUXCORE_DL_FLOAT, 32, "float32"); err != nil {
+// float is an element type the C ABI exchanges.
+type float interface{ float32 | float64 }
+
+func bitsOf[T float]() uint8 {
+	var zero T
+	return uint8(unsafe.Sizeof(zero) * 8)
+}
+
+// gather checks that t holds T and returns its elements: a compact tensor in place, a
+// strided one gathered into scratch (grown when short).
+func gather[T float](t *tensor, scratch *[]T) ([]T, error) {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T](), fmt.Sprintf("float%d", bitsOf[T]())); err != nil {
 		return nil, err
 	}
 	if t.count == 0 {
 		return nil, nil
 	}
 	if t.compact {
-		return unsafe.Slice((*float32)(t.data), t.count), nil
+		return unsafe.Slice((*T)(t.data), t.count), nil
 	}
 	if cap(*scratch) < t.count {
-		*scratch = make([]float32, t.count)
+		*scratch = make([]T, t.count)
 	}
 	dst := (*scratch)[:t.count]
 	var index [maxDims]int
+	size := int(unsafe.Sizeof(dst[0]))
 	for i := range dst {
 		off := 0
 		for d := range t.ndim {
 			off += index[d] * t.strides[d]
 		}
-		dst[i] = *(*float32)(unsafe.Add(t.data, 4*off))
+		dst[i] = *(*T)(unsafe.Add(t.data, size*off))
 		for d := t.ndim - 1; d >= 0; d-- {
 			if index[d]++; index[d] < t.shape[d] {
 				break
@@ -140,19 +149,42 @@ func (t *tensor) float32s(scratch *[]float32) ([]float32, error) {
 	return dst, nil
 }
 
-// outputFloat32s checks that t is a compact float32 tensor of exactly shape and returns its
-// elements for writing.
-func (t *tensor) outputFloat32s(shape []int) ([]float32, error) {
-	if err := t.want(C.FLUXCORE_DL_FLOAT, 32, "float32"); err != nil {
+// values is gather into a fresh slice when t is strided.
+func values[T float](t *tensor) ([]T, error) {
+	var scratch []T
+	return gather(t, &scratch)
+}
+
+// outputs checks that t is a compact tensor of T with exactly shape and returns its elements
+// for writing.
+func outputs[T float](t *tensor, shape []int) ([]T, error) {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T](), fmt.Sprintf("float%d", bitsOf[T]())); err != nil {
 		return nil, err
 	}
-	if !slices.Equal(t.dims(), shape) {
-		return nil, fmt.Errorf("%s has shape %v, want %v", t.name, t.dims(), shape)
+	if err := t.expect(shape...); err != nil {
+		return nil, err
 	}
 	if !t.compact {
 		return nil, fmt.Errorf("%s has strides %v, want a compact row-major output", t.name, t.strides[:t.ndim])
 	}
-	return unsafe.Slice((*float32)(t.data), t.count), nil
+	return unsafe.Slice((*T)(t.data), t.count), nil
+}
+
+// expect is an error naming t when its shape is not exactly shape.
+func (t *tensor) expect(shape ...int) error {
+	if !slices.Equal(t.dims(), shape) {
+		return fmt.Errorf("%s has shape %v, want %v", t.name, t.dims(), shape)
+	}
+	return nil
+}
+
+// readOptional is readTensor for an argument that may be NULL (nil then).
+func readOptional(name string, p *C.fluxcore_dl_tensor) (*tensor, error) {
+	if p == nil {
+		return nil, nil
+	}
+	t, err := readTensor(name, p)
+	return &t, err
 }
 
 func (t *tensor) want(code, bits uint8, what string) error {

@@ -7,7 +7,7 @@
  *   - Functions return a fluxcore_status. On failure, fluxcore_last_error() gives a message
  *     for the calling thread, naming the argument, its value and the limit; it stays valid
  *     until the thread's next failed call. Success leaves it as it was (as errno does).
- *   - Objects (engines, FNO models) are opaque 64-bit handles, never pointers; 0 is never a
+ *   - Objects (engines, FNO models, planners) are opaque 64-bit handles, never pointers; 0 is never a
  *     live handle. A stale, destroyed or wrong-kind handle is FLUXCORE_ERR_INVALID_ARGUMENT,
  *     reported without allocating anything.
  *   - Tensors are DLPack DLTensors (fluxcore_dl_tensor has dlpack.h's layout exactly), so
@@ -20,7 +20,7 @@
  *     engine and the same model too (a model keeps a pool of runners, one per concurrent
  *     call and input shape).
  *   - Lifetime: a destroy waits for the calls in flight on that object to return. Destroying
- *     an engine that still has live models fails with FLUXCORE_ERR_BUSY.
+ *     an engine that still has live models or planners fails with FLUXCORE_ERR_BUSY.
  *   - fork(): the Go runtime inside the library does not survive fork() in the child. After a
  *     fork every call in the child returns FLUXCORE_ERR_FORKED at once instead of hanging;
  *     load the library in the child, or use a start method that does not fork (Python's
@@ -213,6 +213,73 @@ fluxcore_status fluxcore_fno_forward(fluxcore_fno model, const fluxcore_dl_tenso
 fluxcore_status fluxcore_fno_forward_alloc(fluxcore_fno model, const fluxcore_dl_tensor *x,
                                            const fluxcore_fno_boundary *bc,
                                            fluxcore_dl_managed_tensor **y, void *stream);
+
+/* ---- ProbConserv: conservation-constrained updates (Hansen et al., ICML 2023) ---- */
+
+/* The update  mean' = mean - S Gt A^-1 (G mean - b),  S' = S - S Gt A^-1 G S,  A = noise_var I + G S Gt
+ * of a batch of Gaussian estimates. Shapes (S slices of N points, C constraints, M members):
+ *   mean [S, N] ([N]: one slice); exactly one covariance form: var [S, N] (diagonal),
+ *   cov [S, N, N] (full), or ensemble [S, N, M] (S = U Ut / (M-1), var then an optional
+ *   extra diagonal); g [C, N] (shared) or [S, C, N]; b [C] or [S, C].
+ * Every tensor is float32, or every one float64. The outputs are compact, caller-allocated
+ * and shaped like their inputs; mean_out is required, and var_out, cov_out and ensemble_out
+ * are computed when given (var_out is the marginal variances for every form). */
+typedef struct fluxcore_conserve_args {
+    uint32_t struct_size; /* sizeof(fluxcore_conserve_args) */
+    int32_t reserved;
+    double noise_var; /* sigma^2 >= 0; 0 imposes the constraints exactly */
+    const fluxcore_dl_tensor *mean, *var, *cov, *ensemble, *g, *b;
+    const fluxcore_dl_tensor *mean_out, *var_out, *cov_out, *ensemble_out;
+} fluxcore_conserve_args;
+
+fluxcore_status fluxcore_conserve(fluxcore_engine engine, const fluxcore_conserve_args *args);
+
+/* ---- Batched Kalman filters ---- */
+
+/* Per-filter status values of fluxcore_kalman_args.status_out. */
+enum {
+    FLUXCORE_KALMAN_OK = 0,
+    FLUXCORE_KALMAN_NOT_PD = 1 /* H P Ht + R was not positive definite: the filter is unchanged */
+};
+
+/* The measurement update of F filters (Joseph form): x [F, nx], p [F, nx, nx], z [F, nz],
+ * h [nz, nx] (shared) or [F, nz, nx], r [nz, nz] or [F, nz, nz]; all float32 or all
+ * float64. Outputs: x_out and p_out shaped like x and p (they may be x and p themselves),
+ * status_out int32 [F]. A filter that is not positive definite is reported there and does not
+ * fail the call. */
+typedef struct fluxcore_kalman_args {
+    uint32_t struct_size; /* sizeof(fluxcore_kalman_args) */
+    int32_t reserved;
+    const fluxcore_dl_tensor *x, *p, *z, *h, *r;
+    const fluxcore_dl_tensor *x_out, *p_out, *status_out;
+} fluxcore_kalman_args;
+
+fluxcore_status fluxcore_kalman_update(fluxcore_engine engine, const fluxcore_kalman_args *args);
+
+/* ---- Trajectory planner ---- */
+
+typedef uint64_t fluxcore_planner;
+
+/* Opens a risk-aware local planner. config_json sets any of "candidates", "segments", "seed",
+ * "accurate", "warm_fraction", "warm_spread", "cycle_s", "top_k", "refine_stages" (the flags
+ * of `fluxcore plan`); NULL or "" takes every default. A planner is one robot's: its warm
+ * start carries from cycle to cycle, and a second call while one runs is FLUXCORE_ERR_BUSY. */
+fluxcore_status fluxcore_planner_create(fluxcore_engine engine, const char *config_json,
+                                        fluxcore_planner *out);
+
+/* Releases a planner after the call in flight on it returns. */
+fluxcore_status fluxcore_planner_destroy(fluxcore_planner planner);
+
+/* Plans one cycle for scenario_json (the scenario schema of `fluxcore plan`) and writes the
+ * result (the schema of `fluxcore plan --out`) into buf under fluxcore_engine_info_json's
+ * rules. When buf is too small the plan still counts; fetch it with
+ * fluxcore_planner_last_result instead of planning again. */
+fluxcore_status fluxcore_planner_plan(fluxcore_planner planner, const char *scenario_json, char *buf,
+                                      size_t buf_len, size_t *len_out);
+
+/* The last plan's result again, under the same buffer rules. */
+fluxcore_status fluxcore_planner_last_result(fluxcore_planner planner, char *buf, size_t buf_len,
+                                             size_t *len_out);
 
 #ifdef __cplusplus
 }

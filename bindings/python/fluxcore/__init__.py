@@ -12,6 +12,8 @@ fork(): in a forked child every call raises Error(FORKED); use multiprocessing's
 
 import ctypes
 import json
+import os
+import pathlib
 import threading
 
 import numpy as np
@@ -21,7 +23,7 @@ from ._errors import (BUSY, CANCELLED, DEVICE, FORKED, INTERNAL, INVALID_ARGUMEN
                       UNSUPPORTED, Error)
 from ._native import ABI_VERSION, lib as _lib
 
-__all__ = ["Engine", "FNO", "Error", "version", "ABI_VERSION", "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "IO",
+__all__ = ["Engine", "FNO", "Planner", "Error", "version", "ABI_VERSION", "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "IO",
            "UNSUPPORTED", "DEVICE", "CANCELLED", "INTERNAL", "BUSY", "FORKED"]
 
 
@@ -33,6 +35,10 @@ def version():
 def _check(status):
     if status != OK:
         raise Error(status, _lib.fluxcore_last_error().decode(errors="replace"))
+
+
+def _utf8(text):
+    return text if isinstance(text, bytes) else text.encode()
 
 
 def _json(fn, handle):
@@ -91,6 +97,81 @@ class Engine(_Handle):
     def info(self):
         """What `fluxcore info --json` prints: the backend, the device, the CPU variant and why."""
         return _json(_lib.fluxcore_engine_info_json, self._handle())
+
+    def conserve(self, mean, G, b, *, var=None, cov=None, ensemble=None, noise_var=0.0):
+        """ProbConserv's update of Gaussian estimates under the linear constraints G u = b
+        (Hansen et al., ICML 2023). mean is (N,) or (slices, N); give the covariance as var
+        (diagonal), cov (full, (slices, N, N)) or ensemble ((slices, N, members), with var as an
+        optional extra diagonal). G is (C, N) or (slices, C, N), b (C,) or (slices, C).
+        Everything is float32, or everything float64 (which stays float64).
+
+        Returns (mean, var) for diagonal input, (mean, cov) for a full covariance, and
+        (mean, ensemble) for an ensemble."""
+        from ._native import ConserveArgs
+        mean_a = np.asarray(mean)
+        dtype = mean_a.dtype if mean_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        a = ConserveArgs()
+        a.struct_size, a.noise_var = ctypes.sizeof(ConserveArgs), float(noise_var)
+        held, outs = [], {}
+        slice_shape = mean_a.shape
+        try:
+            for name, value in (("mean", mean_a), ("g", G), ("b", b), ("var", var), ("cov", cov), ("ensemble", ensemble)):
+                if value is not None:
+                    t = _dlpack.borrow(np.asarray(value), name, dtype)
+                    held.append(t)
+                    setattr(a, name, ctypes.pointer(t.tensor))
+            wanted = [("mean_out", slice_shape)]
+            if cov is not None:
+                wanted.append(("cov_out", slice_shape + slice_shape[-1:]))
+            elif ensemble is not None:
+                wanted.append(("ensemble_out", np.shape(ensemble)))
+            else:
+                wanted.append(("var_out", slice_shape))
+            for name, shape in wanted:
+                outs[name] = np.empty(shape, dtype)
+                t = _dlpack.borrow(outs[name], name, dtype, writable=True)
+                held.append(t)
+                setattr(a, name, ctypes.pointer(t.tensor))
+            _check(_lib.fluxcore_conserve(self._handle(), ctypes.byref(a)))
+        finally:
+            for t in held:
+                t.release()
+        return outs["mean_out"], outs[wanted[1][0]]
+
+    def kalman_update(self, x, P, z, H, R):
+        """The measurement update of a batch of Kalman filters (Joseph form): x (F, nx),
+        P (F, nx, nx), z (F, nz), H (nz, nx) or (F, nz, nx), R (nz, nz) or (F, nz, nz), all
+        float32 or all float64. Returns (x, P, status): status[i] is 0, or 1 where
+        H P Hᵀ + R was not positive definite and filter i was left unchanged."""
+        from ._native import KalmanArgs
+        x_a = np.asarray(x)
+        dtype = x_a.dtype if x_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        a = KalmanArgs()
+        a.struct_size = ctypes.sizeof(KalmanArgs)
+        x_out, p_out = np.empty(x_a.shape, dtype), np.empty(np.shape(P), dtype)
+        status = np.empty(x_a.shape[:1], np.int32)
+        held = []
+        try:
+            for name, value in (("x", x_a), ("p", P), ("z", z), ("h", H), ("r", R), ("x_out", x_out), ("p_out", p_out)):
+                t = _dlpack.borrow(np.asarray(value), name, dtype, writable=name.endswith("_out"))
+                held.append(t)
+                setattr(a, name, ctypes.pointer(t.tensor))
+            st = _dlpack.borrow_int32(status, "status_out")
+            held.append(st)
+            a.status_out = ctypes.pointer(st.tensor)
+            _check(_lib.fluxcore_kalman_update(self._handle(), ctypes.byref(a)))
+        finally:
+            for t in held:
+                t.release()
+        return x_out, p_out, status
+
+    def planner(self, config=None):
+        """A risk-aware local planner. config is a dict (or JSON text) with any of candidates,
+        segments, seed, accurate, warm_fraction, warm_spread, cycle_s, top_k, refine_stages."""
+        text = config if isinstance(config, (str, bytes)) else json.dumps(config or {})
+        h = ctypes.c_uint64()
+        _check(_lib.fluxcore_planner_create(self._handle(), _utf8(text), ctypes.byref(h)))
+        return Planner(self, h.value)
 
     def load_fno(self, path):
         """Loads an FNO checkpoint (safetensors; the reference, BOON and neuraloperator layouts)."""
@@ -240,3 +321,31 @@ class _FastTensors:
         self._y_borrowed = _dlpack.borrow(self._y, "out", np.float32, writable=True)
         self.y = self._y_borrowed.tensor
         self.x_ref, self.y_ref = ctypes.byref(self.x), ctypes.byref(self.y)
+
+
+class Planner(_Handle):
+    """One robot's planner: plan() runs a cycle on a scenario (a dict, JSON text or a path
+    to a JSON file, in `fluxcore plan`'s schema) and returns the result as a dict (the schema
+    of `fluxcore plan --out`). Its warm start carries from cycle to cycle."""
+
+    _destroy = _lib.fluxcore_planner_destroy
+
+    def __init__(self, engine, handle):
+        super().__init__(handle)
+        self.engine = engine
+
+    def plan(self, scenario):
+        if isinstance(scenario, dict):
+            text = json.dumps(scenario)
+        elif isinstance(scenario, os.PathLike) or (isinstance(scenario, str) and not scenario.lstrip().startswith("{")):
+            text = pathlib.Path(scenario).read_bytes()
+        else:
+            text = scenario  # JSON text
+        size = ctypes.c_size_t()
+        buf = ctypes.create_string_buffer(1 << 16)
+        status = _lib.fluxcore_planner_plan(self._handle(), _utf8(text), buf, len(buf), ctypes.byref(size))
+        if status != OK and size.value >= len(buf):  # planned; the result did not fit
+            buf = ctypes.create_string_buffer(size.value + 1)
+            status = _lib.fluxcore_planner_last_result(self._handle(), buf, len(buf), ctypes.byref(size))
+        _check(status)
+        return json.loads(buf.value)

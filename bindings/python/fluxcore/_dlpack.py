@@ -99,6 +99,18 @@ def _from_numpy(a, name, dtype, convert, writable):
     return Borrowed(t, a.shape, (a, shape, strides))
 
 
+def borrow_int32(a, name):
+    """Describes a compact, writable int32 NumPy array (the Kalman statuses)."""
+    if a.dtype != np.int32 or not a.flags.c_contiguous or not a.flags.writeable:
+        raise Error(INVALID_ARGUMENT, "%s must be a compact, writable int32 array" % name)
+    shape = (ctypes.c_int64 * a.ndim)(*a.shape)
+    t = _native.DLTensor()
+    t.data = a.__array_interface__["data"][0]
+    t.device.device_type, t.ndim, t.shape = DL_CPU, a.ndim, shape
+    t.dtype.code, t.dtype.bits, t.dtype.lanes = 0, 32, 1  # kDLInt
+    return Borrowed(t, a.shape, (a, shape))
+
+
 def _dlpack_capsule(x):
     device_type, _ = x.__dlpack_device__()
     stream = None  # host memory, and the CPU backend, need no stream

@@ -285,6 +285,86 @@ class TestProcessesAndThreads(Base):
         self.assertEqual(errors, [])
 
 
+def conserve_reference(mean, cov, G, b, noise_var):
+    """ProbConserv's update of one slice in float64, from the paper's formulas."""
+    A = noise_var * np.eye(len(b)) + G @ cov @ G.T
+    K = cov @ G.T @ np.linalg.inv(A)
+    return mean - K @ (G @ mean - b), cov - K @ G @ cov
+
+
+class TestConserveAndKalman(Base):
+    def test_conserve_every_covariance_form(self):
+        rng = np.random.default_rng(7)
+        S, N, C, M = 4, 30, 3, 12
+        mean = rng.normal(size=(S, N))
+        var = rng.uniform(0.1, 2.0, size=(S, N))
+        U = rng.normal(size=(S, N, M))
+        cov = U @ U.transpose(0, 2, 1) / (M - 1) + np.eye(N) * 0.01
+        G, b = rng.normal(size=(C, N)), rng.normal(size=C)
+        for dtype, tol in ((np.float64, 1e-10), (np.float32, 2e-3)):
+            with self.subTest(dtype=dtype.__name__):
+                cast = lambda a: a.astype(dtype)
+                mu, v = self.engine.conserve(cast(mean), cast(G), cast(b), var=cast(var), noise_var=1e-2)
+                mu_f, cov_f = self.engine.conserve(cast(mean), cast(G), cast(b), cov=cast(cov), noise_var=1e-2)
+                mu_e, ens = self.engine.conserve(cast(mean), cast(G), cast(b), ensemble=cast(U), noise_var=1e-2)
+                for out in (mu, v, mu_f, cov_f, mu_e, ens):
+                    self.assertEqual(out.dtype, dtype)
+                for s in range(S):
+                    m_ref, c_ref = conserve_reference(mean[s], np.diag(var[s]), G, b, 1e-2)
+                    np.testing.assert_allclose(mu[s], m_ref, atol=tol, rtol=tol)
+                    np.testing.assert_allclose(v[s], np.diag(c_ref), atol=tol, rtol=tol)
+                    m_ref, c_ref = conserve_reference(mean[s], cov[s], G, b, 1e-2)
+                    np.testing.assert_allclose(mu_f[s], m_ref, atol=tol, rtol=tol)
+                    np.testing.assert_allclose(cov_f[s], c_ref, atol=tol, rtol=tol)
+                    e_cov = U[s] @ U[s].T / (M - 1)
+                    m_ref, c_ref = conserve_reference(mean[s], e_cov, G, b, 1e-2)
+                    np.testing.assert_allclose(mu_e[s], m_ref, atol=tol, rtol=tol)
+                    e_out = ens[s].astype(np.float64)
+                    np.testing.assert_allclose(e_out @ e_out.T / (M - 1), c_ref, atol=10 * tol, rtol=10 * tol)
+        with self.assertRaises(fluxcore.Error) as cm:
+            self.engine.conserve(mean, G[:, :5], b, var=var)
+        self.assertIn("args->g has shape", str(cm.exception))
+
+    def test_kalman_matches_the_joseph_form(self):
+        rng = np.random.default_rng(3)
+        F, nx, nz = 64, 4, 2
+        x = rng.normal(size=(F, nx))
+        L = rng.normal(size=(F, nx, nx))
+        P = L @ L.transpose(0, 2, 1) + np.eye(nx)
+        z = rng.normal(size=(F, nz))
+        H = rng.normal(size=(F, nz, nx))
+        R = np.broadcast_to(np.eye(nz) * 0.3, (F, nz, nz)).copy()
+        R[5] = -np.eye(nz) * 100  # S = H P Hᵀ + R not positive definite for this filter
+        for dtype, tol in ((np.float64, 1e-9), (np.float32, 2e-3)):
+            with self.subTest(dtype=dtype.__name__):
+                x2, P2, status = self.engine.kalman_update(*(a.astype(dtype) for a in (x, P, z, H, R)))
+                self.assertEqual(x2.dtype, dtype)
+                for f in range(F):
+                    if f == 5:
+                        self.assertEqual(status[f], 1)
+                        np.testing.assert_allclose(x2[f], x[f].astype(dtype), rtol=0, atol=0)
+                        continue
+                    S = H[f] @ P[f] @ H[f].T + R[f]
+                    K = P[f] @ H[f].T @ np.linalg.inv(S)
+                    I_KH = np.eye(nx) - K @ H[f]
+                    self.assertEqual(status[f], 0)
+                    np.testing.assert_allclose(x2[f], x[f] + K @ (z[f] - H[f] @ x[f]), atol=tol, rtol=tol)
+                    np.testing.assert_allclose(P2[f], I_KH @ P[f] @ I_KH.T + K @ R[f] @ K.T, atol=tol, rtol=tol)
+
+    def test_planner(self):
+        scenario = ROOT / "examples" / "corridor.json"
+        with self.engine.planner({"candidates": 512, "top_k": 4}) as p:
+            first = p.plan(str(scenario))
+            second = p.plan(json.loads(scenario.read_text()))
+        for r in (first, second):
+            self.assertEqual(r["candidates_scored"] >= 512, True, r["candidates_scored"])
+            self.assertEqual(len(r["top"]), 4)
+            self.assertGreater(len(r["best_trajectory"]), 10)
+        with self.assertRaises(fluxcore.Error) as cm:
+            self.engine.planner({"candidate": 5})
+        self.assertIn('unknown field "candidate"', str(cm.exception))
+
+
 class TestFactsMatchTheHeader(unittest.TestCase):
     def test_abi_version_and_status_codes(self):
         abi = int(re.search(r"#define FLUXCORE_ABI_VERSION (\d+)", HEADER).group(1))
