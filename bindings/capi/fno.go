@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -25,6 +26,7 @@ import (
 type fnoModel struct {
 	engine *engine.Engine
 	model  *fno.Model
+	ctx    context.Context // carries the engine's budget; made once, as a call allocates nothing
 
 	mu   sync.Mutex
 	idle map[runnerKey][]*pooledRunner
@@ -66,7 +68,7 @@ func fcgo_fno_load(h C.fluxcore_engine, path *C.char, out *C.fluxcore_fno) C.int
 		if err != nil {
 			return err
 		}
-		*out = C.fluxcore_fno(register(kindFNO, o, &fnoModel{engine: e, model: m, idle: map[runnerKey][]*pooledRunner{}}))
+		*out = C.fluxcore_fno(register(kindFNO, o, &fnoModel{engine: e, model: m, ctx: ctx, idle: map[runnerKey][]*pooledRunner{}}))
 		return nil
 	})
 }
@@ -152,11 +154,8 @@ func fcgo_fno_forward(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.fluxcore_
 			return err
 		}
 		defer o.leave()
-		out, err := readTensor("y", y)
-		if err != nil {
-			return err
-		}
-		return o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) { return outputs[float32](&out, shape) })
+		_, err = o.value.(*fnoModel).forward(x, bc, y)
+		return err
 	})
 }
 
@@ -171,16 +170,8 @@ func fcgo_fno_forward_alloc(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.flu
 			return err
 		}
 		defer o.leave()
-		var block *C.fluxcore_dl_managed_tensor
-		err = o.value.(*fnoModel).forward(x, bc, func(shape []int) ([]float32, error) {
-			var data []float32
-			block, data, err = allocFloat32(shape)
-			return data, err
-		})
+		block, err := o.value.(*fnoModel).forward(x, bc, nil)
 		if err != nil {
-			if block != nil {
-				C.free(unsafe.Pointer(block))
-			}
 			return err
 		}
 		*y = block
@@ -188,41 +179,60 @@ func fcgo_fno_forward_alloc(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, bc *C.flu
 	})
 }
 
-// forward checks x and bc against the model, asks output for the destination of the result's
-// shape, and runs a pooled runner into it.
-func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary, output func(shape []int) ([]float32, error)) error {
+// forward checks x and bc against the model and runs a pooled runner into y, or, when y is
+// nil, into a tensor it allocates on the C heap and returns.
+func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary, y *C.fluxcore_dl_tensor) (*C.fluxcore_dl_managed_tensor, error) {
 	in, err := readTensor("x", x)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	grid, err := m.model.CheckInput(in.dims())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := runnerKey{batch: in.shape[0]}
 	copy(key.grid[:], grid)
 	var outShape [maxDims]int
 	copy(outShape[:], in.dims())
 	outShape[in.ndim-1] = m.model.OutChannels
-	ctx := limits.WithBudget(context.Background(), m.engine.Budget())
-	boundary, err := readBoundary(ctx, m.model, bc, key.batch, grid)
+	boundary, err := readBoundary(m.ctx, m.model, bc, key.batch, grid)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dst, err := output(outShape[:in.ndim])
-	if err != nil {
-		return err
+	var block *C.fluxcore_dl_managed_tensor
+	var dst []float32
+	if y != nil {
+		out, err := readTensor("y", y)
+		if err != nil {
+			return nil, err
+		}
+		if dst, err = outputs[float32](&out, outShape[:in.ndim]); err != nil {
+			return nil, err
+		}
+	} else if block, dst, err = allocFloat32(outShape[:in.ndim]); err != nil {
+		return nil, err
 	}
-	p, err := m.take(ctx, key, grid)
+	if err := m.run(key, grid, &in, dst, boundary); err != nil {
+		if block != nil {
+			C.free(unsafe.Pointer(block))
+		}
+		return nil, err
+	}
+	return block, nil
+}
+
+// run takes a runner of key's shape from the pool and computes into dst.
+func (m *fnoModel) run(key runnerKey, grid []int, in *tensor, dst []float32, boundary *fno.Boundary) error {
+	p, err := m.take(m.ctx, key, grid)
 	if err != nil {
 		return err
 	}
 	defer m.put(key, p)
-	src, err := gather(&in, &p.input)
+	src, err := gather(in, &p.input)
 	if err != nil {
 		return err
 	}
-	return p.runner.ForwardInto(ctx, dst, src, key.batch, boundary)
+	return p.runner.ForwardInto(m.ctx, dst, src, key.batch, boundary)
 }
 
 // take returns an idle runner of key's shape, or places a new one. A new runner that the
@@ -237,7 +247,7 @@ func (m *fnoModel) take(ctx context.Context, key runnerKey, grid []int) (*pooled
 		return p, nil
 	}
 	m.mu.Unlock()
-	cfg := fno.RunnerConfig{Grid: grid, MaxBatch: key.batch}
+	cfg := fno.RunnerConfig{Grid: slices.Clone(grid), MaxBatch: key.batch}
 	r, err := m.model.NewRunner(ctx, m.engine.Backend(), cfg)
 	if errors.Is(err, limits.ErrBudget) {
 		m.drain()
@@ -271,7 +281,7 @@ func allocFloat32(shape []int) (*C.fluxcore_dl_managed_tensor, []float32, error)
 	}
 	block := C.fc_alloc_tensor(C.int32_t(len(shape)), &dims[0], 4, C.size_t(count))
 	if block == nil {
-		return nil, nil, fmt.Errorf("allocate the output, %v float32: %w", shape, errNoMemory)
+		return nil, nil, fmt.Errorf("allocate the output, %v float32: %w", slices.Clone(shape), errNoMemory)
 	}
 	block.dl_tensor.dtype = C.fluxcore_dl_datatype{code: C.FLUXCORE_DL_FLOAT, bits: 32, lanes: 1}
 	return block, unsafe.Slice((*float32)(block.dl_tensor.data), count), nil

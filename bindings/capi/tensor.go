@@ -13,6 +13,9 @@ import (
 	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
+// errTooLarge reports a tensor of more elements than the kernels index (int32).
+var errTooLarge = fmt.Errorf("more than %d elements exceeds limit: %w", limits.MaxArrayElements, limits.ErrLimit)
+
 // maxDims bounds a tensor's rank; fluxcore's largest is 5, a 3-D FNO's [batch, x, y, t, c].
 const maxDims = 8
 
@@ -67,9 +70,14 @@ func readTensor(name string, p *C.fluxcore_dl_tensor) (tensor, error) {
 		}
 		t.shape[i] = int(n)
 	}
-	var err error
-	if t.count, err = limits.Product(name+" elements", limits.MaxArrayElements, t.dims()...); err != nil {
-		return t, err
+	// The count is multiplied here rather than by limits.Product, whose error keeps the
+	// shape: that made every call allocate, its tensor included.
+	t.count = 1
+	for _, n := range t.shape[:t.ndim] {
+		var ok bool
+		if t.count, ok = limits.Mul(t.count, n); !ok || t.count > limits.MaxArrayElements {
+			return t, fmt.Errorf("%s has shape %v: %w", name, slices.Clone(t.shape[:t.ndim]), errTooLarge)
+		}
 	}
 	if err := t.readStrides(p.strides); err != nil {
 		return t, err
@@ -165,15 +173,16 @@ func outputs[T float](t *tensor, shape []int) ([]T, error) {
 		return nil, err
 	}
 	if !t.compact {
-		return nil, fmt.Errorf("%s has strides %v, want a compact row-major output", t.name, t.strides[:t.ndim])
+		return nil, fmt.Errorf("%s has strides %v, want a compact row-major output", t.name, slices.Clone(t.strides[:t.ndim]))
 	}
 	return unsafe.Slice((*T)(t.data), t.count), nil
 }
 
-// expect is an error naming t when its shape is not exactly shape.
+// expect is an error naming t when its shape is not exactly shape. (Errors here format
+// copies, so that a call's tensors stay on its stack.)
 func (t *tensor) expect(shape ...int) error {
 	if !slices.Equal(t.dims(), shape) {
-		return fmt.Errorf("%s has shape %v, want %v", t.name, t.dims(), shape)
+		return fmt.Errorf("%s has shape %v, want %v", t.name, slices.Clone(t.dims()), slices.Clone(shape))
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 /* overhead.c: what a call into libfluxcore costs from C.
  *
- *   overhead GOLDEN_DIR [ITERATIONS]
+ *   overhead GOLDEN_DIR [MINIMAL_CALLS [FORWARD_CALLS]]
  *
  * "minimal" is fluxcore_fno_output_shape: the entry point, the fork check, the handle
  * lookup and the tensor checks, with no computation. "forward" is a warm
@@ -31,10 +31,11 @@ static void must(fluxcore_status st, const char *what)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s GOLDEN_DIR [ITERATIONS]\n", argv[0]);
+        fprintf(stderr, "usage: %s GOLDEN_DIR [MINIMAL_CALLS [FORWARD_CALLS]]\n", argv[0]);
         return 2;
     }
     long iters = argc > 2 ? atol(argv[2]) : 1000000;
+    long fwd = argc > 3 ? atol(argv[3]) : (iters / 100 > 0 ? iters / 100 : 1);
     char path[4096];
     npy_f32 x;
     snprintf(path, sizeof path, "%s/fno1d/input.npy", argv[1]);
@@ -61,7 +62,6 @@ int main(int argc, char **argv)
         double t0 = now_ns();
         for (long i = 0; i < iters; i++) fluxcore_fno_output_shape(m, &in, shape);
         double minimal = (now_ns() - t0) / iters;
-        long fwd = iters / 100 > 0 ? iters / 100 : 1;
         must(fluxcore_fno_forward(m, &in, NULL, &out, NULL), "forward");
         t0 = now_ns();
         for (long i = 0; i < fwd; i++) fluxcore_fno_forward(m, &in, NULL, &out, NULL);

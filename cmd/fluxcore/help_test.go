@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fluxcore/fluxcore/engine"
 )
 
 // help, -h and --help exit 0 and list every command and subcommand; each one's own help
@@ -50,7 +53,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, out, errOut := runCLI(t, args...)
-		if code != 0 || !strings.HasPrefix(out, "fluxcore ") || !strings.Contains(out, "C ABI 1") {
+		if code != 0 || !strings.HasPrefix(out, "fluxcore ") || !strings.Contains(out, fmt.Sprintf("C ABI %d", engine.ABIVersion)) {
 			t.Errorf("fluxcore %s: exit %d, %q %q", args[0], code, out, errOut)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,13 +79,16 @@ func paddingSpec(raw json.RawMessage) (string, error) {
 
 // CheckInput checks a channels-last input shape, [samples, grid..., InChannels], against the
 // model and returns its grid.
+//
+// The errors format a copy of shape, so that a caller's shape array stays on its stack (the
+// C ABI's calls allocate nothing).
 func (m *Model) CheckInput(shape []int) (grid []int, err error) {
 	if len(shape) != m.Dims+2 || shape[len(shape)-1] != m.InChannels {
 		return nil, fmt.Errorf("fno: input shape %v, want [batch, %s, %d] for this %d-D model",
-			shape, strings.Repeat("n, ", m.Dims-1)+"n", m.InChannels, m.Dims)
+			slices.Clone(shape), strings.Repeat("n, ", m.Dims-1)+"n", m.InChannels, m.Dims)
 	}
 	if shape[0] < 1 {
-		return nil, fmt.Errorf("fno: input shape %v has no samples", shape)
+		return nil, fmt.Errorf("fno: input shape %v has no samples", slices.Clone(shape))
 	}
 	return shape[1 : len(shape)-1], nil
 }
