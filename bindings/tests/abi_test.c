@@ -4,6 +4,7 @@
  * calls are in flight, the memory budget, strided inputs, and fork.
  *
  *   abi_test GOLDEN_DIR   (engine/fno/testdata/golden) */
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -241,6 +242,67 @@ static void test_budget(const char *golden)
     free(y);
 }
 
+/* ProbConserv and Kalman on cases with closed forms. Conservation of the sum with exact
+ * constraints removes the mean's sum equally from every point and takes 1/3 of each unit
+ * variance; a scalar Kalman update with P = R = 1 halves the variance and moves halfway. */
+static void test_conserve_and_kalman(fluxcore_engine e)
+{
+    double mean[3] = {1, 2, 3}, var[3] = {1, 1, 1}, g[3] = {1, 1, 1}, b[1] = {0}, mu[3], v[3];
+    int64_t n3[1] = {3}, c1n3[2] = {1, 3}, c1[1] = {1};
+    fluxcore_dl_tensor tm = host(mean, 1, n3, 64), tv = host(var, 1, n3, 64), tg = host(g, 2, c1n3, 64),
+                       tb = host(b, 1, c1, 64), tmu = host(mu, 1, n3, 64), tvo = host(v, 1, n3, 64);
+    fluxcore_conserve_args a = {.struct_size = sizeof a, .mean = &tm, .var = &tv, .g = &tg, .b = &tb,
+                                .mean_out = &tmu, .var_out = &tvo};
+    EXPECT_STATUS(fluxcore_conserve(e, &a), FLUXCORE_OK, "");
+    for (int i = 0; i < 3; i++) {
+        EXPECT(fabs(mu[i] - (mean[i] - 2)) < 1e-12, "conserved mean[%d] = %g, want %g", i, mu[i], mean[i] - 2);
+        EXPECT(fabs(v[i] - 2.0 / 3) < 1e-12, "conserved var[%d] = %g, want 2/3", i, v[i]);
+    }
+    fluxcore_dl_tensor tm32 = host(mean, 1, n3, 32);
+    a.mean = &tm32;
+    EXPECT_STATUS(fluxcore_conserve(e, &a), FLUXCORE_ERR_INVALID_ARGUMENT, "float64, want float32");
+
+    float x[2] = {0, 4}, p[2] = {1, 1}, z[2] = {1, 4}, h[1] = {1}, r[1] = {1}, xo[2], po[2];
+    int32_t status[2] = {-1, -1};
+    int64_t f1[2] = {2, 1}, f11[3] = {2, 1, 1}, one[2] = {1, 1}, f[1] = {2};
+    fluxcore_dl_tensor tx = host(x, 2, f1, 32), tp = host(p, 3, f11, 32), tz = host(z, 2, f1, 32),
+                       th = host(h, 2, one, 32), tr = host(r, 2, one, 32), txo = host(xo, 2, f1, 32),
+                       tpo = host(po, 3, f11, 32), ts = host(status, 1, f, 32);
+    ts.dtype.code = FLUXCORE_DL_INT;
+    fluxcore_kalman_args k = {.struct_size = sizeof k, .x = &tx, .p = &tp, .z = &tz, .h = &th, .r = &tr,
+                              .x_out = &txo, .p_out = &tpo, .status_out = &ts};
+    EXPECT_STATUS(fluxcore_kalman_update(e, &k), FLUXCORE_OK, "");
+    EXPECT(fabsf(xo[0] - 0.5f) < 1e-6f && fabsf(xo[1] - 4) < 1e-6f, "kalman x = %g %g, want 0.5 4", xo[0], xo[1]);
+    EXPECT(fabsf(po[0] - 0.5f) < 1e-6f && fabsf(po[1] - 0.5f) < 1e-6f, "kalman P = %g %g, want 0.5", po[0], po[1]);
+    EXPECT(status[0] == FLUXCORE_KALMAN_OK && status[1] == FLUXCORE_KALMAN_OK, "kalman status %d %d", status[0], status[1]);
+}
+
+/* A result too large for the caller's buffer is kept: last_result returns it without
+ * planning again. */
+static void test_planner(fluxcore_engine e, const char *scenario_path)
+{
+    FILE *f = fopen(scenario_path, "rb");
+    char scenario[1 << 16];
+    size_t n = f ? fread(scenario, 1, sizeof scenario - 1, f) : 0;
+    if (f) fclose(f);
+    scenario[n] = 0;
+    EXPECT(n > 0, "cannot read %s", scenario_path);
+    fluxcore_planner p;
+    EXPECT_STATUS(fluxcore_planner_create(e, "{\"candidates\": 256, \"candidatez\": 1}", &p),
+                  FLUXCORE_ERR_INVALID_ARGUMENT, "unknown field");
+    EXPECT_STATUS(fluxcore_planner_create(e, "{\"candidates\": 256}", &p), FLUXCORE_OK, "");
+    char small[16];
+    size_t len = 0;
+    EXPECT_STATUS(fluxcore_planner_plan(p, scenario, small, sizeof small, &len), FLUXCORE_ERR_INVALID_ARGUMENT, "buffer of 16 bytes");
+    char *big = malloc(len + 1);
+    size_t len2 = 0;
+    EXPECT_STATUS(fluxcore_planner_last_result(p, big, len + 1, &len2), FLUXCORE_OK, "");
+    EXPECT(len2 == len && strstr(big, "\"best_trajectory\"") != NULL, "last result: %zu bytes, want %zu", len2, len);
+    EXPECT_STATUS(fluxcore_planner_plan(p, "{\"robot\": 1}", big, len + 1, NULL), FLUXCORE_ERR_INVALID_ARGUMENT, "scenario");
+    EXPECT_STATUS(fluxcore_planner_destroy(p), FLUXCORE_OK, "");
+    free(big);
+}
+
 static void test_fork(fluxcore_engine e)
 {
     fflush(NULL);
@@ -277,6 +339,9 @@ int main(int argc, char **argv)
     EXPECT(run_threads(8, forward_many) == 0, "concurrent forwards on one model failed or differed");
     test_strided_input();
     test_budget(argv[1]);
+    test_conserve_and_kalman(e);
+    snprintf(path, sizeof path, "%s/../../../../examples/corridor.json", argv[1]);
+    test_planner(e, path);
     test_fork(e);
 
     EXPECT_STATUS(fluxcore_engine_destroy(e), FLUXCORE_ERR_BUSY, "destroy them first");
