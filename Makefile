@@ -123,10 +123,11 @@ $(BUILD)/libfluxcore.so: $(LIB_SOURCES)
 	rm -f $(BUILD)/libfluxcore.h
 	ln -sf libfluxcore.so $@.$(ABI_VERSION)
 
-$(BUILD)/libfluxcore.a: $(LIB_SOURCES)
+$(BUILD)/libfluxcore.a: $(LIB_SOURCES) scripts/localize-archive.sh
 	@$(GO) run ./kernels/gen -cpu
-	$(GO) build -buildmode=c-archive -o $@ ./bindings/capi
-	rm -f $(BUILD)/libfluxcore.h
+	$(GO) build -buildmode=c-archive -o $(BUILD)/libfluxcore-go.a ./bindings/capi
+	bash scripts/localize-archive.sh $(BUILD)/libfluxcore-go.a $@ bindings/include/fluxcore.h
+	rm -f $(BUILD)/libfluxcore.h $(BUILD)/libfluxcore-go.a
 
 $(BUILD)/fluxcore.h: bindings/include/fluxcore.h
 	@mkdir -p $(BUILD)
@@ -153,7 +154,7 @@ lib-deps:
 # The C ABI: exports and SONAME, then scripts/lib-test.sh (abi_test plain and under
 # ASan/UBSan, the C and C++ examples through CMake's find_package and pkg-config).
 lib-test: lib lib-deps
-	bash scripts/check-lib.sh $(BUILD)/libfluxcore.so bindings/include/fluxcore.h
+	bash scripts/check-lib.sh $(BUILD)/libfluxcore.so bindings/include/fluxcore.h $(BUILD)/libfluxcore.a
 	$(MAKE) --no-print-directory install PREFIX=$(BUILD)/prefix >/dev/null
 	bash scripts/lib-test.sh $(BUILD)
 

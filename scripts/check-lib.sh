@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check-lib.sh LIB HEADER: libfluxcore.so exports exactly the functions HEADER declares,
+# check-lib.sh LIB HEADER [ARCHIVE]: libfluxcore.so exports exactly the functions HEADER declares,
 # nothing of the Go runtime, and its SONAME carries the header's ABI version.
 set -euo pipefail
 lib=$1 header=$2
@@ -17,3 +17,16 @@ if [[ $exported != "$declared" ]]; then
     exit 1
 fi
 echo "check-lib: $lib (SONAME $soname) exports the $(echo "$exported" | wc -l) functions of $header, nothing else"
+
+# The static archive (when given): the same functions are its only global definitions, so
+# that a host program's own symbols never clash with the Go runtime's.
+if [[ $# -ge 3 ]]; then
+    archive=$3
+    defined=$(nm -g --defined-only "$archive" 2>/dev/null | awk 'NF == 3 && $2 != "C" {print $3}' | sort)
+    if [[ $defined != "$declared" ]]; then
+        echo "check-lib: $archive defines other global symbols than $header declares:" >&2
+        diff <(echo "$declared") <(echo "$defined") | sed -n 's/^</  declared, not defined:/p; s/^>/  defined, not declared:/p' >&2
+        exit 1
+    fi
+    echo "check-lib: $archive defines the $(echo "$defined" | wc -l) functions of $header as its only globals"
+fi

@@ -2,9 +2,10 @@
 # lib-test.sh BUILD: the C ABI's tests, after `make lib` and `make install PREFIX=BUILD/prefix`.
 #  1. abi_test (statuses, threads, destroy races, budget, strides, fork), plain and under
 #     AddressSanitizer + UndefinedBehaviorSanitizer.
-#  2. The C and C++ examples built by CMake against the installed package
+#  2. A host program defining Go runtime names, linked statically.
+#  3. The C and C++ examples built by CMake against the installed package
 #     (find_package(fluxcore 2)), shared and static, run on the FNO goldens by ctest.
-#  3. The C example built with pkg-config's flags.
+#  4. The C example built with pkg-config's flags.
 set -euo pipefail
 build=$1
 golden=engine/fno/testdata/golden
@@ -17,6 +18,9 @@ cc "${cflags[@]}" bindings/tests/abi_test.c "${libs[@]}" -o "$build/abi_test"
 cc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
   bindings/tests/abi_test.c "${libs[@]}" -o "$build/abi_test_asan"
 ASAN_OPTIONS=detect_leaks=0 "$build/abi_test_asan" "$golden"
+
+cc "${cflags[@]}" bindings/tests/host_symbols.c "$build/libfluxcore.a" -lpthread -lm -o "$build/host_symbols"
+"$build/host_symbols"
 
 cmake -S bindings/examples -B "$build/examples" -DCMAKE_PREFIX_PATH="$PWD/$prefix" \
   -DFLUXCORE_GOLDEN="$PWD/$golden" -DCMAKE_BUILD_TYPE=Release >/dev/null
