@@ -269,6 +269,26 @@ class TestProcessesAndThreads(Base):
             self.assertEqual(p.exitcode, 0, method)
             check(q.get(timeout=5))
 
+    def test_calls_release_the_gil(self):
+        # While one long call runs in C, another Python thread keeps counting.
+        x = np.repeat(self.x, 128, axis=0)
+        counted, done = [0], threading.Event()
+
+        def count():
+            while not done.is_set():
+                counted[0] += 1
+
+        t = threading.Thread(target=count)
+        t.start()
+        try:
+            before = counted[0]
+            self.model(x)
+            during = counted[0] - before
+        finally:
+            done.set()
+            t.join()
+        self.assertGreater(during, 1000, "the counting thread stalled during the call: the GIL was held")
+
     def test_threads_share_a_model(self):
         errors = []
 
