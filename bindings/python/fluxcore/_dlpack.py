@@ -111,19 +111,25 @@ def borrow_int32(a, name):
     return Borrowed(t, a.shape, (a, shape))
 
 
-def _dlpack_capsule(x):
-    device_type, _ = x.__dlpack_device__()
-    stream = None  # host memory, and the CPU backend, need no stream
-    if device_type == DL_CUDA:
-        raise Error(UNSUPPORTED, "tensors on a CUDA device are not taken yet; pass host memory (x.cpu())")
+def _dlpack_capsule(x, name):
     try:
-        return x.__dlpack__(stream=stream, max_version=(1, 0))
-    except TypeError:  # producers before the versioned protocol (NumPy < 2.1, PyTorch < 2.4)
-        return x.__dlpack__()
+        device_type, _ = x.__dlpack_device__()
+    except Exception as e:
+        raise Error(INVALID_ARGUMENT, "%s: __dlpack_device__ failed: %s" % (name, e)) from e
+    if device_type == DL_CUDA:
+        raise Error(UNSUPPORTED, "%s is on a CUDA device, which this version does not take; pass host memory (x.cpu())" % name)
+    stream = None  # host memory, and the CPU backend, need no stream
+    try:
+        try:
+            return x.__dlpack__(stream=stream, max_version=(1, 0))
+        except TypeError:  # producers before the versioned protocol (NumPy < 2.1, PyTorch < 2.4)
+            return x.__dlpack__()
+    except Exception as e:  # a tensor that requires grad, a dtype DLPack cannot describe, ...
+        raise Error(INVALID_ARGUMENT, "%s: __dlpack__ failed: %s" % (name, e)) from e
 
 
 def _from_capsule(x, name, writable):
-    capsule = _dlpack_capsule(x)
+    capsule = _dlpack_capsule(x, name)
     if _capsule_is_valid(capsule, _VERSIONED):
         address = _capsule_pointer(capsule, _VERSIONED)
         managed = _native.DLManagedTensorVersioned.from_address(address)

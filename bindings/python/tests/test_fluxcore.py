@@ -200,6 +200,13 @@ class TestZeroCopy(Base):
         out = torch.empty(tuple(self.want.shape))
         self.model(xt, out=out)
         self.assertLessEqual(rel_l2(out.numpy(), self.want), TOLERANCE)
+        with self.assertRaises(fluxcore.Error) as cm:
+            self.model(xt.clone().requires_grad_())
+        self.assertIn("__dlpack__ failed", str(cm.exception))
+        # A transposed view crosses with its strides, without a copy.
+        xt_t = torch.from_numpy(np.ascontiguousarray(self.x.transpose(0, 2, 1, 3))).transpose(1, 2)
+        self.assertFalse(xt_t.is_contiguous())
+        self.assertLessEqual(rel_l2(self.model(xt_t).numpy(), self.want), TOLERANCE)
 
 
 class VersionedProducer:
