@@ -171,7 +171,7 @@ lib-bench: lib
 
 # A wheel of the Python package with the library inside it, in $(BUILD)/wheel.
 wheel: lib lib-deps
-	/usr/bin/python3 -m pip wheel --no-build-isolation --no-index --no-deps -w $(BUILD)/wheel ./bindings/python
+	PIP_ROOT_USER_ACTION=ignore /usr/bin/python3 -m pip wheel --no-build-isolation --no-index --no-deps -w $(BUILD)/wheel ./bindings/python
 
 # The same library and example, plus the kernels when a CUDA compiler is found, via CMake.
 cmake-build:

@@ -8,6 +8,7 @@
 set -euo pipefail
 build=$1
 py=/usr/bin/python3
+export PIP_ROOT_USER_ACTION=ignore  # CI runs as root; the install goes to a scratch --target
 PYTHONPATH=bindings/python $py -m unittest discover -s bindings/python/tests
 
 target=$build/python-install

@@ -37,6 +37,21 @@ def _check(status):
         raise Error(status, _lib.fluxcore_last_error().decode(errors="replace"))
 
 
+def _array(value, name):
+    """np.asarray that fails with fluxcore.Error (a ragged list, an object NumPy cannot read)."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as e:
+        raise Error(INVALID_ARGUMENT, "%s: not an array: %s" % (name, e)) from e
+
+
+def _dumps(value, name):
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as e:
+        raise Error(INVALID_ARGUMENT, "%s: not JSON: %s" % (name, e)) from e
+
+
 def _utf8(text):
     return text if isinstance(text, bytes) else text.encode()
 
@@ -108,7 +123,7 @@ class Engine(_Handle):
         Returns (mean, var) for diagonal input, (mean, cov) for a full covariance, and
         (mean, ensemble) for an ensemble."""
         from ._native import ConserveArgs
-        mean_a = np.asarray(mean)
+        mean_a = _array(mean, "mean")
         dtype = mean_a.dtype if mean_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         a = ConserveArgs()
         a.struct_size, a.noise_var = ctypes.sizeof(ConserveArgs), float(noise_var)
@@ -117,7 +132,7 @@ class Engine(_Handle):
         try:
             for name, value in (("mean", mean_a), ("g", G), ("b", b), ("var", var), ("cov", cov), ("ensemble", ensemble)):
                 if value is not None:
-                    t = _dlpack.borrow(np.asarray(value), name, dtype)
+                    t = _dlpack.borrow(_array(value, name), name, dtype)
                     held.append(t)
                     setattr(a, name, ctypes.pointer(t.tensor))
             wanted = [("mean_out", slice_shape)]
@@ -144,7 +159,7 @@ class Engine(_Handle):
         float32 or all float64. Returns (x, P, status): status[i] is 0, or 1 where
         H P Hᵀ + R was not positive definite and filter i was left unchanged."""
         from ._native import KalmanArgs
-        x_a = np.asarray(x)
+        x_a = _array(x, "x")
         dtype = x_a.dtype if x_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         a = KalmanArgs()
         a.struct_size = ctypes.sizeof(KalmanArgs)
@@ -153,7 +168,7 @@ class Engine(_Handle):
         held = []
         try:
             for name, value in (("x", x_a), ("p", P), ("z", z), ("h", H), ("r", R), ("x_out", x_out), ("p_out", p_out)):
-                t = _dlpack.borrow(np.asarray(value), name, dtype, writable=name.endswith("_out"))
+                t = _dlpack.borrow(_array(value, name), name, dtype, writable=name.endswith("_out"))
                 held.append(t)
                 setattr(a, name, ctypes.pointer(t.tensor))
             st = _dlpack.borrow_int32(status, "status_out")
@@ -168,7 +183,7 @@ class Engine(_Handle):
     def planner(self, config=None):
         """A risk-aware local planner. config is a dict (or JSON text) with any of candidates,
         segments, seed, accurate, warm_fraction, warm_spread, cycle_s, top_k, refine_stages."""
-        text = config if isinstance(config, (str, bytes)) else json.dumps(config or {})
+        text = config if isinstance(config, (str, bytes)) else _dumps(config or {}, "config")
         h = ctypes.c_uint64()
         _check(_lib.fluxcore_planner_create(self._handle(), _utf8(text), ctypes.byref(h)))
         return Planner(self, h.value)
@@ -336,9 +351,12 @@ class Planner(_Handle):
 
     def plan(self, scenario):
         if isinstance(scenario, dict):
-            text = json.dumps(scenario)
+            text = _dumps(scenario, "scenario")
         elif isinstance(scenario, os.PathLike) or (isinstance(scenario, str) and not scenario.lstrip().startswith("{")):
-            text = pathlib.Path(scenario).read_bytes()
+            try:
+                text = pathlib.Path(scenario).read_bytes()
+            except OSError as e:
+                raise Error(IO, "scenario: %s" % e) from e
         else:
             text = scenario  # JSON text
         size = ctypes.c_size_t()

@@ -390,6 +390,15 @@ class TestConserveAndKalman(Base):
         with self.assertRaises(fluxcore.Error) as cm:
             self.engine.planner({"candidate": 5})
         self.assertIn('unknown field "candidate"', str(cm.exception))
+        with self.engine.planner() as p:
+            for bad, code in (("/nonexistent/scenario.json", fluxcore.IO), ({"robot": object()}, fluxcore.INVALID_ARGUMENT),
+                              ('{"robot": 1}', fluxcore.INVALID_ARGUMENT)):
+                with self.assertRaises(fluxcore.Error) as cm:
+                    p.plan(bad)
+                self.assertEqual(cm.exception.code, code, str(cm.exception))
+        with self.assertRaises(fluxcore.Error) as cm:
+            self.engine.kalman_update([[1.0], [1.0, 2.0]], np.eye(1)[None], [[0.0]], np.eye(1), np.eye(1))
+        self.assertIn("x: not an array", str(cm.exception))
 
 
 class TestFactsMatchTheHeader(unittest.TestCase):
