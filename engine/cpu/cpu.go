@@ -280,14 +280,18 @@ func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float6
 			}
 		}
 	}
-	for range min(int64(b.workers), chunks) {
-		wg.Go(func() {
-			defer recoverWorker()
-			for c, ok := claim(); ok; c, ok = claim() {
-				body(items*c/chunks, items*(c+1)/chunks)
-			}
-		})
+	work := func() {
+		defer recoverWorker()
+		for c, ok := claim(); ok; c, ok = claim() {
+			body(items*c/chunks, items*(c+1)/chunks)
+		}
 	}
+	// The calling goroutine works too, so an operation starts one goroutine fewer than it
+	// has workers: none with one worker.
+	for range min(int64(b.workers), chunks) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	if panicked != nil {
 		return panicked
