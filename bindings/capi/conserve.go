@@ -8,18 +8,89 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/conserve"
 	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
-//export fcgo_conserve
-func fcgo_conserve(h C.fluxcore_engine, a *C.fluxcore_conserve_args) C.int {
-	return call("conserve", func() error {
+// conserveProblem holds the constraints in float64, converted to each update's element type.
+type conserveProblem struct {
+	ctx      context.Context // carries the engine's budget
+	backend  backend.Backend
+	g, b     []float64
+	gShape   []int // [C, N] or [S, C, N]
+	bShape   []int // [C] or [S, C]
+	noiseVar float64
+}
+
+//export fcgo_conserve_create
+func fcgo_conserve_create(h C.fluxcore_engine, g, b *C.fluxcore_dl_tensor, noiseVar C.double, out *C.fluxcore_conserve) C.int {
+	return call("conserve_create", func() error {
+		if out == nil {
+			return fmt.Errorf("out is NULL")
+		}
 		o, err := enter(uint64(h), kindEngine)
+		if err != nil {
+			return err
+		}
+		defer o.leave()
+		p := &conserveProblem{noiseVar: float64(noiseVar)}
+		if !(p.noiseVar >= 0) || math.IsInf(p.noiseVar, 0) {
+			return fmt.Errorf("noise_var is %v, want a finite value ≥ 0", p.noiseVar)
+		}
+		if p.g, p.gShape, err = float64s("g", g); err != nil {
+			return err
+		}
+		if p.b, p.bShape, err = float64s("b", b); err != nil {
+			return err
+		}
+		n := len(p.gShape)
+		if n < 2 || n > 3 || len(p.bShape) != n-1 || p.bShape[n-2] != p.gShape[n-2] || (n == 3 && p.bShape[0] != p.gShape[0]) {
+			return fmt.Errorf("g has shape %v and b %v, want [C, N] and [C], or [S, C, N] and [S, C]", p.gShape, p.bShape)
+		}
+		e := o.value.(*engine.Engine)
+		p.ctx, p.backend = limits.WithBudget(context.Background(), e.Budget()), e.Backend()
+		*out = C.fluxcore_conserve(register(kindConserve, o, p))
+		return nil
+	})
+}
+
+// float64s reads a float32 or float64 tensor as float64 values, with its shape.
+func float64s(name string, p *C.fluxcore_dl_tensor) ([]float64, []int, error) {
+	t, err := readTensor(name, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	shape := slices.Clone(t.dims())
+	if t.code == C.FLUXCORE_DL_FLOAT && t.bits == 32 {
+		v, err := values[float32](&t)
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out, shape, err
+	}
+	v, err := values[float64](&t)
+	return slices.Clone(v), shape, err
+}
+
+//export fcgo_conserve_destroy
+func fcgo_conserve_destroy(h C.fluxcore_conserve) C.int {
+	return call("conserve_destroy", func() error {
+		_, err := unregister(uint64(h), kindConserve)
+		return err
+	})
+}
+
+//export fcgo_conserve_update
+func fcgo_conserve_update(h C.fluxcore_conserve, a *C.fluxcore_conserve_args) C.int {
+	return call("conserve_update", func() error {
+		o, err := enter(uint64(h), kindConserve)
 		if err != nil {
 			return err
 		}
@@ -34,39 +105,28 @@ func fcgo_conserve(h C.fluxcore_engine, a *C.fluxcore_conserve_args) C.int {
 		if err != nil {
 			return err
 		}
-		e := o.value.(*engine.Engine)
-		ctx := limits.WithBudget(context.Background(), e.Budget())
+		p := o.value.(*conserveProblem)
 		if mean.bits == 64 {
-			return conserveAs[float64](ctx, e, a, &mean)
+			return conserveAs[float64](p, a, &mean)
 		}
-		return conserveAs[float32](ctx, e, a, &mean)
+		return conserveAs[float32](p, a, &mean)
 	})
 }
 
-// conserveAs reads the problem in T, runs it and writes the outputs the caller gave.
-func conserveAs[T float](ctx context.Context, e *engine.Engine, a *C.fluxcore_conserve_args, mean *tensor) error {
+// conserveAs reads the estimates in T, runs the update and writes the outputs the caller gave.
+func conserveAs[T float](cp *conserveProblem, a *C.fluxcore_conserve_args, mean *tensor) error {
 	slice := mean.dims() // [N] or [S, N]
 	if len(slice) != 1 && len(slice) != 2 {
 		return fmt.Errorf("args->mean has shape %v, want [N] or [slices, N]", slice)
 	}
 	n := slice[len(slice)-1]
-	p := conserve.Problem[T]{Slices: mean.count / max(n, 1), N: n, NoiseVar: float64(a.noise_var)}
+	if want := cp.gShape[len(cp.gShape)-1]; n != want {
+		return fmt.Errorf("args->mean has %d points, the problem's G has %d", n, want)
+	}
+	p := conserve.Problem[T]{Slices: mean.count / max(n, 1), N: n, Constraints: cp.gShape[len(cp.gShape)-2], NoiseVar: cp.noiseVar,
+		G: convert[T](cp.g), RHS: convert[T](cp.b)}
 	var err error
 	if p.Mean, err = values[T](mean); err != nil {
-		return err
-	}
-	g, err := readTensor("args->g", a.g)
-	if err != nil {
-		return err
-	}
-	if g.ndim < 2 || g.ndim > len(slice)+1 || g.shape[g.ndim-1] != n {
-		return fmt.Errorf("args->g has shape %v, want [C, %d] or [slices, C, %d]", g.dims(), n, n)
-	}
-	p.Constraints = g.shape[g.ndim-2]
-	if p.G, err = values[T](&g); err != nil {
-		return err
-	}
-	if p.RHS, err = input[T]("args->b", a.b, nil); err != nil {
 		return err
 	}
 	if p.Var, err = input[T]("args->var", a._var, slice); err != nil {
@@ -79,7 +139,7 @@ func conserveAs[T float](ctx context.Context, e *engine.Engine, a *C.fluxcore_co
 		return err
 	} else if ens != nil {
 		if ens.ndim != len(slice)+1 || !slices.Equal(ens.dims()[:len(slice)], slice) {
-			return fmt.Errorf("args->ensemble has shape %v, want %v followed by the members", ens.dims(), slice)
+			return fmt.Errorf("args->ensemble has shape %v, want %v followed by the members", slices.Clone(ens.dims()), slice)
 		}
 		p.Members = ens.shape[len(slice)]
 		if p.Ensemble, err = values[T](ens); err != nil {
@@ -87,8 +147,11 @@ func conserveAs[T float](ctx context.Context, e *engine.Engine, a *C.fluxcore_co
 		}
 	}
 	want := conserve.Want{Var: a.var_out != nil, Cov: a.cov_out != nil, Ensemble: a.ensemble_out != nil}
-	res, err := conserve.Update(ctx, e.Backend(), p, want)
+	res, err := conserve.Update(cp.ctx, cp.backend, p, want)
 	if err != nil {
+		return err
+	}
+	if err := writeOutput("args->mean_out", a.mean_out, res.Mean, slice); err != nil {
 		return err
 	}
 	for _, out := range []struct {
@@ -97,19 +160,25 @@ func conserveAs[T float](ctx context.Context, e *engine.Engine, a *C.fluxcore_co
 		values []T
 		shape  []int
 	}{
-		{"args->mean_out", a.mean_out, res.Mean, slice},
 		{"args->var_out", a.var_out, res.Var, slice},
 		{"args->cov_out", a.cov_out, res.Cov, append(slices.Clone(slice), n)},
 		{"args->ensemble_out", a.ensemble_out, res.Ensemble, append(slices.Clone(slice), p.Members)},
 	} {
-		if out.dst == nil && out.name != "args->mean_out" {
-			continue
-		}
-		if err := writeOutput(out.name, out.dst, out.values, out.shape); err != nil {
-			return err
+		if out.dst != nil {
+			if err := writeOutput(out.name, out.dst, out.values, out.shape); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+func convert[T float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
 }
 
 // input reads an optional input of T; shape, when given, is the shape it must have.

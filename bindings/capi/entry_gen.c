@@ -57,16 +57,52 @@ fluxcore_status fluxcore_fno_forward_alloc(fluxcore_fno model, const fluxcore_dl
     return (fluxcore_status)fcgo_fno_forward_alloc(model, (fluxcore_dl_tensor *)x, (fluxcore_fno_boundary *)bc, y, stream);
 }
 
-fluxcore_status fluxcore_conserve(fluxcore_engine engine, const fluxcore_conserve_args *args)
+fluxcore_status fluxcore_conserve_create(fluxcore_engine engine, const fluxcore_dl_tensor *g, const fluxcore_dl_tensor *b, double noise_var, fluxcore_conserve *out)
 {
     if (fc_forked()) return fc_forked_status();
-    return (fluxcore_status)fcgo_conserve(engine, (fluxcore_conserve_args *)args);
+    return (fluxcore_status)fcgo_conserve_create(engine, (fluxcore_dl_tensor *)g, (fluxcore_dl_tensor *)b, noise_var, out);
 }
 
-fluxcore_status fluxcore_kalman_update(fluxcore_engine engine, const fluxcore_kalman_args *args)
+fluxcore_status fluxcore_conserve_destroy(fluxcore_conserve problem)
 {
     if (fc_forked()) return fc_forked_status();
-    return (fluxcore_status)fcgo_kalman_update(engine, (fluxcore_kalman_args *)args);
+    return (fluxcore_status)fcgo_conserve_destroy(problem);
+}
+
+fluxcore_status fluxcore_conserve_update(fluxcore_conserve problem, const fluxcore_conserve_args *args)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_conserve_update(problem, (fluxcore_conserve_args *)args);
+}
+
+fluxcore_status fluxcore_kalman_create(fluxcore_engine engine, const fluxcore_dl_tensor *x, const fluxcore_dl_tensor *p, fluxcore_kalman *out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_create(engine, (fluxcore_dl_tensor *)x, (fluxcore_dl_tensor *)p, out);
+}
+
+fluxcore_status fluxcore_kalman_destroy(fluxcore_kalman batch)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_destroy(batch);
+}
+
+fluxcore_status fluxcore_kalman_predict(fluxcore_kalman batch, const fluxcore_dl_tensor *f, const fluxcore_dl_tensor *q)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_predict(batch, (fluxcore_dl_tensor *)f, (fluxcore_dl_tensor *)q);
+}
+
+fluxcore_status fluxcore_kalman_update(fluxcore_kalman batch, const fluxcore_dl_tensor *z, const fluxcore_dl_tensor *h, const fluxcore_dl_tensor *r, const fluxcore_dl_tensor *status_out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_update(batch, (fluxcore_dl_tensor *)z, (fluxcore_dl_tensor *)h, (fluxcore_dl_tensor *)r, (fluxcore_dl_tensor *)status_out);
+}
+
+fluxcore_status fluxcore_kalman_state(fluxcore_kalman batch, const fluxcore_dl_tensor *x_out, const fluxcore_dl_tensor *p_out)
+{
+    if (fc_forked()) return fc_forked_status();
+    return (fluxcore_status)fcgo_kalman_state(batch, (fluxcore_dl_tensor *)x_out, (fluxcore_dl_tensor *)p_out);
 }
 
 fluxcore_status fluxcore_planner_create(fluxcore_engine engine, const char *config_json, fluxcore_planner *out)

@@ -13,6 +13,8 @@ const (
 	kindEngine kind = 1 + iota
 	kindFNO
 	kindPlanner
+	kindKalman
+	kindConserve
 )
 
 func (k kind) String() string {
@@ -23,6 +25,10 @@ func (k kind) String() string {
 		return "FNO model"
 	case kindPlanner:
 		return "planner"
+	case kindKalman:
+		return "Kalman batch"
+	case kindConserve:
+		return "ProbConserv problem"
 	}
 	return "unknown object"
 }
@@ -132,7 +138,7 @@ func unregister(h uint64, k kind) (*object, error) {
 	}
 	if n := o.children; n > 0 {
 		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live models or planners; destroy them first: %w", k, h, n, errBusy)
+		return nil, fmt.Errorf("%s handle %#x has %d live objects (models, problems, batches, planners); destroy them first: %w", k, h, n, errBusy)
 	}
 	o.closing = true
 	for o.active > 0 {
@@ -143,7 +149,7 @@ func unregister(h uint64, k kind) (*object, error) {
 	if n := o.children; n > 0 {
 		o.closing = false
 		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live models or planners; destroy them first: %w", k, h, n, errBusy)
+		return nil, fmt.Errorf("%s handle %#x has %d live objects (models, problems, batches, planners); destroy them first: %w", k, h, n, errBusy)
 	}
 	o.mu.Unlock()
 	objects.Lock()

@@ -8,102 +8,216 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/kalman"
 	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
-//export fcgo_kalman_update
-func fcgo_kalman_update(h C.fluxcore_engine, a *C.fluxcore_kalman_args) C.int {
-	return call("kalman_update", func() error {
+// kalmanBatch is a batch of filters whose state stays in the kernels' batch-innermost
+// layout between calls; the caller's tensors are filter-major.
+type kalmanBatch struct {
+	ctx     context.Context // carries the engine's budget
+	backend backend.Backend
+	mu      sync.Mutex // one call at a time: every call reads or rewrites the state
+	state   kalmanState
+}
+
+// kalmanState is a kalman.Batch of either element type.
+type kalmanState interface {
+	predict(ctx context.Context, b backend.Backend, f, q *C.fluxcore_dl_tensor) error
+	update(ctx context.Context, b backend.Backend, z, h, r, status *C.fluxcore_dl_tensor) error
+	copyOut(x, p *C.fluxcore_dl_tensor) error
+}
+
+type kalmanOf[T float] struct{ kalman.Batch[T] }
+
+//export fcgo_kalman_create
+func fcgo_kalman_create(h C.fluxcore_engine, x, p *C.fluxcore_dl_tensor, out *C.fluxcore_kalman) C.int {
+	return call("kalman_create", func() error {
+		if out == nil {
+			return fmt.Errorf("out is NULL")
+		}
 		o, err := enter(uint64(h), kindEngine)
 		if err != nil {
 			return err
 		}
 		defer o.leave()
-		if a == nil {
-			return fmt.Errorf("args is NULL")
+		xt, err := readTensor("x", x)
+		if err != nil {
+			return err
 		}
-		if size := uintptr(a.struct_size); size < unsafe.Sizeof(*a) {
-			return fmt.Errorf("args->struct_size is %d, want sizeof(fluxcore_kalman_args) = %d", size, unsafe.Sizeof(*a))
+		var state kalmanState
+		if xt.bits == 64 {
+			state, err = newKalman[float64](&xt, p)
+		} else {
+			state, err = newKalman[float32](&xt, p)
 		}
-		x, err := readTensor("args->x", a.x)
 		if err != nil {
 			return err
 		}
 		e := o.value.(*engine.Engine)
-		ctx := limits.WithBudget(context.Background(), e.Budget())
-		if x.bits == 64 {
-			return kalmanAs[float64](ctx, e, a, &x)
-		}
-		return kalmanAs[float32](ctx, e, a, &x)
+		kb := &kalmanBatch{ctx: limits.WithBudget(context.Background(), e.Budget()), backend: e.Backend(), state: state}
+		*out = C.fluxcore_kalman(register(kindKalman, o, kb))
+		return nil
 	})
 }
 
-// kalmanAs converts the caller's filter-major arrays to the batch-innermost layout of the
-// kernels, updates, and converts back into the outputs.
-func kalmanAs[T float](ctx context.Context, e *engine.Engine, a *C.fluxcore_kalman_args, x *tensor) error {
+func newKalman[T float](x *tensor, p *C.fluxcore_dl_tensor) (*kalmanOf[T], error) {
 	if x.ndim != 2 {
-		return fmt.Errorf("args->x has shape %v, want [filters, nx]", x.dims())
+		return nil, fmt.Errorf("x has shape %v, want [filters, nx]", x.dims())
 	}
 	filters, nx := x.shape[0], x.shape[1]
 	xs, err := values[T](x)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ps, err := input[T]("args->p", a.p, []int{filters, nx, nx})
+	ps, err := input[T]("p", p, []int{filters, nx, nx})
 	if err != nil || ps == nil {
-		return cmpErr(err, "args->p is NULL")
+		return nil, cmpErr(err, "p is NULL")
 	}
-	z, err := readTensor("args->z", a.z)
+	return &kalmanOf[T]{kalman.Batch[T]{Filters: filters, NX: nx, X: kalman.ToBatchInner(xs, filters), P: kalman.ToBatchInner(ps, filters)}}, nil
+}
+
+// enterKalman admits a call into batch h, one at a time.
+func enterKalman(h C.fluxcore_kalman) (*object, *kalmanBatch, error) {
+	o, err := enter(uint64(h), kindKalman)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb := o.value.(*kalmanBatch)
+	if !kb.mu.TryLock() {
+		o.leave()
+		return nil, nil, fmt.Errorf("Kalman batch %#x is in use by another thread: %w", uint64(h), errBusy)
+	}
+	return o, kb, nil
+}
+
+func (kb *kalmanBatch) leave(o *object) {
+	kb.mu.Unlock()
+	o.leave()
+}
+
+//export fcgo_kalman_destroy
+func fcgo_kalman_destroy(h C.fluxcore_kalman) C.int {
+	return call("kalman_destroy", func() error {
+		_, err := unregister(uint64(h), kindKalman)
+		return err
+	})
+}
+
+//export fcgo_kalman_predict
+func fcgo_kalman_predict(h C.fluxcore_kalman, f, q *C.fluxcore_dl_tensor) C.int {
+	return call("kalman_predict", func() error {
+		o, kb, err := enterKalman(h)
+		if err != nil {
+			return err
+		}
+		defer kb.leave(o)
+		return kb.state.predict(kb.ctx, kb.backend, f, q)
+	})
+}
+
+//export fcgo_kalman_update
+func fcgo_kalman_update(h C.fluxcore_kalman, z, hm, r, status *C.fluxcore_dl_tensor) C.int {
+	return call("kalman_update", func() error {
+		o, kb, err := enterKalman(h)
+		if err != nil {
+			return err
+		}
+		defer kb.leave(o)
+		return kb.state.update(kb.ctx, kb.backend, z, hm, r, status)
+	})
+}
+
+//export fcgo_kalman_state
+func fcgo_kalman_state(h C.fluxcore_kalman, x, p *C.fluxcore_dl_tensor) C.int {
+	return call("kalman_state", func() error {
+		o, kb, err := enterKalman(h)
+		if err != nil {
+			return err
+		}
+		defer kb.leave(o)
+		return kb.state.copyOut(x, p)
+	})
+}
+
+func (k *kalmanOf[T]) predict(ctx context.Context, b backend.Backend, f, q *C.fluxcore_dl_tensor) error {
+	fs, err := model[T]("f", f, k.Filters, k.NX, k.NX)
 	if err != nil {
 		return err
 	}
-	if z.ndim != 2 || z.shape[0] != filters {
-		return fmt.Errorf("args->z has shape %v, want [%d, nz]", z.dims(), filters)
-	}
-	nz := z.shape[1]
-	zs, err := values[T](&z)
+	qs, err := model[T]("q", q, k.Filters, k.NX, k.NX)
 	if err != nil {
 		return err
 	}
-	hs, err := model[T]("args->h", a.h, filters, nz, nx)
+	return kalman.Predict(ctx, b, &k.Batch, fs, qs)
+}
+
+func (k *kalmanOf[T]) update(ctx context.Context, b backend.Backend, z, h, r, status *C.fluxcore_dl_tensor) error {
+	zt, err := readTensor("z", z)
 	if err != nil {
 		return err
 	}
-	rs, err := model[T]("args->r", a.r, filters, nz, nz)
+	if zt.ndim != 2 || zt.shape[0] != k.Filters {
+		return fmt.Errorf("z has shape %v, want [%d, nz]", zt.dims(), k.Filters)
+	}
+	nz := zt.shape[1]
+	zs, err := values[T](&zt)
 	if err != nil {
 		return err
 	}
-	batch := kalman.Batch[T]{Filters: filters, NX: nx, X: kalman.ToBatchInner(xs, filters), P: kalman.ToBatchInner(ps, filters)}
-	status, err := kalman.Update(ctx, e.Backend(), &batch, nz, hs, rs, kalman.ToBatchInner(zs, filters))
+	hs, err := model[T]("h", h, k.Filters, nz, k.NX)
 	if err != nil {
 		return err
 	}
-	if err := writeOutput("args->x_out", a.x_out, kalman.FromBatchInner(batch.X, filters), []int{filters, nx}); err != nil {
-		return err
-	}
-	if err := writeOutput("args->p_out", a.p_out, kalman.FromBatchInner(batch.P, filters), []int{filters, nx, nx}); err != nil {
-		return err
-	}
-	st, err := readTensor("args->status_out", a.status_out)
+	rs, err := model[T]("r", r, k.Filters, nz, nz)
 	if err != nil {
 		return err
 	}
-	if err := st.want(C.FLUXCORE_DL_INT, 32, "int32"); err != nil {
+	var st *tensor
+	if st, err = readOptional("status_out", status); err != nil {
 		return err
 	}
-	if err := st.expect(filters); err != nil || !st.compact {
-		return cmpErr(err, "args->status_out must be compact")
+	if st != nil {
+		if err := st.want(C.FLUXCORE_DL_INT, 32, "int32"); err != nil {
+			return err
+		}
+		if err := st.expect(k.Filters); err != nil {
+			return err
+		}
+		if !st.compact {
+			return fmt.Errorf("status_out has strides %v, want a compact output", st.strides[:1])
+		}
 	}
-	copy(unsafe.Slice((*int32)(st.data), filters), status)
+	statuses, err := kalman.Update(ctx, b, &k.Batch, nz, hs, rs, kalman.ToBatchInner(zs, k.Filters))
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		copy(unsafe.Slice((*int32)(st.data), k.Filters), statuses)
+	}
 	return nil
 }
 
-// model reads a measurement model, [rows, cols] shared by every filter or [filters, rows,
-// cols], into the layout kalman.Update takes: as given when shared, batch-innermost when not.
+func (k *kalmanOf[T]) copyOut(x, p *C.fluxcore_dl_tensor) error {
+	if x != nil {
+		if err := writeOutput("x_out", x, kalman.FromBatchInner(k.X, k.Filters), []int{k.Filters, k.NX}); err != nil {
+			return err
+		}
+	}
+	if p != nil {
+		return writeOutput("p_out", p, kalman.FromBatchInner(k.P, k.Filters), []int{k.Filters, k.NX, k.NX})
+	}
+	return nil
+}
+
+// model reads a model matrix, [rows, cols] shared by every filter or [filters, rows, cols],
+// into the layout kalman.Predict and Update take: as given when shared, batch-innermost when
+// not.
 func model[T float](name string, p *C.fluxcore_dl_tensor, filters, rows, cols int) ([]T, error) {
 	t, err := readTensor(name, p)
 	if err != nil {

@@ -7,7 +7,8 @@
  *   - Functions return a fluxcore_status. On failure, fluxcore_last_error() gives a message
  *     for the calling thread, naming the argument, its value and the limit; it stays valid
  *     until the thread's next failed call. Success leaves it as it was (as errno does).
- *   - Objects (engines, FNO models, planners) are opaque 64-bit handles, never pointers; 0 is never a
+ *   - Objects (engines, FNO models, ProbConserv problems, Kalman batches, planners) are opaque
+ *     64-bit handles, never pointers; 0 is never a
  *     live handle. A stale, destroyed or wrong-kind handle is FLUXCORE_ERR_INVALID_ARGUMENT,
  *     reported without allocating anything.
  *   - Tensors are DLPack DLTensors (fluxcore_dl_tensor has dlpack.h's layout exactly), so
@@ -20,7 +21,7 @@
  *     engine and the same model too (a model keeps a pool of runners, one per concurrent
  *     call and input shape).
  *   - Lifetime: a destroy waits for the calls in flight on that object to return. Destroying
- *     an engine that still has live models or planners fails with FLUXCORE_ERR_BUSY.
+ *     an engine that still has live objects on it fails with FLUXCORE_ERR_BUSY.
  *   - fork(): the Go runtime inside the library does not survive fork() in the child. After a
  *     fork every call in the child returns FLUXCORE_ERR_FORKED at once instead of hanging;
  *     load the library in the child, or use a start method that does not fork (Python's
@@ -58,7 +59,7 @@ typedef enum fluxcore_status {
     FLUXCORE_ERR_DEVICE = 5,           /* the device failed */
     FLUXCORE_ERR_CANCELLED = 6,        /* the work was cancelled */
     FLUXCORE_ERR_INTERNAL = 7,         /* a bug in fluxcore: please report the message */
-    FLUXCORE_ERR_BUSY = 8,             /* the object is in use (an engine with live models) */
+    FLUXCORE_ERR_BUSY = 8,             /* in use: an engine with live objects, a busy planner */
     FLUXCORE_ERR_FORKED = 9            /* called in a child process after fork() */
 } fluxcore_status;
 
@@ -216,45 +217,69 @@ fluxcore_status fluxcore_fno_forward_alloc(fluxcore_fno model, const fluxcore_dl
 
 /* ---- ProbConserv: conservation-constrained updates (Hansen et al., ICML 2023) ---- */
 
+typedef uint64_t fluxcore_conserve;
+
+/* A problem: the linear constraints G u = b with noise variance noise_var >= 0 (0 imposes
+ * them exactly), for estimates of N points. g is [C, N] (shared by every slice) or
+ * [S, C, N]; b is [C] or [S, C]; float32 or float64. A problem is read-only once made: many
+ * threads may update with it at once. */
+fluxcore_status fluxcore_conserve_create(fluxcore_engine engine, const fluxcore_dl_tensor *g,
+                                         const fluxcore_dl_tensor *b, double noise_var,
+                                         fluxcore_conserve *out);
+
+/* Releases a problem after the calls in flight on it return. */
+fluxcore_status fluxcore_conserve_destroy(fluxcore_conserve problem);
+
 /* The update  mean' = mean - S Gt A^-1 (G mean - b),  S' = S - S Gt A^-1 G S,  A = noise_var I + G S Gt
- * of a batch of Gaussian estimates. Shapes (S slices of N points, C constraints, M members):
- *   mean [S, N] ([N]: one slice); exactly one covariance form: var [S, N] (diagonal),
- *   cov [S, N, N] (full), or ensemble [S, N, M] (S = U Ut / (M-1), var then an optional
- *   extra diagonal); g [C, N] (shared) or [S, C, N]; b [C] or [S, C].
- * Every tensor is float32, or every one float64. The outputs are compact, caller-allocated
- * and shaped like their inputs; mean_out is required, and var_out, cov_out and ensemble_out
- * are computed when given (var_out is the marginal variances for every form). */
+ * of a batch of Gaussian estimates: mean [S, N] ([N]: one slice) and exactly one covariance
+ * form: var [S, N] (diagonal), cov [S, N, N] (full), or ensemble [S, N, M] (S = U Ut / (M-1),
+ * var then an optional extra diagonal). All tensors are float32 or all float64. The outputs
+ * are compact, caller-allocated and shaped like their inputs; mean_out is required, and
+ * var_out (the marginal variances, for every form), cov_out and ensemble_out are computed
+ * when given. */
 typedef struct fluxcore_conserve_args {
     uint32_t struct_size; /* sizeof(fluxcore_conserve_args) */
     int32_t reserved;
-    double noise_var; /* sigma^2 >= 0; 0 imposes the constraints exactly */
-    const fluxcore_dl_tensor *mean, *var, *cov, *ensemble, *g, *b;
+    const fluxcore_dl_tensor *mean, *var, *cov, *ensemble;
     const fluxcore_dl_tensor *mean_out, *var_out, *cov_out, *ensemble_out;
 } fluxcore_conserve_args;
 
-fluxcore_status fluxcore_conserve(fluxcore_engine engine, const fluxcore_conserve_args *args);
+fluxcore_status fluxcore_conserve_update(fluxcore_conserve problem, const fluxcore_conserve_args *args);
 
 /* ---- Batched Kalman filters ---- */
 
-/* Per-filter status values of fluxcore_kalman_args.status_out. */
+typedef uint64_t fluxcore_kalman;
+
+/* Per-filter status values of fluxcore_kalman_update's status_out. */
 enum {
     FLUXCORE_KALMAN_OK = 0,
     FLUXCORE_KALMAN_NOT_PD = 1 /* H P Ht + R was not positive definite: the filter is unchanged */
 };
 
-/* The measurement update of F filters (Joseph form): x [F, nx], p [F, nx, nx], z [F, nz],
- * h [nz, nx] (shared) or [F, nz, nx], r [nz, nz] or [F, nz, nz]; all float32 or all
- * float64. Outputs: x_out and p_out shaped like x and p (they may be x and p themselves),
- * status_out int32 [F]. A filter that is not positive definite is reported there and does not
- * fail the call. */
-typedef struct fluxcore_kalman_args {
-    uint32_t struct_size; /* sizeof(fluxcore_kalman_args) */
-    int32_t reserved;
-    const fluxcore_dl_tensor *x, *p, *z, *h, *r;
-    const fluxcore_dl_tensor *x_out, *p_out, *status_out;
-} fluxcore_kalman_args;
+/* A batch of F filters with nx states each, starting from x [F, nx] and p [F, nx, nx]. Its
+ * element type (float32 or float64) is x's; every later tensor must have it. The state stays
+ * inside the batch, in the kernels' layout, from step to step. A batch serves one call at a
+ * time: a second call while one runs is FLUXCORE_ERR_BUSY. */
+fluxcore_status fluxcore_kalman_create(fluxcore_engine engine, const fluxcore_dl_tensor *x,
+                                       const fluxcore_dl_tensor *p, fluxcore_kalman *out);
 
-fluxcore_status fluxcore_kalman_update(fluxcore_engine engine, const fluxcore_kalman_args *args);
+/* Releases a batch after the call in flight on it returns. */
+fluxcore_status fluxcore_kalman_destroy(fluxcore_kalman batch);
+
+/* The prediction x = F x, P = F P Ft + Q; f and q are [nx, nx] (shared) or [F, nx, nx]. */
+fluxcore_status fluxcore_kalman_predict(fluxcore_kalman batch, const fluxcore_dl_tensor *f,
+                                        const fluxcore_dl_tensor *q);
+
+/* The measurement update (Joseph form) with z [F, nz], h [nz, nx] or [F, nz, nx], r [nz, nz]
+ * or [F, nz, nz]. status_out, int32 [F] (or NULL), receives each filter's
+ * FLUXCORE_KALMAN_* status; a filter that is not positive definite does not fail the call. */
+fluxcore_status fluxcore_kalman_update(fluxcore_kalman batch, const fluxcore_dl_tensor *z,
+                                       const fluxcore_dl_tensor *h, const fluxcore_dl_tensor *r,
+                                       const fluxcore_dl_tensor *status_out);
+
+/* Copies the state out: x_out [F, nx] and p_out [F, nx, nx] (either may be NULL). */
+fluxcore_status fluxcore_kalman_state(fluxcore_kalman batch, const fluxcore_dl_tensor *x_out,
+                                      const fluxcore_dl_tensor *p_out);
 
 /* ---- Trajectory planner ---- */
 

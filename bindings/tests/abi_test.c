@@ -236,7 +236,7 @@ static void test_budget(const char *golden)
     fluxcore_dl_tensor x = host(input.data, input.ndim, input.shape, 32);
     fluxcore_dl_tensor out = host(y, input.ndim, reference.shape, 32);
     EXPECT_STATUS(fluxcore_fno_forward(m, &x, NULL, &out, NULL), FLUXCORE_ERR_OUT_OF_MEMORY, "memory budget of 524288 bytes");
-    EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_ERR_BUSY, "1 live models");
+    EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_ERR_BUSY, "1 live objects");
     EXPECT_STATUS(fluxcore_fno_destroy(m), FLUXCORE_OK, "");
     EXPECT_STATUS(fluxcore_engine_destroy(small), FLUXCORE_OK, "");
     free(y);
@@ -244,37 +244,49 @@ static void test_budget(const char *golden)
 
 /* ProbConserv and Kalman on cases with closed forms. Conservation of the sum with exact
  * constraints removes the mean's sum equally from every point and takes 1/3 of each unit
- * variance; a scalar Kalman update with P = R = 1 halves the variance and moves halfway. */
+ * variance; a scalar Kalman update with P = R = 1 halves the variance and moves halfway, and
+ * a prediction with F = 2, Q = 1 doubles x and makes P 4 * 0.5 + 1 = 3. */
 static void test_conserve_and_kalman(fluxcore_engine e)
 {
     double mean[3] = {1, 2, 3}, var[3] = {1, 1, 1}, g[3] = {1, 1, 1}, b[1] = {0}, mu[3], v[3];
     int64_t n3[1] = {3}, c1n3[2] = {1, 3}, c1[1] = {1};
     fluxcore_dl_tensor tm = host(mean, 1, n3, 64), tv = host(var, 1, n3, 64), tg = host(g, 2, c1n3, 64),
                        tb = host(b, 1, c1, 64), tmu = host(mu, 1, n3, 64), tvo = host(v, 1, n3, 64);
-    fluxcore_conserve_args a = {.struct_size = sizeof a, .mean = &tm, .var = &tv, .g = &tg, .b = &tb,
-                                .mean_out = &tmu, .var_out = &tvo};
-    EXPECT_STATUS(fluxcore_conserve(e, &a), FLUXCORE_OK, "");
+    fluxcore_conserve problem;
+    EXPECT_STATUS(fluxcore_conserve_create(e, &tg, &tb, -1, &problem), FLUXCORE_ERR_INVALID_ARGUMENT, "noise_var is -1");
+    EXPECT_STATUS(fluxcore_conserve_create(e, &tg, &tb, 0, &problem), FLUXCORE_OK, "");
+    fluxcore_conserve_args a = {.struct_size = sizeof a, .mean = &tm, .var = &tv, .mean_out = &tmu, .var_out = &tvo};
+    EXPECT_STATUS(fluxcore_conserve_update(problem, &a), FLUXCORE_OK, "");
     for (int i = 0; i < 3; i++) {
         EXPECT(fabs(mu[i] - (mean[i] - 2)) < 1e-12, "conserved mean[%d] = %g, want %g", i, mu[i], mean[i] - 2);
         EXPECT(fabs(v[i] - 2.0 / 3) < 1e-12, "conserved var[%d] = %g, want 2/3", i, v[i]);
     }
     fluxcore_dl_tensor tm32 = host(mean, 1, n3, 32);
     a.mean = &tm32;
-    EXPECT_STATUS(fluxcore_conserve(e, &a), FLUXCORE_ERR_INVALID_ARGUMENT, "float64, want float32");
+    EXPECT_STATUS(fluxcore_conserve_update(problem, &a), FLUXCORE_ERR_INVALID_ARGUMENT, "float64, want float32");
+    EXPECT_STATUS(fluxcore_conserve_destroy(problem), FLUXCORE_OK, "");
 
-    float x[2] = {0, 4}, p[2] = {1, 1}, z[2] = {1, 4}, h[1] = {1}, r[1] = {1}, xo[2], po[2];
+    float x[2] = {0, 4}, p[2] = {1, 1}, z[2] = {1, 4}, one_f[1] = {1}, two_f[1] = {2}, xo[2], po[2];
     int32_t status[2] = {-1, -1};
     int64_t f1[2] = {2, 1}, f11[3] = {2, 1, 1}, one[2] = {1, 1}, f[1] = {2};
     fluxcore_dl_tensor tx = host(x, 2, f1, 32), tp = host(p, 3, f11, 32), tz = host(z, 2, f1, 32),
-                       th = host(h, 2, one, 32), tr = host(r, 2, one, 32), txo = host(xo, 2, f1, 32),
+                       t1 = host(one_f, 2, one, 32), t2 = host(two_f, 2, one, 32), txo = host(xo, 2, f1, 32),
                        tpo = host(po, 3, f11, 32), ts = host(status, 1, f, 32);
     ts.dtype.code = FLUXCORE_DL_INT;
-    fluxcore_kalman_args k = {.struct_size = sizeof k, .x = &tx, .p = &tp, .z = &tz, .h = &th, .r = &tr,
-                              .x_out = &txo, .p_out = &tpo, .status_out = &ts};
-    EXPECT_STATUS(fluxcore_kalman_update(e, &k), FLUXCORE_OK, "");
+    fluxcore_kalman k;
+    EXPECT_STATUS(fluxcore_kalman_create(e, &tx, &tp, &k), FLUXCORE_OK, "");
+    EXPECT_STATUS(fluxcore_kalman_update(k, &tz, &t1, &t1, &ts), FLUXCORE_OK, "");
+    EXPECT_STATUS(fluxcore_kalman_state(k, &txo, &tpo), FLUXCORE_OK, "");
     EXPECT(fabsf(xo[0] - 0.5f) < 1e-6f && fabsf(xo[1] - 4) < 1e-6f, "kalman x = %g %g, want 0.5 4", xo[0], xo[1]);
     EXPECT(fabsf(po[0] - 0.5f) < 1e-6f && fabsf(po[1] - 0.5f) < 1e-6f, "kalman P = %g %g, want 0.5", po[0], po[1]);
     EXPECT(status[0] == FLUXCORE_KALMAN_OK && status[1] == FLUXCORE_KALMAN_OK, "kalman status %d %d", status[0], status[1]);
+    EXPECT_STATUS(fluxcore_kalman_predict(k, &t2, &t1), FLUXCORE_OK, "");
+    EXPECT_STATUS(fluxcore_kalman_state(k, &txo, &tpo), FLUXCORE_OK, "");
+    EXPECT(fabsf(xo[0] - 1) < 1e-6f && fabsf(xo[1] - 8) < 1e-6f, "predicted x = %g %g, want 1 8", xo[0], xo[1]);
+    EXPECT(fabsf(po[0] - 3) < 1e-6f && fabsf(po[1] - 3) < 1e-6f, "predicted P = %g %g, want 3", po[0], po[1]);
+    fluxcore_dl_tensor t64 = host(mean, 2, one, 64);
+    EXPECT_STATUS(fluxcore_kalman_predict(k, &t64, &t1), FLUXCORE_ERR_INVALID_ARGUMENT, "float64, want float32");
+    EXPECT_STATUS(fluxcore_kalman_destroy(k), FLUXCORE_OK, "");
 }
 
 /* A result too large for the caller's buffer is kept: last_result returns it without

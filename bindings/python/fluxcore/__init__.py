@@ -23,7 +23,7 @@ from ._errors import (BUSY, CANCELLED, DEVICE, FORKED, INTERNAL, INVALID_ARGUMEN
                       UNSUPPORTED, Error)
 from ._native import ABI_VERSION, lib as _lib
 
-__all__ = ["Engine", "FNO", "Planner", "Error", "version", "ABI_VERSION", "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "IO",
+__all__ = ["Engine", "FNO", "ConserveProblem", "KalmanBatch", "Planner", "Error", "version", "ABI_VERSION", "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "IO",
            "UNSUPPORTED", "DEVICE", "CANCELLED", "INTERNAL", "BUSY", "FORKED"]
 
 
@@ -35,6 +35,25 @@ def version():
 def _check(status):
     if status != OK:
         raise Error(status, _lib.fluxcore_last_error().decode(errors="replace"))
+
+
+def _float_dtype(value):
+    """The element type of a call: float32 for float32 input, float64 for anything else."""
+    dtype = getattr(value, "dtype", None)
+    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+
+
+def _borrow_all(held, dtype, **arrays):
+    """Borrows each non-None array as dtype into held; returns name -> pointer (None when absent)."""
+    out = {}
+    for name, value in arrays.items():
+        if value is None:
+            out[name] = None
+            continue
+        t = _dlpack.borrow(_array(value, name), name, dtype, writable=name.endswith("_out"))
+        held.append(t)
+        out[name] = ctypes.pointer(t.tensor)
+    return out
 
 
 def _array(value, name):
@@ -115,70 +134,53 @@ class Engine(_Handle):
 
     def conserve(self, mean, G, b, *, var=None, cov=None, ensemble=None, noise_var=0.0):
         """ProbConserv's update of Gaussian estimates under the linear constraints G u = b
-        (Hansen et al., ICML 2023). mean is (N,) or (slices, N); give the covariance as var
-        (diagonal), cov (full, (slices, N, N)) or ensemble ((slices, N, members), with var as an
-        optional extra diagonal). G is (C, N) or (slices, C, N), b (C,) or (slices, C).
-        Everything is float32, or everything float64 (which stays float64).
+        (Hansen et al., ICML 2023): conserve_problem(G, b, noise_var).update(mean, ...) for
+        one call. Returns (mean, var), (mean, cov) or (mean, ensemble) by the covariance form
+        given; float64 stays float64."""
+        with self.conserve_problem(G, b, noise_var=noise_var) as p:
+            return p.update(mean, var=var, cov=cov, ensemble=ensemble)
 
-        Returns (mean, var) for diagonal input, (mean, cov) for a full covariance, and
-        (mean, ensemble) for an ensemble."""
-        from ._native import ConserveArgs
-        mean_a = _array(mean, "mean")
-        dtype = mean_a.dtype if mean_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        a = ConserveArgs()
-        a.struct_size, a.noise_var = ctypes.sizeof(ConserveArgs), float(noise_var)
-        held, outs = [], {}
-        slice_shape = mean_a.shape
-        try:
-            for name, value in (("mean", mean_a), ("g", G), ("b", b), ("var", var), ("cov", cov), ("ensemble", ensemble)):
-                if value is not None:
-                    t = _dlpack.borrow(_array(value, name), name, dtype)
-                    held.append(t)
-                    setattr(a, name, ctypes.pointer(t.tensor))
-            wanted = [("mean_out", slice_shape)]
-            if cov is not None:
-                wanted.append(("cov_out", slice_shape + slice_shape[-1:]))
-            elif ensemble is not None:
-                wanted.append(("ensemble_out", np.shape(ensemble)))
-            else:
-                wanted.append(("var_out", slice_shape))
-            for name, shape in wanted:
-                outs[name] = np.empty(shape, dtype)
-                t = _dlpack.borrow(outs[name], name, dtype, writable=True)
-                held.append(t)
-                setattr(a, name, ctypes.pointer(t.tensor))
-            _check(_lib.fluxcore_conserve(self._handle(), ctypes.byref(a)))
-        finally:
-            for t in held:
-                t.release()
-        return outs["mean_out"], outs[wanted[1][0]]
-
-    def kalman_update(self, x, P, z, H, R):
-        """The measurement update of a batch of Kalman filters (Joseph form): x (F, nx),
-        P (F, nx, nx), z (F, nz), H (nz, nx) or (F, nz, nx), R (nz, nz) or (F, nz, nz), all
-        float32 or all float64. Returns (x, P, status): status[i] is 0, or 1 where
-        H P Hᵀ + R was not positive definite and filter i was left unchanged."""
-        from ._native import KalmanArgs
-        x_a = _array(x, "x")
-        dtype = x_a.dtype if x_a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        a = KalmanArgs()
-        a.struct_size = ctypes.sizeof(KalmanArgs)
-        x_out, p_out = np.empty(x_a.shape, dtype), np.empty(np.shape(P), dtype)
-        status = np.empty(x_a.shape[:1], np.int32)
+    def conserve_problem(self, G, b, *, noise_var=0.0):
+        """The constraints G u = b (G (C, N) or (slices, C, N), b (C,) or (slices, C)) with noise
+        variance noise_var, to update many batches of estimates with."""
         held = []
         try:
-            for name, value in (("x", x_a), ("p", P), ("z", z), ("h", H), ("r", R), ("x_out", x_out), ("p_out", p_out)):
-                t = _dlpack.borrow(_array(value, name), name, dtype, writable=name.endswith("_out"))
-                held.append(t)
-                setattr(a, name, ctypes.pointer(t.tensor))
-            st = _dlpack.borrow_int32(status, "status_out")
-            held.append(st)
-            a.status_out = ctypes.pointer(st.tensor)
-            _check(_lib.fluxcore_kalman_update(self._handle(), ctypes.byref(a)))
+            g = _dlpack.borrow(_array(G, "G"), "G", _float_dtype(G))
+            held.append(g)
+            bt = _dlpack.borrow(_array(b, "b"), "b", _float_dtype(b))
+            held.append(bt)
+            h = ctypes.c_uint64()
+            _check(_lib.fluxcore_conserve_create(self._handle(), g.pointer(), bt.pointer(), float(noise_var), ctypes.byref(h)))
         finally:
             for t in held:
                 t.release()
-        return x_out, p_out, status
+        return ConserveProblem(self, h.value)
+
+    def kalman(self, x, P):
+        """A batch of Kalman filters starting from x (F, nx) and P (F, nx, nx), float32 or
+        float64; see KalmanBatch."""
+        held = []
+        try:
+            dtype = _float_dtype(x)
+            xt = _dlpack.borrow(_array(x, "x"), "x", dtype)
+            held.append(xt)
+            pt = _dlpack.borrow(_array(P, "P"), "P", dtype)
+            held.append(pt)
+            h = ctypes.c_uint64()
+            _check(_lib.fluxcore_kalman_create(self._handle(), xt.pointer(), pt.pointer(), ctypes.byref(h)))
+        finally:
+            for t in held:
+                t.release()
+        return KalmanBatch(self, h.value, dtype, np.shape(x), np.shape(P))
+
+    def kalman_update(self, x, P, z, H, R):
+        """One measurement update (Joseph form) of a batch of filters: x (F, nx), P (F, nx, nx),
+        z (F, nz), H (nz, nx) or (F, nz, nx), R (nz, nz) or (F, nz, nz), all float32 or all
+        float64. Returns (x, P, status): status[i] is 0, or 1 where H P Hᵀ + R was not
+        positive definite and filter i was left unchanged."""
+        with self.kalman(x, P) as k:
+            status = k.update(z, H, R)
+            return k.state() + (status,)
 
     def planner(self, config=None):
         """A risk-aware local planner. config is a dict (or JSON text) with any of candidates,
@@ -367,3 +369,94 @@ class Planner(_Handle):
             status = _lib.fluxcore_planner_last_result(self._handle(), buf, len(buf), ctypes.byref(size))
         _check(status)
         return json.loads(buf.value)
+
+
+class ConserveProblem(_Handle):
+    """ProbConserv constraints; update() applies them to a batch of estimates. Many threads
+    may update with one problem at once."""
+
+    _destroy = _lib.fluxcore_conserve_destroy
+
+    def __init__(self, engine, handle):
+        super().__init__(handle)
+        self.engine = engine
+
+    def update(self, mean, *, var=None, cov=None, ensemble=None):
+        """mean (N,) or (slices, N) and one covariance form: var (diagonal), cov
+        ((slices, N, N)) or ensemble ((slices, N, members), var then an extra diagonal).
+        Returns (mean, var), (mean, cov) or (mean, ensemble)."""
+        from ._native import ConserveArgs
+        mean_a = _array(mean, "mean")
+        dtype = _float_dtype(mean_a)
+        shape = mean_a.shape
+        outs = {"mean_out": np.empty(shape, dtype)}
+        if cov is not None:
+            second = "cov_out"
+            outs[second] = np.empty(shape + shape[-1:], dtype)
+        elif ensemble is not None:
+            second = "ensemble_out"
+            outs[second] = np.empty(np.shape(ensemble), dtype)
+        else:
+            second = "var_out"
+            outs[second] = np.empty(shape, dtype)
+        a = ConserveArgs()
+        a.struct_size = ctypes.sizeof(ConserveArgs)
+        held = []
+        try:
+            ptrs = _borrow_all(held, dtype, mean=mean_a, var=var, cov=cov, ensemble=ensemble, **outs)
+            for name, ptr in ptrs.items():
+                if ptr is not None:
+                    setattr(a, name, ptr)
+            _check(_lib.fluxcore_conserve_update(self._handle(), ctypes.byref(a)))
+        finally:
+            for t in held:
+                t.release()
+        return outs["mean_out"], outs[second]
+
+
+class KalmanBatch(_Handle):
+    """A batch of Kalman filters whose state stays in the library between steps:
+    predict(F, Q), update(z, H, R) -> status, state() -> (x, P). One call at a time."""
+
+    _destroy = _lib.fluxcore_kalman_destroy
+
+    def __init__(self, engine, handle, dtype, x_shape, p_shape):
+        super().__init__(handle)
+        self.engine, self.dtype, self._x_shape, self._p_shape = engine, dtype, tuple(x_shape), tuple(p_shape)
+
+    def predict(self, F, Q):
+        """x = F x, P = F P Fᵀ + Q; F and Q (nx, nx) shared or (filters, nx, nx)."""
+        held = []
+        try:
+            p = _borrow_all(held, self.dtype, F=F, Q=Q)
+            _check(_lib.fluxcore_kalman_predict(self._handle(), p["F"], p["Q"]))
+        finally:
+            for t in held:
+                t.release()
+
+    def update(self, z, H, R):
+        """The Joseph-form update with z (filters, nz); returns each filter's status (0, or 1
+        where H P Hᵀ + R was not positive definite and the filter was left unchanged)."""
+        status = np.empty(self._x_shape[:1], np.int32)
+        held = []
+        try:
+            p = _borrow_all(held, self.dtype, z=z, H=H, R=R)
+            st = _dlpack.borrow_int32(status, "status")
+            held.append(st)
+            _check(_lib.fluxcore_kalman_update(self._handle(), p["z"], p["H"], p["R"], ctypes.pointer(st.tensor)))
+        finally:
+            for t in held:
+                t.release()
+        return status
+
+    def state(self):
+        """(x, P) as arrays of the batch's dtype."""
+        x, P = np.empty(self._x_shape, self.dtype), np.empty(self._p_shape, self.dtype)
+        held = []
+        try:
+            p = _borrow_all(held, self.dtype, x_out=x, P_out=P)
+            _check(_lib.fluxcore_kalman_state(self._handle(), p["x_out"], p["P_out"]))
+        finally:
+            for t in held:
+                t.release()
+        return x, P

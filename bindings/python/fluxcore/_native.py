@@ -91,16 +91,8 @@ class ConserveArgs(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
         ("reserved", ctypes.c_int32),
-        ("noise_var", ctypes.c_double),
     ] + [(name, ctypes.POINTER(DLTensor)) for name in
-         ("mean", "var", "cov", "ensemble", "g", "b", "mean_out", "var_out", "cov_out", "ensemble_out")]
-
-
-class KalmanArgs(ctypes.Structure):
-    _fields_ = [
-        ("struct_size", ctypes.c_uint32),
-        ("reserved", ctypes.c_int32),
-    ] + [(name, ctypes.POINTER(DLTensor)) for name in ("x", "p", "z", "h", "r", "x_out", "p_out", "status_out")]
+         ("mean", "var", "cov", "ensemble", "mean_out", "var_out", "cov_out", "ensemble_out")]
 
 
 _status = ctypes.c_int
@@ -121,8 +113,14 @@ _PROTOTYPES = {
     "fluxcore_fno_destroy": (_status, [_handle]),
     "fluxcore_fno_info_json": (_status, [_handle, ctypes.c_char_p, ctypes.c_size_t, _size_p]),
     "fluxcore_fno_forward": (_status, [_handle, _tensor_p, ctypes.POINTER(FNOBoundary), _tensor_p, ctypes.c_void_p]),
-    "fluxcore_conserve": (_status, [_handle, ctypes.POINTER(ConserveArgs)]),
-    "fluxcore_kalman_update": (_status, [_handle, ctypes.POINTER(KalmanArgs)]),
+    "fluxcore_conserve_create": (_status, [_handle, _tensor_p, _tensor_p, ctypes.c_double, ctypes.POINTER(_handle)]),
+    "fluxcore_conserve_destroy": (_status, [_handle]),
+    "fluxcore_conserve_update": (_status, [_handle, ctypes.POINTER(ConserveArgs)]),
+    "fluxcore_kalman_create": (_status, [_handle, _tensor_p, _tensor_p, ctypes.POINTER(_handle)]),
+    "fluxcore_kalman_destroy": (_status, [_handle]),
+    "fluxcore_kalman_predict": (_status, [_handle, _tensor_p, _tensor_p]),
+    "fluxcore_kalman_update": (_status, [_handle, _tensor_p, _tensor_p, _tensor_p, _tensor_p]),
+    "fluxcore_kalman_state": (_status, [_handle, _tensor_p, _tensor_p]),
     "fluxcore_planner_create": (_status, [_handle, ctypes.c_char_p, ctypes.POINTER(_handle)]),
     "fluxcore_planner_destroy": (_status, [_handle]),
     "fluxcore_planner_plan": (_status, [_handle, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, _size_p]),

@@ -350,7 +350,44 @@ class TestConserveAndKalman(Base):
                     np.testing.assert_allclose(e_out @ e_out.T / (M - 1), c_ref, atol=10 * tol, rtol=10 * tol)
         with self.assertRaises(fluxcore.Error) as cm:
             self.engine.conserve(mean, G[:, :5], b, var=var)
-        self.assertIn("args->g has shape", str(cm.exception))
+        self.assertIn("args->mean has 30 points, the problem's G has 5", str(cm.exception))
+
+    def test_a_problem_serves_many_batches(self):
+        rng = np.random.default_rng(11)
+        N, C = 16, 2
+        G, b = rng.normal(size=(C, N)), rng.normal(size=C)
+        with self.engine.conserve_problem(G, b, noise_var=0.0) as p:
+            for slices in (1, 5):
+                mean, var = rng.normal(size=(slices, N)), rng.uniform(0.5, 1, size=(slices, N))
+                mu, v = p.update(mean, var=var)
+                np.testing.assert_allclose(mu @ G.T, np.broadcast_to(b, (slices, C)), atol=1e-10)  # exact constraints hold
+                for s in range(slices):
+                    m_ref, c_ref = conserve_reference(mean[s], np.diag(var[s]), G, b, 0.0)
+                    np.testing.assert_allclose(mu[s], m_ref, atol=1e-10)
+                    np.testing.assert_allclose(v[s], np.diag(c_ref), atol=1e-10)
+
+    def test_kalman_batch_predicts_and_updates(self):
+        rng = np.random.default_rng(5)
+        F, nx, nz = 32, 3, 1
+        x, P = rng.normal(size=(F, nx)), np.broadcast_to(np.eye(nx), (F, nx, nx)).copy()
+        A = np.eye(nx) + 0.1 * rng.normal(size=(nx, nx))
+        Q, H, R = 0.01 * np.eye(nx), rng.normal(size=(nz, nx)), np.eye(nz)
+        with self.engine.kalman(x, P) as k:
+            for step in range(5):
+                z = rng.normal(size=(F, nz))
+                k.predict(A, Q)
+                status = k.update(z, H, R)
+                self.assertTrue((status == 0).all())
+                x, P = A @ x[..., None], A @ P @ A.T + Q  # the reference, filter by filter
+                x = x[..., 0]
+                S = H @ P @ H.T + R
+                K = P @ H.T @ np.linalg.inv(S)
+                I_KH = np.eye(nx) - K @ H
+                x = x + (K @ (z - x @ H.T)[..., None])[..., 0]
+                P = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ R @ K.transpose(0, 2, 1)
+            got_x, got_P = k.state()
+        np.testing.assert_allclose(got_x, x, atol=1e-10)
+        np.testing.assert_allclose(got_P, P, atol=1e-10)
 
     def test_kalman_matches_the_joseph_form(self):
         rng = np.random.default_rng(3)
