@@ -91,7 +91,7 @@ func enterKalman(h C.fluxcore_kalman) (*object, *kalmanBatch, error) {
 	kb := o.value.(*kalmanBatch)
 	if !kb.mu.TryLock() {
 		o.leave()
-		return nil, nil, fmt.Errorf("Kalman batch %#x is in use by another thread: %w", uint64(h), errBusy)
+		return nil, nil, fmt.Errorf("the Kalman batch %#x is in use by another thread: %w", uint64(h), errBusy)
 	}
 	return o, kb, nil
 }
