@@ -170,6 +170,10 @@ static void test_bad_arguments(fluxcore_engine e, const char *golden)
     fluxcore_engine_options bad = {.struct_size = sizeof bad, .device = "gpu"};
     EXPECT_STATUS(fluxcore_engine_create(&bad, &e2), FLUXCORE_ERR_INVALID_ARGUMENT, "\"gpu\"");
     EXPECT_STATUS(fluxcore_engine_destroy(0), FLUXCORE_ERR_INVALID_ARGUMENT, "handle is 0");
+    /* This library is built without CUDA (and these machines have no GPU): asking for it is a
+     * device error carrying the reason, never a silent fallback. */
+    fluxcore_engine_options cuda = {.struct_size = sizeof cuda, .device = "cuda"};
+    EXPECT_STATUS(fluxcore_engine_create(&cuda, &e2), FLUXCORE_ERR_DEVICE, "cuda");
     EXPECT_STATUS(fluxcore_fno_destroy(e), FLUXCORE_ERR_INVALID_ARGUMENT, "names an engine, not an FNO model");
     char path[4096];
     snprintf(path, sizeof path, "%s/no-such-dir/model.safetensors", golden);
@@ -196,6 +200,47 @@ static void test_bad_arguments(fluxcore_engine e, const char *golden)
     fluxcore_dl_tensor gpu = host(d, 4, dshape, 32);
     gpu.device.device_type = FLUXCORE_DL_CUDA;
     EXPECT_STATUS(fluxcore_fno_forward(model, &gpu, NULL, &out, NULL), FLUXCORE_ERR_UNSUPPORTED, "cuda:0");
+}
+
+/* Hostile tensor descriptions: random ranks, shapes, strides, dtypes, devices, offsets and
+ * NULL pointers. Every call must return a status; a description the library accepts stays
+ * inside the buffer given (strides at most 3x compact, batch at most 4, 8x the compact size
+ * allocated), so ASan sees any read past what was described. */
+static void test_hostile_descriptions(void)
+{
+    const int64_t max_count = 4 * 24 * 24;
+    float *buf = calloc((size_t)(8 * max_count), sizeof(float));
+    float y[4 * 24 * 24];
+    unsigned seed = 12345;
+    long accepted = 0, refused = 0;
+    for (int i = 0; i < 20000; i++) {
+        int64_t shape[10], strides[10];
+        seed = seed * 1103515245u + 12345u;
+        int ndim = (int)(seed >> 16) % 7 - 1; /* -1..5 */
+        int64_t step = 1;
+        for (int d = (ndim > 0 ? ndim : 0) - 1; d >= 0; d--) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            int64_t canon[4] = {1 + (int64_t)(r % 4), 24, 24, 1};
+            shape[d] = (r % 16 == 0) ? -(int64_t)(r % 7) : (r % 16 == 1) ? ((int64_t)1 << 40) : canon[d < 4 ? d : 3];
+            strides[d] = (r % 8 == 0) ? -1 : step * (1 + (int64_t)((r >> 4) % 3));
+            step *= shape[d] > 0 && shape[d] < 100 ? shape[d] : 1;
+        }
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 16;
+        fluxcore_dl_tensor x = host(r % 9 == 0 ? NULL : buf, ndim, r % 11 == 0 ? NULL : shape, r % 5 == 0 ? 64 : 32);
+        x.strides = r % 2 ? strides : NULL;
+        x.device.device_type = r % 13 == 0 ? 7 : FLUXCORE_DL_CPU;
+        x.dtype.lanes = r % 17 == 0 ? 4 : 1;
+        int64_t out_shape[4] = {ndim == 4 ? shape[0] : 1, 24, 24, 1};
+        fluxcore_dl_tensor out = host(y, 4, out_shape, 32);
+        fluxcore_status st = fluxcore_fno_forward(model, r % 19 == 0 ? NULL : &x, NULL, &out, NULL);
+        if (st == FLUXCORE_OK) accepted++;
+        else if (st == FLUXCORE_ERR_INVALID_ARGUMENT || st == FLUXCORE_ERR_UNSUPPORTED) refused++;
+        else EXPECT(0, "hostile description %d: %s: %s", i, fluxcore_status_name(st), fluxcore_last_error());
+    }
+    EXPECT(accepted > 100 && refused > 1000, "hostile descriptions: %ld accepted, %ld refused; want both", accepted, refused);
+    free(buf);
 }
 
 /* A strided input (every sample's rows interleaved with junk) gives the compact result. */
@@ -350,6 +395,7 @@ int main(int argc, char **argv)
     EXPECT(run_threads(4, own_errors) == 0, "a thread read another thread's message");
     EXPECT(run_threads(8, forward_many) == 0, "concurrent forwards on one model failed or differed");
     test_strided_input();
+    test_hostile_descriptions();
     test_budget(argv[1]);
     test_conserve_and_kalman(e);
     snprintf(path, sizeof path, "%s/../../../../examples/corridor.json", argv[1]);
