@@ -22,11 +22,12 @@ import (
 
 // fnoModel is a loaded checkpoint and its pool of runners. A runner holds the weights and
 // activations on the device for one grid and batch size and serves one call at a time, so
-// concurrent calls take different runners, and a warm call reuses one without allocating.
+// concurrent calls take different runners, and a warm call reuses one: no weights placed
+// again, no buffers allocated.
 type fnoModel struct {
 	engine *engine.Engine
 	model  *fno.Model
-	ctx    context.Context // carries the engine's budget; made once, as a call allocates nothing
+	ctx    context.Context // carries the engine's budget; made once rather than per call
 
 	mu   sync.Mutex
 	idle map[runnerKey][]*pooledRunner
