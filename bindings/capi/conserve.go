@@ -31,32 +31,25 @@ type conserveProblem struct {
 //export fcgo_conserve_create
 func fcgo_conserve_create(h C.fluxcore_engine, g, b *C.fluxcore_dl_tensor, noiseVar C.double, out *C.fluxcore_conserve) C.int {
 	return call("conserve_create", func() error {
-		if out == nil {
-			return fmt.Errorf("out is NULL")
-		}
-		o, err := enter(uint64(h), kindEngine)
-		if err != nil {
-			return err
-		}
-		defer o.leave()
-		p := &conserveProblem{noiseVar: float64(noiseVar)}
-		if !(p.noiseVar >= 0) || math.IsInf(p.noiseVar, 0) {
-			return fmt.Errorf("noise_var is %v, want a finite value ≥ 0", p.noiseVar)
-		}
-		if p.g, p.gShape, err = float64s("g", g); err != nil {
-			return err
-		}
-		if p.b, p.bShape, err = float64s("b", b); err != nil {
-			return err
-		}
-		n := len(p.gShape)
-		if n < 2 || n > 3 || len(p.bShape) != n-1 || p.bShape[n-2] != p.gShape[n-2] || (n == 3 && p.bShape[0] != p.gShape[0]) {
-			return fmt.Errorf("g has shape %v and b %v, want [C, N] and [C], or [S, C, N] and [S, C]", p.gShape, p.bShape)
-		}
-		e := o.value.(*engine.Engine)
-		p.ctx, p.backend = limits.WithBudget(context.Background(), e.Budget()), e.Backend()
-		*out = C.fluxcore_conserve(register(kindConserve, o, p))
-		return nil
+		return create(h, out, kindConserve, func(e *engine.Engine) (any, error) {
+			p := &conserveProblem{noiseVar: float64(noiseVar), backend: e.Backend()}
+			if !(p.noiseVar >= 0) || math.IsInf(p.noiseVar, 0) {
+				return nil, fmt.Errorf("noise_var is %v, want a finite value ≥ 0", p.noiseVar)
+			}
+			var err error
+			if p.g, p.gShape, err = float64s("g", g); err != nil {
+				return nil, err
+			}
+			if p.b, p.bShape, err = float64s("b", b); err != nil {
+				return nil, err
+			}
+			n := len(p.gShape)
+			if n < 2 || n > 3 || len(p.bShape) != n-1 || p.bShape[n-2] != p.gShape[n-2] || (n == 3 && p.bShape[0] != p.gShape[0]) {
+				return nil, fmt.Errorf("g has shape %v and b %v, want [C, N] and [C], or [S, C, N] and [S, C]", p.gShape, p.bShape)
+			}
+			p.ctx = limits.WithBudget(context.Background(), e.Budget())
+			return p, nil
+		})
 	})
 }
 

@@ -55,22 +55,17 @@ const (
 //export fcgo_fno_load
 func fcgo_fno_load(h C.fluxcore_engine, path *C.char, out *C.fluxcore_fno) C.int {
 	return call("fno_load", func() error {
-		if path == nil || out == nil {
-			return fmt.Errorf("path or out is NULL")
+		if path == nil {
+			return fmt.Errorf("path is NULL")
 		}
-		o, err := enter(uint64(h), kindEngine)
-		if err != nil {
-			return err
-		}
-		defer o.leave()
-		e := o.value.(*engine.Engine)
-		ctx := limits.WithBudget(context.Background(), e.Budget())
-		m, err := fno.Load(ctx, C.GoString(path), fno.Overrides{}, fno.Overrides{})
-		if err != nil {
-			return err
-		}
-		*out = C.fluxcore_fno(register(kindFNO, o, &fnoModel{engine: e, model: m, ctx: ctx, idle: map[runnerKey][]*pooledRunner{}}))
-		return nil
+		return create(h, out, kindFNO, func(e *engine.Engine) (any, error) {
+			ctx := limits.WithBudget(context.Background(), e.Budget())
+			m, err := fno.Load(ctx, C.GoString(path), fno.Overrides{}, fno.Overrides{})
+			if err != nil {
+				return nil, err
+			}
+			return &fnoModel{engine: e, model: m, ctx: ctx, idle: map[runnerKey][]*pooledRunner{}}, nil
+		})
 	})
 }
 

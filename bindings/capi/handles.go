@@ -1,8 +1,15 @@
 package main
 
+/*
+#include "capi.h"
+*/
+import "C"
+
 import (
 	"fmt"
 	"sync"
+
+	"github.com/fluxcore/fluxcore/engine"
 )
 
 // kind is the type of object a handle names; it is the handle's top byte, so that a model
@@ -161,4 +168,23 @@ func unregister(h uint64, k kind) (*object, error) {
 		p.mu.Unlock()
 	}
 	return o, nil
+}
+
+// create makes an object on engine h inside a call on it, registers it as the engine's child
+// and stores its handle in *out.
+func create[H ~uint64](h C.fluxcore_engine, out *H, k kind, build func(e *engine.Engine) (any, error)) error {
+	if out == nil {
+		return fmt.Errorf("out is NULL")
+	}
+	o, err := enter(uint64(h), kindEngine)
+	if err != nil {
+		return err
+	}
+	defer o.leave()
+	v, err := build(o.value.(*engine.Engine))
+	if err != nil {
+		return err
+	}
+	*out = H(register(k, o, v))
+	return nil
 }

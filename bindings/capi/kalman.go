@@ -38,31 +38,22 @@ type kalmanOf[T float] struct{ kalman.Batch[T] }
 //export fcgo_kalman_create
 func fcgo_kalman_create(h C.fluxcore_engine, x, p *C.fluxcore_dl_tensor, out *C.fluxcore_kalman) C.int {
 	return call("kalman_create", func() error {
-		if out == nil {
-			return fmt.Errorf("out is NULL")
-		}
-		o, err := enter(uint64(h), kindEngine)
-		if err != nil {
-			return err
-		}
-		defer o.leave()
-		xt, err := readTensor("x", x)
-		if err != nil {
-			return err
-		}
-		var state kalmanState
-		if xt.bits == 64 {
-			state, err = newKalman[float64](&xt, p)
-		} else {
-			state, err = newKalman[float32](&xt, p)
-		}
-		if err != nil {
-			return err
-		}
-		e := o.value.(*engine.Engine)
-		kb := &kalmanBatch{ctx: limits.WithBudget(context.Background(), e.Budget()), backend: e.Backend(), state: state}
-		*out = C.fluxcore_kalman(register(kindKalman, o, kb))
-		return nil
+		return create(h, out, kindKalman, func(e *engine.Engine) (any, error) {
+			xt, err := readTensor("x", x)
+			if err != nil {
+				return nil, err
+			}
+			var state kalmanState
+			if xt.bits == 64 {
+				state, err = newKalman[float64](&xt, p)
+			} else {
+				state, err = newKalman[float32](&xt, p)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &kalmanBatch{ctx: limits.WithBudget(context.Background(), e.Budget()), backend: e.Backend(), state: state}, nil
+		})
 	})
 }
 

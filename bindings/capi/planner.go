@@ -81,30 +81,21 @@ func cJSON(name string, p *C.char) ([]byte, error) {
 //export fcgo_planner_create
 func fcgo_planner_create(h C.fluxcore_engine, configJSON *C.char, out *C.fluxcore_planner) C.int {
 	return call("planner_create", func() error {
-		if out == nil {
-			return fmt.Errorf("out is NULL")
-		}
-		o, err := enter(uint64(h), kindEngine)
-		if err != nil {
-			return err
-		}
-		defer o.leave()
-		raw, err := cJSON("config_json", configJSON)
-		if err != nil {
-			return err
-		}
-		cfg, err := parsePlannerConfig(raw)
-		if err != nil {
-			return err
-		}
-		e := o.value.(*engine.Engine)
-		ctx := limits.WithBudget(context.Background(), e.Budget())
-		p, err := traj.NewPlanner(ctx, e.Backend(), cfg)
-		if err != nil {
-			return err
-		}
-		*out = C.fluxcore_planner(register(kindPlanner, o, &planner{p: p, cfg: cfg, backend: e.Backend().Name()}))
-		return nil
+		return create(h, out, kindPlanner, func(e *engine.Engine) (any, error) {
+			raw, err := cJSON("config_json", configJSON)
+			if err != nil {
+				return nil, err
+			}
+			cfg, err := parsePlannerConfig(raw)
+			if err != nil {
+				return nil, err
+			}
+			p, err := traj.NewPlanner(limits.WithBudget(context.Background(), e.Budget()), e.Backend(), cfg)
+			if err != nil {
+				return nil, err
+			}
+			return &planner{p: p, cfg: cfg, backend: e.Backend().Name()}, nil
+		})
 	})
 }
 
