@@ -86,7 +86,7 @@ func Open(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
 		if err := v.Check(); err != nil {
-			return nil, fmt.Errorf("engine: %s=%s: %w", EnvCPU, variantName, err)
+			return nil, marked{fmt.Errorf("engine: %s=%s: %w", EnvCPU, variantName, err), ErrVariantUnavailable}
 		}
 		cpuOpts.Variant = &v
 	}
@@ -112,6 +112,22 @@ func Open(opts Options) (*Engine, error) {
 	return &Engine{backend: b, info: info, budget: budget}, nil
 }
 
+// Open's errors for what the caller asked for by name and this machine cannot give; test with
+// errors.Is (the C ABI reports them as a device error and as unsupported).
+var (
+	ErrDeviceUnavailable  = errors.New("requested device unavailable")
+	ErrVariantUnavailable = errors.New("requested CPU variant unavailable")
+)
+
+// marked is an error that errors.Is also matches to mark, its message unchanged.
+type marked struct {
+	error
+	mark error
+}
+
+func (m marked) Is(target error) bool { return target == m.mark }
+func (m marked) Unwrap() error        { return m.error }
+
 // choose applies the device request to what the probe found.
 func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend, budget *limits.Budget) (backend.Backend, string, error) {
 	switch spec.Kind {
@@ -119,7 +135,7 @@ func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend, budget *
 		return host, "cpu requested", nil
 	case backend.KindCUDA:
 		if !probe.Available {
-			return nil, "", fmt.Errorf("engine: device %q requested but CUDA is unavailable: %s", spec, probe.Reason)
+			return nil, "", marked{fmt.Errorf("engine: device %q requested but CUDA is unavailable: %s", spec, probe.Reason), ErrDeviceUnavailable}
 		}
 		ordinal := spec.Ordinal
 		if ordinal < 0 {
@@ -127,7 +143,7 @@ func choose(spec DeviceSpec, probe cuda.ProbeResult, host *cpu.Backend, budget *
 		}
 		b, err := cuda.Open(ordinal, budget)
 		if err != nil {
-			return nil, "", fmt.Errorf("engine: device %q requested but cannot be opened: %w", spec, err)
+			return nil, "", marked{fmt.Errorf("engine: device %q requested but cannot be opened: %w", spec, err), ErrDeviceUnavailable}
 		}
 		return b, fmt.Sprintf("%s requested", spec), nil
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -73,6 +74,9 @@ func TestEnvironmentPinsVariant(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), "lacks") && !strings.Contains(err.Error(), "not compiled") {
 					t.Fatalf("pinning unsupported %s: error %v, want one naming what is missing", v, err)
 				}
+				if !errors.Is(err, ErrVariantUnavailable) {
+					t.Errorf("pinning unsupported %s: %v is not marked ErrVariantUnavailable", v, err)
+				}
 				return
 			}
 			if err != nil {
@@ -103,6 +107,12 @@ func TestExplicitCUDAWithoutDeviceFails(t *testing.T) {
 		if !strings.Contains(err.Error(), probe.Reason) {
 			t.Errorf("Open(%s): error %q does not give the reason %q", dev, err, probe.Reason)
 		}
+		if !errors.Is(err, ErrDeviceUnavailable) || errors.Is(err, ErrVariantUnavailable) {
+			t.Errorf("Open(%s): %v is not marked ErrDeviceUnavailable (alone)", dev, err)
+		}
+	}
+	if _, err := Open(Options{Device: "gpu"}); err == nil || errors.Is(err, ErrDeviceUnavailable) {
+		t.Errorf("Open(gpu), a malformed device: %v, want an error not marked unavailable", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // maxStencil bounds a Neumann stencil's length; the published ones have 2 to 4 taps.
@@ -80,7 +81,8 @@ func readBoundary(ctx context.Context, m *fno.Model, p *C.fluxcore_fno_boundary,
 func faceData(name string, p *C.fluxcore_dl_tensor, shape []int, optional bool) ([]float32, error) {
 	if p == nil {
 		if optional {
-			return make([]float32, product(shape)), nil
+			n, err := limits.Product(name, limits.MaxArrayElements, shape...)
+			return fno.UniformFaces(n, 0), err
 		}
 		return nil, fmt.Errorf("%s is NULL; this condition needs it, shaped %v", name, shape)
 	}
@@ -108,12 +110,4 @@ func stencil(name string, p *C.double, n C.int32_t) ([]float64, error) {
 // model's faces come as [batch] or [batch, 1].
 func withoutUnitAxes(dims []int) []int {
 	return slices.DeleteFunc(slices.Clone(dims), func(n int) bool { return n == 1 })
-}
-
-func product(dims []int) int {
-	p := 1
-	for _, d := range dims {
-		p *= d
-	}
-	return p
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
@@ -56,7 +57,8 @@ func TestStatusOfEachFailure(t *testing.T) {
 		{fmt.Errorf("runner: %w", budgetErr), "FLUXCORE_ERR_OUT_OF_MEMORY"},
 		{fmt.Errorf("fno: load: %w", &fs.PathError{Op: "open", Path: "m", Err: fs.ErrNotExist}), "FLUXCORE_ERR_IO"},
 		{fmt.Errorf("x: %w", errUnsupported), "FLUXCORE_ERR_UNSUPPORTED"},
-		{fmt.Errorf("%w: no usable device", errDevice), "FLUXCORE_ERR_DEVICE"},
+		{fmt.Errorf("open: %w", engine.ErrDeviceUnavailable), "FLUXCORE_ERR_DEVICE"},
+		{fmt.Errorf("open: %w", engine.ErrVariantUnavailable), "FLUXCORE_ERR_UNSUPPORTED"},
 		{fmt.Errorf("fno: %w", context.Canceled), "FLUXCORE_ERR_CANCELLED"},
 		{fmt.Errorf("%w: panic", errInternal), "FLUXCORE_ERR_INTERNAL"},
 		{fmt.Errorf("engine: %w", errBusy), "FLUXCORE_ERR_BUSY"},

@@ -8,23 +8,21 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/conserve"
-	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
-// conserveProblem holds the constraints in float64, converted to each update's element type.
+// conserveProblem holds the constraints in both element types, converted once.
 type conserveProblem struct {
 	ctx      context.Context // carries the engine's budget
 	backend  backend.Backend
-	g, b     []float64
+	g64, b64 []float64
+	g32, b32 []float32
 	gShape   []int // [C, N] or [S, C, N]
-	bShape   []int // [C] or [S, C]
 	noiseVar float64
 }
 
@@ -32,25 +30,35 @@ type conserveProblem struct {
 func fcgo_conserve_create(h C.fluxcore_engine, g, b *C.fluxcore_dl_tensor, noiseVar C.double, out *C.fluxcore_conserve) C.int {
 	return call("conserve_create", func() error {
 		return create(h, out, kindConserve, func(e *engine.Engine) (any, error) {
-			p := &conserveProblem{noiseVar: float64(noiseVar), backend: e.Backend()}
-			if !(p.noiseVar >= 0) || math.IsInf(p.noiseVar, 0) {
-				return nil, fmt.Errorf("noise_var is %v, want a finite value ≥ 0", p.noiseVar)
-			}
-			var err error
-			if p.g, p.gShape, err = float64s("g", g); err != nil {
+			if err := conserve.CheckNoiseVar(float64(noiseVar)); err != nil {
 				return nil, err
 			}
-			if p.b, p.bShape, err = float64s("b", b); err != nil {
+			p := &conserveProblem{ctx: budgetContext(e), backend: e.Backend(), noiseVar: float64(noiseVar)}
+			var bShape []int
+			var err error
+			if p.g64, p.gShape, err = float64s("g", g); err != nil {
+				return nil, err
+			}
+			if p.b64, bShape, err = float64s("b", b); err != nil {
 				return nil, err
 			}
 			n := len(p.gShape)
-			if n < 2 || n > 3 || len(p.bShape) != n-1 || p.bShape[n-2] != p.gShape[n-2] || (n == 3 && p.bShape[0] != p.gShape[0]) {
-				return nil, fmt.Errorf("g has shape %v and b %v, want [C, N] and [C], or [S, C, N] and [S, C]", p.gShape, p.bShape)
+			if n < 2 || n > 3 || len(bShape) != n-1 || bShape[n-2] != p.gShape[n-2] || (n == 3 && bShape[0] != p.gShape[0]) {
+				return nil, fmt.Errorf("g has shape %v and b %v, want [C, N] and [C], or [S, C, N] and [S, C]", p.gShape, bShape)
 			}
-			p.ctx = limits.WithBudget(context.Background(), e.Budget())
+			p.g32, p.b32 = convert[float32](p.g64), convert[float32](p.b64)
 			return p, nil
 		})
 	})
+}
+
+// constraints returns G and b in T.
+func constraints[T float](cp *conserveProblem) (g, b []T) {
+	switch any(g).(type) {
+	case []float32:
+		return any(cp.g32).([]T), any(cp.b32).([]T)
+	}
+	return any(cp.g64).([]T), any(cp.b64).([]T)
 }
 
 // float64s reads a float32 or float64 tensor as float64 values, with its shape.
@@ -62,11 +70,7 @@ func float64s(name string, p *C.fluxcore_dl_tensor) ([]float64, []int, error) {
 	shape := slices.Clone(t.dims())
 	if t.code == C.FLUXCORE_DL_FLOAT && t.bits == 32 {
 		v, err := values[float32](&t)
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out, shape, err
+		return convert[float64](v), shape, err
 	}
 	v, err := values[float64](&t)
 	return slices.Clone(v), shape, err
@@ -116,8 +120,8 @@ func conserveAs[T float](cp *conserveProblem, a *C.fluxcore_conserve_args, mean 
 	if want := cp.gShape[len(cp.gShape)-1]; n != want {
 		return fmt.Errorf("args->mean has %d points, the problem's G has %d", n, want)
 	}
-	p := conserve.Problem[T]{Slices: mean.count / max(n, 1), N: n, Constraints: cp.gShape[len(cp.gShape)-2], NoiseVar: cp.noiseVar,
-		G: convert[T](cp.g), RHS: convert[T](cp.b)}
+	p := conserve.Problem[T]{Slices: mean.count / max(n, 1), N: n, Constraints: cp.gShape[len(cp.gShape)-2], NoiseVar: cp.noiseVar}
+	p.G, p.RHS = constraints[T](cp)
 	var err error
 	if p.Mean, err = values[T](mean); err != nil {
 		return err
@@ -166,7 +170,8 @@ func conserveAs[T float](cp *conserveProblem, a *C.fluxcore_conserve_args, mean 
 	return nil
 }
 
-func convert[T float](v []float64) []T {
+// convert copies v into a new slice of T.
+func convert[T, F float](v []F) []T {
 	out := make([]T, len(v))
 	for i, x := range v {
 		out[i] = T(x)

@@ -6,15 +6,11 @@ package main
 import "C"
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
-	"os"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
-	"github.com/fluxcore/fluxcore/engine/backend"
-	"github.com/fluxcore/fluxcore/engine/cpu"
 	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
@@ -30,7 +26,7 @@ func fcgo_engine_create(opts *C.fluxcore_engine_options, out *C.fluxcore_engine)
 		}
 		e, err := engine.Open(o)
 		if err != nil {
-			return classifyOpen(o, err)
+			return err
 		}
 		*out = C.fluxcore_engine(register(kindEngine, nil, e))
 		return nil
@@ -68,19 +64,6 @@ func engineOptions(p *C.fluxcore_engine_options) (engine.Options, error) {
 	}
 	o.Budget = b
 	return o, nil
-}
-
-// classifyOpen gives engine.Open's error its status: an unusable requested device is a device
-// error, a CPU variant the processor lacks is unsupported, anything else a bad argument.
-func classifyOpen(o engine.Options, err error) error {
-	device := cmp.Or(o.Device, os.Getenv(engine.EnvDevice))
-	if spec, perr := engine.ParseDevice(device); perr == nil && spec.Kind == backend.KindCUDA {
-		return fmt.Errorf("%w: %w", errDevice, err)
-	}
-	if v, perr := cpu.ParseVariant(cmp.Or(o.CPUVariant, os.Getenv(engine.EnvCPU))); perr == nil && v.Check() != nil {
-		return fmt.Errorf("%w: %w", errUnsupported, err)
-	}
-	return err
 }
 
 //export fcgo_engine_destroy

@@ -31,7 +31,6 @@ type fnoModel struct {
 
 	mu   sync.Mutex
 	idle map[runnerKey][]*pooledRunner
-	held int // idle runners across keys
 }
 
 // runnerKey is a runner's shape: the batch and up to three grid axes.
@@ -59,7 +58,7 @@ func fcgo_fno_load(h C.fluxcore_engine, path *C.char, out *C.fluxcore_fno) C.int
 			return fmt.Errorf("path is NULL")
 		}
 		return create(h, out, kindFNO, func(e *engine.Engine) (any, error) {
-			ctx := limits.WithBudget(context.Background(), e.Budget())
+			ctx := budgetContext(e)
 			m, err := fno.Load(ctx, C.GoString(path), fno.Overrides{}, fno.Overrides{})
 			if err != nil {
 				return nil, err
@@ -91,7 +90,6 @@ func (m *fnoModel) drain() {
 		}
 		delete(m.idle, key)
 	}
-	m.held = 0
 }
 
 //export fcgo_fno_info_json
@@ -129,15 +127,14 @@ func fcgo_fno_output_shape(h C.fluxcore_fno, x *C.fluxcore_dl_tensor, shape *C.i
 		if err != nil {
 			return err
 		}
-		m := o.value.(*fnoModel).model
-		if _, err := m.CheckInput(in.dims()); err != nil {
+		outShape, _, err := o.value.(*fnoModel).outputShape(&in)
+		if err != nil {
 			return err
 		}
 		dst := unsafe.Slice((*int64)(unsafe.Pointer(shape)), in.ndim)
-		for i, n := range in.dims() {
+		for i, n := range outShape[:in.ndim] {
 			dst[i] = int64(n)
 		}
-		dst[in.ndim-1] = int64(m.OutChannels)
 		return nil
 	})
 }
@@ -182,15 +179,12 @@ func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary,
 	if err != nil {
 		return nil, err
 	}
-	grid, err := m.model.CheckInput(in.dims())
+	outShape, grid, err := m.outputShape(&in)
 	if err != nil {
 		return nil, err
 	}
 	key := runnerKey{batch: in.shape[0]}
 	copy(key.grid[:], grid)
-	var outShape [maxDims]int
-	copy(outShape[:], in.dims())
-	outShape[in.ndim-1] = m.model.OutChannels
 	boundary, err := readBoundary(m.ctx, m.model, bc, key.batch, grid)
 	if err != nil {
 		return nil, err
@@ -217,6 +211,17 @@ func (m *fnoModel) forward(x *C.fluxcore_dl_tensor, bc *C.fluxcore_fno_boundary,
 	return block, nil
 }
 
+// outputShape checks input x against the model and returns the output's shape, [batch,
+// grid..., out_channels] in x's first ndim entries, and x's grid.
+func (m *fnoModel) outputShape(x *tensor) (shape [maxDims]int, grid []int, err error) {
+	if grid, err = m.model.CheckInput(x.dims()); err != nil {
+		return shape, nil, err
+	}
+	copy(shape[:], x.dims())
+	shape[x.ndim-1] = m.model.OutChannels
+	return shape, grid, nil
+}
+
 // run takes a runner of key's shape from the pool and computes into dst.
 func (m *fnoModel) run(key runnerKey, grid []int, in *tensor, dst []float32, boundary *fno.Boundary) error {
 	p, err := m.take(m.ctx, key, grid)
@@ -238,7 +243,6 @@ func (m *fnoModel) take(ctx context.Context, key runnerKey, grid []int) (*pooled
 	if list := m.idle[key]; len(list) > 0 {
 		p := list[len(list)-1]
 		m.idle[key] = list[:len(list)-1]
-		m.held--
 		m.mu.Unlock()
 		return p, nil
 	}
@@ -258,12 +262,15 @@ func (m *fnoModel) take(ctx context.Context, key runnerKey, grid []int) (*pooled
 func (m *fnoModel) put(key runnerKey, p *pooledRunner) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.idle[key]) >= maxIdlePerShape || m.held >= maxIdleRunners {
+	held := 0
+	for _, list := range m.idle {
+		held += len(list)
+	}
+	if len(m.idle[key]) >= maxIdlePerShape || held >= maxIdleRunners {
 		p.runner.Close()
 		return
 	}
 	m.idle[key] = append(m.idle[key], p)
-	m.held++
 }
 
 // allocFloat32 allocates a float32 host tensor of shape on the C heap, where the caller may

@@ -6,10 +6,15 @@ package main
 import "C"
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/limits"
+	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
 
 // kind is the type of object a handle names; it is the handle's top byte, so that a model
@@ -48,18 +53,14 @@ func (k kind) a() string {
 	return "a " + k.String()
 }
 
-// object is what a handle names: a value, the calls inside it, and its live children (the
-// models of an engine), which keep it from being destroyed.
+// object is what a handle names: a value, the gate that counts the calls inside it, and its
+// live children (the models of an engine), which keep it from being destroyed.
 type object struct {
-	kind   kind
-	parent *object
-	value  any
-
-	mu       sync.Mutex
-	idle     sync.Cond // signalled when active drops to zero during a destroy
-	active   int
-	children int
-	closing  bool
+	kind     kind
+	parent   *object
+	value    any
+	gate     lifetime.Gate
+	children atomic.Int64
 }
 
 // objects maps live handles to their objects.
@@ -71,44 +72,43 @@ var objects = struct {
 
 // register makes a handle for value; parent, when set, cannot be destroyed before it.
 func register(k kind, parent *object, value any) uint64 {
-	o := &object{kind: k, parent: parent, value: value}
-	o.idle.L = &o.mu
 	if parent != nil {
-		parent.mu.Lock()
-		parent.children++
-		parent.mu.Unlock()
+		parent.children.Add(1)
 	}
 	objects.Lock()
 	defer objects.Unlock()
 	objects.next++
 	h := uint64(k)<<56 | objects.next
-	objects.byID[h] = o
+	objects.byID[h] = &object{kind: k, parent: parent, value: value}
 	return h
 }
 
 // enter counts a call inside the live object h of kind k; the caller must leave it.
-func enter(h uint64, k kind) (*object, error) {
+func enter(h uint64, k kind) (*object, error) { return enterWith(h, k, (*lifetime.Gate).Enter) }
+
+// enterAlone is enter for an object whose calls change its state: a second concurrent call
+// fails with errBusy.
+func enterAlone(h uint64, k kind) (*object, error) {
+	return enterWith(h, k, (*lifetime.Gate).EnterAlone)
+}
+
+func enterWith(h uint64, k kind, admit func(*lifetime.Gate) error) (*object, error) {
 	o, err := lookup(h, k)
 	if err != nil {
 		return nil, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.closing {
+	switch err := admit(&o.gate); {
+	case errors.Is(err, lifetime.ErrClosed):
 		return nil, fmt.Errorf("%s handle %#x is being destroyed", k, h)
+	case errors.Is(err, lifetime.ErrBusy):
+		return nil, fmt.Errorf("%s %#x is in use by another thread: %w", k, h, errBusy)
+	case err != nil:
+		return nil, err
 	}
-	o.active++
 	return o, nil
 }
 
-func (o *object) leave() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.active--
-	if o.active == 0 && o.closing {
-		o.idle.Broadcast()
-	}
-}
+func (o *object) leave() { o.gate.Leave() }
 
 func lookup(h uint64, k kind) (*object, error) {
 	objects.RLock()
@@ -132,40 +132,36 @@ func badHandle(h uint64, k kind) error {
 
 // unregister ends h: it refuses new calls, waits for the calls inside to return, and removes
 // the handle, returning its object for the caller to release. An object with live children
-// is left as it was, and the error wraps errBusy.
+// is left open, and the error wraps errBusy.
 func unregister(h uint64, k kind) (*object, error) {
 	o, err := lookup(h, k)
 	if err != nil {
 		return nil, err
 	}
-	o.mu.Lock()
-	if o.closing {
-		o.mu.Unlock()
+	busy := func() error {
+		if n := o.children.Load(); n > 0 {
+			return fmt.Errorf("%s handle %#x has %d live objects (models, problems, batches, planners); destroy them first: %w", k, h, n, errBusy)
+		}
+		return nil
+	}
+	// Refused at once when children are known, without turning calls away meanwhile. They are
+	// created only by calls inside o, so once those have left their count is final; one made
+	// by a call that was inside when the destroy began still makes it busy.
+	if err := busy(); err != nil {
+		return nil, err
+	}
+	first, err := o.gate.CloseUnless(busy)
+	switch {
+	case err != nil:
+		return nil, err
+	case !first:
 		return nil, fmt.Errorf("%s handle %#x is already being destroyed", k, h)
 	}
-	if n := o.children; n > 0 {
-		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live objects (models, problems, batches, planners); destroy them first: %w", k, h, n, errBusy)
-	}
-	o.closing = true
-	for o.active > 0 {
-		o.idle.Wait()
-	}
-	// Children are created only by calls inside o, so with none left their count is final;
-	// one created by a call that was inside when the destroy began still makes it busy.
-	if n := o.children; n > 0 {
-		o.closing = false
-		o.mu.Unlock()
-		return nil, fmt.Errorf("%s handle %#x has %d live objects (models, problems, batches, planners); destroy them first: %w", k, h, n, errBusy)
-	}
-	o.mu.Unlock()
 	objects.Lock()
 	delete(objects.byID, h)
 	objects.Unlock()
 	if p := o.parent; p != nil {
-		p.mu.Lock()
-		p.children--
-		p.mu.Unlock()
+		p.children.Add(-1)
 	}
 	return o, nil
 }
@@ -187,4 +183,10 @@ func create[H ~uint64](h C.fluxcore_engine, out *H, k kind, build func(e *engine
 	}
 	*out = H(register(k, o, v))
 	return nil
+}
+
+// budgetContext is the context of an object's calls: it carries the engine's memory budget,
+// so that what a call reads and builds is charged to it. Objects make it once.
+func budgetContext(e *engine.Engine) context.Context {
+	return limits.WithBudget(context.Background(), e.Budget())
 }

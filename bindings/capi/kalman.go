@@ -8,13 +8,11 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/backend"
 	"github.com/fluxcore/fluxcore/engine/kalman"
-	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // kalmanBatch is a batch of filters whose state stays in the kernels' batch-innermost
@@ -22,8 +20,7 @@ import (
 type kalmanBatch struct {
 	ctx     context.Context // carries the engine's budget
 	backend backend.Backend
-	mu      sync.Mutex // one call at a time: every call reads or rewrites the state
-	state   kalmanState
+	state   kalmanState // entered alone: every call reads or rewrites it
 }
 
 // kalmanState is a kalman.Batch of either element type.
@@ -52,7 +49,7 @@ func fcgo_kalman_create(h C.fluxcore_engine, x, p *C.fluxcore_dl_tensor, out *C.
 			if err != nil {
 				return nil, err
 			}
-			return &kalmanBatch{ctx: limits.WithBudget(context.Background(), e.Budget()), backend: e.Backend(), state: state}, nil
+			return &kalmanBatch{ctx: budgetContext(e), backend: e.Backend(), state: state}, nil
 		})
 	})
 }
@@ -66,30 +63,27 @@ func newKalman[T float](x *tensor, p *C.fluxcore_dl_tensor) (*kalmanOf[T], error
 	if err != nil {
 		return nil, err
 	}
-	ps, err := input[T]("p", p, []int{filters, nx, nx})
-	if err != nil || ps == nil {
-		return nil, cmpErr(err, "p is NULL")
+	pt, err := readTensor("p", p)
+	if err != nil {
+		return nil, err
+	}
+	if err := pt.expect(filters, nx, nx); err != nil {
+		return nil, err
+	}
+	ps, err := values[T](&pt)
+	if err != nil {
+		return nil, err
 	}
 	return &kalmanOf[T]{kalman.Batch[T]{Filters: filters, NX: nx, X: kalman.ToBatchInner(xs, filters), P: kalman.ToBatchInner(ps, filters)}}, nil
 }
 
 // enterKalman admits a call into batch h, one at a time.
 func enterKalman(h C.fluxcore_kalman) (*object, *kalmanBatch, error) {
-	o, err := enter(uint64(h), kindKalman)
+	o, err := enterAlone(uint64(h), kindKalman)
 	if err != nil {
 		return nil, nil, err
 	}
-	kb := o.value.(*kalmanBatch)
-	if !kb.mu.TryLock() {
-		o.leave()
-		return nil, nil, fmt.Errorf("the Kalman batch %#x is in use by another thread: %w", uint64(h), errBusy)
-	}
-	return o, kb, nil
-}
-
-func (kb *kalmanBatch) leave(o *object) {
-	kb.mu.Unlock()
-	o.leave()
+	return o, o.value.(*kalmanBatch), nil
 }
 
 //export fcgo_kalman_destroy
@@ -107,7 +101,7 @@ func fcgo_kalman_predict(h C.fluxcore_kalman, f, q *C.fluxcore_dl_tensor) C.int 
 		if err != nil {
 			return err
 		}
-		defer kb.leave(o)
+		defer o.leave()
 		return kb.state.predict(kb.ctx, kb.backend, f, q)
 	})
 }
@@ -119,7 +113,7 @@ func fcgo_kalman_update(h C.fluxcore_kalman, z, hm, r, status *C.fluxcore_dl_ten
 		if err != nil {
 			return err
 		}
-		defer kb.leave(o)
+		defer o.leave()
 		return kb.state.update(kb.ctx, kb.backend, z, hm, r, status)
 	})
 }
@@ -131,7 +125,7 @@ func fcgo_kalman_state(h C.fluxcore_kalman, x, p *C.fluxcore_dl_tensor) C.int {
 		if err != nil {
 			return err
 		}
-		defer kb.leave(o)
+		defer o.leave()
 		return kb.state.copyOut(x, p)
 	})
 }
@@ -174,7 +168,7 @@ func (k *kalmanOf[T]) update(ctx context.Context, b backend.Backend, z, h, r, st
 		return err
 	}
 	if st != nil {
-		if err := st.want(C.FLUXCORE_DL_INT, 32, "int32"); err != nil {
+		if err := st.want(C.FLUXCORE_DL_INT, 32); err != nil {
 			return err
 		}
 		if err := st.expect(k.Filters); err != nil {
@@ -225,12 +219,4 @@ func model[T float](name string, p *C.fluxcore_dl_tensor, filters, rows, cols in
 		return kalman.ToBatchInner(v, filters), nil
 	}
 	return nil, fmt.Errorf("%s has shape %v, want [%d, %d] (shared) or [%d, %d, %d]", name, t.dims(), rows, cols, filters, rows, cols)
-}
-
-// cmpErr is err, or an error of msg when err is nil.
-func cmpErr(err error, msg string) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("%s", msg)
 }

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine"
@@ -21,14 +20,13 @@ import (
 )
 
 // planner is a traj.Planner with its configuration and the last result, kept so that a
-// caller whose buffer was short can read it without planning again.
+// caller whose buffer was short can read it without planning again. Its calls are entered
+// alone, as the warm start and last are one robot's state.
 type planner struct {
 	p       *traj.Planner
 	cfg     traj.Config
 	backend string
-
-	mu   sync.Mutex
-	last []byte
+	last    []byte
 }
 
 // plannerConfig is the JSON form of traj.Config, named as `fluxcore plan`'s flags.
@@ -90,7 +88,7 @@ func fcgo_planner_create(h C.fluxcore_engine, configJSON *C.char, out *C.fluxcor
 			if err != nil {
 				return nil, err
 			}
-			p, err := traj.NewPlanner(limits.WithBudget(context.Background(), e.Budget()), e.Backend(), cfg)
+			p, err := traj.NewPlanner(budgetContext(e), e.Backend(), cfg)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +111,7 @@ func fcgo_planner_destroy(h C.fluxcore_planner) C.int {
 //export fcgo_planner_plan
 func fcgo_planner_plan(h C.fluxcore_planner, scenarioJSON *C.char, buf *C.char, bufLen C.size_t, lenOut *C.size_t) C.int {
 	return call("planner_plan", func() error {
-		o, err := enter(uint64(h), kindPlanner)
+		o, err := enterAlone(uint64(h), kindPlanner)
 		if err != nil {
 			return err
 		}
@@ -138,9 +136,7 @@ func fcgo_planner_plan(h C.fluxcore_planner, scenarioJSON *C.char, buf *C.char, 
 		if err != nil {
 			return err
 		}
-		pl.mu.Lock()
 		pl.last = data
-		pl.mu.Unlock()
 		return copyJSON(data, buf, bufLen, lenOut)
 	})
 }
@@ -148,15 +144,12 @@ func fcgo_planner_plan(h C.fluxcore_planner, scenarioJSON *C.char, buf *C.char, 
 //export fcgo_planner_last_result
 func fcgo_planner_last_result(h C.fluxcore_planner, buf *C.char, bufLen C.size_t, lenOut *C.size_t) C.int {
 	return call("planner_last_result", func() error {
-		o, err := enter(uint64(h), kindPlanner)
+		o, err := enterAlone(uint64(h), kindPlanner)
 		if err != nil {
 			return err
 		}
 		defer o.leave()
-		pl := o.value.(*planner)
-		pl.mu.Lock()
-		data := pl.last
-		pl.mu.Unlock()
+		data := o.value.(*planner).last
 		if data == nil {
 			return fmt.Errorf("planner has not planned yet")
 		}

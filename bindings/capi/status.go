@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"unsafe"
 
+	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/lifetime"
 )
@@ -19,7 +20,6 @@ import (
 // Errors that choose a status other than invalid argument. Functions wrap them with %w.
 var (
 	errUnsupported = errors.New("unsupported")
-	errDevice      = errors.New("device error")
 	errBusy        = errors.New("busy")
 	errInternal    = errors.New("internal error")
 	errNoMemory    = errors.New("out of memory")
@@ -61,9 +61,9 @@ func statusOf(err error) C.fluxcore_status {
 		return C.FLUXCORE_ERR_BUSY
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return C.FLUXCORE_ERR_CANCELLED
-	case errors.Is(err, errUnsupported):
+	case errors.Is(err, errUnsupported), errors.Is(err, engine.ErrVariantUnavailable):
 		return C.FLUXCORE_ERR_UNSUPPORTED
-	case errors.Is(err, errDevice):
+	case errors.Is(err, engine.ErrDeviceUnavailable):
 		return C.FLUXCORE_ERR_DEVICE
 	case errors.As(err, &pathErr):
 		return C.FLUXCORE_ERR_IO

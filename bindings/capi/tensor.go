@@ -126,7 +126,7 @@ func bitsOf[T float]() uint8 {
 // gather checks that t holds T and returns its elements: a compact tensor in place, a
 // strided one gathered into scratch (grown when short).
 func gather[T float](t *tensor, scratch *[]T) ([]T, error) {
-	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T](), fmt.Sprintf("float%d", bitsOf[T]())); err != nil {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T]()); err != nil {
 		return nil, err
 	}
 	if t.count == 0 {
@@ -166,7 +166,7 @@ func values[T float](t *tensor) ([]T, error) {
 // outputs checks that t is a compact tensor of T with exactly shape and returns its elements
 // for writing.
 func outputs[T float](t *tensor, shape []int) ([]T, error) {
-	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T](), fmt.Sprintf("float%d", bitsOf[T]())); err != nil {
+	if err := t.want(C.FLUXCORE_DL_FLOAT, bitsOf[T]()); err != nil {
 		return nil, err
 	}
 	if err := t.expect(shape...); err != nil {
@@ -196,17 +196,25 @@ func readOptional(name string, p *C.fluxcore_dl_tensor) (*tensor, error) {
 	return &t, err
 }
 
-func (t *tensor) want(code, bits uint8, what string) error {
+// want is an error naming t when its dtype is not (code, bits). The wanted name is formatted
+// only on failure: a forward checks its tensors on every call.
+func (t *tensor) want(code, bits uint8) error {
 	if t.code != code || t.bits != bits {
-		return fmt.Errorf("%s has dtype %s, want %s", t.name, dtypeName(t.code, t.bits), what)
+		return fmt.Errorf("%s has dtype %s, want %s", t.name, dtypeName(t.code, t.bits), dtypeName(code, bits))
 	}
 	return nil
 }
 
 func dtypeName(code, bits uint8) string {
-	names := map[uint8]string{C.FLUXCORE_DL_INT: "int", C.FLUXCORE_DL_UINT: "uint", C.FLUXCORE_DL_FLOAT: "float", C.FLUXCORE_DL_COMPLEX: "complex"}
-	if n, ok := names[code]; ok {
-		return fmt.Sprintf("%s%d", n, bits)
+	switch code {
+	case C.FLUXCORE_DL_INT:
+		return fmt.Sprintf("int%d", bits)
+	case C.FLUXCORE_DL_UINT:
+		return fmt.Sprintf("uint%d", bits)
+	case C.FLUXCORE_DL_FLOAT:
+		return fmt.Sprintf("float%d", bits)
+	case C.FLUXCORE_DL_COMPLEX:
+		return fmt.Sprintf("complex%d", bits)
 	}
 	return fmt.Sprintf("(code %d, %d bits)", code, bits)
 }

@@ -298,7 +298,7 @@ static void test_conserve_and_kalman(fluxcore_engine e)
     fluxcore_dl_tensor tm = host(mean, 1, n3, 64), tv = host(var, 1, n3, 64), tg = host(g, 2, c1n3, 64),
                        tb = host(b, 1, c1, 64), tmu = host(mu, 1, n3, 64), tvo = host(v, 1, n3, 64);
     fluxcore_conserve problem;
-    EXPECT_STATUS(fluxcore_conserve_create(e, &tg, &tb, -1, &problem), FLUXCORE_ERR_INVALID_ARGUMENT, "noise_var is -1");
+    EXPECT_STATUS(fluxcore_conserve_create(e, &tg, &tb, -1, &problem), FLUXCORE_ERR_INVALID_ARGUMENT, "noise variance -1, want a finite value");
     EXPECT_STATUS(fluxcore_conserve_create(e, &tg, &tb, 0, &problem), FLUXCORE_OK, "");
     fluxcore_conserve_args a = {.struct_size = sizeof a, .mean = &tm, .var = &tv, .mean_out = &tmu, .var_out = &tvo};
     EXPECT_STATUS(fluxcore_conserve_update(problem, &a), FLUXCORE_OK, "");

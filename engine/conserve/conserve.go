@@ -216,8 +216,8 @@ func (p *Problem[T]) check(ctx context.Context, form backend.CovForm, want Want)
 	if b < 1 || n < 1 || m < 1 {
 		return false, false, fmt.Errorf("conserve: %d slices of %d points with %d constraints: each must be ≥ 1", b, n, m)
 	}
-	if p.NoiseVar < 0 || math.IsNaN(p.NoiseVar) || math.IsInf(p.NoiseVar, 0) {
-		return false, false, fmt.Errorf("conserve: constraint noise variance %v, want a finite value ≥ 0", p.NoiseVar)
+	if err := CheckNoiseVar(p.NoiseVar); err != nil {
+		return false, false, err
 	}
 	if want.Ensemble && form != backend.CovEnsemble {
 		return false, false, fmt.Errorf("conserve: an updated ensemble needs ensemble input, this covariance is %v", form)
@@ -272,6 +272,14 @@ func (p *Problem[T]) check(ctx context.Context, form backend.CovForm, want Want)
 		}
 	}
 	return sharedG, sharedRHS, nil
+}
+
+// CheckNoiseVar is an error unless σ², the constraint noise variance, is finite and ≥ 0.
+func CheckNoiseVar(v float64) error {
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("conserve: constraint noise variance %v, want a finite value ≥ 0", v)
+	}
+	return nil
 }
 
 func sliceShape(shared bool, b int, dims ...int) []int {

@@ -56,10 +56,18 @@ func (g *Gate) Leave() {
 // Close refuses new calls and waits until the calls inside have left. It reports whether
 // this was the first Close, the one that should release the object's resources.
 func (g *Gate) Close() bool {
+	first, _ := g.CloseUnless(nil)
+	return first
+}
+
+// CloseUnless is Close for an object that may refuse to end: once the calls inside have left,
+// busy (when set) is asked, and an error from it reopens the gate and is returned. Calls that
+// arrive meanwhile fail with ErrClosed, as during any Close.
+func (g *Gate) CloseUnless(busy func() error) (first bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing {
-		return false
+		return false, nil
 	}
 	g.closing = true
 	if g.idle.L == nil {
@@ -68,5 +76,11 @@ func (g *Gate) Close() bool {
 	for g.active > 0 {
 		g.idle.Wait()
 	}
-	return true
+	if busy != nil {
+		if err := busy(); err != nil {
+			g.closing = false
+			return true, err
+		}
+	}
+	return true, nil
 }

@@ -81,3 +81,38 @@ func TestSharedCallsAndCloseRace(t *testing.T) {
 		t.Fatalf("%d calls ran after Close returned", n)
 	}
 }
+
+// A gate whose object refuses to end reopens: later calls are admitted again, and a second
+// CloseUnless may still succeed.
+func TestCloseUnlessReopensWhenBusy(t *testing.T) {
+	var g Gate
+	if err := g.Enter(); err != nil {
+		t.Fatal(err)
+	}
+	var left atomic.Bool
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		left.Store(true)
+		g.Leave()
+	}()
+	refusal := errors.New("has children")
+	first, err := g.CloseUnless(func() error {
+		if !left.Load() {
+			t.Error("busy was asked while a call was inside")
+		}
+		return refusal
+	})
+	if !first || !errors.Is(err, refusal) {
+		t.Fatalf("CloseUnless with a busy object: first %v, err %v", first, err)
+	}
+	if err := g.Enter(); err != nil {
+		t.Fatalf("Enter after a refused close: %v", err)
+	}
+	g.Leave()
+	if first, err := g.CloseUnless(func() error { return nil }); !first || err != nil {
+		t.Fatalf("CloseUnless of an idle object: first %v, err %v", first, err)
+	}
+	if err := g.Enter(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Enter after a close: %v, want ErrClosed", err)
+	}
+}

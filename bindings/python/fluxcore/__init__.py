@@ -38,22 +38,36 @@ def _check(status):
 
 
 def _float_dtype(value):
-    """The element type of a call: float32 for float32 input, float64 for anything else."""
+    """The element type of a call: float32 for float32 input (a NumPy array or any tensor whose
+    dtype names float32, as torch.float32 does), float64 for anything else."""
     dtype = getattr(value, "dtype", None)
-    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+    if dtype is not None and not isinstance(dtype, np.dtype):
+        dtype = str(dtype).rpartition(".")[2]  # "torch.float32" -> "float32"
+    return np.dtype(np.float32) if dtype == "float32" else np.dtype(np.float64)
 
 
-def _borrow_all(held, dtype, **arrays):
-    """Borrows each non-None array as dtype into held; returns name -> pointer (None when absent)."""
-    out = {}
-    for name, value in arrays.items():
+class _Borrowed:
+    """The tensors one call borrows, released when the call ends: `with _Borrowed() as b:`."""
+
+    def __init__(self):
+        self._held = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for t in self._held:
+            t.release()
+
+    def keep(self, borrowed):
+        self._held.append(borrowed)
+        return borrowed
+
+    def pointer(self, value, name, dtype, *, writable=False, convert=False):
+        """A pointer to value's DLTensor as dtype, or None for None."""
         if value is None:
-            out[name] = None
-            continue
-        t = _dlpack.borrow(_array(value, name), name, dtype, writable=name.endswith("_out"))
-        held.append(t)
-        out[name] = ctypes.pointer(t.tensor)
-    return out
+            return None
+        return ctypes.pointer(self.keep(_dlpack.borrow(value, name, dtype, convert, writable)).tensor)
 
 
 def _array(value, name):
@@ -143,34 +157,20 @@ class Engine(_Handle):
     def conserve_problem(self, G, b, *, noise_var=0.0):
         """The constraints G u = b (G (C, N) or (slices, C, N), b (C,) or (slices, C)) with noise
         variance noise_var, to update many batches of estimates with."""
-        held = []
-        try:
-            g = _dlpack.borrow(_array(G, "G"), "G", _float_dtype(G))
-            held.append(g)
-            bt = _dlpack.borrow(_array(b, "b"), "b", _float_dtype(b))
-            held.append(bt)
-            h = ctypes.c_uint64()
-            _check(_lib.fluxcore_conserve_create(self._handle(), g.pointer(), bt.pointer(), float(noise_var), ctypes.byref(h)))
-        finally:
-            for t in held:
-                t.release()
+        h = ctypes.c_uint64()
+        with _Borrowed() as call:
+            g, bt = call.pointer(G, "G", _float_dtype(G)), call.pointer(b, "b", _float_dtype(b))
+            _check(_lib.fluxcore_conserve_create(self._handle(), g, bt, float(noise_var), ctypes.byref(h)))
         return ConserveProblem(self, h.value)
 
     def kalman(self, x, P):
         """A batch of Kalman filters starting from x (F, nx) and P (F, nx, nx), float32 or
         float64; see KalmanBatch."""
-        held = []
-        try:
-            dtype = _float_dtype(x)
-            xt = _dlpack.borrow(_array(x, "x"), "x", dtype)
-            held.append(xt)
-            pt = _dlpack.borrow(_array(P, "P"), "P", dtype)
-            held.append(pt)
-            h = ctypes.c_uint64()
-            _check(_lib.fluxcore_kalman_create(self._handle(), xt.pointer(), pt.pointer(), ctypes.byref(h)))
-        finally:
-            for t in held:
-                t.release()
+        dtype = _float_dtype(x)
+        h = ctypes.c_uint64()
+        with _Borrowed() as call:
+            xt, pt = call.pointer(x, "x", dtype), call.pointer(P, "P", dtype)
+            _check(_lib.fluxcore_kalman_create(self._handle(), xt, pt, ctypes.byref(h)))
         return KalmanBatch(self, h.value, dtype, np.shape(x), np.shape(P))
 
     def kalman_update(self, x, P, z, H, R):
@@ -270,24 +270,18 @@ class FNO(_Handle):
                             % (sorted(unknown), sorted(_BOUNDARY_ARGS)))
         faces = dict.fromkeys(_BOUNDARY_ARGS)
         faces.update(boundary)
-        held = []
-        try:
-            xb = _dlpack.borrow(x, "x", np.float32, convert)
-            held.append(xb)
+        with _Borrowed() as call:
+            xb = call.keep(_dlpack.borrow(x, "x", np.float32, convert))
             shape = tuple(xb.shape)
             if len(shape) != self.dims + 2:
                 raise Error(INVALID_ARGUMENT, "x has shape %s, want (batch, %d grid axes, %d)" % (shape, self.dims, self.in_channels))
-            bcs = self._boundary(bc, shape, held, **faces)
+            bcs = self._boundary(bc, shape, call, **faces)
             y = np.empty(shape[:-1] + (self.out_channels,), np.float32) if out is None else out
-            yb = _dlpack.borrow(y, "out", np.float32, writable=True)
-            held.append(yb)
-            _check(_lib.fluxcore_fno_forward(self._handle(), xb.pointer(), bcs, yb.pointer(), None))
-        finally:
-            for b in held:
-                b.release()
+            yt = call.pointer(y, "out", np.float32, writable=True)
+            _check(_lib.fluxcore_fno_forward(self._handle(), xb.pointer(), bcs, yt, None))
         return y if out is not None else _dlpack.like_input(y, x)
 
-    def _boundary(self, bc, shape, held, **faces):
+    def _boundary(self, bc, shape, call, **faces):
         kind = _BC_KINDS.get(bc if bc is None else str(bc).lower())
         if kind is None:
             raise Error(INVALID_ARGUMENT, "bc=%r, want None, 'dirichlet', 'neumann' or 'periodic'" % (bc,))
@@ -310,13 +304,11 @@ class FNO(_Handle):
                 continue
             if np.isscalar(v):
                 v = np.full(face_shape, v, np.float32)
-            fb = _dlpack.borrow(v, arg, np.float32)
-            held.append(fb)
-            setattr(b, field, ctypes.pointer(fb.tensor))
+            setattr(b, field, call.pointer(v, arg, np.float32))
         for arg in ("stencil_left", "stencil_right"):
             if faces[arg] is not None:
                 s = np.ascontiguousarray(faces[arg], dtype=np.float64)
-                held.append(_dlpack.Borrowed(None, s.shape, s))
+                call.keep(_dlpack.Borrowed(None, s.shape, s))
                 setattr(b, arg, s.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
                 setattr(b, arg + "_len", s.size)
         return ctypes.byref(b)
@@ -401,16 +393,13 @@ class ConserveProblem(_Handle):
             outs[second] = np.empty(shape, dtype)
         a = ConserveArgs()
         a.struct_size = ctypes.sizeof(ConserveArgs)
-        held = []
-        try:
-            ptrs = _borrow_all(held, dtype, mean=mean_a, var=var, cov=cov, ensemble=ensemble, **outs)
-            for name, ptr in ptrs.items():
-                if ptr is not None:
-                    setattr(a, name, ptr)
+        with _Borrowed() as call:
+            inputs = dict(mean=mean_a, var=var, cov=cov, ensemble=ensemble)
+            for name, value in inputs.items():
+                setattr(a, name, call.pointer(value, name, dtype))
+            for name, value in outs.items():
+                setattr(a, name, call.pointer(value, name, dtype, writable=True))
             _check(_lib.fluxcore_conserve_update(self._handle(), ctypes.byref(a)))
-        finally:
-            for t in held:
-                t.release()
         return outs["mean_out"], outs[second]
 
 
@@ -426,37 +415,24 @@ class KalmanBatch(_Handle):
 
     def predict(self, F, Q):
         """x = F x, P = F P Fᵀ + Q; F and Q (nx, nx) shared or (filters, nx, nx)."""
-        held = []
-        try:
-            p = _borrow_all(held, self.dtype, F=F, Q=Q)
-            _check(_lib.fluxcore_kalman_predict(self._handle(), p["F"], p["Q"]))
-        finally:
-            for t in held:
-                t.release()
+        with _Borrowed() as call:
+            f, q = call.pointer(F, "F", self.dtype), call.pointer(Q, "Q", self.dtype)
+            _check(_lib.fluxcore_kalman_predict(self._handle(), f, q))
 
     def update(self, z, H, R):
         """The Joseph-form update with z (filters, nz); returns each filter's status (0, or 1
         where H P Hᵀ + R was not positive definite and the filter was left unchanged)."""
         status = np.empty(self._x_shape[:1], np.int32)
-        held = []
-        try:
-            p = _borrow_all(held, self.dtype, z=z, H=H, R=R)
-            st = _dlpack.borrow_int32(status, "status")
-            held.append(st)
-            _check(_lib.fluxcore_kalman_update(self._handle(), p["z"], p["H"], p["R"], ctypes.pointer(st.tensor)))
-        finally:
-            for t in held:
-                t.release()
+        with _Borrowed() as call:
+            zt, ht, rt = (call.pointer(v, n, self.dtype) for v, n in ((z, "z"), (H, "H"), (R, "R")))
+            st = ctypes.pointer(call.keep(_dlpack.borrow_int32(status, "status")).tensor)
+            _check(_lib.fluxcore_kalman_update(self._handle(), zt, ht, rt, st))
         return status
 
     def state(self):
         """(x, P) as arrays of the batch's dtype."""
         x, P = np.empty(self._x_shape, self.dtype), np.empty(self._p_shape, self.dtype)
-        held = []
-        try:
-            p = _borrow_all(held, self.dtype, x_out=x, P_out=P)
-            _check(_lib.fluxcore_kalman_state(self._handle(), p["x_out"], p["P_out"]))
-        finally:
-            for t in held:
-                t.release()
+        with _Borrowed() as call:
+            xt, pt = call.pointer(x, "x_out", self.dtype, writable=True), call.pointer(P, "P_out", self.dtype, writable=True)
+            _check(_lib.fluxcore_kalman_state(self._handle(), xt, pt))
         return x, P

@@ -66,7 +66,11 @@ def borrow(x, name, dtype, convert=False, writable=False):
         b.release()
         return _from_numpy(np.asarray(x), name, dtype, convert, writable)
     if convert or np.isscalar(x) or isinstance(x, (list, tuple)):
-        return _from_numpy(np.asarray(x, dtype=dtype), name, dtype, convert, writable)
+        try:
+            a = np.asarray(x, dtype=dtype)
+        except (TypeError, ValueError) as e:  # a ragged list, or values that are not numbers
+            raise Error(INVALID_ARGUMENT, "%s: not an array: %s" % (name, e)) from e
+        return _from_numpy(a, name, dtype, convert, writable)
     raise Error(INVALID_ARGUMENT, "%s: a %s is neither a NumPy array nor a DLPack tensor" % (name, type(x).__name__))
 
 

@@ -200,6 +200,12 @@ class TestZeroCopy(Base):
         out = torch.empty(tuple(self.want.shape))
         self.model(xt, out=out)
         self.assertLessEqual(rel_l2(out.numpy(), self.want), TOLERANCE)
+        # Kalman and ProbConserv take torch tensors too, keeping float32.
+        x2, P2, status = self.engine.kalman_update(torch.zeros(3, 1), torch.ones(3, 1, 1), torch.ones(3, 1),
+                                                   torch.ones(1, 1), torch.ones(1, 1))
+        self.assertEqual(x2.dtype, np.float32)
+        np.testing.assert_allclose(x2[:, 0], 0.5)
+        np.testing.assert_allclose(P2[:, 0, 0], 0.5)
         with self.assertRaises(fluxcore.Error) as cm:
             self.model(xt.clone().requires_grad_())
         self.assertIn("__dlpack__ failed", str(cm.exception))
@@ -455,6 +461,42 @@ class TestFactsMatchTheHeader(unittest.TestCase):
             body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
             fields = [f[0] for f in cls._fields_]
             self.assertEqual(fields, _declared_fields(body), struct)
+
+
+class TestPrototypesMatchTheHeader(unittest.TestCase):
+    def test_every_ctypes_prototype_is_the_headers(self):
+        # The package declares the functions it calls by hand; each must be what fluxcore.h
+        # declares, type by type, or ctypes would pass the wrong width without a word.
+        handles = {"fluxcore_engine", "fluxcore_fno", "fluxcore_conserve", "fluxcore_kalman", "fluxcore_planner"}
+        structs = {"fluxcore_dl_tensor": _native.DLTensor, "fluxcore_engine_options": _native.EngineOptions,
+                   "fluxcore_fno_boundary": _native.FNOBoundary, "fluxcore_conserve_args": _native.ConserveArgs,
+                   "fluxcore_dl_managed_tensor": _native.DLManagedTensor}
+        scalars = {"int": ctypes.c_int, "fluxcore_status": ctypes.c_int, "size_t": ctypes.c_size_t, "int64_t": ctypes.c_int64,
+                   "double": ctypes.c_double, "void": None}
+
+        def ctype(decl):
+            decl = decl.replace("const ", "").strip()
+            base, stars = decl.rstrip("* ").strip(), decl.count("*")
+            if base == "char" and stars == 1:
+                return ctypes.c_char_p
+            if base == "void" and stars == 1:
+                return ctypes.c_void_p
+            t = ctypes.c_uint64 if base in handles else structs.get(base) or scalars[base]
+            for _ in range(stars):
+                t = ctypes.POINTER(t)
+            return t
+
+        declared = {}
+        for ret, name, params in re.findall(r"^([a-z_ ]+?\s*\**)\s*(fluxcore_\w+)\(([^)]*)\);", HEADER, re.M | re.S):
+            params = " ".join(params.split())
+            args = [] if params == "void" else [re.sub(r"\w+$", "", p.strip()) for p in params.split(",")]
+            declared[name] = (ctype(ret), [ctype(a) for a in args])
+        self.assertGreaterEqual(len(declared), 25)
+        for name, (restype, argtypes) in _native._PROTOTYPES.items():
+            self.assertIn(name, declared, "%s is not in fluxcore.h" % name)
+            want_ret, want_args = declared[name]
+            self.assertEqual(restype, want_ret, name)
+            self.assertEqual(argtypes, want_args, name)
 
 
 def _declared_fields(body):
