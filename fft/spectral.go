@@ -76,7 +76,7 @@ func NewSpectral(dims []int, keep [][]int, lastModes int) (*Spectral, error) {
 // transform reads frequencies forward[a] on outer axis a, and the inverse writes kept mode j
 // to frequency inverse[a][j] (see ShiftedCenter for why they can differ).
 func NewSpectralPair(dims []int, forward, inverse [][]int, lastModes int) (*Spectral, error) {
-	if len(dims) < 1 || len(dims) > 3 {
+	if len(dims) < 1 || len(dims) > maxDims {
 		return nil, fmt.Errorf("fft: spectral transform of %d dimensions, want 1, 2 or 3", len(dims))
 	}
 	if len(forward) != len(dims)-1 || len(inverse) != len(dims)-1 {
@@ -259,10 +259,14 @@ func (p *Spectral) scratchSizes(rows int) (scratch, products int) {
 	return scratch, products
 }
 
+// maxDims is the most grid axes a spectral transform takes.
+const maxDims = 3
+
 // stages lists, for each outer axis a, the view of the forward transform's input to step a:
 // outer = rows·Π_{i<a} n_i, length = n_a, inner = 2M·Π_{i>a} K_i.
 func (p *Spectral) stages(rows int) []stage {
-	st := make([]stage, len(p.keep))
+	// A constant capacity keeps the list on the caller's stack, where this is inlined.
+	st := make([]stage, len(p.keep), maxDims-1)
 	inner := 2 * p.lastModes
 	for a := len(p.keep) - 1; a >= 0; a-- {
 		outer := rows

@@ -204,8 +204,7 @@ fluxcore_status fluxcore_fno_output_shape(fluxcore_fno model, const fluxcore_dl_
 /* Runs the model: x is float32 [batch, grid..., in_channels] (channels-last, as the reference
  * models take it), y is a compact float32 tensor of fluxcore_fno_output_shape's shape that
  * the caller allocated. bc NULL means FLUXCORE_BC_MODEL. Once warm (the same shape seen
- * before), the call places no weights and allocates no buffers; the CPU backend still makes
- * small Go objects as it hands work to its threads (a few KB per call). */
+ * before), the call places no weights and allocates nothing, boundary corrections included. */
 fluxcore_status fluxcore_fno_forward(fluxcore_fno model, const fluxcore_dl_tensor *x,
                                      const fluxcore_fno_boundary *bc, const fluxcore_dl_tensor *y,
                                      void *stream);

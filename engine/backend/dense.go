@@ -47,26 +47,28 @@ func (m Matrix) RowStride() int {
 	return m.LD
 }
 
-func (m Matrix) check(name string, batch int) error {
+// check validates the view for batch entries. Its errors leave the view's name to the
+// caller, so that a valid call formats nothing and allocates nothing.
+func (m Matrix) check(batch int) error {
 	if m.Buf == nil {
-		return fmt.Errorf("%s: buffer is nil", name)
+		return errors.New("buffer is nil")
 	}
 	floats, ok := FloatLen(m.Buf)
 	if !ok {
-		return fmt.Errorf("%s: buffer holds %s, want float32 (or complex64 viewed as pairs)", name, m.Buf.DType())
+		return fmt.Errorf("buffer holds %s, want float32 (or complex64 viewed as pairs)", m.Buf.DType())
 	}
 	if m.Rows <= 0 || m.Cols <= 0 || m.Rows > maxInt32Extent || m.Cols > maxInt32Extent ||
 		m.Offset < 0 || m.BatchStride < 0 || m.LD < 0 {
-		return fmt.Errorf("%s: view %d×%d at offset %d, ld %d, batch stride %d: extents must be 1..2³¹−1 and offsets ≥ 0",
-			name, m.Rows, m.Cols, m.Offset, m.LD, m.BatchStride)
+		return fmt.Errorf("view %d×%d at offset %d, ld %d, batch stride %d: extents must be 1..2³¹−1 and offsets ≥ 0",
+			m.Rows, m.Cols, m.Offset, m.LD, m.BatchStride)
 	}
 	if m.RowStride() < m.Cols {
-		return fmt.Errorf("%s: row stride %d is shorter than a row of %d", name, m.RowStride(), m.Cols)
+		return fmt.Errorf("row stride %d is shorter than a row of %d", m.RowStride(), m.Cols)
 	}
 	last := int64(m.Offset) + int64(batch-1)*int64(m.BatchStride) + int64(m.Rows-1)*int64(m.RowStride()) + int64(m.Cols)
 	if last > int64(floats) {
-		return fmt.Errorf("%s: view %d×%d (ld %d) ×%d batches at offset %d needs %d elements, buffer has %d",
-			name, m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, floats)
+		return fmt.Errorf("view %d×%d (ld %d) ×%d batches at offset %d needs %d elements, buffer has %d",
+			m.Rows, m.Cols, m.RowStride(), batch, m.Offset, last, floats)
 	}
 	return nil
 }
@@ -119,8 +121,8 @@ func (g Gemm) Validate() error {
 		name string
 		view Matrix
 	}{{"A", g.A}, {"B", g.B}, {"C", g.C}} {
-		if err := m.view.check("gemm: "+m.name, g.Batch); err != nil {
-			return err
+		if err := m.view.check(g.Batch); err != nil {
+			return fmt.Errorf("gemm: %s: %w", m.name, err)
 		}
 	}
 	if g.A.Rows != g.C.Rows || g.B.Cols != g.C.Cols || g.A.Cols != g.B.Rows {
@@ -136,8 +138,8 @@ func (g Gemm) Validate() error {
 		}
 	}
 	if g.Addend != nil {
-		if err := g.Addend.check("gemm: addend", g.Batch); err != nil {
-			return err
+		if err := g.Addend.check(g.Batch); err != nil {
+			return fmt.Errorf("gemm: addend: %w", err)
 		}
 		if g.Addend.Rows != g.C.Rows || g.Addend.Cols != g.C.Cols {
 			return fmt.Errorf("gemm: addend is %d×%d, C is %d×%d", g.Addend.Rows, g.Addend.Cols, g.C.Rows, g.C.Cols)
@@ -187,11 +189,11 @@ func (p MLP) Validate() error {
 	if p.Batch <= 0 || p.Batch > maxInt32Extent {
 		return fmt.Errorf("mlp: batch = %d, want 1..%d", p.Batch, maxInt32Extent)
 	}
-	if err := p.X.check("mlp: X", p.Batch); err != nil {
-		return err
+	if err := p.X.check(p.Batch); err != nil {
+		return fmt.Errorf("mlp: X: %w", err)
 	}
-	if err := p.Y.check("mlp: Y", p.Batch); err != nil {
-		return err
+	if err := p.Y.check(p.Batch); err != nil {
+		return fmt.Errorf("mlp: Y: %w", err)
 	}
 	if p.X.Cols != p.Y.Cols {
 		return fmt.Errorf("mlp: X has %d columns (points), Y has %d", p.X.Cols, p.Y.Cols)
@@ -207,13 +209,15 @@ func (p MLP) Validate() error {
 		name     string
 		buf      Buffer
 		want     int
-		shape    string
+		shape    string // a format of rows and cols, applied only for an error
+		rows     int
+		cols     int
 		optional bool
 	}{
-		{"W1", p.W1, p.Hidden * in, fmt.Sprintf("%d×%d (hidden × in)", p.Hidden, in), false},
-		{"W2", p.W2, out * p.Hidden, fmt.Sprintf("%d×%d (out × hidden)", out, p.Hidden), false},
-		{"bias1", p.Bias1, p.Hidden, "one per hidden unit", true},
-		{"bias2", p.Bias2, out, "one per output row", true},
+		{"W1", p.W1, p.Hidden * in, "%d×%d (hidden × in)", p.Hidden, in, false},
+		{"W2", p.W2, out * p.Hidden, "%d×%d (out × hidden)", out, p.Hidden, false},
+		{"bias1", p.Bias1, p.Hidden, "one per hidden unit%.0d%.0d", 0, 0, true},
+		{"bias2", p.Bias2, out, "one per output row%.0d%.0d", 0, 0, true},
 	} {
 		if w.buf == nil {
 			if w.optional {
@@ -222,7 +226,8 @@ func (p MLP) Validate() error {
 			return fmt.Errorf("mlp: %s is nil", w.name)
 		}
 		if w.buf.DType() != Float32 || w.buf.Len() != w.want {
-			return fmt.Errorf("mlp: %s is %d %s values, want %d float32 (%s)", w.name, w.buf.Len(), w.buf.DType(), w.want, w.shape)
+			return fmt.Errorf("mlp: %s is %d %s values, want %d float32 (%s)", w.name, w.buf.Len(), w.buf.DType(), w.want,
+				fmt.Sprintf(w.shape, w.rows, w.cols))
 		}
 		if w.buf == p.Y.Buf {
 			return fmt.Errorf("mlp: Y aliases %s", w.name)
@@ -315,8 +320,8 @@ func CheckActivate(x Matrix, batch int, act Activation) error {
 	if batch <= 0 || batch > maxInt32Extent {
 		return fmt.Errorf("activate: batch = %d, want 1..%d", batch, maxInt32Extent)
 	}
-	if err := x.check("activate", batch); err != nil {
-		return err
+	if err := x.check(batch); err != nil {
+		return fmt.Errorf("activate: %w", err)
 	}
 	switch act {
 	case ActNone, ActGELU:

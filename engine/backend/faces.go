@@ -76,59 +76,86 @@ type Faces struct {
 
 // Validate checks f's shape, operands and lengths, naming the first problem.
 func (f Faces) Validate() error {
-	name := "faces " + f.Op.String()
 	if f.Outer <= 0 || f.N < 2 || f.Inner <= 0 {
-		return fmt.Errorf("%s: shape [%d, %d, %d], want outer ≥ 1, n ≥ 2, inner ≥ 1", name, f.Outer, f.N, f.Inner)
+		return f.errorf("shape [%d, %d, %d], want outer ≥ 1, n ≥ 2, inner ≥ 1", f.Outer, f.N, f.Inner)
 	}
 	total := f.Outer * f.N * f.Inner
-	need := func(what string, buf Buffer, n int) error {
-		if buf == nil || buf.DType() != Float32 || buf.Len() < n {
-			return fmt.Errorf("%s: %s must be at least %d float32 values", name, what, n)
+	if err := f.need("dst", f.Dst, total); err != nil {
+		return err
+	}
+	switch f.Op {
+	case FaceEliminateLeft, FaceEliminateRight:
+		return f.checkEliminate(total)
+	case FaceDirichlet, FaceNeumann:
+		return f.checkData()
+	case FacePeriodic:
+		return nil
+	case FaceMollify:
+		if f.Smooth < 2 || f.N < f.Smooth+1 {
+			return f.errorf("width %d on an axis of %d points, want 2 ≤ width < n", f.Smooth, f.N)
 		}
 		return nil
 	}
-	if err := need("dst", f.Dst, total); err != nil {
+	return fmt.Errorf("faces: unknown operation %d", int32(f.Op))
+}
+
+// errorf prefixes the op's name; it runs only for an invalid call, so a valid one
+// allocates nothing.
+func (f Faces) errorf(format string, args ...any) error {
+	return fmt.Errorf("faces %s: %s", f.Op, fmt.Sprintf(format, args...))
+}
+
+func (f Faces) need(what string, buf Buffer, n int) error {
+	if buf == nil || buf.DType() != Float32 || buf.Len() < n {
+		return f.errorf("%s must be at least %d float32 values", what, n)
+	}
+	return nil
+}
+
+func (f Faces) checkEliminate(total int) error {
+	if f.Period <= 0 {
+		return f.errorf("probe period %d, want ≥ 1", f.Period)
+	}
+	if err := f.need("k", f.K, total); err != nil {
 		return err
 	}
-	var errs []error
-	switch f.Op {
-	case FaceEliminateLeft, FaceEliminateRight:
-		if f.Period <= 0 {
-			return fmt.Errorf("%s: probe period %d, want ≥ 1", name, f.Period)
-		}
-		errs = append(errs, need("k", f.K, total), need("probes", f.Probes, 3*f.Period))
-		if f.Op == FaceEliminateLeft {
-			errs = append(errs, need("x", f.X, total))
-			if f.X == f.Dst {
-				errs = append(errs, fmt.Errorf("%s: dst aliases x", name))
-			}
-		} else if f.Base != 0 && f.Base != f.N-1 {
-			errs = append(errs, fmt.Errorf("%s: base row %d, want 0 or %d", name, f.Base, f.N-1))
-		}
-		if f.K == f.Dst {
-			errs = append(errs, fmt.Errorf("%s: dst aliases k", name))
-		}
-	case FaceDirichlet, FaceNeumann:
-		if f.Channels <= 0 || f.Lead <= 0 || f.Outer%(f.Channels*f.Lead) != 0 {
-			return fmt.Errorf("%s: outer %d is not samples × %d channels × lead %d", name, f.Outer, f.Channels, f.Lead)
-		}
-		data := f.Outer / f.Channels * f.Inner
-		errs = append(errs, need("left", f.Left, data), need("right", f.Right, data))
-		if f.Op == FaceNeumann {
-			if f.StencilLeft < 2 || f.StencilRight < 2 || f.StencilLeft > f.N || f.StencilRight > f.N {
-				return fmt.Errorf("%s: stencils of %d and %d coefficients, want 2..%d", name, f.StencilLeft, f.StencilRight, f.N)
-			}
-			errs = append(errs, need("stencil", f.Stencil, f.StencilLeft+f.StencilRight))
-		}
-	case FacePeriodic:
-	case FaceMollify:
-		if f.Smooth < 2 || f.N < f.Smooth+1 {
-			return fmt.Errorf("%s: width %d on an axis of %d points, want 2 ≤ width < n", name, f.Smooth, f.N)
-		}
-	default:
-		return fmt.Errorf("faces: unknown operation %d", int32(f.Op))
+	if err := f.need("probes", f.Probes, 3*f.Period); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	if f.Op == FaceEliminateLeft {
+		if err := f.need("x", f.X, total); err != nil {
+			return err
+		}
+		if f.X == f.Dst {
+			return f.errorf("dst aliases x")
+		}
+	} else if f.Base != 0 && f.Base != f.N-1 {
+		return f.errorf("base row %d, want 0 or %d", f.Base, f.N-1)
+	}
+	if f.K == f.Dst {
+		return f.errorf("dst aliases k")
+	}
+	return nil
+}
+
+func (f Faces) checkData() error {
+	if f.Channels <= 0 || f.Lead <= 0 || f.Outer%(f.Channels*f.Lead) != 0 {
+		return f.errorf("outer %d is not samples × %d channels × lead %d", f.Outer, f.Channels, f.Lead)
+	}
+	data := f.Outer / f.Channels * f.Inner
+	if err := f.need("left", f.Left, data); err != nil {
+		return err
+	}
+	if err := f.need("right", f.Right, data); err != nil {
+		return err
+	}
+	if f.Op != FaceNeumann {
+		return nil
+	}
+	if f.StencilLeft < 2 || f.StencilRight < 2 || f.StencilLeft > f.N || f.StencilRight > f.N {
+		return f.errorf("stencils of %d and %d coefficients, want 2..%d", f.StencilLeft, f.StencilRight, f.N)
+	}
+	return f.need("stencil", f.Stencil, f.StencilLeft+f.StencilRight)
 }
 
 // CheckAddScaled validates an AddScaled call.

@@ -50,11 +50,11 @@ func CheckMix(out, in, w Buffer, s MixShape) error {
 		name string
 		buf  Buffer
 		want int
-		dims string
+		dims [3]int // formatted only for an error: a warm call allocates nothing
 	}{
-		{"input", in, s.InLen(), fmt.Sprintf("[%d,%d,%d]", s.Batch, s.In, s.Modes)},
-		{"weights", w, s.WeightLen(), fmt.Sprintf("[%d,%d,%d]", s.In, s.Out, s.Modes)},
-		{"output", out, s.OutLen(), fmt.Sprintf("[%d,%d,%d]", s.Batch, s.Out, s.Modes)},
+		{"input", in, s.InLen(), [3]int{s.Batch, s.In, s.Modes}},
+		{"weights", w, s.WeightLen(), [3]int{s.In, s.Out, s.Modes}},
+		{"output", out, s.OutLen(), [3]int{s.Batch, s.Out, s.Modes}},
 	}
 	for _, op := range ops {
 		if op.buf == nil {
@@ -64,7 +64,8 @@ func CheckMix(out, in, w Buffer, s MixShape) error {
 			return fmt.Errorf("spectral mix: %s buffer holds %s, want complex64", op.name, op.buf.DType())
 		}
 		if op.buf.Len() != op.want {
-			return fmt.Errorf("spectral mix: %s buffer has %d elements, want %s = %d", op.name, op.buf.Len(), op.dims, op.want)
+			return fmt.Errorf("spectral mix: %s buffer has %d elements, want [%d,%d,%d] = %d", op.name, op.buf.Len(),
+				op.dims[0], op.dims[1], op.dims[2], op.want)
 		}
 	}
 	if out == in || out == w {

@@ -5,9 +5,8 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -17,9 +16,11 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	var args C.fc_conserve_args
+	pins := getPinSet()
+	defer pins.release()
+	t := conserveTasks.start(b.variant, conserveKernel)
+	defer conserveTasks.put(t)
+	args := &t.args
 	bufs := []struct {
 		dst *unsafe.Pointer
 		buf backend.Buffer
@@ -30,7 +31,7 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 		{(*unsafe.Pointer)(unsafe.Pointer(&args.status)), c.Status}, // int32_t *
 	}
 	for _, op := range bufs {
-		p, err := b.pinned(&pin, "conserve", op.buf, 0)
+		p, err := b.pinned(pins, "conserve", op.buf, 0)
 		if err != nil {
 			return err
 		}
@@ -55,14 +56,15 @@ func (b *Backend) Conserve(ctx context.Context, c backend.Conserve) error {
 	if c.Form == backend.CovEnsemble {
 		perSlice += 4 * n * m * float64(c.Members)
 	}
-	var failed atomic.Bool
-	err := b.parallel(ctx, int64(c.Slices), perSlice, func(lo, hi int64) {
-		if C.fc_cpu_conserve(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi)) != 0 {
-			failed.Store(true)
-		}
-	})
-	if failed.Load() {
+	err := b.parallel(ctx, int64(c.Slices), perSlice, t)
+	if errors.Is(err, errScratch) {
 		return fmt.Errorf("conserve: out of memory for the scratch of one slice (n %d, m %d)", c.N, c.Constraints)
 	}
 	return err
+}
+
+var conserveTasks kernelPool[C.fc_conserve_args]
+
+func conserveKernel(v C.int, a *C.fc_conserve_args, lo, hi C.int64_t) bool {
+	return C.fc_cpu_conserve(v, a, lo, hi) == 0
 }

@@ -28,6 +28,7 @@ type Backend struct {
 	memory  Memory
 	arena   arena
 	budget  *limits.Budget
+	helpers *helpers
 	closed  atomic.Bool
 }
 
@@ -72,7 +73,10 @@ func New(opts Options) (*Backend, error) {
 	if budget == nil {
 		budget, _ = limits.NewBudget(0)
 	}
-	return &Backend{variant: v, workers: workers, memory: memory, arena: a, budget: budget}, nil
+	b := &Backend{variant: v, workers: workers, memory: memory, arena: a, budget: budget, helpers: startHelpers(workers - 1)}
+	// A backend dropped without Close still lets its helpers go.
+	runtime.AddCleanup(b, func(h *helpers) { h.stop() }, b.helpers)
+	return b, nil
 }
 
 func (b *Backend) Kind() backend.Kind { return backend.KindCPU }
@@ -82,9 +86,11 @@ func (b *Backend) Workers() int       { return b.workers }
 func (b *Backend) Memory() Memory     { return b.memory }
 
 // Close marks the backend closed: later allocations and operations fail with
-// lifetime.ErrClosed. It frees nothing itself, so calls already running finish normally.
+// lifetime.ErrClosed. It frees nothing itself, so calls already running finish normally
+// (on the calling goroutine, once the helpers have left).
 func (b *Backend) Close() error {
 	b.closed.Store(true)
+	b.helpers.stop()
 	return nil
 }
 
@@ -184,10 +190,40 @@ var (
 	errClosed = fmt.Errorf("cpu: backend: %w", lifetime.ErrClosed)
 )
 
+// pinSet pins the buffers of one operation. A runtime.Pinner holds five pointers inline and
+// allocates for a sixth, so a set spreads its pointers over several; sets are pooled, and a
+// reused Pinner keeps its state, so a warm operation allocates nothing.
+type pinSet struct {
+	pinners [3]runtime.Pinner
+	n       int
+}
+
+// pinnerInline is how many pointers a runtime.Pinner holds without allocating.
+const pinnerInline = 5
+
+var pinSets = sync.Pool{New: func() any { return new(pinSet) }}
+
+func getPinSet() *pinSet { return pinSets.Get().(*pinSet) }
+
+// pin pins the memory p points into.
+func (s *pinSet) pin(p any) {
+	s.pinners[min(s.n/pinnerInline, len(s.pinners)-1)].Pin(p)
+	s.n++
+}
+
+// release unpins everything and returns the set to the pool.
+func (s *pinSet) release() {
+	for i := range s.pinners {
+		s.pinners[i].Unpin()
+	}
+	s.n = 0
+	pinSets.Put(s)
+}
+
 // pinned is the address of the float32 at floatOffset in buf (nil for a nil or empty
 // buffer), with buf's memory pinned in pin: an argument block in Go memory may hold buffer
 // addresses across a cgo call only while that memory is pinned.
-func (b *Backend) pinned(pin *runtime.Pinner, op string, buf backend.Buffer, floatOffset int) (unsafe.Pointer, error) {
+func (b *Backend) pinned(pins *pinSet, op string, buf backend.Buffer, floatOffset int) (unsafe.Pointer, error) {
 	if buf == nil {
 		return nil, nil
 	}
@@ -198,19 +234,23 @@ func (b *Backend) pinned(pin *runtime.Pinner, op string, buf backend.Buffer, flo
 	if len(hb.mem) == 0 {
 		return nil, nil
 	}
-	pin.Pin(&hb.mem[0]) // a no-op for memory outside Go's heap
+	pins.pin(&hb.mem[0]) // a no-op for memory outside Go's heap
 	return unsafe.Add(hb.data(), 4*floatOffset), nil
 }
 
-// pinnedAll is pinned for each of bufs, in order, at offset 0 (nil stays nil).
-func (b *Backend) pinnedAll(pin *runtime.Pinner, op string, bufs ...backend.Buffer) ([]unsafe.Pointer, error) {
-	ptrs := make([]unsafe.Pointer, len(bufs))
+// maxPinned is the most buffers one pinnedAll call takes.
+const maxPinned = 8
+
+// pinnedAll is pinned for each of bufs, in order, at offset 0 (nil stays nil). It returns
+// an array so that a warm call allocates nothing.
+func (b *Backend) pinnedAll(pins *pinSet, op string, bufs ...backend.Buffer) (ptrs [maxPinned]unsafe.Pointer, err error) {
+	if len(bufs) > maxPinned {
+		return ptrs, fmt.Errorf("%s: %d buffers, more than pinnedAll's %d", op, len(bufs), maxPinned)
+	}
 	for i, buf := range bufs {
-		p, err := b.pinned(pin, op, buf, 0)
-		if err != nil {
-			return nil, err
+		if ptrs[i], err = b.pinned(pins, op, buf, 0); err != nil {
+			return ptrs, err
 		}
-		ptrs[i] = p
 	}
 	return ptrs, nil
 }
@@ -233,70 +273,6 @@ func live(buf backend.Buffer) (*buffer, error) {
 		return nil, errFreed
 	}
 	return hb, nil
-}
-
-// parallel runs body over [0, items) in chunks on the backend's workers. Chunks are several
-// per worker so that uneven chunk costs still balance; tiny jobs run on the calling
-// goroutine because a goroutine hand-off costs more than they do, and big jobs get more
-// chunks so that a cancelled ctx is noticed within a few milliseconds.
-func (b *Backend) parallel(ctx context.Context, items int64, flopsPerItem float64, body func(lo, hi int64)) error {
-	const (
-		minFlopsPerChunk = 1 << 16
-		maxFlopsPerChunk = 1 << 23 // at most a few milliseconds at the kernels' slowest
-	)
-	flops := float64(items) * flopsPerItem
-	chunks := max(int64(b.workers)*4, int64(flops/maxFlopsPerChunk))
-	if byCost := int64(flops / minFlopsPerChunk); byCost < chunks {
-		chunks = max(byCost, 1)
-	}
-	chunks = min(chunks, items)
-	if chunks <= 1 {
-		body(0, items)
-		return ctx.Err()
-	}
-	var (
-		next     int64
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		panicked error
-	)
-	claim := func() (int64, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= chunks || ctx.Err() != nil || panicked != nil {
-			return 0, false
-		}
-		next++
-		return next - 1, true
-	}
-	// A panic on a worker goroutine would end the process, the host program's included when
-	// fluxcore is linked as a library; it becomes the operation's error instead.
-	recoverWorker := func() {
-		if r := recover(); r != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			if panicked == nil {
-				panicked = fmt.Errorf("cpu: internal error: panic in a worker: %v", r)
-			}
-		}
-	}
-	work := func() {
-		defer recoverWorker()
-		for c, ok := claim(); ok; c, ok = claim() {
-			body(items*c/chunks, items*(c+1)/chunks)
-		}
-	}
-	// The calling goroutine works too, so an operation starts one goroutine fewer than it
-	// has workers: none with one worker.
-	for range min(int64(b.workers), chunks) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-	if panicked != nil {
-		return panicked
-	}
-	return ctx.Err()
 }
 
 // Capabilities: the CPU backend runs every op, ProbConserv and Kalman in either float type.

@@ -6,7 +6,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -17,13 +16,19 @@ func (b *Backend) Faces(ctx context.Context, f backend.Faces) error {
 		return err
 	}
 	// As in Gemm, the argument block is Go memory pointing at pinned buffer memory.
-	var pin runtime.Pinner
-	defer pin.Unpin()
+	pins := getPinSet()
+	defer pins.release()
 	ptr := func(buf backend.Buffer) (*C.float, error) {
-		p, err := b.pinned(&pin, fmt.Sprintf("faces %s", f.Op), buf, 0)
+		p, err := b.pinned(pins, "faces", buf, 0)
+		if err != nil {
+			err = fmt.Errorf("%w (face op %s)", err, f.Op)
+		}
 		return (*C.float)(p), err
 	}
-	args := C.fc_faces_args{
+	t := facesTasks.start(b.variant, facesKernel)
+	defer facesTasks.put(t)
+	args := &t.args
+	*args = C.fc_faces_args{
 		op: C.int32_t(f.Op), outer: C.int64_t(f.Outer), n: C.int64_t(f.N), inner: C.int64_t(f.Inner),
 		channels: C.int64_t(max(f.Channels, 1)), lead: C.int64_t(max(f.Lead, 1)), period: C.int64_t(max(f.Period, 1)),
 		base: C.int64_t(f.Base), smooth: C.int32_t(f.Smooth),
@@ -45,9 +50,14 @@ func (b *Backend) Faces(ctx context.Context, f backend.Faces) error {
 	} else if f.Op == backend.FaceMollify {
 		perItem = float64(6 * f.Smooth)
 	}
-	return b.parallel(ctx, int64(f.Outer)*int64(f.Inner), perItem, func(lo, hi int64) {
-		C.fc_cpu_faces(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, int64(f.Outer)*int64(f.Inner), perItem, t)
+}
+
+var facesTasks kernelPool[C.fc_faces_args]
+
+func facesKernel(v C.int, a *C.fc_faces_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_faces(v, a, lo, hi)
+	return true
 }
 
 func (b *Backend) AddScaled(ctx context.Context, dst, src backend.Buffer, scale float32) error {
@@ -62,8 +72,22 @@ func (b *Backend) AddScaled(ctx context.Context, dst, src backend.Buffer, scale 
 	if err != nil {
 		return fmt.Errorf("add scaled: %w", err)
 	}
-	d, s := (*C.float)(unsafe.Pointer(&db.floats()[0])), (*C.float)(unsafe.Pointer(&sb.floats()[0]))
-	return b.parallel(ctx, int64(dst.Len()), 2, func(lo, hi int64) {
-		C.fc_cpu_add_scaled(C.int(b.variant), d, s, C.float(scale), C.int64_t(lo), C.int64_t(hi))
-	})
+	t := addScaledTasks.get()
+	defer addScaledTasks.put(t)
+	*t = addScaledTask{variant: C.int(b.variant), dst: (*C.float)(unsafe.Pointer(&db.floats()[0])),
+		src: (*C.float)(unsafe.Pointer(&sb.floats()[0])), scale: C.float(scale)}
+	return b.parallel(ctx, int64(dst.Len()), 2, t)
+}
+
+type addScaledTask struct {
+	variant  C.int
+	dst, src *C.float
+	scale    C.float
+}
+
+var addScaledTasks taskPool[addScaledTask]
+
+func (t *addScaledTask) run(lo, hi int64) bool {
+	C.fc_cpu_add_scaled(t.variant, t.dst, t.src, t.scale, C.int64_t(lo), C.int64_t(hi))
+	return true
 }

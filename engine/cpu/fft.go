@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -213,19 +211,35 @@ func (f *cpuFFT) lines(ctx context.Context, inverse bool, grid *C.float, spectru
 	count := s.GridLen() / s.Dims[last]
 	perItem := 2 * int(C.fc_cpu_fft_lanes(C.int(f.b.variant)))
 	items := int64((count + perItem - 1) / perItem)
-	var failed atomic.Bool
-	err := f.b.parallel(ctx, items, float64(perItem/2)*plan.flops, func(lo, hi int64) {
-		var rc C.int
-		if inverse {
-			rc = C.fc_cpu_irfft_lines(C.int(f.b.variant), plan.c, spectrum, grid, C.int64_t(count), C.int32_t(s.Columns), C.int64_t(lo), C.int64_t(hi))
-		} else {
-			rc = C.fc_cpu_rfft_lines(C.int(f.b.variant), plan.c, grid, spectrum, C.int64_t(count), C.int32_t(s.Columns), C.int64_t(lo), C.int64_t(hi))
-		}
-		if rc != 0 {
-			failed.Store(true)
-		}
-	})
-	if failed.Load() {
+	t := linesTasks.get()
+	defer linesTasks.put(t)
+	*t = linesTask{variant: C.int(f.b.variant), plan: plan.c, grid: grid, spectrum: spectrum, lines: C.int64_t(count),
+		columns: C.int32_t(s.Columns), inverse: inverse}
+	return fftError(f.b.parallel(ctx, items, float64(perItem/2)*plan.flops, t))
+}
+
+type linesTask struct {
+	variant  C.int
+	plan     *C.fc_fft_plan
+	grid     *C.float
+	spectrum *C.fc_c32
+	lines    C.int64_t
+	columns  C.int32_t
+	inverse  bool
+}
+
+var linesTasks taskPool[linesTask]
+
+func (t *linesTask) run(lo, hi int64) bool {
+	if t.inverse {
+		return C.fc_cpu_irfft_lines(t.variant, t.plan, t.spectrum, t.grid, t.lines, t.columns, C.int64_t(lo), C.int64_t(hi)) == 0
+	}
+	return C.fc_cpu_rfft_lines(t.variant, t.plan, t.grid, t.spectrum, t.lines, t.columns, C.int64_t(lo), C.int64_t(hi)) == 0
+}
+
+// fftError names the transform's scratch in a kernel's allocation failure.
+func fftError(err error) error {
+	if errors.Is(err, errScratch) {
 		return errFFTScratch
 	}
 	return err
@@ -248,25 +262,33 @@ func (f *cpuFFT) axis(ctx context.Context, a int, inverse bool, spectrum *C.fc_c
 	if inverse {
 		dir = 1
 	}
-	var failed atomic.Bool
-	err := f.b.parallel(ctx, int64(outer*groups), float64(lanes)*plan.flops, func(lo, hi int64) {
-		if C.fc_cpu_fft_axis(C.int(f.b.variant), plan.c, spectrum, C.int64_t(inner), dir, C.int64_t(lo), C.int64_t(hi)) != 0 {
-			failed.Store(true)
-		}
-	})
-	if failed.Load() {
-		return errFFTScratch
-	}
-	return err
+	t := axisTasks.get()
+	defer axisTasks.put(t)
+	*t = axisTask{variant: C.int(f.b.variant), plan: plan.c, spectrum: spectrum, inner: C.int64_t(inner), dir: dir}
+	return fftError(f.b.parallel(ctx, int64(outer*groups), float64(lanes)*plan.flops, t))
+}
+
+type axisTask struct {
+	variant  C.int
+	plan     *C.fc_fft_plan
+	spectrum *C.fc_c32
+	inner    C.int64_t
+	dir      C.int
+}
+
+var axisTasks taskPool[axisTask]
+
+func (t *axisTask) run(lo, hi int64) bool {
+	return C.fc_cpu_fft_axis(t.variant, t.plan, t.spectrum, t.inner, t.dir, C.int64_t(lo), C.int64_t(hi)) == 0
 }
 
 func (b *Backend) GatherModes(ctx context.Context, dst, src backend.Buffer, g backend.Gather) error {
 	if err := backend.CheckGather(dst, src, g); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	ptrs, err := b.pinnedAll(&pin, "gather modes", dst, src, g.Index)
+	pins := getPinSet()
+	defer pins.release()
+	ptrs, err := b.pinnedAll(pins, "gather modes", dst, src, g.Index)
 	if err != nil {
 		return err
 	}
@@ -276,9 +298,16 @@ func (b *Backend) GatherModes(ctx context.Context, dst, src backend.Buffer, g ba
 			return fmt.Errorf("gather modes: index[%d] = %d, past a source row of %d", j, i, g.SrcLen)
 		}
 	}
-	args := C.fc_gather_modes_args{dst: (*C.fc_c32)(ptrs[0]), src: (*C.fc_c32)(ptrs[1]), index: (*C.int32_t)(ptrs[2]),
+	t := gatherTasks.start(b.variant, gatherKernel)
+	defer gatherTasks.put(t)
+	t.args = C.fc_gather_modes_args{dst: (*C.fc_c32)(ptrs[0]), src: (*C.fc_c32)(ptrs[1]), index: (*C.int32_t)(ptrs[2]),
 		srcLen: C.int64_t(g.SrcLen), dstLen: C.int64_t(g.DstLen), scale: C.float(g.Scale)}
-	return b.parallel(ctx, int64(g.Rows), float64(2*g.DstLen), func(lo, hi int64) {
-		C.fc_cpu_gather_modes(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, int64(g.Rows), float64(2*g.DstLen), t)
+}
+
+var gatherTasks kernelPool[C.fc_gather_modes_args]
+
+func gatherKernel(v C.int, a *C.fc_gather_modes_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_gather_modes(v, a, lo, hi)
+	return true
 }

@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
 )
@@ -20,18 +19,24 @@ func (b *Backend) SpectralMix(ctx context.Context, out, in, w backend.Buffer, s 
 	}
 	// The argument block lives in Go memory and points at buffer memory, which cgo allows
 	// only while those buffers are pinned.
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	ptrs, err := b.pinnedAll(&pin, "spectral mix", out, in, w)
+	pins := getPinSet()
+	defer pins.release()
+	ptrs, err := b.pinnedAll(pins, "spectral mix", out, in, w)
 	if err != nil {
 		return err
 	}
-	args := C.fc_spectral_mix_args{out: (*C.fc_c32)(ptrs[0]), in: (*C.fc_c32)(ptrs[1]), w: (*C.fc_c32)(ptrs[2]),
+	t := mixTasks.start(b.variant, mixKernel)
+	defer mixTasks.put(t)
+	t.args = C.fc_spectral_mix_args{out: (*C.fc_c32)(ptrs[0]), in: (*C.fc_c32)(ptrs[1]), w: (*C.fc_c32)(ptrs[2]),
 		nBatch: C.int32_t(s.Batch), nIn: C.int32_t(s.In), nOut: C.int32_t(s.Out), nModes: C.int32_t(s.Modes)}
 	tiles := int64((s.Batch + mixBatchTile - 1) / mixBatchTile)
 	items := tiles * int64(s.Out)
-	flopsPerItem := s.Flops() / float64(items)
-	return b.parallel(ctx, items, flopsPerItem, func(lo, hi int64) {
-		C.fc_cpu_spectral_mix(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, items, s.Flops()/float64(items), t)
+}
+
+var mixTasks kernelPool[C.fc_spectral_mix_args]
+
+func mixKernel(v C.int, a *C.fc_spectral_mix_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_spectral_mix(v, a, lo, hi)
+	return true
 }

@@ -13,15 +13,15 @@ func TestParallelTurnsAWorkerPanicIntoAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.parallel(context.Background(), 1000, 1e9, func(lo, hi int64) {
+	err = b.parallel(context.Background(), 1000, 1e9, chunkFunc(func(lo, hi int64) {
 		if lo >= 500 {
 			panic("boom")
 		}
-	})
+	}))
 	if err == nil || !strings.Contains(err.Error(), "panic in a worker: boom") {
 		t.Fatalf("parallel with a panicking chunk: %v, want the panic as an error", err)
 	}
-	if err := b.parallel(context.Background(), 1000, 1e9, func(lo, hi int64) {}); err != nil {
+	if err := b.parallel(context.Background(), 1000, 1e9, chunkFunc(func(lo, hi int64) {})); err != nil {
 		t.Fatalf("the next operation: %v", err)
 	}
 }

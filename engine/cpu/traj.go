@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -17,35 +16,42 @@ func (b *Backend) CollisionProb(ctx context.Context, c backend.CollisionProb) er
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	ptrs, err := b.pinnedAll(&pin, "collision probability", c.In, c.Out)
+	pins := getPinSet()
+	defer pins.release()
+	ptrs, err := b.pinnedAll(pins, "collision probability", c.In, c.Out)
 	if err != nil {
 		return err
 	}
-	args := C.fc_collision_prob_args{in: (*C.float)(ptrs[0]), out: (*C.float)(ptrs[1]), n: C.int64_t(c.N)}
+	t := collisionTasks.start(b.variant, collisionKernel)
+	defer collisionTasks.put(t)
+	t.args = C.fc_collision_prob_args{in: (*C.float)(ptrs[0]), out: (*C.float)(ptrs[1]), n: C.int64_t(c.N)}
 	flops := 16 * 40.0 // 16 nodes, each an exp and two Φ
 	if c.Form == backend.CollisionFast {
-		args.fast, flops = 1, 4*15.0
+		t.args.fast, flops = 1, 4*15.0
 	}
-	return b.parallel(ctx, int64(c.N), flops, func(lo, hi int64) {
-		C.fc_cpu_collision_prob(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, int64(c.N), flops, t)
+}
+
+var collisionTasks kernelPool[C.fc_collision_prob_args]
+
+func collisionKernel(v C.int, a *C.fc_collision_prob_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_collision_prob(v, a, lo, hi)
+	return true
 }
 
 func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
+	pins := getPinSet()
+	defer pins.release()
 	params, release, err := hostCopy(b, s.Params)
 	if err != nil {
 		return fmt.Errorf("trajectory score: parameters: %w", err)
 	}
 	defer release()
-	pin.Pin(&params[0]) // the argument block points at it
-	ptrs, err := b.pinnedAll(&pin, "trajectory score", s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States)
+	pins.pin(&params[0]) // the argument block points at it
+	ptrs, err := b.pinnedAll(pins, "trajectory score", s.Controls, s.Tracks, s.Path, s.Map, s.Total, s.Terms, s.Feasible, s.States)
 	if err != nil {
 		return err
 	}
@@ -56,7 +62,7 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 			return fmt.Errorf("trajectory score: prepared tracks: %w", err)
 		}
 		defer release()
-		pin.Pin(&prepared[0])
+		pins.pin(&prepared[0])
 		C.fc_cpu_traj_prepare(C.int(b.variant), (*C.float)(ptrs[1]), (*C.float)(unsafe.Pointer(&prepared[0])), C.int64_t(steps))
 		ptrs[1] = unsafe.Pointer(&prepared[0])
 	}
@@ -65,39 +71,53 @@ func (b *Backend) TrajScore(ctx context.Context, s backend.TrajScore) error {
 	blocks := int64(count) / lanes // lanes divide backend.TrajLaneMultiple
 	// Per block of lanes: every step rolls out, projects onto the path and meets each obstacle.
 	flops := float64(lanes) * float64(s.Steps) * (60 + 20*float64(s.PathPoints) + 100*float64(s.Obstacles))
-	args := C.fc_traj_score_args{prm: (*C.float)(unsafe.Pointer(&params[0])), controls: (*C.float)(ptrs[0]),
+	t := scoreTasks.start(b.variant, scoreKernel)
+	defer scoreTasks.put(t)
+	t.args = C.fc_traj_score_args{prm: (*C.float)(unsafe.Pointer(&params[0])), controls: (*C.float)(ptrs[0]),
 		obstacles: (*C.float)(ptrs[1]), path: (*C.float)(ptrs[2]), _map: (*C.float)(ptrs[3]), total: (*C.float)(ptrs[4]),
 		terms: (*C.float)(ptrs[5]), feasible: (*C.int32_t)(ptrs[6]), states: (*C.float)(ptrs[7]), n: C.int64_t(s.N),
 		first: C.int64_t(first)}
-	return b.parallel(ctx, blocks, flops, func(lo, hi int64) {
-		C.fc_cpu_traj_score(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, blocks, flops, t)
+}
+
+var scoreTasks kernelPool[C.fc_traj_score_args]
+
+func scoreKernel(v C.int, a *C.fc_traj_score_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_traj_score(v, a, lo, hi)
+	return true
 }
 
 func (b *Backend) TrajSample(ctx context.Context, s backend.TrajSample) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
+	pins := getPinSet()
+	defer pins.release()
 	groups, release, err := hostCopy(b, s.Groups)
 	if err != nil {
 		return fmt.Errorf("trajectory sample: groups: %w", err)
 	}
 	defer release()
-	pin.Pin(&groups[0]) // the argument block points at it
-	ptrs, err := b.pinnedAll(&pin, "trajectory sample", s.Points, s.Controls)
+	pins.pin(&groups[0]) // the argument block points at it
+	ptrs, err := b.pinnedAll(pins, "trajectory sample", s.Points, s.Controls)
 	if err != nil {
 		return err
 	}
-	args := C.fc_traj_sample_args{groups: (*C.float)(unsafe.Pointer(&groups[0])), points: (*C.float)(ptrs[0]),
+	t := sampleTasks.start(b.variant, sampleKernel)
+	defer sampleTasks.put(t)
+	t.args = C.fc_traj_sample_args{groups: (*C.float)(unsafe.Pointer(&groups[0])), points: (*C.float)(ptrs[0]),
 		controls: (*C.float)(ptrs[1]), rows: C.int64_t(s.Points.Len() / (2 * s.Segments)), extremes: C.int64_t(s.Extremes),
 		warm: C.int64_t(s.Warm), n: C.int64_t(s.N), first: C.int64_t(s.First), segments: C.int32_t(s.Segments)}
 	// A value costs about 20 ns (the row's 64-bit modulo dominates), some 80 flops' worth of
 	// time: counted so, a chunk stays a few milliseconds and a cancel is seen promptly.
-	return b.parallel(ctx, int64(s.Count), float64(2*s.Segments)*80, func(lo, hi int64) {
-		C.fc_cpu_traj_sample(C.int(b.variant), &args, C.int64_t(lo), C.int64_t(hi))
-	})
+	return b.parallel(ctx, int64(s.Count), float64(2*s.Segments)*80, t)
+}
+
+var sampleTasks kernelPool[C.fc_traj_sample_args]
+
+func sampleKernel(v C.int, a *C.fc_traj_sample_args, lo, hi C.int64_t) bool {
+	C.fc_cpu_traj_sample(v, a, lo, hi)
+	return true
 }
 
 // selectPart is the fewest candidates one worker selects from; below it one pass is faster.
@@ -107,9 +127,9 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	ptrs, err := b.pinnedAll(&pin, "trajectory select", s.Total, s.Feasible, s.Controls, s.Index, s.Selected)
+	pins := getPinSet()
+	defer pins.release()
+	ptrs, err := b.pinnedAll(pins, "trajectory select", s.Total, s.Feasible, s.Controls, s.Index, s.Selected)
 	if err != nil {
 		return err
 	}
@@ -122,13 +142,14 @@ func (b *Backend) TrajSelect(ctx context.Context, s backend.TrajSelect) error {
 	}
 	defer releaseBest()
 	found := make([]int64, parts)
-	if err := b.parallel(ctx, parts, math.MaxFloat32, func(lo, hi int64) {
+	// Selection allocates its heaps per call anyway, so a closure does here.
+	if err := b.parallel(ctx, parts, math.MaxFloat32, chunkFunc(func(lo, hi int64) {
 		for p := lo; p < hi; p++ {
 			i0, i1 := int64(s.Count)*p/parts, int64(s.Count)*(p+1)/parts
 			found[p] = int64(C.fc_cpu_traj_best(C.int(b.variant), (*C.float)(ptrs[0]), (*C.int32_t)(ptrs[1]), C.int64_t(i0),
 				C.int64_t(i1), C.int64_t(k), (*C.uint64_t)(unsafe.Pointer(&best[p*k]))))
 		}
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 	// The parts' keys side by side, then k keys of scratch for the final heap.

@@ -172,6 +172,17 @@ type boonBuffers struct {
 	probes  map[sublayer]backend.Buffer
 	period  int
 	bufs    []backend.Buffer // every buffer, for Close
+	// host stages face data and stencils on their way to the device; it is kept, so that
+	// a warm call allocates no buffer.
+	host []float32
+}
+
+// staging is n floats of bb.host, grown when a call needs more.
+func (bb *boonBuffers) staging(n int) []float32 {
+	if cap(bb.host) < n {
+		bb.host = make([]float32, n)
+	}
+	return bb.host[:n]
 }
 
 // faceData is the data of an axis' two faces ([maxBatch, the other axes]) at the padded
@@ -190,7 +201,8 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	if err := r.checkBoundary(bc); err != nil {
 		return nil, err
 	}
-	st := &boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}, outputOnly: bc.OutputOnly}
+	r.corrections = boonState{r: r, kind: bc.Kind, form: form{reference: m.BOON != "", dims: m.Dims}, outputOnly: bc.OutputOnly}
+	st := &r.corrections
 	n := r.grid[0]
 	if st.form.mollify(bc.Kind) && n < mollifierWidth+1 {
 		return nil, fmt.Errorf("fno: the published 2-D Dirichlet correction smooths %d rows next to each face; the grid's first axis has %d points, want ≥ %d",
@@ -219,6 +231,15 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	return st, nil
 }
 
+// correctedAxes is how many leading grid axes have their faces set: the x faces, and in
+// 3-D the y faces too.
+func (m *Model) correctedAxes() int {
+	if m.Dims == 3 {
+		return 2
+	}
+	return 1
+}
+
 // checkBoundary refuses a condition the model cannot take.
 func (r *Runner) checkBoundary(bc *Boundary) error {
 	m := r.m
@@ -238,10 +259,7 @@ func (r *Runner) checkBoundary(bc *Boundary) error {
 	if m.Dims == 3 && bc.Kind == Neumann {
 		return fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
 	}
-	corrected := 1
-	if m.Dims == 3 {
-		corrected = 2 // the y faces are set too
-	}
+	corrected := m.correctedAxes()
 	for a := range corrected {
 		if m.Config.Padding[a] != 0 && !bc.OutputOnly {
 			return fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
@@ -260,13 +278,13 @@ func (r *Runner) placeFaces(ctx context.Context, bc *Boundary, batch int) error 
 		data  [2][]float32
 		fd    faceData
 	}
-	faces := []faceInput{{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x}}
-	if r.m.Dims == 3 {
-		faces = append(faces, faceInput{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y})
+	faces := [2]faceInput{
+		{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x},
+		{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y},
 	}
-	for a, f := range faces {
+	for a, f := range faces[:r.m.correctedAxes()] {
 		for i, side := range f.sides {
-			if err := checkFaces(string(bc.Kind), side, f.data[i], FaceShape(r.grid, batch, a)); err != nil {
+			if err := checkFaces(string(bc.Kind), side, f.data[i], r.grid, batch, a); err != nil {
 				return err
 			}
 		}
@@ -288,29 +306,30 @@ func (r *Runner) placeStencils(ctx context.Context, bc *Boundary) (lenLeft, lenR
 	if bc.StencilRight != nil {
 		right = bc.StencilRight
 	}
-	var coeffs []float32
-	for _, s := range []struct {
-		name    string
-		stencil []float64
-	}{{"left", left}, {"right", right}} {
+	padded := r.boon.staging(r.boon.stencil.Len())
+	clear(padded)
+	at := 0
+	// The sides' names apart from their stencils, which would otherwise escape with them.
+	sides := [2]string{"left", "right"}
+	for i, stencil := range [2][]float64{left, right} {
 		// At most N−1 coefficients, so that neither side's stencil reads the point the
 		// other side writes and the order of the two does not matter.
-		if len(s.stencil) < 2 || len(s.stencil) > n-1 {
+		if len(stencil) < 2 || len(stencil) > n-1 {
 			return 0, 0, fmt.Errorf("fno: neumann %s stencil has %d coefficients, want 2..%d (the first axis has %d points)",
-				s.name, len(s.stencil), n-1, n)
+				sides[i], len(stencil), n-1, n)
 		}
-		for j, c := range s.stencil {
+		for j, c := range stencil {
 			if math.IsNaN(c) || math.IsInf(c, 0) {
-				return 0, 0, fmt.Errorf("fno: neumann %s stencil coefficient %d is %v", s.name, j, c)
+				return 0, 0, fmt.Errorf("fno: neumann %s stencil coefficient %d is %v", sides[i], j, c)
 			}
-			coeffs = append(coeffs, float32(c))
+			padded[at] = float32(c)
+			at++
 		}
 	}
 	if left[0] == 0 || right[len(right)-1] == 0 {
-		return 0, 0, fmt.Errorf("fno: neumann stencils %v and %v: the flux coefficient (first on the left, last on the right) must be non-zero", left, right)
+		return 0, 0, fmt.Errorf("fno: neumann stencils with flux coefficients %g (first on the left) and %g (last on the right): both must be non-zero",
+			left[0], right[len(right)-1])
 	}
-	padded := make([]float32, r.boon.stencil.Len())
-	copy(padded, coeffs)
 	if err := backend.Upload(ctx, r.b, r.boon.stencil, padded); err != nil {
 		return 0, 0, fmt.Errorf("fno: neumann stencils: %w", err)
 	}
@@ -332,9 +351,11 @@ func paddingWithout(padding []int, k int) string {
 	return s
 }
 
-func checkFaces(kind, side string, v []float32, shape []int) error {
-	if want := product(shape); len(v) != want {
-		return fmt.Errorf("fno: %s %s face data has %d values, want shape %v = %d", kind, side, len(v), shape, want)
+// checkFaces checks one face's data for a batch on the faces of grid axis a. The shape is
+// formed only for an error, so that a valid call allocates nothing.
+func checkFaces(kind, side string, v []float32, grid []int, batch, a int) error {
+	if want := batch * product(without(grid, a)); len(v) != want {
+		return fmt.Errorf("fno: %s %s face data has %d values, want shape %v = %d", kind, side, len(v), FaceShape(grid, batch, a), want)
 	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
@@ -358,7 +379,7 @@ func (r *Runner) uploadFaces(ctx context.Context, fd faceData, a int, faces ...[
 	box := backend.Box{Outer: r.maxBatch, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
 	copy(box.Src[:], grid)
 	copy(box.Dst[:], padded)
-	host := make([]float32, fd.out[0].Len())
+	host := r.boon.staging(fd.out[0].Len())
 	for i, v := range faces {
 		clear(host[copy(host, v):])
 		if err := backend.Upload(ctx, r.b, fd.out[i], host); err != nil {
@@ -371,9 +392,9 @@ func (r *Runner) uploadFaces(ctx context.Context, fd faceData, a int, faces ...[
 	return nil
 }
 
-// without is dims less axis a.
+// without is dims less axis a. A constant capacity keeps it on the caller's stack.
 func without(dims []int, a int) []int {
-	var s []int
+	s := make([]int, 0, maxGridDims)
 	for b, d := range dims {
 		if b != a {
 			s = append(s, d)
@@ -407,11 +428,8 @@ func (r *Runner) allocBoundary(eliminate bool) error {
 		}
 	}
 	alloc(&bb.stencil, 2*r.grid[0])
-	axes := []*faceData{&bb.x}
-	if r.m.Dims == 3 {
-		axes = append(axes, &bb.y)
-	}
-	for a, fd := range axes {
+	axes := [2]*faceData{&bb.x, &bb.y}
+	for a, fd := range axes[:r.m.correctedAxes()] {
 		for i := range 2 {
 			alloc(&fd.layer[i], r.maxBatch*product(without(r.padded, a)))
 			alloc(&fd.out[i], r.maxBatch*product(without(r.grid, a)))

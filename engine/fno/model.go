@@ -18,6 +18,9 @@ import (
 	"github.com/fluxcore/fluxcore/internal/safetensors"
 )
 
+// maxGridDims is the most spatial axes a model has: the FNO and BOON reference code stops at 3-D.
+const maxGridDims = 3
+
 // Layout is the family of code a checkpoint came from.
 type Layout string
 
@@ -239,7 +242,7 @@ func fromReference(f *safetensors.File, layout Layout, prefixConv, prefixW strin
 // complex shape [width, width, modes...] and the lifting and projection.
 func (m *Model) setShape(name string, shape []int) error {
 	m.Dims = len(shape) - 2
-	if m.Dims < 1 || m.Dims > 3 || shape[0] != m.Width || shape[1] != m.Width {
+	if m.Dims < 1 || m.Dims > maxGridDims || shape[0] != m.Width || shape[1] != m.Width {
 		return fmt.Errorf("tensor %q: complex shape %v, want [%d, %d, modes...] with 1 to 3 mode axes", name, shape, m.Width, m.Width)
 	}
 	m.Modes = shape[2:]

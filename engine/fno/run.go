@@ -48,6 +48,13 @@ type Runner struct {
 	gated  backend.Buffer // [batch, width, padded]: g ⊙ x of a soft-gated channel MLP
 	output backend.Buffer // [batch, out, grid]
 
+	// addend is the running gemm's addend view: a field, so that a call allocates none.
+	addend backend.Matrix
+
+	// corrections is the running call's boundary state, kept here so that a call allocates
+	// none.
+	corrections boonState
+
 	// boon is the device memory of BOON corrections, allocated on first use.
 	boon *boonBuffers
 }
@@ -289,7 +296,7 @@ func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Bo
 }
 
 // ForwardInto is Forward writing into out, which holds exactly [batch, grid..., out] values.
-// Once a runner has run, a call without boundary corrections allocates nothing.
+// Once a runner has run, a call allocates nothing, boundary corrections included.
 func (r *Runner) ForwardInto(ctx context.Context, out, input []float32, batch int, bc *Boundary) error {
 	if err := r.gate.EnterAlone(); err != nil {
 		return fmt.Errorf("fno: forward: %w", err)
@@ -532,7 +539,8 @@ func (r *Runner) gemm(ctx context.Context, d deviceDense, src, dst backend.Buffe
 		Act:   act,
 	}
 	if addend != nil {
-		g.Addend = &backend.Matrix{Buf: addend, Rows: d.out, Cols: points, BatchStride: d.out * points}
+		r.addend = backend.Matrix{Buf: addend, Rows: d.out, Cols: points, BatchStride: d.out * points}
+		g.Addend = &r.addend
 	}
 	return r.b.Gemm(ctx, g)
 }

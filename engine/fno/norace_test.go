@@ -1,0 +1,5 @@
+//go:build !race
+
+package fno_test
+
+const raceEnabled = false
