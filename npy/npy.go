@@ -176,6 +176,11 @@ type header struct {
 // order and shape, whose element count and bytes it bounds by limits.MaxArrayElements. It
 // reads no data.
 func readHeader(r io.Reader) (header, error) {
+	return readHeaderBounded(r, limits.MaxArrayElements)
+}
+
+// readHeaderBounded is readHeader with maxElements in place of limits.MaxArrayElements.
+func readHeaderBounded(r io.Reader, maxElements int) (header, error) {
 	var pre [12]byte
 	if _, err := io.ReadFull(r, pre[:10]); err != nil || !bytes.Equal(pre[:6], magic) {
 		return header{}, fmt.Errorf("not a .npy file (no \\x93NUMPY magic)")
@@ -199,13 +204,13 @@ func readHeader(r io.Reader) (header, error) {
 	if _, err := io.ReadFull(r, text); err != nil {
 		return header{}, fmt.Errorf("header of %d bytes runs past the end of the file", hlen)
 	}
-	h, err := parseDict(string(text))
+	h, err := parseDict(string(text), maxElements)
 	h.dataStart = start + hlen
 	return h, err
 }
 
 // parseDict reads the header dictionary's descr, fortran_order and shape.
-func parseDict(text string) (header, error) {
+func parseDict(text string, maxElements int) (header, error) {
 	var h header
 	m := descrRE.FindStringSubmatch(text)
 	if m == nil {
@@ -241,7 +246,7 @@ func parseDict(text string) (header, error) {
 	if err := limits.Check("rank", len(h.shape), limits.MaxRank); err != nil {
 		return h, err
 	}
-	n, err := limits.Product("shape", limits.MaxArrayElements, h.shape...)
+	n, err := limits.Product("shape", maxElements, h.shape...)
 	if err != nil {
 		return h, err
 	}

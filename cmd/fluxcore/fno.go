@@ -143,9 +143,29 @@ type loaded struct {
 	runner *fno.Runner
 	bc     *fno.Boundary
 	batch  int
+	grid   []int
 }
 
 func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) {
+	m, err := f.loadModel(ctx, stderr)
+	if err != nil {
+		return nil, err
+	}
+	in, err := npy.Read(ctx, f.input)
+	if err != nil {
+		return nil, err
+	}
+	l, err := f.prepare(ctx, m, in.Shape)
+	if err != nil {
+		return nil, err
+	}
+	l.input = in
+	return l, nil
+}
+
+// loadModel loads --model with the flags' and --config's overrides, saying which reference
+// defaults it fell back on.
+func (f *fnoFlags) loadModel(ctx context.Context, stderr io.Writer) (*fno.Model, error) {
 	flags, cfg, err := f.overrides()
 	if err != nil {
 		return nil, err
@@ -162,11 +182,13 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 		sort.Strings(parts)
 		fmt.Fprintf(stderr, "fluxcore fno: using reference defaults for %s\n", strings.Join(parts, ", "))
 	}
-	in, err := npy.Read(ctx, f.input)
-	if err != nil {
-		return nil, err
-	}
-	grid, err := m.CheckInput(in.Shape)
+	return m, nil
+}
+
+// prepare checks an input of the given shape against m, reads the boundary data for all of
+// its samples, and opens the engine and a runner; the input itself is left to the caller.
+func (f *fnoFlags) prepare(ctx context.Context, m *fno.Model, shape []int) (*loaded, error) {
+	grid, err := m.CheckInput(shape)
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", f.input, err)
 	}
@@ -174,7 +196,7 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 	if err != nil {
 		return nil, err
 	}
-	bc, err := src.Resolve(ctx, m, in.Shape[0], grid)
+	bc, err := src.Resolve(ctx, m, shape[0], grid)
 	if err != nil {
 		return nil, err
 	}
@@ -187,13 +209,13 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 		e.Close()
 		return nil, fmt.Errorf("--transform: %w", err)
 	}
-	batch := min(f.batchSize, in.Shape[0])
+	batch := min(f.batchSize, shape[0])
 	r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: batch, Transform: method})
 	if err != nil {
 		e.Close()
 		return nil, err
 	}
-	return &loaded{engine: e, model: m, input: in, runner: r, bc: bc, batch: batch}, nil
+	return &loaded{engine: e, model: m, runner: r, bc: bc, batch: batch, grid: grid}, nil
 }
 
 func (l *loaded) close() {

@@ -31,6 +31,9 @@ var commands = []command{
 	{"bench", "benchmark the kernels (--suite mix, cov or traj) on the chosen backend", runBench,
 		[]subcommand{{"fno", "time a checkpoint's forward pass, with per-stage timings"}}},
 	{"fno", "run a Fourier Neural Operator checkpoint on a .npy input", runFNO, nil},
+	{"batch", "run a checkpoint over a large input in chunks, sharded across processes or nodes, resumable", runBatch,
+		[]subcommand{{"fno", "compute this shard's chunks"}, {"merge", "join the chunks into one .npy"},
+			{"status", "chunks done, per shard"}}},
 	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve,
 		[]subcommand{{"gpme", "the ProbConserv paper's GPME experiment: diffusion, PME and Stefan problems"}}},
 	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman, nil},
@@ -43,6 +46,12 @@ var commands = []command{
 
 // errUsage marks errors already explained by a usage message; they exit with status 2.
 var errUsage = errors.New("usage")
+
+// exitCode ends a command that has already said why with the given status: a stop on a
+// signal exits 128 + its number, as a shell reports it.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -74,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 0
 			case errors.Is(err, errUsage):
 				return 2
+			}
+			if code, ok := errors.AsType[exitCode](err); ok {
+				return int(code)
 			}
 			fmt.Fprintf(stderr, "fluxcore %s: %v\n", c.name, err)
 			return 1

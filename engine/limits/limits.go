@@ -191,6 +191,9 @@ const (
 	MaxNPYHeaderBytes = 1 << 20
 	// MaxArrayElements bounds one array's elements (2³¹ − 1, the kernels' int32 indexing).
 	MaxArrayElements = 1<<31 - 1
+	// MaxStreamedElements bounds an array read a range of rows at a time (npy.File): 2⁴⁰,
+	// 4 TiB of float32, for batch inputs that are never loaded whole.
+	MaxStreamedElements = 1 << 40
 	// MaxArchiveMembers bounds the members of an .npz archive.
 	MaxArchiveMembers = 1024
 	// MaxSafetensorsHeaderBytes bounds a checkpoint's JSON header (the format's own 100 MB).

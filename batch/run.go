@@ -1,0 +1,222 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/npy"
+)
+
+// Worker computes the outputs of samples [lo, hi) (indices into the whole input) from
+// their input values into out, which holds exactly their output values.
+type Worker interface {
+	Forward(ctx context.Context, lo, hi int, input, out []float32) error
+}
+
+// Job is one shard's share of a prepared directory.
+type Job struct {
+	Dir      string
+	Manifest *Manifest
+	Input    *Input
+	Shard    Shard
+	Device   string // for the shard record
+	Worker   Worker
+	// Progress, when set, is called as the shard starts and after each chunk is written.
+	Progress func(Progress)
+}
+
+// Progress counts a shard's chunks and samples; the Skipped ones were done by an earlier run.
+type Progress struct {
+	Chunks, ChunksDone   int
+	Samples, SamplesDone int
+	SkippedChunks        int
+	SkippedSamples       int
+}
+
+// Run computes the shard's chunks that are not done yet, reading the next chunk and
+// writing the last while one is computed. When ctx is cancelled it abandons the chunk
+// being computed, lets a chunk already computed finish writing, and returns ctx's error
+// with the progress made: the directory then holds only whole chunks, and a rerun resumes.
+func Run(ctx context.Context, j Job) (Progress, error) {
+	m := j.Manifest
+	lay := Layout{Samples: m.Samples, ChunkSize: m.ChunkSize}
+	lo, hi := j.Shard.Chunks(m.Chunks)
+	p := Progress{Chunks: hi - lo}
+	var todo []int
+	for c := lo; c < hi; c++ {
+		a, b := lay.Range(c)
+		p.Samples += b - a
+		if chunkDone(j.Dir, c, b-a, m.OutputShape) {
+			p.ChunksDone++
+			p.SamplesDone += b - a
+			continue
+		}
+		todo = append(todo, c)
+	}
+	p.SkippedChunks, p.SkippedSamples = p.ChunksDone, p.SamplesDone
+	host, _ := os.Hostname()
+	rec := &ShardRecord{Index: j.Shard.Index, Count: j.Shard.Count, Source: j.Shard.Source, ChunkLo: lo, ChunkHi: hi,
+		State: "running", Device: j.Device, Host: host, Fluxcore: engine.Version().String(), StartedUTC: time.Now().UTC()}
+	if err := writeShardRecord(j.Dir, j.Shard, rec); err != nil {
+		return p, err
+	}
+	if j.Progress != nil {
+		j.Progress(p)
+	}
+	err := j.pipeline(ctx, lay, todo, &p)
+	rec.State, rec.Message = "done", ""
+	switch {
+	case err != nil && ctx.Err() != nil:
+		rec.State, rec.Message = "stopped", fmt.Sprintf("%d of %d chunks done; rerun to resume", p.ChunksDone, p.Chunks)
+	case err != nil:
+		rec.State, rec.Message = "failed", err.Error()
+	}
+	if werr := writeShardRecord(j.Dir, j.Shard, rec); err == nil {
+		err = werr
+	}
+	return p, err
+}
+
+// chunkDone reports whether chunk c's file holds samples×outShape values: a file is only
+// ever there whole (it is renamed into place), but one from another job's layout is not ours.
+func chunkDone(dir string, c, samples int, outShape []int) bool {
+	f, err := npy.Open(ChunkPath(dir, c))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return slices.Equal(f.Shape(), append([]int{samples}, outShape...))
+}
+
+// piece is one chunk on its way through the pipeline.
+type piece struct {
+	chunk, lo, hi int
+	data          []float32
+}
+
+// pipeline reads, computes and writes the chunks in todo with two input and two output
+// buffers, reused, so that memory stays bounded by the chunk size whatever the input's.
+func (j *Job) pipeline(ctx context.Context, lay Layout, todo []int, p *Progress) error {
+	m := j.Manifest
+	inPer, outPer := product(m.SampleShape), product(m.OutputShape)
+	freeIn, freeOut := make(chan []float32, 2), make(chan []float32, 2)
+	for range 2 {
+		freeIn <- make([]float32, lay.ChunkSize*inPer)
+		freeOut <- make([]float32, lay.ChunkSize*outPer)
+	}
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	toCompute, toWrite := make(chan piece), make(chan piece, 1)
+	var readErr, writeErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { readErr = j.read(readCtx, lay, todo, freeIn, toCompute) })
+	wg.Go(func() {
+		writeErr = j.write(toWrite, freeOut, p)
+		if writeErr != nil {
+			stopReading()
+		}
+	})
+	computeErr := j.compute(readCtx, toCompute, toWrite, freeIn, freeOut)
+	close(toWrite)
+	stopReading()
+	for range toCompute { // let a blocked reader finish
+	}
+	wg.Wait()
+	return errors.Join(firstError(writeErr, computeErr, readErr, ctx.Err()))
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Job) read(ctx context.Context, lay Layout, todo []int, free <-chan []float32, out chan<- piece) error {
+	defer close(out)
+	per := product(j.Manifest.SampleShape)
+	for _, c := range todo {
+		lo, hi := lay.Range(c)
+		var buf []float32
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		buf = buf[:(hi-lo)*per]
+		if err := j.Input.Read(ctx, buf, lo, hi); err != nil {
+			return fmt.Errorf("batch: chunk %d: %w", c, err)
+		}
+		select {
+		case out <- piece{c, lo, hi, buf}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (j *Job) compute(ctx context.Context, in <-chan piece, out chan<- piece, freeIn chan<- []float32, freeOut <-chan []float32) error {
+	per := product(j.Manifest.OutputShape)
+	for pc := range in {
+		var buf []float32
+		select {
+		case buf = <-freeOut:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		buf = buf[:(pc.hi-pc.lo)*per]
+		err := j.Worker.Forward(ctx, pc.lo, pc.hi, pc.data, buf)
+		freeIn <- pc.data[:cap(pc.data)]
+		if err != nil {
+			return fmt.Errorf("batch: chunk %d (samples %d..%d): %w", pc.chunk, pc.lo, pc.hi-1, err)
+		}
+		out <- piece{pc.chunk, pc.lo, pc.hi, buf}
+	}
+	return ctx.Err()
+}
+
+// write publishes each computed chunk. It does not watch ctx: a chunk that reached it is
+// whole, and writing it takes far less than computing it did.
+func (j *Job) write(in <-chan piece, free chan<- []float32, p *Progress) error {
+	shape := append([]int{0}, j.Manifest.OutputShape...)
+	var err error
+	for pc := range in {
+		if err == nil {
+			shape[0] = pc.hi - pc.lo
+			err = npy.WriteStream(ChunkPath(j.Dir, pc.chunk), shape, func(emit func([]float32) error) error {
+				return emit(pc.data)
+			})
+			if err == nil {
+				p.ChunksDone++
+				p.SamplesDone += pc.hi - pc.lo
+				if j.Progress != nil {
+					j.Progress(*p)
+				}
+			}
+		}
+		free <- pc.data[:cap(pc.data)]
+	}
+	return err
+}
+
+func product(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}

@@ -1,0 +1,241 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fluxcore/fluxcore/npy"
+)
+
+// affine is a worker whose output is known in closed form: out[s, 0] = Σ input[s, :] and
+// out[s, 1] = global sample index s. It can cancel its context after some chunks.
+type affine struct {
+	calls       atomic.Int32
+	cancelAfter int32
+	cancel      context.CancelFunc
+}
+
+func (w *affine) Forward(ctx context.Context, lo, hi int, input, out []float32) error {
+	if w.cancelAfter > 0 && w.calls.Add(1) > w.cancelAfter {
+		w.cancel()
+		return ctx.Err()
+	}
+	per := len(input) / (hi - lo)
+	for s := range hi - lo {
+		var sum float32
+		for _, v := range input[s*per : (s+1)*per] {
+			sum += v
+		}
+		out[2*s], out[2*s+1] = sum, float32(lo+s)
+	}
+	return nil
+}
+
+// writeInput writes samples of [3, 2] values, sample s holding s·10 + k, split over files
+// (one per size in split) and returns the list file's path.
+func writeInput(t *testing.T, dir string, split ...int) (string, []float32) {
+	t.Helper()
+	var list strings.Builder
+	var all []float32
+	next := 0
+	for i, n := range split {
+		data := make([]float32, n*6)
+		for s := range n {
+			for k := range 6 {
+				data[s*6+k] = float32((next+s)*10 + k)
+			}
+		}
+		next += n
+		all = append(all, data...)
+		name := fmt.Sprintf("part%d.npy", i)
+		if err := npy.Write(filepath.Join(dir, name), &npy.Array{Shape: []int{n, 3, 2}, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&list, "# part %d\n%s\n\n", i, name)
+	}
+	path := filepath.Join(dir, "inputs.txt")
+	os.WriteFile(path, []byte(list.String()), 0o644)
+	return path, all
+}
+
+// want is the worker's output for every sample, computed here from the values alone.
+func want(all []float32) []float32 {
+	var out []float32
+	for s := range len(all) / 6 {
+		var sum float32
+		for _, v := range all[s*6 : s*6+6] {
+			sum += v
+		}
+		out = append(out, sum, float32(s))
+	}
+	return out
+}
+
+func newJob(t *testing.T, dir, input string, chunkSize int, shard Shard, w Worker) Job {
+	t.Helper()
+	in, err := OpenInput(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	fp, err := in.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := Layout{Samples: in.Samples(), ChunkSize: chunkSize}
+	m := &Manifest{Kind: "test", Input: InputID{Paths: in.Paths(), Fingerprint: fp}, SampleShape: in.SampleShape(),
+		OutputShape: []int{2}, Samples: in.Samples(), ChunkSize: chunkSize, Chunks: lay.Chunks(),
+		Settings: map[string]string{"scale": "1"}}
+	if err := Prepare(dir, m, false); err != nil {
+		t.Fatal(err)
+	}
+	return Job{Dir: dir, Manifest: m, Input: in, Shard: shard, Device: "test", Worker: w}
+}
+
+func mergeAndCheck(t *testing.T, dir string, all []float32) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "merged.npy")
+	if err := Merge(context.Background(), dir, out); err != nil {
+		t.Fatal(err)
+	}
+	got, err := npy.Read(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := want(all)
+	if len(got.Data) != len(w) || got.Shape[0] != len(all)/6 || got.Shape[1] != 2 {
+		t.Fatalf("merged shape %v, want [%d 2]", got.Shape, len(all)/6)
+	}
+	for i := range w {
+		if got.Data[i] != w[i] {
+			t.Fatalf("merged value %d = %v, want %v", i, got.Data[i], w[i])
+		}
+	}
+}
+
+// Any sharding of any chunking merges to the same array, and the shards may run at once.
+func TestShardedRunsMergeToTheWhole(t *testing.T) {
+	src := t.TempDir()
+	input, all := writeInput(t, src, 5, 1, 17, 3)
+	for _, chunk := range []int{1, 4, 26, 100} {
+		for _, count := range []int{1, 3, 8} {
+			dir := filepath.Join(t.TempDir(), "out")
+			var wg sync.WaitGroup
+			for i := range count {
+				job := newJob(t, dir, input, chunk, Shard{Index: i, Count: count, Source: "test"}, &affine{})
+				wg.Go(func() {
+					if _, err := Run(context.Background(), job); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			mergeAndCheck(t, dir, all)
+			st, err := ReadStatus(dir)
+			if err != nil || st.Done != st.Manifest.Chunks || len(st.Shards) != count {
+				t.Fatalf("chunk %d, %d shards: status %+v, %v", chunk, count, st, err)
+			}
+		}
+	}
+}
+
+// A cancelled run leaves whole chunks only, says how far it got, and a rerun finishes
+// without computing those chunks again.
+func TestCancelledRunResumes(t *testing.T) {
+	src := t.TempDir()
+	input, all := writeInput(t, src, 40)
+	dir := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &affine{cancelAfter: 3, cancel: cancel}
+	p, err := Run(ctx, newJob(t, dir, input, 4, Shard{0, 1, "test"}, w))
+	if !errors.Is(err, context.Canceled) || p.ChunksDone < 1 || p.ChunksDone > 3 {
+		t.Fatalf("cancelled run: %+v, %v; want 1..3 chunks and context.Canceled", p, err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, chunksDir))
+	if len(entries) != p.ChunksDone {
+		t.Errorf("%d files in chunks/ after %d chunks: %v", len(entries), p.ChunksDone, entries)
+	}
+	recs, _ := ReadShardRecords(dir)
+	if len(recs) != 1 || recs[0].State != "stopped" || !strings.Contains(recs[0].Message, "rerun to resume") {
+		t.Errorf("shard record after the stop: %+v", recs)
+	}
+	if err := Merge(context.Background(), dir, filepath.Join(t.TempDir(), "m.npy")); err == nil ||
+		!strings.Contains(err.Error(), "shard 0/1: chunks") {
+		t.Errorf("merge with chunks missing: %v", err)
+	}
+	w2 := &affine{}
+	p2, err := Run(context.Background(), newJob(t, dir, input, 4, Shard{0, 1, "test"}, w2))
+	if err != nil || p2.SkippedChunks != p.ChunksDone || p2.ChunksDone != 10 {
+		t.Fatalf("rerun: %+v, %v", p2, err)
+	}
+	mergeAndCheck(t, dir, all)
+}
+
+func TestMergeNamesMissingChunksByShard(t *testing.T) {
+	src := t.TempDir()
+	input, _ := writeInput(t, src, 12)
+	dir := filepath.Join(t.TempDir(), "out")
+	for _, i := range []int{0, 2} {
+		if _, err := Run(context.Background(), newJob(t, dir, input, 1, Shard{i, 4, "test"}, &affine{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := Merge(context.Background(), dir, filepath.Join(t.TempDir(), "m.npy"))
+	if err == nil || !strings.Contains(err.Error(), "6 of 12 chunks are missing: shard 1/4: chunks 3-5; shard 3/4: chunks 9-11") {
+		t.Errorf("merge: %v", err)
+	}
+}
+
+// Shards that start together publish one manifest; a different job is refused by name
+// until --force.
+func TestManifestIsPublishedOnceAndGuardsTheDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	base := Manifest{Kind: "fno", Files: map[string]FileSum{"model": {"m.safetensors", "aa"}}, Input: InputID{Fingerprint: "f1"},
+		Settings: map[string]string{"bc": ""}, SampleShape: []int{8, 1}, OutputShape: []int{8, 1}, Samples: 100, ChunkSize: 10, Chunks: 10}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			m := base
+			if err := Prepare(dir, &m, false); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+	for _, c := range []struct {
+		change func(m *Manifest)
+		want   string
+	}{
+		{func(m *Manifest) { m.ChunkSize = 20; m.Chunks = 5 }, "chunk size is 10, this run's 20"},
+		{func(m *Manifest) { m.Input.Fingerprint = "f2" }, "another fingerprint"},
+		{func(m *Manifest) { m.Files = map[string]FileSum{"model": {"n.safetensors", "bb"}} }, `its model is "m.safetensors"`},
+		{func(m *Manifest) { m.Settings = map[string]string{"bc": "dirichlet"} }, `its bc is "", this run's "dirichlet"`},
+	} {
+		m := base
+		c.change(&m)
+		err := Prepare(dir, &m, false)
+		if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("changed job: %v, want %q", err, c.want)
+		}
+		if err := Prepare(dir, &m, true); err != nil {
+			t.Errorf("--force: %v", err)
+		}
+		back := base
+		if err := Prepare(dir, &back, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fluxcore/fluxcore/batch"
+	"github.com/fluxcore/fluxcore/engine"
+)
+
+func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "fno":
+			return runBatchFNO(ctx, args[1:], stdout, stderr)
+		case "merge":
+			return runBatchMerge(ctx, args[1:], stdout, stderr)
+		case "status":
+			return runBatchStatus(args[1:], stdout, stderr)
+		case "-h", "-help", "--help":
+			batchUsage(stdout)
+			return nil
+		}
+		fmt.Fprintf(stderr, "fluxcore batch: unknown subcommand %q\n", args[0])
+	}
+	batchUsage(stderr)
+	return errUsage
+}
+
+func batchUsage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  fluxcore batch fno    --model M --input X.npy --out-dir D [--shard i/n] [--chunk-size N] [FNO flags]
+  fluxcore batch merge  --out-dir D --output Y.npy
+  fluxcore batch status --out-dir D
+
+The input is cut into chunks that every node cuts the same way; shard i of n computes a
+contiguous range of them into D, one file per chunk, and a rerun skips the chunks done.
+Without --shard the shard comes from a Slurm array task's environment, or from a Kubernetes
+Indexed Job's JOB_COMPLETION_INDEX with --shards (or FLUXCORE_SHARDS).
+`)
+}
+
+// resultFlags are the FNO flags whose values change the output: a rerun into the same
+// directory must give the same ones. The files among them are compared by content.
+var (
+	resultFlags = []string{"bc", "bc-output-only", "padding", "grid-lb", "grid-ub", "grid-endpoint", "transform",
+		"stencil-left", "stencil-right", "flux-left", "flux-right"}
+	resultFileFlags = []string{"model", "config", "left", "right", "top", "down", "flux-left", "flux-right"}
+)
+
+func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore batch fno", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f fnoFlags
+	f.register(ctx, fs)
+	outDir := fs.String("out-dir", "", "directory for the chunks and manifests, shared by every shard")
+	shardFlag := fs.String("shard", "", "this process' shard, i/n (default: from Slurm's or Kubernetes' environment, else 0/1)")
+	shards := fs.Int("shards", 0, "shard count for a Kubernetes Indexed Job (default $FLUXCORE_SHARDS)")
+	chunkSize := fs.Int("chunk-size", 0, fmt.Sprintf("samples per chunk (default: %d MiB of input per chunk)", batch.DefaultChunkBytes>>20))
+	force := fs.Bool("force", false, "remove an earlier job's chunks and manifests from --out-dir and start over")
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if *outDir == "" {
+		fmt.Fprintln(stderr, "--out-dir is required")
+		fs.Usage()
+		return errUsage
+	}
+	shard, err := batch.ResolveShard(*shardFlag, *shards, os.Getenv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "fluxcore batch: shard %s (%s)\n", shard, shard.Source)
+	in, err := batch.OpenInput(f.input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	m, err := f.loadModel(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	shape := append([]int{in.Samples()}, in.SampleShape()...)
+	l, err := f.prepare(ctx, m, shape)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	man, err := batchManifest(fs, in, l, *chunkSize, shard)
+	if err != nil {
+		return err
+	}
+	if err := batch.Prepare(*outDir, man, *force); err != nil {
+		return err
+	}
+	job := batch.Job{Dir: *outDir, Manifest: man, Input: in, Shard: shard, Device: l.engine.Info().Device,
+		Worker: &batch.FNO{Runner: l.runner, Boundary: l.bc, Grid: l.grid, BatchSize: l.batch}}
+	return runJob(ctx, job, stdout, stderr)
+}
+
+// batchManifest describes the job the flags ask for.
+func batchManifest(fs *flag.FlagSet, in *batch.Input, l *loaded, chunkSize int, shard batch.Shard) (*batch.Manifest, error) {
+	if chunkSize == 0 {
+		chunkSize = batch.DefaultChunkSize(in.SampleBytes())
+	}
+	lay := batch.Layout{Samples: in.Samples(), ChunkSize: chunkSize}
+	if err := lay.Check(); err != nil {
+		return nil, err
+	}
+	fingerprint, err := in.Fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	out := l.runner.OutputShape(1)
+	man := &batch.Manifest{Kind: "fno", Fluxcore: engine.Version().String(), Files: map[string]batch.FileSum{},
+		Input: batch.InputID{Paths: in.Paths(), Fingerprint: fingerprint}, Settings: map[string]string{},
+		SampleShape: in.SampleShape(), OutputShape: out[1:], Samples: lay.Samples, ChunkSize: chunkSize, Chunks: lay.Chunks(),
+		CreatedUTC: time.Now().UTC(), CreatedShard: shard.String()}
+	for _, name := range resultFlags {
+		man.Settings[name] = fs.Lookup(name).Value.String()
+	}
+	for _, name := range resultFileFlags {
+		path := fs.Lookup(name).Value.String()
+		if st, err := os.Stat(path); path == "" || err != nil || !st.Mode().IsRegular() {
+			continue // unset, or a number (--flux-left 0.5)
+		}
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", name, err)
+		}
+		man.Files[name] = batch.FileSum{Path: path, SHA256: sum}
+	}
+	return man, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// runJob runs a shard with progress, turning SIGTERM and SIGINT (a scheduler's preemption,
+// a pod's stop, ^C) into a clean stop: the chunk in flight is abandoned or finished, and
+// the command exits 143 or 130 after saying how far it got.
+func runJob(ctx context.Context, job batch.Job, stdout, stderr io.Writer) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	caught := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case s := <-sigs:
+			caught <- s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	bar := newProgress(stderr, fmt.Sprintf("shard %s", job.Shard))
+	job.Progress = bar.update
+	start := time.Now()
+	p, err := batch.Run(ctx, job)
+	bar.finish()
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "fluxcore batch: %d of %d chunks done; rerun to resume\n", p.ChunksDone, p.Chunks)
+		select {
+		case s := <-caught:
+			return exitCode(128 + int(s.(syscall.Signal)))
+		case <-time.After(time.Second):
+			return exitCode(130) // the main handler's SIGINT
+		}
+	}
+	if err != nil {
+		return err
+	}
+	computed := p.SamplesDone - p.SkippedSamples
+	fmt.Fprintf(stdout, "shard %s: %d of %d chunks done (%d samples computed, %d chunks found done) in %s on %s\n",
+		job.Shard, p.ChunksDone, p.Chunks, computed, p.SkippedChunks, time.Since(start).Round(time.Millisecond), job.Device)
+	return nil
+}
+
+func runBatchMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore batch merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	outDir := fs.String("out-dir", "", "the job's directory")
+	output := fs.String("output", "", "the merged array to write (.npy)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *outDir == "" || *output == "" {
+		fmt.Fprintln(stderr, "--out-dir and --output are required")
+		fs.Usage()
+		return errUsage
+	}
+	start := time.Now()
+	if err := batch.Merge(ctx, *outDir, *output); err != nil {
+		return err
+	}
+	m, err := batch.ReadManifest(*outDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s %v: %d chunks in %s\n", *output, append([]int{m.Samples}, m.OutputShape...), m.Chunks,
+		time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runBatchStatus(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fluxcore batch status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	outDir := fs.String("out-dir", "", "the job's directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *outDir == "" {
+		fmt.Fprintln(stderr, "--out-dir is required")
+		fs.Usage()
+		return errUsage
+	}
+	st, err := batch.ReadStatus(*outDir)
+	if err != nil {
+		return err
+	}
+	st.Print(stdout)
+	return nil
+}
