@@ -7,7 +7,8 @@ BUILD   := build
 TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
-        cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean
+        cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean \
+        slurm-deps slurm-test
 
 all: build
 
@@ -35,8 +36,9 @@ demo: build
 # The test command CI runs: vet, the unit tests under the race detector (go test ./kernels
 # is the generated-kernel freshness check; engine/cpu's guard-page test and a short stress
 # run of `fluxcore fno` are among them), the conformance suite on every CPU variant, the
-# same suite under the C sanitizers, and the C ABI example.
-test: vet unit conformance sanitize lib-test python-test
+# same suite under the C sanitizers, the C ABI example, and the Slurm example on a real
+# single-node Slurm.
+test: vet unit conformance sanitize lib-test python-test slurm-test
 
 # go vet and staticcheck (pinned), both clean.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -146,6 +148,15 @@ install: lib
 		> $(PREFIX)/lib/pkgconfig/fluxcore.pc
 	for f in fluxcoreConfig fluxcoreConfigVersion; do \
 		sed 's|@ABI@|$(ABI_VERSION)|' bindings/cmake/$$f.cmake.in > $(PREFIX)/lib/cmake/fluxcore/$$f.cmake; done
+
+# Slurm and munge from Debian, for the Slurm example's test.
+slurm-deps:
+	bash scripts/install-slurm-deps.sh
+
+# deploy/slurm's array job and merge on a single-node Slurm started for the test, compared
+# byte for byte with `fluxcore fno` (scripts/slurm-local.sh).
+slurm-test: build slurm-deps
+	bash scripts/slurm-local.sh $(BUILD)
 
 # g++, cmake, pkg-config and NumPy from Debian, for the bindings' tests.
 lib-deps:
