@@ -8,11 +8,13 @@ import (
 )
 
 // FNO is the Worker of `batch fno`: it runs a runner over a chunk in batches of
-// BatchSize (at most the runner's MaxBatch), each with its samples' boundary data.
+// BatchSize (at most the runner's MaxBatch), each with its samples' boundary data, which
+// it reads a chunk at a time.
 type FNO struct {
-	Runner *fno.Runner
-	// Boundary holds the faces of every sample of the input; nil enforces nothing extra.
-	Boundary  *fno.Boundary
+	Runner    *fno.Runner
+	Model     *fno.Model
+	Boundary  fno.BoundarySource
+	Samples   int // in the whole input, which the face files cover
 	Grid      []int
 	BatchSize int
 }
@@ -23,9 +25,13 @@ func (w *FNO) Forward(ctx context.Context, lo, hi int, input, out []float32) err
 		return fmt.Errorf("batch: fno: %d input and %d output values for %d samples", len(input), len(out), n)
 	}
 	inPer, outPer := len(input)/n, len(out)/n
+	faces, err := w.Boundary.ResolveRange(ctx, w.Model, w.Samples, w.Grid, lo, hi)
+	if err != nil {
+		return err
+	}
 	for a := 0; a < n; a += w.BatchSize {
 		b := min(a+w.BatchSize, n)
-		bc := w.Boundary.Samples(w.Grid, lo+a, lo+b)
+		bc := faces.Samples(w.Grid, a, b)
 		if err := w.Runner.ForwardInto(ctx, out[a*outPer:b*outPer], input[a*inPer:b*inPer], b-a, bc); err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	job := batch.Job{Dir: *outDir, Manifest: man, Input: in, Shard: shard, Device: l.engine.Info().Device,
-		Worker: &batch.FNO{Runner: l.runner, Boundary: l.bc, Grid: l.grid, BatchSize: l.batch}}
+		Worker: &batch.FNO{Runner: l.runner, Model: m, Boundary: l.source, Samples: in.Samples(), Grid: l.grid, BatchSize: l.batch}}
 	return runJob(ctx, job, stdout, stderr)
 }
 

@@ -142,6 +142,7 @@ type loaded struct {
 	input  *npy.Array
 	runner *fno.Runner
 	bc     *fno.Boundary
+	source fno.BoundarySource
 	batch  int
 	grid   []int
 }
@@ -160,6 +161,10 @@ func (f *fnoFlags) load(ctx context.Context, stderr io.Writer) (*loaded, error) 
 		return nil, err
 	}
 	l.input = in
+	if l.bc, err = l.source.Resolve(ctx, m, in.Shape[0], l.grid); err != nil {
+		l.close()
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -185,8 +190,8 @@ func (f *fnoFlags) loadModel(ctx context.Context, stderr io.Writer) (*fno.Model,
 	return m, nil
 }
 
-// prepare checks an input of the given shape against m, reads the boundary data for all of
-// its samples, and opens the engine and a runner; the input itself is left to the caller.
+// prepare checks an input of the given shape against m and the boundary flags, and opens
+// the engine and a runner; the input and its boundary data are left to the caller.
 func (f *fnoFlags) prepare(ctx context.Context, m *fno.Model, shape []int) (*loaded, error) {
 	grid, err := m.CheckInput(shape)
 	if err != nil {
@@ -196,8 +201,8 @@ func (f *fnoFlags) prepare(ctx context.Context, m *fno.Model, shape []int) (*loa
 	if err != nil {
 		return nil, err
 	}
-	bc, err := src.Resolve(ctx, m, shape[0], grid)
-	if err != nil {
+	// The first sample's faces: the files' shapes and values are checked before any work.
+	if _, err := src.ResolveRange(ctx, m, shape[0], grid, 0, min(1, shape[0])); err != nil {
 		return nil, err
 	}
 	e, err := f.open()
@@ -215,7 +220,7 @@ func (f *fnoFlags) prepare(ctx context.Context, m *fno.Model, shape []int) (*loa
 		e.Close()
 		return nil, err
 	}
-	return &loaded{engine: e, model: m, runner: r, bc: bc, batch: batch, grid: grid}, nil
+	return &loaded{engine: e, model: m, runner: r, source: src, batch: batch, grid: grid}, nil
 }
 
 func (l *loaded) close() {

@@ -108,9 +108,23 @@ type BoundarySource struct {
 	StencilLeft, StencilRight []float64
 }
 
-// Resolve reads the boundary data for samples inputs of the given grid; it returns nil when
-// no condition applies.
+// Resolve reads the boundary data for samples inputs of the given grid, charging it to
+// ctx's memory budget; it returns nil when no condition applies.
 func (s BoundarySource) Resolve(ctx context.Context, m *Model, samples int, grid []int) (*Boundary, error) {
+	return s.resolve(ctx, m, samples, grid, 0, samples, true)
+}
+
+// ResolveRange is the boundary data of samples [lo, hi) of an input of samples samples: the
+// face files are checked whole, but only the rows of that range are read, so that memory
+// follows the range and not the input (the batch runner's chunks). It charges no budget.
+func (s BoundarySource) ResolveRange(ctx context.Context, m *Model, samples int, grid []int, lo, hi int) (*Boundary, error) {
+	if lo < 0 || lo > hi || hi > samples {
+		return nil, fmt.Errorf("fno: boundary data for samples [%d, %d) of %d", lo, hi, samples)
+	}
+	return s.resolve(ctx, m, samples, grid, lo, hi, false)
+}
+
+func (s BoundarySource) resolve(ctx context.Context, m *Model, samples int, grid []int, lo, hi int, charge bool) (*Boundary, error) {
 	kind := m.BOON
 	if s.Kind != "" {
 		kind = s.Kind
@@ -119,6 +133,7 @@ func (s BoundarySource) Resolve(ctx context.Context, m *Model, samples int, grid
 		return nil, nil
 	}
 	bc := &Boundary{Kind: kind, OutputOnly: s.OutputOnly, StencilLeft: s.StencilLeft, StencilRight: s.StencilRight}
+	faces := faceReader{ctx: ctx, samples: samples, lo: lo, hi: hi, charge: charge}
 	xFace, yFace := FacePoints(grid, 0), FacePoints(grid, 1)
 	var err error
 	switch kind {
@@ -126,48 +141,73 @@ func (s BoundarySource) Resolve(ctx context.Context, m *Model, samples int, grid
 		if s.Left == "" || s.Right == "" {
 			return nil, fmt.Errorf("fno: a dirichlet condition needs the left and right face values")
 		}
-		if bc.Left, err = readFaces(ctx, "left", s.Left, samples, xFace); err != nil {
+		if bc.Left, err = faces.read("left", s.Left, xFace); err != nil {
 			return nil, err
 		}
-		if bc.Right, err = readFaces(ctx, "right", s.Right, samples, xFace); err != nil {
+		if bc.Right, err = faces.read("right", s.Right, xFace); err != nil {
 			return nil, err
 		}
 		if m.Dims == 3 {
 			if s.Top == "" || s.Down == "" {
 				return nil, fmt.Errorf("fno: a dirichlet condition on a 3-D model needs the top and down face values too")
 			}
-			if bc.Top, err = readFaces(ctx, "top", s.Top, samples, yFace); err != nil {
+			if bc.Top, err = faces.read("top", s.Top, yFace); err != nil {
 				return nil, err
 			}
-			if bc.Down, err = readFaces(ctx, "down", s.Down, samples, yFace); err != nil {
+			if bc.Down, err = faces.read("down", s.Down, yFace); err != nil {
 				return nil, err
 			}
 		}
 	case Neumann:
-		if bc.Left, err = fluxFaces(ctx, "left flux", s.FluxLeft, samples, xFace); err != nil {
+		if bc.Left, err = faces.flux("left flux", s.FluxLeft, xFace); err != nil {
 			return nil, err
 		}
-		if bc.Right, err = fluxFaces(ctx, "right flux", s.FluxRight, samples, xFace); err != nil {
+		if bc.Right, err = faces.flux("right flux", s.FluxRight, xFace); err != nil {
 			return nil, err
 		}
 	}
 	return bc, nil
 }
 
-func readFaces(ctx context.Context, what, path string, samples, perSample int) ([]float32, error) {
-	a, err := npy.Read(ctx, path)
+// faceReader reads the faces of samples [lo, hi) of an input of samples samples.
+type faceReader struct {
+	ctx             context.Context
+	samples, lo, hi int
+	charge          bool
+}
+
+// read reads the range's values from a face file: [samples, face...] (any shape whose rows
+// are samples of perSample values), or a flat [samples·perSample].
+func (r faceReader) read(what, path string, perSample int) ([]float32, error) {
+	f, err := npy.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("fno: %s face values: %w", what, err)
 	}
-	if len(a.Data) != samples*perSample {
+	defer f.Close()
+	rowsPerSample := 1
+	switch {
+	case f.Rows() == r.samples && f.RowElements() == perSample:
+	case len(f.Shape()) == 1 && f.Rows() == r.samples*perSample:
+		rowsPerSample = perSample
+	default:
 		return nil, fmt.Errorf("fno: %s face values %s: shape %v holds %d values, want %d per sample × %d samples",
-			what, path, a.Shape, len(a.Data), perSample, samples)
+			what, path, f.Shape(), f.Rows()*f.RowElements(), perSample, r.samples)
 	}
-	return a.Data, nil
+	n := (r.hi - r.lo) * perSample
+	if r.charge {
+		if err := limits.From(r.ctx).Charge(what+" face values", n, 4); err != nil {
+			return nil, fmt.Errorf("fno: %w", err)
+		}
+	}
+	data := make([]float32, n)
+	if err := f.ReadRows(r.ctx, data, r.lo*rowsPerSample, r.hi*rowsPerSample); err != nil {
+		return nil, fmt.Errorf("fno: %s face values: %w", what, err)
+	}
+	return data, nil
 }
 
-// fluxFaces is a number for every face point, or the faces of an .npy file.
-func fluxFaces(ctx context.Context, what, v string, samples, perSample int) ([]float32, error) {
+// flux is a number for every face point of the range, or the range of an .npy file's faces.
+func (r faceReader) flux(what, v string, perSample int) ([]float32, error) {
 	if v == "" {
 		v = "0"
 	}
@@ -175,9 +215,9 @@ func fluxFaces(ctx context.Context, what, v string, samples, perSample int) ([]f
 		if math.IsNaN(g) || math.IsInf(g, 0) {
 			return nil, fmt.Errorf("fno: %s %s: want a finite number", what, v)
 		}
-		return UniformFaces(samples*perSample, float32(g)), nil
+		return UniformFaces((r.hi-r.lo)*perSample, float32(g)), nil
 	}
-	return readFaces(ctx, what, v, samples, perSample)
+	return r.read(what, v, perSample)
 }
 
 // FacePoints is the number of points per sample on a face of the given axis.
