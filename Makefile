@@ -8,7 +8,7 @@ TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean \
-        slurm-deps slurm-test
+        slurm-deps slurm-test batch-bench
 
 all: build
 
@@ -157,6 +157,12 @@ slurm-deps:
 # byte for byte with `fluxcore fno` (scripts/slurm-local.sh).
 slurm-test: build slurm-deps
 	bash scripts/slurm-local.sh $(BUILD)
+
+# The batch runner's targets: throughput against `bench fno`, and peak memory over a 2.1 GB
+# input (not in CI: it writes GBs and takes minutes). GB=0 skips the memory run.
+GB ?= 2.1
+batch-bench: build
+	bash bench/batch_bench.sh $(BUILD) $(GB)
 
 # g++, cmake, pkg-config and NumPy from Debian, for the bindings' tests.
 lib-deps:

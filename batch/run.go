@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -105,10 +106,23 @@ type piece struct {
 func (j *Job) pipeline(ctx context.Context, lay Layout, todo []int, p *Progress) error {
 	m := j.Manifest
 	inPer, outPer := product(m.SampleShape), product(m.OutputShape)
+	samples := min(lay.ChunkSize, m.Samples)
+	// Two buffers each way, charged to the run's budget (--mem-budget) before they exist,
+	// so that a chunk size too big for memory is an error, not the end of the process.
+	perChunk, ok := limits.Mul(samples, inPer+outPer)
+	if !ok {
+		return fmt.Errorf("batch: chunks of %d samples of %d input and %d output values overflow", samples, inPer, outPer)
+	}
+	bytes := 2 * 4 * int64(perChunk)
+	budget := limits.From(ctx)
+	if err := budget.ChargeBytes(fmt.Sprintf("batch: buffers for two chunks of %d samples", samples), bytes); err != nil {
+		return fmt.Errorf("%w; lower --chunk-size or raise --mem-budget", err)
+	}
+	defer budget.Release(bytes)
 	freeIn, freeOut := make(chan []float32, 2), make(chan []float32, 2)
 	for range 2 {
-		freeIn <- make([]float32, lay.ChunkSize*inPer)
-		freeOut <- make([]float32, lay.ChunkSize*outPer)
+		freeIn <- make([]float32, samples*inPer)
+		freeOut <- make([]float32, samples*outPer)
 	}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()

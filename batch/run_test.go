@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -237,5 +238,21 @@ func TestManifestIsPublishedOnceAndGuardsTheDirectory(t *testing.T) {
 		if err := Prepare(dir, &back, true); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The chunk buffers are charged to the run's budget before they are allocated: a chunk size
+// too big for it is an error that says what to change.
+func TestChunkBuffersAreCharged(t *testing.T) {
+	src := t.TempDir()
+	input, _ := writeInput(t, src, 40)
+	budget, _ := limits.NewBudget(1 << 10)
+	ctx := limits.WithBudget(context.Background(), budget)
+	_, err := Run(ctx, newJob(t, filepath.Join(t.TempDir(), "out"), input, 40, Shard{0, 1, "test"}, &affine{}))
+	if !errors.Is(err, limits.ErrBudget) || !strings.Contains(err.Error(), "lower --chunk-size") {
+		t.Errorf("chunks of 40 samples on a 1 KiB budget: %v", err)
+	}
+	if budget.Used() != 0 {
+		t.Errorf("%d bytes still charged after the run", budget.Used())
 	}
 }

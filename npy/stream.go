@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
@@ -95,8 +96,11 @@ func (f *File) ReadRows(ctx context.Context, dst []float32, lo, hi int) error {
 	if want := (hi - lo) * f.rowElems; len(dst) != want {
 		return fmt.Errorf("npy: %s: rows [%d, %d) are %d values, the buffer holds %d", f.path, lo, hi, want, len(dst))
 	}
-	raw := make([]byte, min(readPiece, len(dst)*f.size))
 	first := int64(lo) * int64(f.rowElems) // flat index of dst[0]
+	if f.size == 4 && littleEndian {
+		return f.readFloat32(ctx, dst, first)
+	}
+	raw := make([]byte, min(readPiece, len(dst)*f.size))
 	for done := 0; done < len(dst); {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -118,6 +122,31 @@ func (f *File) ReadRows(ctx context.Context, dst []float32, lo, hi int) error {
 	}
 	return nil
 }
+
+// readFloat32 reads <f4 data straight into dst's memory, which on a little-endian machine
+// is the file's layout, then checks that every value is finite: no conversion pass.
+func (f *File) readFloat32(ctx context.Context, dst []float32, first int64) error {
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst))
+	for done := 0; done < len(raw); done += readPiece {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		off := f.dataStart + 4*first + int64(done)
+		if _, err := f.f.ReadAt(raw[done:min(done+readPiece, len(raw))], off); err != nil {
+			return fmt.Errorf("npy: %s: read at byte %d: %w", f.path, off, err)
+		}
+	}
+	for i, v := range dst {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // exponent all ones: Inf or NaN
+			flat := first + int64(i)
+			return fmt.Errorf("npy: %s: row %d, element %d is %v", f.path, flat/int64(f.rowElems), flat%int64(f.rowElems), v)
+		}
+	}
+	return nil
+}
+
+// littleEndian is whether float32 values in memory are laid out as .npy's <f4.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
@@ -143,6 +172,11 @@ func WriteStream(path string, shape []int, rows func(emit func(data []float32) e
 		err := rows(func(data []float32) error {
 			if written+len(data) > total {
 				return fmt.Errorf("%d values past the %d that shape %v holds", written+len(data)-total, total, shape)
+			}
+			if littleEndian { // memory is the file's layout already
+				written += len(data)
+				_, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(data))), 4*len(data)))
+				return err
 			}
 			// Converted a bounded piece at a time, so that the buffer stays small.
 			for len(data) > 0 {
