@@ -142,9 +142,11 @@ func (j *Job) pipeline(ctx context.Context, lay Layout, todo []int, p *Progress)
 	for range toCompute { // let a blocked reader finish
 	}
 	wg.Wait()
-	return errors.Join(firstError(writeErr, computeErr, readErr, ctx.Err()))
+	return firstError(writeErr, computeErr, readErr, ctx.Err())
 }
 
+// firstError is the first error that is not a cancellation, else the first error: a
+// failure that made the other stages stop outranks their reports of being stopped.
 func firstError(errs ...error) error {
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
