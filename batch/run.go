@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -61,6 +62,7 @@ func Run(ctx context.Context, j Job) (Progress, error) {
 		todo = append(todo, c)
 	}
 	p.SkippedChunks, p.SkippedSamples = p.ChunksDone, p.SamplesDone
+	removeStaleTemps(j.Dir, todo, time.Now().Add(-staleTempAge))
 	host, _ := os.Hostname()
 	rec := &ShardRecord{Index: j.Shard.Index, Count: j.Shard.Count, Source: j.Shard.Source, ChunkLo: lo, ChunkHi: hi,
 		State: "running", Device: j.Device, Host: host, Fluxcore: engine.Version().String(), StartedUTC: time.Now().UTC()}
@@ -93,6 +95,29 @@ func chunkDone(dir string, c, samples int, outShape []int) bool {
 	}
 	defer f.Close()
 	return slices.Equal(f.Shape(), append([]int{samples}, outShape...))
+}
+
+// staleTempAge is how long a chunk's temporary file must have gone unwritten before a
+// shard that owns the chunk removes it: a live write touches it continually, and a SIGKILL
+// (or a lost node) leaves it behind.
+const staleTempAge = time.Minute
+
+// tempGlob matches the temporary files of chunk c (internal/atomicfile's naming).
+func tempGlob(dir string, c int) string {
+	return filepath.Join(dir, chunksDir, "."+filepath.Base(ChunkPath(dir, c))+".tmp*")
+}
+
+// removeStaleTemps removes the temporary files of the given chunks last written before
+// cutoff.
+func removeStaleTemps(dir string, chunks []int, cutoff time.Time) {
+	for _, c := range chunks {
+		paths, _ := filepath.Glob(tempGlob(dir, c))
+		for _, p := range paths {
+			if st, err := os.Stat(p); err == nil && st.ModTime().Before(cutoff) {
+				os.Remove(p)
+			}
+		}
+	}
 }
 
 // piece is one chunk on its way through the pipeline.

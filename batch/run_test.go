@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/npy"
@@ -254,5 +255,37 @@ func TestChunkBuffersAreCharged(t *testing.T) {
 	}
 	if budget.Used() != 0 {
 		t.Errorf("%d bytes still charged after the run", budget.Used())
+	}
+}
+
+// A temporary file that a killed run left beside a chunk is removed by the shard that owns
+// the chunk once it has gone a minute unwritten, and by the merge in any case; a fresh one
+// (a write in progress elsewhere) is left alone.
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	src := t.TempDir()
+	input, all := writeInput(t, src, 8)
+	dir := filepath.Join(t.TempDir(), "out")
+	job := newJob(t, dir, input, 2, Shard{0, 1, "test"}, &affine{})
+	stale, fresh := tempGlob(dir, 1), tempGlob(dir, 2)
+	stale, fresh = strings.TrimSuffix(stale, "*")+"0123456789ab", strings.TrimSuffix(fresh, "*")+"ba9876543210"
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	os.Chtimes(stale, old, old)
+	if _, err := Run(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a stale temporary file survived the run: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh temporary file was removed by the run: %v", err)
+	}
+	mergeAndCheck(t, dir, all)
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("the merge left a temporary file: %v", err)
 	}
 }
