@@ -1,12 +1,9 @@
 package batch
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,33 +98,18 @@ func Prepare(dir string, m *Manifest, force bool) error {
 	return nil
 }
 
-// publishOnce writes m to path unless a file is there: the data goes to a temporary file
-// that is then hard-linked to path, which fails if path exists, so concurrent shards see
-// either no manifest or a whole one, and exactly one of them publishes.
+// publishOnce writes m to path unless a file is there (atomicfile.WriteNew), so that
+// concurrent shards see either no manifest or a whole one, and exactly one publishes.
 func publishOnce(path string, m *Manifest) (bool, error) {
 	raw, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return false, err
 	}
-	var suffix [8]byte
-	rand.Read(suffix[:])
-	tmp := path + ".tmp-" + hex.EncodeToString(suffix[:])
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
-		return false, fmt.Errorf("batch: %w", err)
+	created, err := atomicfile.WriteNew(path, append(raw, '\n'))
+	if err != nil {
+		return false, fmt.Errorf("batch: publish the manifest: %w", err)
 	}
-	defer os.Remove(tmp)
-	if f, err := os.Open(tmp); err == nil {
-		f.Sync()
-		f.Close()
-	}
-	switch err := os.Link(tmp, path); {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrExist):
-		return false, nil
-	default:
-		return false, fmt.Errorf("batch: publish %s: %w", path, err)
-	}
+	return created, nil
 }
 
 // ReadManifest reads dir's job manifest.

@@ -37,7 +37,7 @@ func Merge(ctx context.Context, dir, output string) error {
 	per := product(m.OutputShape)
 	shape := append([]int{m.Samples}, m.OutputShape...)
 	// Every chunk is done, so any temporary file left beside one is from a killed run.
-	removeStaleTemps(dir, allChunks(m.Chunks), time.Now())
+	removeStaleTemps(tempGlob(dir, -1), time.Now())
 	return npy.WriteStream(output, shape, func(emit func([]float32) error) error {
 		buf := make([]float32, max(per, min(mergePiece, m.ChunkSize*per)))
 		for c := range m.Chunks {
@@ -47,14 +47,6 @@ func Merge(ctx context.Context, dir, output string) error {
 		}
 		return nil
 	})
-}
-
-func allChunks(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
 }
 
 // copyChunk emits chunk c's values a few samples at a time.

@@ -62,7 +62,9 @@ func Run(ctx context.Context, j Job) (Progress, error) {
 		todo = append(todo, c)
 	}
 	p.SkippedChunks, p.SkippedSamples = p.ChunksDone, p.SamplesDone
-	removeStaleTemps(j.Dir, todo, time.Now().Add(-staleTempAge))
+	for _, c := range todo {
+		removeStaleTemps(tempGlob(j.Dir, c), time.Now().Add(-staleTempAge))
+	}
 	host, _ := os.Hostname()
 	rec := &ShardRecord{Index: j.Shard.Index, Count: j.Shard.Count, Source: j.Shard.Source, ChunkLo: lo, ChunkHi: hi,
 		State: "running", Device: j.Device, Host: host, Fluxcore: engine.Version().String(), StartedUTC: time.Now().UTC()}
@@ -102,20 +104,23 @@ func chunkDone(dir string, c, samples int, outShape []int) bool {
 // (or a lost node) leaves it behind.
 const staleTempAge = time.Minute
 
-// tempGlob matches the temporary files of chunk c (internal/atomicfile's naming).
+// tempGlob matches the temporary files of chunk c (internal/atomicfile's naming), or of
+// every chunk when c < 0.
 func tempGlob(dir string, c int) string {
-	return filepath.Join(dir, chunksDir, "."+filepath.Base(ChunkPath(dir, c))+".tmp*")
+	name := "chunk-*.npy"
+	if c >= 0 {
+		name = filepath.Base(ChunkPath(dir, c))
+	}
+	return filepath.Join(dir, chunksDir, "."+name+".tmp*")
 }
 
-// removeStaleTemps removes the temporary files of the given chunks last written before
-// cutoff.
-func removeStaleTemps(dir string, chunks []int, cutoff time.Time) {
-	for _, c := range chunks {
-		paths, _ := filepath.Glob(tempGlob(dir, c))
-		for _, p := range paths {
-			if st, err := os.Stat(p); err == nil && st.ModTime().Before(cutoff) {
-				os.Remove(p)
-			}
+// removeStaleTemps removes the temporary files that pattern matches and that were last
+// written before cutoff.
+func removeStaleTemps(pattern string, cutoff time.Time) {
+	paths, _ := filepath.Glob(pattern)
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.ModTime().Before(cutoff) {
+			os.Remove(p)
 		}
 	}
 }

@@ -11,9 +11,25 @@ import (
 	"testing"
 )
 
+// bothPaths runs test with the <f4 fast path (where the machine is little-endian) and with
+// the converting path that every other case takes.
+func bothPaths(t *testing.T, test func(t *testing.T)) {
+	native := littleEndian
+	t.Cleanup(func() { littleEndian = native })
+	for _, fast := range []bool{false, true} {
+		if fast && !native {
+			continue
+		}
+		littleEndian = fast
+		t.Run(map[bool]string{false: "converting", true: "native"}[fast], test)
+	}
+}
+
 // Rows read through File equal the same rows of the array read whole, for float32 and
 // float64 files, at every range.
-func TestFileReadRowsMatchesRead(t *testing.T) {
+func TestFileReadRowsMatchesRead(t *testing.T) { bothPaths(t, testFileReadRowsMatchesRead) }
+
+func testFileReadRowsMatchesRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -55,7 +71,9 @@ func TestFileReadRowsMatchesRead(t *testing.T) {
 	}
 }
 
-func TestFileRefusesBadFiles(t *testing.T) {
+func TestFileRefusesBadFiles(t *testing.T) { bothPaths(t, testFileRefusesBadFiles) }
+
+func testFileRefusesBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.npy")
 	if err := Write(good, &Array{Shape: []int{4, 2}, Data: []float32{1, 2, 3, 4, 5, 6, 7, math.Float32frombits(0x7fc00000)}}); err != nil {
@@ -86,7 +104,9 @@ func TestFileRefusesBadFiles(t *testing.T) {
 	}
 }
 
-func TestWriteStream(t *testing.T) {
+func TestWriteStream(t *testing.T) { bothPaths(t, testWriteStream) }
+
+func testWriteStream(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.npy")
 	pieces := [][]float32{{1, 2, 3}, {4, 5, 6, 7, 8, 9}}

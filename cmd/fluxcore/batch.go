@@ -69,10 +69,8 @@ func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if *outDir == "" {
-		fmt.Fprintln(stderr, "--out-dir is required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "out-dir"); err != nil {
+		return err
 	}
 	shard, err := batch.ResolveShard(*shardFlag, *shards, os.Getenv)
 	if err != nil {
@@ -94,6 +92,11 @@ func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer l.close()
+	// The faces are read a chunk at a time; the first sample's now checks the files' shapes
+	// before any work.
+	if _, err := l.source.ResolveRange(ctx, m, in.Samples(), l.grid, 0, min(1, in.Samples())); err != nil {
+		return err
+	}
 	man, err := batchManifest(fs, in, l, *chunkSize, shard)
 	if err != nil {
 		return err
@@ -203,10 +206,8 @@ func runBatchMerge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *outDir == "" || *output == "" {
-		fmt.Fprintln(stderr, "--out-dir and --output are required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "out-dir", "output"); err != nil {
+		return err
 	}
 	start := time.Now()
 	if err := batch.Merge(ctx, *outDir, *output); err != nil {
@@ -228,10 +229,8 @@ func runBatchStatus(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *outDir == "" {
-		fmt.Fprintln(stderr, "--out-dir is required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "out-dir"); err != nil {
+		return err
 	}
 	st, err := batch.ReadStatus(*outDir)
 	if err != nil {

@@ -56,10 +56,8 @@ computed in float64 (Cholesky). Outputs are float64 if any input is, float32 oth
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if f.mean == "" || f.g == "" || f.rhs == "" || f.outMean == "" {
-		fmt.Fprintln(stderr, "--mean, --constraint, --rhs and --out-mean are required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "mean", "constraint", "rhs", "out-mean"); err != nil {
+		return err
 	}
 	if f.outEnsemble != "" && f.ens == "" {
 		return errors.New("--out-ensemble needs --ensemble input")

@@ -63,10 +63,8 @@ func (f *fnoFlags) parse(fs *flag.FlagSet, args []string) error {
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	if f.model == "" || f.input == "" {
-		fmt.Fprintln(fs.Output(), "--model and --input are required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "model", "input"); err != nil {
+		return err
 	}
 	if f.batchSize < 1 {
 		return fmt.Errorf("--batch-size %d: want ≥ 1", f.batchSize)
@@ -201,10 +199,6 @@ func (f *fnoFlags) prepare(ctx context.Context, m *fno.Model, shape []int) (*loa
 	if err != nil {
 		return nil, err
 	}
-	// The first sample's faces: the files' shapes and values are checked before any work.
-	if _, err := src.ResolveRange(ctx, m, shape[0], grid, 0, min(1, shape[0])); err != nil {
-		return nil, err
-	}
 	e, err := f.open()
 	if err != nil {
 		return nil, err
@@ -244,10 +238,8 @@ func runFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if *output == "" {
-		fmt.Fprintln(stderr, "--output is required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "output"); err != nil {
+		return err
 	}
 	l, err := f.load(ctx, stderr)
 	if err != nil {

@@ -53,10 +53,8 @@ func runKalman(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *in == "" || *out == "" {
-		fmt.Fprintln(stderr, "--in and --out are required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "in", "out"); err != nil {
+		return err
 	}
 	step, err := kalman.ReadStep(ctx, *in)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/limits"
@@ -133,6 +134,26 @@ func (f *engineFlags) register(ctx context.Context, fs *flag.FlagSet) {
 // buffers to the run's budget.
 func (f *engineFlags) open() (*engine.Engine, error) {
 	return engine.Open(engine.Options{Device: f.device, CPUVariant: f.cpu, Budget: f.budget})
+}
+
+// requireFlags is a usage error naming the required flags, as "--in and --out are
+// required", when any of them is empty.
+func requireFlags(fs *flag.FlagSet, names ...string) error {
+	missing := false
+	for _, name := range names {
+		missing = missing || fs.Lookup(name).Value.String() == ""
+	}
+	if !missing {
+		return nil
+	}
+	list, verb := "--"+names[len(names)-1], "is"
+	if len(names) > 1 {
+		list = "--" + strings.Join(names[:len(names)-1], ", --") + " and " + list
+		verb = "are"
+	}
+	fmt.Fprintf(fs.Output(), "%s %s required\n", list, verb)
+	fs.Usage()
+	return errUsage
 }
 
 // parseFlags parses args, reporting bad flags and stray arguments as usage errors.

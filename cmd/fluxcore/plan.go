@@ -198,10 +198,8 @@ func (f *plannerFlags) register(ctx context.Context, fs *flag.FlagSet, refine in
 // open loads the scenario and opens the engine and a planner on it; close releases the
 // engine.
 func (f *plannerFlags) open(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (s *traj.Scenario, p *traj.Planner, backendName string, close func(), err error) {
-	if f.scenario == "" {
-		fmt.Fprintln(stderr, "--scenario is required")
-		fs.Usage()
-		return nil, nil, "", nil, errUsage
+	if err := requireFlags(fs, "scenario"); err != nil {
+		return nil, nil, "", nil, err
 	}
 	if f.cfg.Candidates < 1 {
 		return nil, nil, "", nil, fmt.Errorf("--candidates %d, want ≥ 1", f.cfg.Candidates)

@@ -25,6 +25,7 @@ type progress struct {
 	start   time.Time
 	lastLog time.Time
 	skipped int
+	started bool
 	last    batch.Progress
 }
 
@@ -40,7 +41,8 @@ func newProgress(stderr io.Writer, label string) *progress {
 }
 
 func (p *progress) update(b batch.Progress) {
-	if p.last.Samples == 0 { // the first report: what an earlier run did
+	if !p.started { // the first report: what an earlier run did
+		p.started = true
 		p.skipped = b.SkippedSamples
 		p.lastLog = time.Now()
 		if p.bar != nil {

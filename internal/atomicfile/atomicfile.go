@@ -41,6 +41,27 @@ func bytesWriter(data []byte) func(io.Writer) error {
 	}
 }
 
+// WriteNew creates the file at path with data unless a file is there already, and reports
+// whether it did. The data is staged and synced as Write does, then hard-linked into place,
+// which fails when path exists: of writers racing to create the same file, exactly one
+// wins, and every reader sees either no file or all of it.
+func WriteNew(path string, data []byte) (created bool, err error) {
+	st, err := stage(path, bytesWriter(data))
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(st.tmp)
+	switch err := os.Link(st.tmp, st.target); {
+	case err == nil:
+		syncDir(filepath.Dir(st.target))
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("write %s: %w", path, err)
+	}
+}
+
 // Set is the outputs of one command, published all or nothing: Add writes each to its
 // temporary file, and only when every one is written does Commit rename them into place.
 // Discard (or a failed Add or Commit) removes the temporary files. The zero Set is ready.

@@ -1,11 +1,14 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -151,5 +154,36 @@ func TestSetIsAllOrNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("after Commit the directory holds %d entries, want 2", len(entries))
+	}
+}
+
+// Of writers racing to create one file, exactly one does; the file holds its data whole,
+// and no temporary file is left.
+func TestWriteNewCreatesOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.json")
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			ok, err := WriteNew(path, bytes.Repeat([]byte{byte('a' + i)}, 1<<16))
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				created.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != 1 {
+		t.Errorf("%d writers created the file, want 1", created.Load())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) != 1<<16 || !bytes.Equal(data, bytes.Repeat(data[:1], 1<<16)) {
+		t.Errorf("the file holds %d bytes, not one writer's data whole (%v)", len(data), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left: %v", entries)
 	}
 }
