@@ -222,8 +222,10 @@ func parseDict(text string, maxElements int) (header, error) {
 		h.size = 4
 	case "<f8":
 		h.size = 8
+	case "<i4": // only streamed files (File) carry it: batch kalman's status chunks
+		h.size = 4
 	default:
-		return h, fmt.Errorf("dtype %q is not supported, want little-endian float32 (<f4) or float64 (<f8)", h.descr)
+		return h, unsupportedDType(h.descr)
 	}
 	if f := fortranRE.FindStringSubmatch(text); f == nil || f[1] != "False" {
 		return h, fmt.Errorf("array is in Fortran order or the header does not say; save it in C order")
@@ -254,10 +256,25 @@ func parseDict(text string, maxElements int) (header, error) {
 	return h, nil
 }
 
+func unsupportedDType(descr string) error {
+	return fmt.Errorf("dtype %q is not supported, want little-endian float32 (<f4) or float64 (<f8)", descr)
+}
+
+// checkFloat refuses the one dtype that a header may declare and element cannot decode.
+func (h header) checkFloat() error {
+	if h.descr == "<i4" {
+		return unsupportedDType(h.descr)
+	}
+	return nil
+}
+
 // parseHeader checks raw's preamble and returns the shape, the element size and the data
 // bytes, whose length it has checked against the shape.
 func parseHeader(raw []byte) (shape []int, size int, body []byte, err error) {
 	h, err := readHeader(bytes.NewReader(raw))
+	if err == nil {
+		err = h.checkFloat()
+	}
 	if err != nil {
 		return nil, 0, nil, err
 	}

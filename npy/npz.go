@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -54,6 +55,9 @@ func readMember(ctx context.Context, f *zip.File) (*Array64, error) {
 	}
 	defer r.Close()
 	h, err := readHeader(r)
+	if err == nil {
+		err = h.checkFloat()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +86,15 @@ func WriteNPZ(path string, members map[string][]byte) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	return WriteNPZFunc(path, names, func(name string, w io.Writer) error {
+		_, err := w.Write(members[name])
+		return err
+	})
+}
+
+// WriteNPZFunc saves an uncompressed .npz atomically whose members, in the order of names,
+// are what member writes for each name: a whole .npy, which may be streamed (Concat).
+func WriteNPZFunc(path string, names []string, member func(name string, w io.Writer) error) error {
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		for _, name := range names {
@@ -89,8 +102,8 @@ func WriteNPZ(path string, members map[string][]byte) error {
 			if err != nil {
 				return err
 			}
-			if _, err := fw.Write(members[name]); err != nil {
-				return err
+			if err := member(name, fw); err != nil {
+				return fmt.Errorf("array %q: %w", name, err)
 			}
 		}
 		return zw.Close()
@@ -99,4 +112,60 @@ func WriteNPZ(path string, members map[string][]byte) error {
 		return fmt.Errorf("npz: %s: %w", path, err)
 	}
 	return nil
+}
+
+// OpenNPZ opens every member of an .npz archive as a File, for reading rows by range: the
+// members must be stored uncompressed (np.savez), since a compressed member cannot be read
+// from the middle. The caller closes each File.
+func OpenNPZ(path string) (map[string]*File, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, fmt.Errorf("npz: %s: %w", path, err)
+	}
+	defer zr.Close()
+	if err := limits.Check("npz: "+path+": members", len(zr.File), limits.MaxArchiveMembers); err != nil {
+		return nil, err
+	}
+	out := map[string]*File{}
+	fail := func(err error) (map[string]*File, error) {
+		for _, f := range out {
+			f.Close()
+		}
+		return nil, fmt.Errorf("npz: %s: %w", path, err)
+	}
+	for _, zf := range zr.File {
+		name, ok := strings.CutSuffix(zf.Name, ".npy")
+		switch {
+		case !ok:
+			return fail(fmt.Errorf("member %q is not an .npy array", zf.Name))
+		case out[name] != nil:
+			return fail(fmt.Errorf("member %q appears twice", zf.Name))
+		case zf.Method != zip.Store:
+			return fail(fmt.Errorf("array %q is compressed (np.savez_compressed); reading it by rows needs it stored: save with np.savez", name))
+		}
+		f, err := openMember(path, zf)
+		if err != nil {
+			return fail(fmt.Errorf("array %q: %w", name, err))
+		}
+		out[name] = f
+	}
+	return out, nil
+}
+
+// openMember opens a stored member as a File of its own.
+func openMember(path string, zf *zip.File) (*File, error) {
+	offset, err := zf.DataOffset()
+	if err != nil {
+		return nil, err
+	}
+	osf, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := openAt(path+":"+zf.Name, osf, offset, int64(zf.UncompressedSize64))
+	if err != nil {
+		osf.Close()
+		return nil, err
+	}
+	return f, nil
 }
