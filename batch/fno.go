@@ -19,7 +19,8 @@ type FNO struct {
 	BatchSize int
 }
 
-func (w *FNO) Forward(ctx context.Context, lo, hi int, input, out []float32) error {
+func (w *FNO) Forward(ctx context.Context, lo, hi int, in, outs []Values) error {
+	input, out := in[0].F32, outs[0].F32
 	n := hi - lo
 	if n < 1 || len(input)%n != 0 || len(out)%n != 0 {
 		return fmt.Errorf("batch: fno: %d input and %d output values for %d samples", len(input), len(out), n)

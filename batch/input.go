@@ -118,8 +118,21 @@ func (in *Input) Paths() []string {
 	return out
 }
 
-// Read fills dst with samples [lo, hi) as float32, across file boundaries.
-func (in *Input) Read(ctx context.Context, dst []float32, lo, hi int) error {
+// Spec describes the input as a job's one per-sample input array, name, read as float32.
+func (in *Input) Spec(name string) ArraySpec {
+	return ArraySpec{Name: name, DType: "<f4", Shape: in.SampleShape()}
+}
+
+// Read is Source's Read: it fills dst[0].F32 with samples [lo, hi), across file boundaries.
+func (in *Input) Read(ctx context.Context, lo, hi int, dst []Values) error {
+	if len(dst) != 1 {
+		return fmt.Errorf("batch: the input is one array, not %d", len(dst))
+	}
+	return in.ReadFloat32(ctx, dst[0].F32, lo, hi)
+}
+
+// ReadFloat32 fills dst with samples [lo, hi) as float32, across file boundaries.
+func (in *Input) ReadFloat32(ctx context.Context, dst []float32, lo, hi int) error {
 	per := in.SampleValues()
 	if lo < 0 || hi > in.Samples() || lo > hi || len(dst) != (hi-lo)*per {
 		return fmt.Errorf("batch: read samples [%d, %d) of %d into %d values", lo, hi, in.Samples(), len(dst))
@@ -136,36 +149,52 @@ func (in *Input) Read(ctx context.Context, dst []float32, lo, hi int) error {
 	return nil
 }
 
+// Fingerprint identifies the input's files (see Fingerprint).
+func (in *Input) Fingerprint() (string, error) { return Fingerprint(in.Paths()) }
+
 // fingerprintBlock is the bytes read at each point the fingerprint samples.
 const fingerprintBlock = 64 << 10
 
 // fingerprintPoints is how many evenly spaced blocks of each file the fingerprint reads.
 const fingerprintPoints = 16
 
-// Fingerprint identifies the input without reading all of it, which every shard would
-// otherwise do for a checksum of a file it reads 1/n of: SHA-256 over each file's size,
-// header and fingerprintPoints evenly spaced blocks of 64 KiB, its last block included.
-// A regenerated or replaced input changes it; an edit that touches no sampled block does
+// Fingerprint identifies files without reading all of them, which every shard would
+// otherwise do for a checksum of an input it reads 1/n of: SHA-256 over each file's size
+// and fingerprintPoints+1 evenly spaced blocks of 64 KiB, its first and last included. A
+// regenerated or replaced input changes it; an edit that touches no sampled block does
 // not, which the README states.
-func (in *Input) Fingerprint() (string, error) {
+func Fingerprint(paths []string) (string, error) {
 	h := sha256.New()
 	buf := make([]byte, fingerprintBlock)
-	for _, f := range in.files {
-		size := f.DataOffset() + int64(f.Rows())*int64(f.RowElements())*int64(f.ElementBytes())
-		fmt.Fprintf(h, "%d:", size)
-		offsets := []int64{0}
-		for k := 1; k <= fingerprintPoints; k++ {
-			offsets = append(offsets, max(0, size*int64(k)/fingerprintPoints-fingerprintBlock))
-		}
-		for _, off := range offsets {
-			n, err := f.ReadAt(buf[:min(fingerprintBlock, size-off)], off)
-			if err != nil && err != io.EOF {
-				return "", fmt.Errorf("batch: fingerprint %s: %w", f.Path(), err)
-			}
-			h.Write(buf[:n])
+	for _, p := range paths {
+		if err := fingerprintFile(h, p, buf); err != nil {
+			return "", fmt.Errorf("batch: fingerprint: %w", err)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func fingerprintFile(h io.Writer, path string, buf []byte) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	fmt.Fprintf(h, "%d:", size)
+	for k := 0; k <= fingerprintPoints; k++ {
+		off := max(0, size*int64(k)/fingerprintPoints-fingerprintBlock)
+		n, err := f.ReadAt(buf[:min(fingerprintBlock, size-off)], off)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		h.Write(buf[:n])
+	}
+	return nil
 }
 
 // Close closes every file.

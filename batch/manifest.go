@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"time"
 
@@ -17,21 +18,23 @@ import (
 // that a directory never mixes the outputs of two different jobs.
 type Manifest struct {
 	Format   int    `json:"format"`
-	Kind     string `json:"kind"` // "fno"
+	Kind     string `json:"kind"` // fno, conserve or kalman
 	Fluxcore string `json:"fluxcore_version"`
 	// Files are the checksummed files the output depends on (model, config, face data), by role.
 	Files map[string]FileSum `json:"files"`
 	// Input identifies the input (Input.Fingerprint).
 	Input InputID `json:"input"`
 	// Settings are the options that change the output, by flag name.
-	Settings     map[string]string `json:"settings"`
-	SampleShape  []int             `json:"input_sample_shape"`
-	OutputShape  []int             `json:"output_sample_shape"`
-	Samples      int               `json:"samples"`
-	ChunkSize    int               `json:"chunk_size"`
-	Chunks       int               `json:"chunks"`
-	CreatedUTC   time.Time         `json:"created_utc"`
-	CreatedShard string            `json:"created_by_shard"`
+	Settings map[string]string `json:"settings"`
+	// Inputs are the arrays read a chunk at a time (arrays shared by every sample are
+	// covered by Input's fingerprint), and Outputs those written, each a file per chunk.
+	Inputs       []ArraySpec `json:"inputs"`
+	Outputs      []ArraySpec `json:"outputs"`
+	Samples      int         `json:"samples"`
+	ChunkSize    int         `json:"chunk_size"`
+	Chunks       int         `json:"chunks"`
+	CreatedUTC   time.Time   `json:"created_utc"`
+	CreatedShard string      `json:"created_by_shard"`
 }
 
 // FileSum is a file and the SHA-256 of its content.
@@ -46,8 +49,8 @@ type InputID struct {
 	Fingerprint string   `json:"fingerprint"`
 }
 
-// manifestFormat is the version of the manifest's layout.
-const manifestFormat = 1
+// manifestFormat is the version of the manifest's layout (2: named, typed arrays).
+const manifestFormat = 2
 
 const (
 	manifestName = "job.json"
@@ -55,9 +58,13 @@ const (
 	shardsDir    = "shards"
 )
 
-// ChunkPath is where chunk c's output lives in dir.
-func ChunkPath(dir string, c int) string {
-	return filepath.Join(dir, chunksDir, fmt.Sprintf("chunk-%07d.npy", c))
+// chunkName is the file name of a chunk's output array, from the chunk's index and the
+// array's name.
+const chunkName = "chunk-%07d.%s.npy"
+
+// ChunkPath is where chunk c's output array name lives in dir.
+func ChunkPath(dir string, c int, name string) string {
+	return filepath.Join(dir, chunksDir, fmt.Sprintf(chunkName, c, name))
 }
 
 func shardPath(dir string, s Shard) string {
@@ -82,6 +89,9 @@ func Prepare(dir string, m *Manifest, force bool) error {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("batch: %w", err)
 		}
+	}
+	if err := checkSpecs(m.Outputs); err != nil {
+		return fmt.Errorf("batch: %w", err)
 	}
 	m.Format = manifestFormat
 	published, err := publishOnce(filepath.Join(dir, manifestName), m)
@@ -128,7 +138,29 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if m.Chunks < 1 || m.Chunks > MaxChunks || m.ChunkSize < 1 || m.Samples < 1 {
 		return nil, fmt.Errorf("batch: %s: manifest has %d chunks of %d for %d samples", dir, m.Chunks, m.ChunkSize, m.Samples)
 	}
+	if err := checkSpecs(m.Outputs); err != nil {
+		return nil, fmt.Errorf("batch: %s: manifest: %w", dir, err)
+	}
 	return &m, nil
+}
+
+// arrayName is what an output's name may be: it is part of a file name.
+var arrayName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+
+// checkSpecs refuses no outputs, and a name or dtype that a chunk file cannot carry.
+func checkSpecs(outputs []ArraySpec) error {
+	if len(outputs) == 0 {
+		return errors.New("no outputs")
+	}
+	for _, s := range outputs {
+		if !arrayName.MatchString(s.Name) {
+			return fmt.Errorf("output name %q: want a letter, then up to 63 letters, digits or _", s.Name)
+		}
+		if s.DType != "<f4" && s.DType != "<f8" && s.DType != "<i4" {
+			return fmt.Errorf("output %s: dtype %q, want <f4, <f8 or <i4", s.Name, s.DType)
+		}
+	}
+	return nil
 }
 
 // differs names the first way in which m and n describe different jobs ("" if none).
@@ -142,9 +174,9 @@ func (m *Manifest) differs(n *Manifest) string {
 		return fmt.Sprintf("its input %v has another fingerprint than %v", m.Input.Paths, n.Input.Paths)
 	case m.ChunkSize != n.ChunkSize:
 		return fmt.Sprintf("its chunk size is %d, this run's %d", m.ChunkSize, n.ChunkSize)
-	case m.Samples != n.Samples || !slices.Equal(m.SampleShape, n.SampleShape) || !slices.Equal(m.OutputShape, n.OutputShape):
+	case m.Samples != n.Samples || !specsEqual(m.Inputs, n.Inputs) || !specsEqual(m.Outputs, n.Outputs):
 		return fmt.Sprintf("it maps %d samples of %v to %v, this run %d of %v to %v",
-			m.Samples, m.SampleShape, m.OutputShape, n.Samples, n.SampleShape, n.OutputShape)
+			m.Samples, m.Inputs, m.Outputs, n.Samples, n.Inputs, n.Outputs)
 	}
 	for _, role := range sortedKeys(m.Files, n.Files) {
 		if m.Files[role].SHA256 != n.Files[role].SHA256 {

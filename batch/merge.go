@@ -9,24 +9,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxcore/fluxcore/internal/atomicfile"
+
 	"github.com/fluxcore/fluxcore/npy"
 )
 
-// mergePiece bounds the values Merge holds at a time.
-const mergePiece = 4 << 20
-
-// Merge streams every chunk of dir's job, in order, into one .npy at output, written
-// atomically. When chunks are missing it writes nothing and names them, by shard.
+// Merge joins every chunk of dir's job, in order, into output, written atomically: an .npy
+// when the job has one output array, else an .npz of them all by name. It streams the
+// chunks' bytes and holds none whole. When chunks are missing it writes nothing and names
+// them, by shard.
 func Merge(ctx context.Context, dir, output string) error {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return err
 	}
+	if len(m.Outputs) > 1 && !strings.HasSuffix(output, ".npz") {
+		return fmt.Errorf("batch: merge %s: the job has %d outputs (%v), which go into an .npz; %q does not end in .npz",
+			dir, len(m.Outputs), m.Outputs, output)
+	}
 	lay := Layout{Samples: m.Samples, ChunkSize: m.ChunkSize}
 	var missing []int
 	for c := range m.Chunks {
 		a, b := lay.Range(c)
-		if !chunkDone(dir, c, b-a, m.OutputShape) {
+		if !chunkDone(dir, c, b-a, m.Outputs) {
 			missing = append(missing, c)
 		}
 	}
@@ -34,41 +39,27 @@ func Merge(ctx context.Context, dir, output string) error {
 		return fmt.Errorf("batch: merge %s: %d of %d chunks are missing: %s; run those shards again", dir, len(missing), m.Chunks,
 			describeMissing(dir, m.Chunks, missing))
 	}
-	per := product(m.OutputShape)
-	shape := append([]int{m.Samples}, m.OutputShape...)
 	// Every chunk is done, so any temporary file left beside one is from a killed run.
 	removeStaleTemps(tempGlob(dir, -1), time.Now())
-	return npy.WriteStream(output, shape, func(emit func([]float32) error) error {
-		buf := make([]float32, max(per, min(mergePiece, m.ChunkSize*per)))
-		for c := range m.Chunks {
-			if err := copyChunk(ctx, dir, c, buf, emit); err != nil {
-				return err
-			}
+	concat := func(name string, w io.Writer) error {
+		paths := make([]string, m.Chunks)
+		for c := range paths {
+			paths[c] = ChunkPath(dir, c, name)
+		}
+		return npy.Concat(ctx, w, paths)
+	}
+	if len(m.Outputs) == 1 {
+		err := atomicfile.Write(output, func(w io.Writer) error { return concat(m.Outputs[0].Name, w) })
+		if err != nil {
+			return fmt.Errorf("batch: merge: %w", err)
 		}
 		return nil
-	})
-}
-
-// copyChunk emits chunk c's values a few samples at a time.
-func copyChunk(ctx context.Context, dir string, c int, buf []float32, emit func([]float32) error) error {
-	f, err := npy.Open(ChunkPath(dir, c))
-	if err != nil {
-		return err
 	}
-	defer f.Close()
-	per := f.RowElements()
-	step := max(1, len(buf)/max(per, 1))
-	for lo := 0; lo < f.Rows(); lo += step {
-		hi := min(lo+step, f.Rows())
-		part := buf[:(hi-lo)*per]
-		if err := f.ReadRows(ctx, part, lo, hi); err != nil {
-			return err
-		}
-		if err := emit(part); err != nil {
-			return err
-		}
+	names := make([]string, len(m.Outputs))
+	for i, spec := range m.Outputs {
+		names[i] = spec.Name
 	}
-	return nil
+	return npy.WriteNPZFunc(output, names, concat)
 }
 
 // describeMissing lists missing chunks by the shard that owns them under the newest shard
@@ -148,7 +139,7 @@ func ReadStatus(dir string) (*Status, error) {
 	st := &Status{Manifest: m}
 	for c := range m.Chunks {
 		a, b := lay.Range(c)
-		if done[c] = chunkDone(dir, c, b-a, m.OutputShape); done[c] {
+		if done[c] = chunkDone(dir, c, b-a, m.Outputs); done[c] {
 			st.Done++
 		}
 	}

@@ -15,17 +15,25 @@ import (
 	"github.com/fluxcore/fluxcore/npy"
 )
 
+// Source reads the per-sample input arrays of samples [lo, hi), one Values for each of the
+// manifest's Inputs, in order, sized for exactly those samples.
+type Source interface {
+	Read(ctx context.Context, lo, hi int, dst []Values) error
+}
+
 // Worker computes the outputs of samples [lo, hi) (indices into the whole input) from
-// their input values into out, which holds exactly their output values.
+// their inputs into out: one Values for each of the manifest's Inputs and Outputs, sized
+// for exactly those samples. The buffers are reused from chunk to chunk, so Forward must
+// set every output value.
 type Worker interface {
-	Forward(ctx context.Context, lo, hi int, input, out []float32) error
+	Forward(ctx context.Context, lo, hi int, in, out []Values) error
 }
 
 // Job is one shard's share of a prepared directory.
 type Job struct {
 	Dir      string
 	Manifest *Manifest
-	Input    *Input
+	Source   Source
 	Shard    Shard
 	Device   string // for the shard record
 	Worker   Worker
@@ -54,7 +62,7 @@ func Run(ctx context.Context, j Job) (Progress, error) {
 	for c := lo; c < hi; c++ {
 		a, b := lay.Range(c)
 		p.Samples += b - a
-		if chunkDone(j.Dir, c, b-a, m.OutputShape) {
+		if chunkDone(j.Dir, c, b-a, m.Outputs) {
 			p.ChunksDone++
 			p.SamplesDone += b - a
 			continue
@@ -88,15 +96,22 @@ func Run(ctx context.Context, j Job) (Progress, error) {
 	return p, err
 }
 
-// chunkDone reports whether chunk c's file holds samples×outShape values: a file is only
-// ever there whole (it is renamed into place), but one from another job's layout is not ours.
-func chunkDone(dir string, c, samples int, outShape []int) bool {
-	f, err := npy.Open(ChunkPath(dir, c))
-	if err != nil {
-		return false
+// chunkDone reports whether chunk c's file of every output holds samples samples of its
+// spec: a file is only ever there whole (it is renamed into place), but one from another
+// job's layout is not ours.
+func chunkDone(dir string, c, samples int, outputs []ArraySpec) bool {
+	for _, spec := range outputs {
+		f, err := npy.Open(ChunkPath(dir, c, spec.Name))
+		if err != nil {
+			return false
+		}
+		ok := f.DType() == spec.DType && slices.Equal(f.Shape(), append([]int{samples}, spec.Shape...))
+		f.Close()
+		if !ok {
+			return false
+		}
 	}
-	defer f.Close()
-	return slices.Equal(f.Shape(), append([]int{samples}, outShape...))
+	return true
 }
 
 // staleTempAge is how long a chunk's temporary file must have gone unwritten before a
@@ -104,12 +119,12 @@ func chunkDone(dir string, c, samples int, outShape []int) bool {
 // (or a lost node) leaves it behind.
 const staleTempAge = time.Minute
 
-// tempGlob matches the temporary files of chunk c (internal/atomicfile's naming), or of
-// every chunk when c < 0.
+// tempGlob matches the temporary files of chunk c's outputs (internal/atomicfile's
+// naming), or of every chunk's when c < 0.
 func tempGlob(dir string, c int) string {
 	name := "chunk-*.npy"
 	if c >= 0 {
-		name = filepath.Base(ChunkPath(dir, c))
+		name = fmt.Sprintf(chunkName, c, "*")
 	}
 	return filepath.Join(dir, chunksDir, "."+name+".tmp*")
 }
@@ -128,31 +143,30 @@ func removeStaleTemps(pattern string, cutoff time.Time) {
 // piece is one chunk on its way through the pipeline.
 type piece struct {
 	chunk, lo, hi int
-	data          []float32
+	arrays        []Values
 }
 
 // pipeline reads, computes and writes the chunks in todo with two input and two output
 // buffers, reused, so that memory stays bounded by the chunk size whatever the input's.
 func (j *Job) pipeline(ctx context.Context, lay Layout, todo []int, p *Progress) error {
 	m := j.Manifest
-	inPer, outPer := product(m.SampleShape), product(m.OutputShape)
 	samples := min(lay.ChunkSize, m.Samples)
 	// Two buffers each way, charged to the run's budget (--mem-budget) before they exist,
 	// so that a chunk size too big for memory is an error, not the end of the process.
-	perChunk, ok := limits.Mul(samples, inPer+outPer)
+	perChunk, ok := limits.Mul(samples, sampleBytes(m.Inputs)+sampleBytes(m.Outputs))
 	if !ok {
-		return fmt.Errorf("batch: chunks of %d samples of %d input and %d output values overflow", samples, inPer, outPer)
+		return fmt.Errorf("batch: chunks of %d samples of %v and %v overflow", samples, m.Inputs, m.Outputs)
 	}
-	bytes := 2 * 4 * int64(perChunk)
+	bytes := 2 * int64(perChunk)
 	budget := limits.From(ctx)
 	if err := budget.ChargeBytes(fmt.Sprintf("batch: buffers for two chunks of %d samples", samples), bytes); err != nil {
 		return fmt.Errorf("%w; lower --chunk-size or raise --mem-budget", err)
 	}
 	defer budget.Release(bytes)
-	freeIn, freeOut := make(chan []float32, 2), make(chan []float32, 2)
+	freeIn, freeOut := make(chan []Values, 2), make(chan []Values, 2)
 	for range 2 {
-		freeIn <- make([]float32, samples*inPer)
-		freeOut <- make([]float32, samples*outPer)
+		freeIn <- allocate(m.Inputs, samples)
+		freeOut <- allocate(m.Outputs, samples)
 	}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
@@ -175,6 +189,31 @@ func (j *Job) pipeline(ctx context.Context, lay Layout, todo []int, p *Progress)
 	return firstError(writeErr, computeErr, readErr, ctx.Err())
 }
 
+// allocate makes one chunk's buffers for specs.
+func allocate(specs []ArraySpec, samples int) []Values {
+	out := make([]Values, len(specs))
+	for i, spec := range specs {
+		out[i] = newValues(spec, samples)
+	}
+	return out
+}
+
+// sized is bufs cut to exactly the samples [lo, hi) of specs.
+func sized(bufs []Values, specs []ArraySpec, lo, hi int) []Values {
+	for i, spec := range specs {
+		bufs[i] = bufs[i].first(spec.Values(), hi-lo)
+	}
+	return bufs
+}
+
+// release is bufs at their full capacity, for reuse.
+func release(bufs []Values) []Values {
+	for i := range bufs {
+		bufs[i] = bufs[i].full()
+	}
+	return bufs
+}
+
 // firstError is the first error that is not a cancellation, else the first error: a
 // failure that made the other stages stop outranks their reports of being stopped.
 func firstError(errs ...error) error {
@@ -191,23 +230,22 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-func (j *Job) read(ctx context.Context, lay Layout, todo []int, free <-chan []float32, out chan<- piece) error {
+func (j *Job) read(ctx context.Context, lay Layout, todo []int, free <-chan []Values, out chan<- piece) error {
 	defer close(out)
-	per := product(j.Manifest.SampleShape)
 	for _, c := range todo {
 		lo, hi := lay.Range(c)
-		var buf []float32
+		var bufs []Values
 		select {
-		case buf = <-free:
+		case bufs = <-free:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		buf = buf[:(hi-lo)*per]
-		if err := j.Input.Read(ctx, buf, lo, hi); err != nil {
+		bufs = sized(bufs, j.Manifest.Inputs, lo, hi)
+		if err := j.Source.Read(ctx, lo, hi, bufs); err != nil {
 			return fmt.Errorf("batch: chunk %d: %w", c, err)
 		}
 		select {
-		case out <- piece{c, lo, hi, buf}:
+		case out <- piece{c, lo, hi, bufs}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -215,46 +253,43 @@ func (j *Job) read(ctx context.Context, lay Layout, todo []int, free <-chan []fl
 	return nil
 }
 
-func (j *Job) compute(ctx context.Context, in <-chan piece, out chan<- piece, freeIn chan<- []float32, freeOut <-chan []float32) error {
-	per := product(j.Manifest.OutputShape)
+func (j *Job) compute(ctx context.Context, in <-chan piece, out chan<- piece, freeIn chan<- []Values, freeOut <-chan []Values) error {
 	for pc := range in {
-		var buf []float32
+		var bufs []Values
 		select {
-		case buf = <-freeOut:
+		case bufs = <-freeOut:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		buf = buf[:(pc.hi-pc.lo)*per]
-		err := j.Worker.Forward(ctx, pc.lo, pc.hi, pc.data, buf)
-		freeIn <- pc.data[:cap(pc.data)]
+		bufs = sized(bufs, j.Manifest.Outputs, pc.lo, pc.hi)
+		err := j.Worker.Forward(ctx, pc.lo, pc.hi, pc.arrays, bufs)
+		freeIn <- release(pc.arrays)
 		if err != nil {
 			return fmt.Errorf("batch: chunk %d (samples %d..%d): %w", pc.chunk, pc.lo, pc.hi-1, err)
 		}
-		out <- piece{pc.chunk, pc.lo, pc.hi, buf}
+		out <- piece{pc.chunk, pc.lo, pc.hi, bufs}
 	}
 	return ctx.Err()
 }
 
-// write publishes each computed chunk. It does not watch ctx: a chunk that reached it is
-// whole, and writing it takes far less than computing it did.
-func (j *Job) write(in <-chan piece, free chan<- []float32, p *Progress) error {
-	shape := append([]int{0}, j.Manifest.OutputShape...)
+// write publishes each computed chunk, one file per output. It does not watch ctx: a
+// chunk that reached it is whole, and writing it takes far less than computing it did.
+func (j *Job) write(in <-chan piece, free chan<- []Values, p *Progress) error {
 	var err error
 	for pc := range in {
-		if err == nil {
-			shape[0] = pc.hi - pc.lo
-			err = npy.WriteStream(ChunkPath(j.Dir, pc.chunk), shape, func(emit func([]float32) error) error {
-				return emit(pc.data)
-			})
+		for i, spec := range j.Manifest.Outputs {
 			if err == nil {
-				p.ChunksDone++
-				p.SamplesDone += pc.hi - pc.lo
-				if j.Progress != nil {
-					j.Progress(*p)
-				}
+				err = pc.arrays[i].write(ChunkPath(j.Dir, pc.chunk, spec.Name), spec, pc.hi-pc.lo)
 			}
 		}
-		free <- pc.data[:cap(pc.data)]
+		if err == nil {
+			p.ChunksDone++
+			p.SamplesDone += pc.hi - pc.lo
+			if j.Progress != nil {
+				j.Progress(*p)
+			}
+		}
+		free <- release(pc.arrays)
 	}
 	return err
 }

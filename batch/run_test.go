@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,11 +25,12 @@ type affine struct {
 	cancel      context.CancelFunc
 }
 
-func (w *affine) Forward(ctx context.Context, lo, hi int, input, out []float32) error {
+func (w *affine) Forward(ctx context.Context, lo, hi int, in, outs []Values) error {
 	if w.cancelAfter > 0 && w.calls.Add(1) > w.cancelAfter {
 		w.cancel()
 		return ctx.Err()
 	}
+	input, out := in[0].F32, outs[0].F32
 	per := len(input) / (hi - lo)
 	for s := range hi - lo {
 		var sum float32
@@ -82,6 +84,11 @@ func want(all []float32) []float32 {
 
 func newJob(t *testing.T, dir, input string, chunkSize int, shard Shard, w Worker) Job {
 	t.Helper()
+	return newJobWith(t, dir, input, chunkSize, shard, w, ArraySpec{Name: "y", DType: "<f4", Shape: []int{2}})
+}
+
+func newJobWith(t *testing.T, dir, input string, chunkSize int, shard Shard, w Worker, outputs ...ArraySpec) Job {
+	t.Helper()
 	in, err := OpenInput(input)
 	if err != nil {
 		t.Fatal(err)
@@ -92,13 +99,13 @@ func newJob(t *testing.T, dir, input string, chunkSize int, shard Shard, w Worke
 		t.Fatal(err)
 	}
 	lay := Layout{Samples: in.Samples(), ChunkSize: chunkSize}
-	m := &Manifest{Kind: "test", Input: InputID{Paths: in.Paths(), Fingerprint: fp}, SampleShape: in.SampleShape(),
-		OutputShape: []int{2}, Samples: in.Samples(), ChunkSize: chunkSize, Chunks: lay.Chunks(),
+	m := &Manifest{Kind: "test", Input: InputID{Paths: in.Paths(), Fingerprint: fp}, Inputs: []ArraySpec{in.Spec("x")},
+		Outputs: outputs, Samples: in.Samples(), ChunkSize: chunkSize, Chunks: lay.Chunks(),
 		Settings: map[string]string{"scale": "1"}}
 	if err := Prepare(dir, m, false); err != nil {
 		t.Fatal(err)
 	}
-	return Job{Dir: dir, Manifest: m, Input: in, Shard: shard, Device: "test", Worker: w}
+	return Job{Dir: dir, Manifest: m, Source: in, Shard: shard, Device: "test", Worker: w}
 }
 
 func mergeAndCheck(t *testing.T, dir string, all []float32) {
@@ -200,7 +207,8 @@ func TestMergeNamesMissingChunksByShard(t *testing.T) {
 func TestManifestIsPublishedOnceAndGuardsTheDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	base := Manifest{Kind: "fno", Files: map[string]FileSum{"model": {"m.safetensors", "aa"}}, Input: InputID{Fingerprint: "f1"},
-		Settings: map[string]string{"bc": ""}, SampleShape: []int{8, 1}, OutputShape: []int{8, 1}, Samples: 100, ChunkSize: 10, Chunks: 10}
+		Settings: map[string]string{"bc": ""}, Inputs: []ArraySpec{{"x", "<f4", []int{8, 1}}},
+		Outputs: []ArraySpec{{"y", "<f4", []int{8, 1}}}, Samples: 100, ChunkSize: 10, Chunks: 10}
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
@@ -225,6 +233,7 @@ func TestManifestIsPublishedOnceAndGuardsTheDirectory(t *testing.T) {
 		{func(m *Manifest) { m.Input.Fingerprint = "f2" }, "another fingerprint"},
 		{func(m *Manifest) { m.Files = map[string]FileSum{"model": {"n.safetensors", "bb"}} }, `its model is "m.safetensors"`},
 		{func(m *Manifest) { m.Settings = map[string]string{"bc": "dirichlet"} }, `its bc is "", this run's "dirichlet"`},
+		{func(m *Manifest) { m.Outputs = []ArraySpec{{"y", "<f8", []int{8, 1}}} }, "to [y <f4[8 1]], this run 100 of [x <f4[8 1]] to [y <f8[8 1]]"},
 	} {
 		m := base
 		c.change(&m)
@@ -266,8 +275,10 @@ func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
 	input, all := writeInput(t, src, 8)
 	dir := filepath.Join(t.TempDir(), "out")
 	job := newJob(t, dir, input, 2, Shard{0, 1, "test"}, &affine{})
-	stale, fresh := tempGlob(dir, 1), tempGlob(dir, 2)
-	stale, fresh = strings.TrimSuffix(stale, "*")+"0123456789ab", strings.TrimSuffix(fresh, "*")+"ba9876543210"
+	temp := func(c int, suffix string) string { // internal/atomicfile's naming
+		return filepath.Join(dir, chunksDir, "."+filepath.Base(ChunkPath(dir, c, "y"))+".tmp"+suffix)
+	}
+	stale, fresh := temp(1, "0123456789ab"), temp(2, "ba9876543210")
 	for _, p := range []string{stale, fresh} {
 		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
 			t.Fatal(err)
@@ -287,5 +298,68 @@ func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
 	mergeAndCheck(t, dir, all)
 	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
 		t.Errorf("the merge left a temporary file: %v", err)
+	}
+}
+
+// split is a worker of two outputs of other types: the sum of a sample's values as float64
+// (a scalar per sample) and its global index as int32.
+type split struct{}
+
+func (split) Forward(ctx context.Context, lo, hi int, in, outs []Values) error {
+	input := in[0].F32
+	per := len(input) / (hi - lo)
+	for s := range hi - lo {
+		var sum float64
+		for _, v := range input[s*per : (s+1)*per] {
+			sum += float64(v)
+		}
+		outs[0].F64[s] = sum
+		outs[1].I32[s] = int32(lo + s)
+	}
+	return nil
+}
+
+// A job of several outputs, of float64 and int32, writes a file per output per chunk and
+// merges into an .npz of them by name, of their own dtypes; its merge refuses an .npy.
+func TestSeveralTypedOutputsMergeToAnNPZ(t *testing.T) {
+	input, all := writeInput(t, t.TempDir(), 7, 6)
+	dir := filepath.Join(t.TempDir(), "out")
+	outputs := []ArraySpec{{"sum", "<f8", nil}, {"index", "<i4", []int{}}}
+	for i := range 2 {
+		if _, err := Run(context.Background(), newJobWith(t, dir, input, 3, Shard{i, 2, "test"}, split{}, outputs...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Merge(context.Background(), dir, filepath.Join(t.TempDir(), "m.npy")); err == nil || !strings.Contains(err.Error(), "does not end in .npz") {
+		t.Errorf("merge of two outputs into an .npy: %v", err)
+	}
+	merged := filepath.Join(t.TempDir(), "m.npz")
+	if err := Merge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	files, err := npy.OpenNPZ(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	sums := make([]float64, 13)
+	if err := files["sum"].ReadRows64(context.Background(), sums, 0, 13); err != nil {
+		t.Fatal(err)
+	}
+	for s := range 13 {
+		var want float64
+		for _, v := range all[s*6 : s*6+6] {
+			want += float64(v)
+		}
+		if sums[s] != want {
+			t.Errorf("sum[%d] = %v, want %v", s, sums[s], want)
+		}
+	}
+	if f := files["index"]; f.DType() != "<i4" || !slices.Equal(f.Shape(), []int{13}) {
+		t.Errorf("index: %s %v, want <i4 [13]", f.DType(), f.Shape())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -104,7 +105,7 @@ func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := batch.Prepare(*outDir, man, *force); err != nil {
 		return err
 	}
-	job := batch.Job{Dir: *outDir, Manifest: man, Input: in, Shard: shard, Device: l.engine.Info().Device,
+	job := batch.Job{Dir: *outDir, Manifest: man, Source: in, Shard: shard, Device: l.engine.Info().Device,
 		Worker: &batch.FNO{Runner: l.runner, Model: m, Boundary: l.source, Samples: in.Samples(), Grid: l.grid, BatchSize: l.batch}}
 	return runJob(ctx, job, stdout, stderr)
 }
@@ -125,7 +126,7 @@ func batchManifest(fs *flag.FlagSet, in *batch.Input, l *loaded, chunkSize int, 
 	out := l.runner.OutputShape(1)
 	man := &batch.Manifest{Kind: "fno", Fluxcore: engine.Version().String(), Files: map[string]batch.FileSum{},
 		Input: batch.InputID{Paths: in.Paths(), Fingerprint: fingerprint}, Settings: map[string]string{},
-		SampleShape: in.SampleShape(), OutputShape: out[1:], Samples: lay.Samples, ChunkSize: chunkSize, Chunks: lay.Chunks(),
+		Inputs: []batch.ArraySpec{in.Spec("x")}, Outputs: []batch.ArraySpec{{Name: "y", DType: "<f4", Shape: out[1:]}}, Samples: lay.Samples, ChunkSize: chunkSize, Chunks: lay.Chunks(),
 		CreatedUTC: time.Now().UTC(), CreatedShard: shard.String()}
 	for _, name := range resultFlags {
 		man.Settings[name] = fs.Lookup(name).Value.String()
@@ -217,9 +218,23 @@ func runBatchMerge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s %v: %d chunks in %s\n", *output, append([]int{m.Samples}, m.OutputShape...), m.Chunks,
+	fmt.Fprintf(stdout, "wrote %s %s: %d chunks in %s\n", *output, describeArrays(m.Samples, m.Outputs), m.Chunks,
 		time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// describeArrays lists the arrays of samples samples as "[8 3] float64" when there is
+// one, else as "x [8 3] float64, status [8] int32".
+func describeArrays(samples int, specs []batch.ArraySpec) string {
+	types := map[string]string{"<f4": "float32", "<f8": "float64", "<i4": "int32"}
+	parts := make([]string, len(specs))
+	for i, s := range specs {
+		parts[i] = fmt.Sprintf("%v %s", append([]int{samples}, s.Shape...), types[s.DType])
+		if len(specs) > 1 {
+			parts[i] = s.Name + " " + parts[i]
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func runBatchStatus(args []string, stdout, stderr io.Writer) error {
