@@ -76,7 +76,7 @@ stress: cpu-stamp
 # exit 0. Findings land in the package's testdata/fuzz/ as regression cases. Minimizing each
 # new input for Go's default 60 s would eat a 10 s run, hence 3 s (scripts/fuzz.sh).
 FUZZTIME ?= 60s
-FUZZ_TARGETS := ./internal/safetensors:FuzzParse ./npy:FuzzParse64 ./npy:FuzzReadNPZ \
+FUZZ_TARGETS := ./internal/safetensors:FuzzParse ./npy:FuzzParse64 ./npy:FuzzReadNPZ ./npy:FuzzOpenNPZ \
 	./engine/traj:FuzzParseScenario ./engine/fno:FuzzReadConfig ./cmd/fluxcore:FuzzKalmanCommand \
 	./cmd/fluxcore:FuzzPlanCommand ./cmd/fluxcore:FuzzConserveCommand ./cmd/fluxcore:FuzzFNOCommand
 fuzz: cpu-stamp

@@ -93,3 +93,29 @@ func (v Values) write(path string, spec ArraySpec, samples int) error {
 	}
 	return npy.WriteStream(path, shape, func(emit func([]int32) error) error { return emit(v.I32) })
 }
+
+// setFloat stores data, which holds exactly v's values, in v's type: a float32 result held
+// as float64 converts back exactly.
+func (v Values) setFloat(data []float64) error {
+	n := max(len(v.F32), len(v.F64))
+	if len(data) != n || v.I32 != nil {
+		return fmt.Errorf("batch: %d result values for %d float outputs", len(data), n)
+	}
+	if v.F64 != nil {
+		copy(v.F64, data)
+		return nil
+	}
+	for i, x := range data {
+		v.F32[i] = float32(x)
+	}
+	return nil
+}
+
+// resultDType is the dtype of float outputs: float32 when every input was, as the
+// single-process commands write them.
+func resultDType(allFloat32 bool) string {
+	if allFloat32 {
+		return "<f4"
+	}
+	return "<f8"
+}

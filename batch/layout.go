@@ -10,18 +10,23 @@ import (
 	"strings"
 )
 
-// DefaultChunkBytes is how much input a chunk holds unless the caller says otherwise: big
-// enough that per-chunk costs (a file, a rename, a manifest check) vanish, small enough
-// that a preempted job loses little and memory stays bounded.
+// DefaultChunkBytes is how much input a chunk of batch fno holds unless the caller says
+// otherwise: big enough that per-chunk costs (a file, a rename, a manifest check) vanish,
+// small enough that a preempted job loses little and memory stays bounded.
 const DefaultChunkBytes = 64 << 20
+
+// SolverChunkBytes is the default for batch conserve and kalman, whose engines hold
+// several float64 copies of a chunk (layouts, precision, results) while they work.
+const SolverChunkBytes = 8 << 20
 
 // MaxChunks bounds the chunks of one job: each is a file in one directory.
 const MaxChunks = 1 << 20
 
-// DefaultChunkSize is the samples per chunk for samples of sampleBytes each: derived from
-// the input alone, never from timing, so that every node cuts the same chunks.
-func DefaultChunkSize(sampleBytes int64) int {
-	return int(max(1, DefaultChunkBytes/max(sampleBytes, 1)))
+// DefaultChunkSize is the samples per chunk of about chunkBytes for samples of sampleBytes
+// each: derived from the input alone, never from timing, so that every node cuts the same
+// chunks.
+func DefaultChunkSize(chunkBytes, sampleBytes int64) int {
+	return int(max(1, chunkBytes/max(sampleBytes, 1)))
 }
 
 // Layout is how an input of Samples samples is cut into chunks of ChunkSize (the last

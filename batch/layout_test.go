@@ -35,8 +35,8 @@ func TestLayout(t *testing.T) {
 	if lo, hi := l.Range(2); lo != 8 || hi != 10 {
 		t.Errorf("last chunk [%d, %d), want [8, 10)", lo, hi)
 	}
-	if DefaultChunkSize(48<<10) != 1365 || DefaultChunkSize(1<<30) != 1 {
-		t.Errorf("default chunk sizes %d and %d", DefaultChunkSize(48<<10), DefaultChunkSize(1<<30))
+	if DefaultChunkSize(DefaultChunkBytes, 48<<10) != 1365 || DefaultChunkSize(DefaultChunkBytes, 1<<30) != 1 {
+		t.Errorf("default chunk sizes %d and %d", DefaultChunkSize(DefaultChunkBytes, 48<<10), DefaultChunkSize(DefaultChunkBytes, 1<<30))
 	}
 	for _, bad := range []Layout{{0, 1}, {5, 0}, {MaxChunks + 1, 1}} {
 		if bad.Check() == nil {

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,11 +112,11 @@ func Prepare(dir string, m *Manifest, force bool) error {
 // publishOnce writes m to path unless a file is there (atomicfile.WriteNew), so that
 // concurrent shards see either no manifest or a whole one, and exactly one publishes.
 func publishOnce(path string, m *Manifest) (bool, error) {
-	raw, err := json.MarshalIndent(m, "", "  ")
+	raw, err := indentedJSON(m)
 	if err != nil {
 		return false, err
 	}
-	created, err := atomicfile.WriteNew(path, append(raw, '\n'))
+	created, err := atomicfile.WriteNew(path, raw)
 	if err != nil {
 		return false, fmt.Errorf("batch: publish the manifest: %w", err)
 	}
@@ -225,11 +226,11 @@ type ShardRecord struct {
 
 func writeShardRecord(dir string, s Shard, r *ShardRecord) error {
 	r.UpdatedUTC = time.Now().UTC()
-	raw, err := json.MarshalIndent(r, "", "  ")
+	raw, err := indentedJSON(r)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteBytes(shardPath(dir, s), append(raw, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(shardPath(dir, s), raw); err != nil {
 		return fmt.Errorf("batch: shard record: %w", err)
 	}
 	return nil
@@ -254,4 +255,15 @@ func ReadShardRecords(dir string) ([]ShardRecord, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// indentedJSON is v as indented JSON for people to read, "<f4" as it is rather than
+// HTML-escaped.
+func indentedJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(v)
+	return buf.Bytes(), err
 }

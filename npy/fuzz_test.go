@@ -62,3 +62,28 @@ func FuzzReadNPZ(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenNPZ: no archive panics the row reader, and every member it accepts can be read
+// whole, since it lies within the file.
+func FuzzOpenNPZ(f *testing.F) {
+	addFiles(f, "testdata/*.npz", "../testdata/hostile/kalman_[n]*.npz")
+	path := filepath.Join(f.TempDir(), "x.npz")
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if err := os.WriteFile(path, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, err := OpenNPZ(path)
+		if err != nil {
+			return
+		}
+		for name, m := range files {
+			n := m.Rows() * m.RowElements()
+			if m.DType() != "<i4" && n <= 1<<16 {
+				if err := m.ReadRows64(context.Background(), make([]float64, n), 0, m.Rows()); err != nil {
+					t.Errorf("member %q accepted as %s %v, then: %v", name, m.DType(), m.Shape(), err)
+				}
+			}
+			m.Close()
+		}
+	})
+}

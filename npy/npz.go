@@ -3,6 +3,7 @@ package npy
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,30 +22,45 @@ import (
 // to ctx's memory budget before it is read, and a member that inflates past its header's
 // size is an error, so a small archive cannot expand into gigabytes.
 func ReadNPZ(ctx context.Context, path string) (map[string]*Array64, error) {
+	out := map[string]*Array64{}
+	err := eachMember(path, func(name string, zf *zip.File) error {
+		a, err := readMember(ctx, zf)
+		out[name] = a
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachMember calls visit with each member of the .npz at path and its name without the
+// ".npy", after checking the member count, that each is an .npy and that no name repeats.
+// Its errors name the archive, and the array when visit fails.
+func eachMember(path string, visit func(name string, zf *zip.File) error) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return nil, fmt.Errorf("npz: %s: %w", path, err)
+		return fmt.Errorf("npz: %s: %w", path, err)
 	}
 	defer zr.Close()
 	if err := limits.Check("npz: "+path+": members", len(zr.File), limits.MaxArchiveMembers); err != nil {
-		return nil, err
+		return err
 	}
-	out := map[string]*Array64{}
-	for _, f := range zr.File {
-		name, ok := strings.CutSuffix(f.Name, ".npy")
-		if !ok {
-			return nil, fmt.Errorf("npz: %s: member %q is not an .npy array", path, f.Name)
+	seen := map[string]bool{}
+	for _, zf := range zr.File {
+		name, ok := strings.CutSuffix(zf.Name, ".npy")
+		switch {
+		case !ok:
+			return fmt.Errorf("npz: %s: member %q is not an .npy array", path, zf.Name)
+		case seen[name]:
+			return fmt.Errorf("npz: %s: member %q appears twice", path, zf.Name)
 		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("npz: %s: member %q appears twice", path, f.Name)
+		seen[name] = true
+		if err := visit(name, zf); err != nil {
+			return fmt.Errorf("npz: %s: array %q: %w", path, name, err)
 		}
-		a, err := readMember(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("npz: %s: array %q: %w", path, name, err)
-		}
-		out[name] = a
 	}
-	return out, nil
+	return nil
 }
 
 // readMember decodes one member, reading no more than its header declares.
@@ -118,36 +134,22 @@ func WriteNPZFunc(path string, names []string, member func(name string, w io.Wri
 // members must be stored uncompressed (np.savez), since a compressed member cannot be read
 // from the middle. The caller closes each File.
 func OpenNPZ(path string) (map[string]*File, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, fmt.Errorf("npz: %s: %w", path, err)
-	}
-	defer zr.Close()
-	if err := limits.Check("npz: "+path+": members", len(zr.File), limits.MaxArchiveMembers); err != nil {
-		return nil, err
-	}
 	out := map[string]*File{}
-	fail := func(err error) (map[string]*File, error) {
+	err := eachMember(path, func(name string, zf *zip.File) error {
+		if zf.Method != zip.Store {
+			return errors.New("compressed (np.savez_compressed); reading it by rows needs it stored: save with np.savez")
+		}
+		f, err := openMember(path, zf)
+		if err == nil {
+			out[name] = f
+		}
+		return err
+	})
+	if err != nil {
 		for _, f := range out {
 			f.Close()
 		}
-		return nil, fmt.Errorf("npz: %s: %w", path, err)
-	}
-	for _, zf := range zr.File {
-		name, ok := strings.CutSuffix(zf.Name, ".npy")
-		switch {
-		case !ok:
-			return fail(fmt.Errorf("member %q is not an .npy array", zf.Name))
-		case out[name] != nil:
-			return fail(fmt.Errorf("member %q appears twice", zf.Name))
-		case zf.Method != zip.Store:
-			return fail(fmt.Errorf("array %q is compressed (np.savez_compressed); reading it by rows needs it stored: save with np.savez", name))
-		}
-		f, err := openMember(path, zf)
-		if err != nil {
-			return fail(fmt.Errorf("array %q: %w", name, err))
-		}
-		out[name] = f
+		return nil, err
 	}
 	return out, nil
 }
@@ -162,7 +164,15 @@ func openMember(path string, zf *zip.File) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := openAt(path+":"+zf.Name, osf, offset, int64(zf.UncompressedSize64))
+	st, err := osf.Stat()
+	size := int64(zf.UncompressedSize64)
+	if err == nil && (size < 0 || offset > st.Size()-size) {
+		err = fmt.Errorf("the archive puts %d bytes at byte %d of a %d-byte file", zf.UncompressedSize64, offset, st.Size())
+	}
+	var f *File
+	if err == nil {
+		f, err = openAt(path+":"+zf.Name, osf, offset, size)
+	}
 	if err != nil {
 		osf.Close()
 		return nil, err

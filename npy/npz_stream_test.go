@@ -151,7 +151,7 @@ func TestOpenNPZ(t *testing.T) {
 	for _, f := range files {
 		f.Close()
 	}
-	if _, err := OpenNPZ("testdata/savez_compressed.npz"); err == nil || !strings.Contains(err.Error(), `array "a" is compressed`) {
+	if _, err := OpenNPZ("testdata/savez_compressed.npz"); err == nil || !strings.Contains(err.Error(), `array "a": compressed`) {
 		t.Errorf("compressed archive: %v", err)
 	}
 }

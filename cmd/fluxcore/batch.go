@@ -22,6 +22,10 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		switch args[0] {
 		case "fno":
 			return runBatchFNO(ctx, args[1:], stdout, stderr)
+		case "conserve":
+			return runBatchConserve(ctx, args[1:], stdout, stderr)
+		case "kalman":
+			return runBatchKalman(ctx, args[1:], stdout, stderr)
 		case "merge":
 			return runBatchMerge(ctx, args[1:], stdout, stderr)
 		case "status":
@@ -38,9 +42,11 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func batchUsage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  fluxcore batch fno    --model M --input X.npy --out-dir D [--shard i/n] [--chunk-size N] [FNO flags]
-  fluxcore batch merge  --out-dir D --output Y.npy
-  fluxcore batch status --out-dir D
+  fluxcore batch fno      --model M --input X.npy --out-dir D [--shard i/n] [--chunk-size N] [FNO flags]
+  fluxcore batch conserve --input P.npz --out-dir D [--noise-var s2] [--outputs mean,var] [--shard i/n]
+  fluxcore batch kalman   --input S.npz --out-dir D [--allow-failed] [--shard i/n]
+  fluxcore batch merge    --out-dir D --output Y.npy   (Y.npz for conserve and kalman)
+  fluxcore batch status   --out-dir D
 
 The input is cut into chunks that every node cuts the same way; shard i of n computes a
 contiguous range of them into D, one file per chunk, and a rerun skips the chunks done.
@@ -57,27 +63,87 @@ var (
 	resultFileFlags = []string{"model", "config", "left", "right", "top", "down", "flux-left", "flux-right"}
 )
 
+// jobFlags are the flags of every batch subcommand that computes chunks.
+type jobFlags struct {
+	outDir, shard     string
+	shards, chunkSize int
+	force             bool
+}
+
+// register adds them to fs; chunkBytes is the default chunk's size, with what it counts.
+func (f *jobFlags) register(fs *flag.FlagSet, chunkBytes string) {
+	fs.StringVar(&f.outDir, "out-dir", "", "directory for the chunks and manifests, shared by every shard")
+	fs.StringVar(&f.shard, "shard", "", "this process' shard, i/n (default: from Slurm's or Kubernetes' environment, else 0/1)")
+	fs.IntVar(&f.shards, "shards", 0, "shard count for a Kubernetes Indexed Job (default $FLUXCORE_SHARDS)")
+	fs.IntVar(&f.chunkSize, "chunk-size", 0, "samples per chunk (default: "+chunkBytes+" per chunk)")
+	fs.BoolVar(&f.force, "force", false, "remove an earlier job's chunks and manifests from --out-dir and start over")
+}
+
+// job is what a batch subcommand computes: what its manifest records, and how.
+type job struct {
+	kind            string
+	inputPaths      []string // fingerprinted
+	inputs, outputs []batch.ArraySpec
+	samples         int
+	chunkBytes      int64 // the default chunk's size, in units of sampleBytes
+	sampleBytes     int64
+	settings        map[string]string
+	files           map[string]batch.FileSum
+	source          batch.Source
+	worker          batch.Worker
+	device          string
+}
+
+// run resolves the shard, publishes or checks the manifest and runs the shard's chunks.
+func (f *jobFlags) run(ctx context.Context, j job, stdout, stderr io.Writer) error {
+	shard, err := batch.ResolveShard(f.shard, f.shards, os.Getenv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "fluxcore batch: shard %s (%s)\n", shard, shard.Source)
+	man, err := f.manifest(j, shard)
+	if err != nil {
+		return err
+	}
+	if err := batch.Prepare(f.outDir, man, f.force); err != nil {
+		return err
+	}
+	return runJob(ctx, batch.Job{Dir: f.outDir, Manifest: man, Source: j.source, Shard: shard, Device: j.device, Worker: j.worker}, stdout, stderr)
+}
+
+// manifest describes j as cut by the flags.
+func (f *jobFlags) manifest(j job, shard batch.Shard) (*batch.Manifest, error) {
+	chunkSize := f.chunkSize
+	if chunkSize == 0 {
+		chunkSize = batch.DefaultChunkSize(j.chunkBytes, j.sampleBytes)
+	}
+	lay := batch.Layout{Samples: j.samples, ChunkSize: chunkSize}
+	if err := lay.Check(); err != nil {
+		return nil, err
+	}
+	fingerprint, err := batch.Fingerprint(j.inputPaths)
+	if err != nil {
+		return nil, err
+	}
+	return &batch.Manifest{Kind: j.kind, Fluxcore: engine.Version().String(), Files: j.files,
+		Input: batch.InputID{Paths: j.inputPaths, Fingerprint: fingerprint}, Settings: j.settings,
+		Inputs: j.inputs, Outputs: j.outputs, Samples: lay.Samples, ChunkSize: chunkSize, Chunks: lay.Chunks(),
+		CreatedUTC: time.Now().UTC(), CreatedShard: shard.String()}, nil
+}
+
 func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fluxcore batch fno", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f fnoFlags
 	f.register(ctx, fs)
-	outDir := fs.String("out-dir", "", "directory for the chunks and manifests, shared by every shard")
-	shardFlag := fs.String("shard", "", "this process' shard, i/n (default: from Slurm's or Kubernetes' environment, else 0/1)")
-	shards := fs.Int("shards", 0, "shard count for a Kubernetes Indexed Job (default $FLUXCORE_SHARDS)")
-	chunkSize := fs.Int("chunk-size", 0, fmt.Sprintf("samples per chunk (default: %d MiB of input per chunk)", batch.DefaultChunkBytes>>20))
-	force := fs.Bool("force", false, "remove an earlier job's chunks and manifests from --out-dir and start over")
+	var jf jobFlags
+	jf.register(fs, fmt.Sprintf("%d MiB of input", batch.DefaultChunkBytes>>20))
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	if err := requireFlags(fs, "out-dir"); err != nil {
 		return err
 	}
-	shard, err := batch.ResolveShard(*shardFlag, *shards, os.Getenv)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "fluxcore batch: shard %s (%s)\n", shard, shard.Source)
 	in, err := batch.OpenInput(f.input)
 	if err != nil {
 		return err
@@ -98,40 +164,27 @@ func runBatchFNO(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if _, err := l.source.ResolveRange(ctx, m, in.Samples(), l.grid, 0, min(1, in.Samples())); err != nil {
 		return err
 	}
-	man, err := batchManifest(fs, in, l, *chunkSize, shard)
+	files, err := checksummed(fs, resultFileFlags)
 	if err != nil {
 		return err
 	}
-	if err := batch.Prepare(*outDir, man, *force); err != nil {
-		return err
-	}
-	job := batch.Job{Dir: *outDir, Manifest: man, Source: in, Shard: shard, Device: l.engine.Info().Device,
-		Worker: &batch.FNO{Runner: l.runner, Model: m, Boundary: l.source, Samples: in.Samples(), Grid: l.grid, BatchSize: l.batch}}
-	return runJob(ctx, job, stdout, stderr)
-}
-
-// batchManifest describes the job the flags ask for.
-func batchManifest(fs *flag.FlagSet, in *batch.Input, l *loaded, chunkSize int, shard batch.Shard) (*batch.Manifest, error) {
-	if chunkSize == 0 {
-		chunkSize = batch.DefaultChunkSize(in.SampleBytes())
-	}
-	lay := batch.Layout{Samples: in.Samples(), ChunkSize: chunkSize}
-	if err := lay.Check(); err != nil {
-		return nil, err
-	}
-	fingerprint, err := in.Fingerprint()
-	if err != nil {
-		return nil, err
+	settings := map[string]string{}
+	for _, name := range resultFlags {
+		settings[name] = fs.Lookup(name).Value.String()
 	}
 	out := l.runner.OutputShape(1)
-	man := &batch.Manifest{Kind: "fno", Fluxcore: engine.Version().String(), Files: map[string]batch.FileSum{},
-		Input: batch.InputID{Paths: in.Paths(), Fingerprint: fingerprint}, Settings: map[string]string{},
-		Inputs: []batch.ArraySpec{in.Spec("x")}, Outputs: []batch.ArraySpec{{Name: "y", DType: "<f4", Shape: out[1:]}}, Samples: lay.Samples, ChunkSize: chunkSize, Chunks: lay.Chunks(),
-		CreatedUTC: time.Now().UTC(), CreatedShard: shard.String()}
-	for _, name := range resultFlags {
-		man.Settings[name] = fs.Lookup(name).Value.String()
-	}
-	for _, name := range resultFileFlags {
+	return jf.run(ctx, job{kind: "fno", inputPaths: in.Paths(), samples: in.Samples(),
+		inputs: []batch.ArraySpec{in.Spec("x")}, outputs: []batch.ArraySpec{{Name: "y", DType: "<f4", Shape: out[1:]}},
+		chunkBytes: batch.DefaultChunkBytes, sampleBytes: in.SampleBytes(), settings: settings, files: files,
+		source: in, device: l.engine.Info().Device,
+		worker: &batch.FNO{Runner: l.runner, Model: m, Boundary: l.source, Samples: in.Samples(), Grid: l.grid, BatchSize: l.batch},
+	}, stdout, stderr)
+}
+
+// checksummed is the files that the named flags give, by flag name, with their SHA-256.
+func checksummed(fs *flag.FlagSet, names []string) (map[string]batch.FileSum, error) {
+	files := map[string]batch.FileSum{}
+	for _, name := range names {
 		path := fs.Lookup(name).Value.String()
 		if st, err := os.Stat(path); path == "" || err != nil || !st.Mode().IsRegular() {
 			continue // unset, or a number (--flux-left 0.5)
@@ -140,9 +193,9 @@ func batchManifest(fs *flag.FlagSet, in *batch.Input, l *loaded, chunkSize int, 
 		if err != nil {
 			return nil, fmt.Errorf("--%s: %w", name, err)
 		}
-		man.Files[name] = batch.FileSum{Path: path, SHA256: sum}
+		files[name] = batch.FileSum{Path: path, SHA256: sum}
 	}
-	return man, nil
+	return files, nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -24,28 +24,45 @@ type Arrays struct {
 	Mean, Var, Cov, Ensemble, G, RHS *npy.Array64 // nil when not given
 }
 
+// ArrayNames are the roles of a problem's arrays, as NewArrays takes them.
+var ArrayNames = []string{"mean", "var", "cov", "ensemble", "G", "rhs"}
+
 // Read loads and checks the arrays.
 func (f Files) Read(ctx context.Context) (*Arrays, error) {
-	a := &Arrays{}
-	for _, p := range []struct {
-		name, path string
-		dst        **npy.Array64
-	}{{"mean", f.Mean, &a.Mean}, {"var", f.Var, &a.Var}, {"cov", f.Cov, &a.Cov}, {"ensemble", f.Ensemble, &a.Ensemble},
-		{"G", f.G, &a.G}, {"rhs", f.RHS, &a.RHS}} {
-		if p.path == "" {
+	arrays := map[string]*npy.Array64{}
+	paths := map[string]string{}
+	for i, path := range []string{f.Mean, f.Var, f.Cov, f.Ensemble, f.G, f.RHS} {
+		if path == "" {
 			continue
 		}
-		arr, err := npy.Read64(ctx, p.path)
+		arr, err := npy.Read64(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("conserve: %s: %w", p.name, err)
+			return nil, fmt.Errorf("conserve: %s: %w", ArrayNames[i], err)
 		}
-		*p.dst = arr
+		arrays[ArrayNames[i]], paths[ArrayNames[i]] = arr, path
 	}
+	return newArrays(arrays, func(name string) string { return name + " " + paths[name] })
+}
+
+// NewArrays checks a problem's arrays, keyed by their ArrayNames, against each other.
+func NewArrays(arrays map[string]*npy.Array64) (*Arrays, error) {
+	for name := range arrays {
+		if !slices.Contains(ArrayNames, name) {
+			return nil, fmt.Errorf("conserve: unknown array %q, want %s", name, strings.Join(ArrayNames, ", "))
+		}
+	}
+	return newArrays(arrays, func(name string) string { return name })
+}
+
+// newArrays checks arrays, naming each in errors as label does.
+func newArrays(arrays map[string]*npy.Array64, label func(string) string) (*Arrays, error) {
+	a := &Arrays{Mean: arrays["mean"], Var: arrays["var"], Cov: arrays["cov"], Ensemble: arrays["ensemble"],
+		G: arrays["G"], RHS: arrays["rhs"]}
 	if a.Mean == nil || a.G == nil || a.RHS == nil {
 		return nil, fmt.Errorf("conserve: the mean, G and the right-hand side are required")
 	}
 	if len(a.Mean.Shape) != 2 {
-		return nil, fmt.Errorf("conserve: mean %s: shape %v, want [B, n]", f.Mean, a.Mean.Shape)
+		return nil, fmt.Errorf("conserve: %s: shape %v, want [B, n]", label("mean"), a.Mean.Shape)
 	}
 	a.Slices, a.N = a.Mean.Shape[0], a.Mean.Shape[1]
 	if len(a.G.Shape) >= 2 {
@@ -54,19 +71,19 @@ func (f Files) Read(ctx context.Context) (*Arrays, error) {
 	if a.Ensemble != nil && len(a.Ensemble.Shape) == 3 {
 		a.Members = a.Ensemble.Shape[2]
 	}
-	return a, a.checkShapes(f)
+	return a, a.checkShapes(label)
 }
 
 // checkShapes checks every array against the mean's [B, n] and G's m.
-func (a *Arrays) checkShapes(f Files) error {
+func (a *Arrays) checkShapes(label func(string) string) error {
 	b, n, m := a.Slices, a.N, a.Constraints
 	for _, c := range []struct {
-		name, path string
-		arr        *npy.Array64
-		shapes     [][]int
-	}{{"var", f.Var, a.Var, [][]int{{b, n}}}, {"cov", f.Cov, a.Cov, [][]int{{b, n, n}}},
-		{"ensemble", f.Ensemble, a.Ensemble, [][]int{{b, n, a.Members}}},
-		{"G", f.G, a.G, [][]int{{m, n}, {b, m, n}}}, {"rhs", f.RHS, a.RHS, [][]int{{m}, {b, m}}}} {
+		name   string
+		arr    *npy.Array64
+		shapes [][]int
+	}{{"var", a.Var, [][]int{{b, n}}}, {"cov", a.Cov, [][]int{{b, n, n}}},
+		{"ensemble", a.Ensemble, [][]int{{b, n, a.Members}}},
+		{"G", a.G, [][]int{{m, n}, {b, m, n}}}, {"rhs", a.RHS, [][]int{{m}, {b, m}}}} {
 		if c.arr == nil || slices.ContainsFunc(c.shapes, func(s []int) bool { return slices.Equal(s, c.arr.Shape) }) {
 			continue
 		}
@@ -78,7 +95,7 @@ func (a *Arrays) checkShapes(f Files) error {
 		if c.name == "rhs" {
 			note = fmt.Sprintf(" and m = %d rows of G", m)
 		}
-		return fmt.Errorf("conserve: %s %s: shape %v, want %s (from the mean's %v%s)", c.name, c.path, c.arr.Shape,
+		return fmt.Errorf("conserve: %s: shape %v, want %s (from the mean's %v%s)", label(c.name), c.arr.Shape,
 			strings.Join(choices, " or "), a.Mean.Shape, note)
 	}
 	return nil
@@ -141,4 +158,10 @@ func values[T Float](a *npy.Array64) []T {
 		out[i] = T(v)
 	}
 	return out
+}
+
+// Array is the result named as the output of its input role (mean, var, cov, ensemble),
+// nil when it was not computed or there is no such output.
+func (r *ArraysResult) Array(name string) *npy.Array64 {
+	return map[string]*npy.Array64{"mean": r.Mean, "var": r.Var, "cov": r.Cov, "ensemble": r.Ensemble}[name]
 }
