@@ -8,7 +8,7 @@ TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean \
-        slurm-deps slurm-test batch-bench
+        slurm-deps slurm-test batch-bench proto proto-check
 
 all: build
 
@@ -91,6 +91,14 @@ kernels:
 
 kernels-check:
 	$(GO) run ./kernels/gen -check
+
+# The Open Inference Protocol's gRPC code, generated from serve/inferencepb's .proto with
+# Debian's protoc and pinned Go generators (scripts/proto.sh installs what is missing);
+# proto-check fails if the committed code is stale.
+proto:
+	bash scripts/proto.sh
+proto-check:
+	bash scripts/proto.sh --check
 
 # Debian's CUDA 11.8 toolkit (contrib/non-free) and cmake.
 cuda-deps:

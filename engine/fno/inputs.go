@@ -25,6 +25,12 @@ func ReadConfig(path string) (Overrides, error) {
 	if err != nil {
 		return Overrides{}, fmt.Errorf("fno: config: %w", err)
 	}
+	return ParseConfig(path, raw)
+}
+
+// ParseConfig is ReadConfig for JSON already in memory (a section of another file, say);
+// name labels its errors.
+func ParseConfig(path string, raw []byte) (Overrides, error) {
 	var c struct {
 		Padding      json.RawMessage `json:"padding"`
 		GridLB       *float64        `json:"grid_lb"`

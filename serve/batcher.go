@@ -1,0 +1,241 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/fluxcore/fluxcore/engine/fno"
+)
+
+// request is one admitted inference on its way through the batcher.
+type request struct {
+	samples int
+	grid    []int
+	key     string
+	input   []float32
+	faces   [4][]float32 // left, right, top, down: Dirichlet values or Neumann fluxes
+	out     []float32
+
+	enqueued, started time.Time
+	computed          time.Duration
+	state             atomic.Int32 // queued, taken into a batch, or abandoned by its client
+	err               error
+	done              chan struct{}
+}
+
+const (
+	stateQueued int32 = iota
+	stateTaken
+	stateAbandoned
+)
+
+// abandon takes a request that no batch holds yet off the queue; it reports whether it did.
+func (r *request) abandon() bool { return r.state.CompareAndSwap(stateQueued, stateAbandoned) }
+
+// take claims a request for a batch unless its client has abandoned it.
+func (r *request) take() bool { return r.state.CompareAndSwap(stateQueued, stateTaken) }
+
+// batch is requests of one grid joined along the batch axis.
+type batch struct {
+	key     string
+	grid    []int
+	samples int
+	reqs    []*request
+}
+
+// schedule forms batches, as Triton's dynamic batcher does: it starts a batch with the
+// oldest request, adds the queued requests of the same grid that fit, and waits for more
+// until the batch is full or the oldest request has waited --max-queue-delay. An instance
+// takes each batch as soon as one is free; meanwhile the next batch gathers. On stop it
+// runs what is queued without waiting, then closes the instances' channel.
+func (m *Model) schedule() {
+	defer m.wg.Done()
+	defer close(m.batches)
+	var pending []*request
+	stopping := false
+	for {
+		pending = m.drain(pending)
+		if len(pending) == 0 {
+			if stopping {
+				return
+			}
+			select {
+			case r := <-m.queue:
+				pending = append(pending, r)
+			case <-m.stop:
+				stopping = true
+			}
+			continue
+		}
+		if !stopping {
+			pending, stopping = m.gather(pending)
+		}
+		var b *batch
+		b, pending = m.form(pending)
+		m.met.pending(m.Name, m.queued.Load())
+		if b != nil {
+			m.batches <- b
+		}
+	}
+}
+
+// drain moves whatever is queued into pending without waiting.
+func (m *Model) drain(pending []*request) []*request {
+	for {
+		select {
+		case r := <-m.queue:
+			pending = append(pending, r)
+		default:
+			return pending
+		}
+	}
+}
+
+// gather waits for requests until the oldest one's batch is full or its delay is over.
+func (m *Model) gather(pending []*request) ([]*request, bool) {
+	deadline := pending[0].enqueued.Add(m.opts.MaxQueueDelay)
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for fitting(pending, m.Config.MaxBatchSize) < m.Config.MaxBatchSize && time.Now().Before(deadline) {
+		select {
+		case r := <-m.queue:
+			pending = append(pending, r)
+		case <-timer.C:
+			return pending, false
+		case <-m.stop:
+			return pending, true
+		}
+	}
+	return pending, false
+}
+
+// fitting counts the samples of the oldest request's grid that one batch would take.
+func fitting(pending []*request, maxBatch int) int {
+	n := 0
+	for _, r := range pending {
+		if r.key == pending[0].key && n+r.samples <= maxBatch && r.state.Load() == stateQueued {
+			n += r.samples
+		}
+	}
+	return n
+}
+
+// form takes the oldest live request and the same grid's that fit into a batch, drops the
+// abandoned ones, and returns the rest in order.
+func (m *Model) form(pending []*request) (*batch, []*request) {
+	var b *batch
+	rest := pending[:0]
+	for _, r := range pending {
+		switch {
+		case b == nil && r.take():
+			b = &batch{key: r.key, grid: r.grid, samples: r.samples, reqs: []*request{r}}
+		case b != nil && r.key == b.key && b.samples+r.samples <= m.Config.MaxBatchSize && r.take():
+			b.samples += r.samples
+			b.reqs = append(b.reqs, r)
+		case r.state.Load() == stateAbandoned: // Infer has counted it out of the queue
+			continue
+		default:
+			rest = append(rest, r)
+			continue
+		}
+		m.queued.Add(-1) // taken: it has left the queue
+	}
+	clear(pending[len(rest):])
+	return b, rest
+}
+
+// instance runs batches on runners of its own, one per grid, built on first use.
+type instance struct {
+	m       *Model
+	runners map[string]*fno.Runner
+	in, out []float32 // joined inputs and outputs, reused
+	faces   [4][]float32
+}
+
+func (in *instance) serve() {
+	defer in.m.wg.Done()
+	defer in.close()
+	for b := range in.m.batches {
+		in.run(b)
+	}
+}
+
+func (in *instance) close() {
+	for _, r := range in.runners {
+		r.Close()
+	}
+}
+
+// run executes a batch and hands each request its result.
+func (in *instance) run(b *batch) {
+	start := time.Now()
+	for _, r := range b.reqs {
+		r.started = start
+	}
+	err := in.execute(b)
+	elapsed := time.Since(start)
+	in.m.met.executed(in.m.Name, b.samples)
+	for _, r := range b.reqs {
+		r.err, r.computed = err, elapsed
+		close(r.done)
+	}
+}
+
+// runner is the instance's runner for grid, built on first use.
+func (in *instance) runner(ctx context.Context, grid []int) (*fno.Runner, error) {
+	key := gridKey(grid)
+	if r := in.runners[key]; r != nil {
+		return r, nil
+	}
+	m := in.m
+	r, err := m.fno.NewRunner(ctx, m.engine.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: m.Config.MaxBatchSize, Transform: m.opts.Transform})
+	if err != nil {
+		return nil, err
+	}
+	in.runners[key] = r
+	return r, nil
+}
+
+// execute runs the batch's joined inputs and splits the outputs back. A lone request runs
+// from and into its own buffers.
+func (in *instance) execute(b *batch) error {
+	ctx := context.Background() // one client's cancel must not fail the others in the batch
+	runner, err := in.runner(ctx, b.grid)
+	if err != nil {
+		return fmt.Errorf("model %q: grid %v: %w", in.m.Name, b.grid, err)
+	}
+	if len(b.reqs) == 1 {
+		r := b.reqs[0]
+		return runner.ForwardInto(ctx, r.out, r.input, r.samples, in.m.boundary(r.faces))
+	}
+	in.in = in.in[:0]
+	for k := range in.faces {
+		in.faces[k] = in.faces[k][:0]
+	}
+	for _, r := range b.reqs {
+		in.in = append(in.in, r.input...)
+		for k, f := range r.faces {
+			in.faces[k] = append(in.faces[k], f...)
+		}
+	}
+	in.out = slices.Grow(in.out[:0], len(b.reqs[0].out)/b.reqs[0].samples*b.samples)[:len(b.reqs[0].out)/b.reqs[0].samples*b.samples]
+	if err := runner.ForwardInto(ctx, in.out, in.in, b.samples, in.m.boundary(in.faces)); err != nil {
+		return err
+	}
+	off := 0
+	for _, r := range b.reqs {
+		off += copy(r.out, in.out[off:])
+	}
+	return nil
+}
+
+// boundary is the forward's boundary data from a request's or a batch's faces.
+func (m *Model) boundary(faces [4][]float32) *fno.Boundary {
+	if m.kind == "" {
+		return nil
+	}
+	return &fno.Boundary{Kind: m.kind, Left: faces[0], Right: faces[1], Top: faces[2], Down: faces[3], OutputOnly: m.Config.BCOutputOnly}
+}

@@ -1,0 +1,196 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HTTPHandler serves the protocol's REST endpoints, each model route also under
+// /versions/{version}.
+func (s *Server) HTTPHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
+		if !s.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	mux.HandleFunc("GET /v2", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.ServerMetadata()) })
+	for _, prefix := range []string{"/v2/models/{name}", "/v2/models/{name}/versions/{version}"} {
+		mux.HandleFunc("GET "+prefix, s.withModel(s.modelMetadata))
+		mux.HandleFunc("GET "+prefix+"/ready", s.withModel(s.modelReady))
+		mux.HandleFunc("GET "+prefix+"/config", s.withModel(s.modelConfig))
+		mux.HandleFunc("POST "+prefix+"/infer", s.withModel(s.infer))
+	}
+	if s.opts.AllowModelControl {
+		mux.HandleFunc("POST /v2/repository/index", s.repositoryIndex)
+		mux.HandleFunc("POST /v2/repository/models/{name}/load", s.repositoryLoad)
+		mux.HandleFunc("POST /v2/repository/models/{name}/unload", s.repositoryUnload)
+	}
+	return mux
+}
+
+// MetricsHandler serves the Prometheus metrics.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+}
+
+// withModel resolves {name} and {version} to a model, or answers 404.
+func (s *Server) withModel(h func(http.ResponseWriter, *http.Request, *Model)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		m, err := s.Model(r.PathValue("name"), r.PathValue("version"))
+		if err != nil {
+			writeError(w, err, "")
+			return
+		}
+		h(w, r, m)
+	}
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request, m *Model) {
+	writeJSON(w, http.StatusOK, m.Metadata())
+}
+
+func (s *Server) modelReady(w http.ResponseWriter, r *http.Request, m *Model) {
+	if !s.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request, m *Model) {
+	writeJSON(w, http.StatusOK, m.TritonConfig(string(s.engine.Info().Backend), s.opts.MaxQueueDelay))
+}
+
+// infer decodes a request (checking its size before reading it), runs it through the
+// model's batcher and answers in the form it asked for.
+func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
+	if !s.Ready() {
+		writeError(w, fmt.Errorf("%w: the server is shutting down", ErrUnavailable), "")
+		return
+	}
+	limit := s.opts.MaxRequestBytes
+	if r.ContentLength > limit {
+		writeError(w, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit), "")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: read the body (at most %d bytes, --max-request-bytes): %v", ErrBadRequest, limit, err), "")
+		return
+	}
+	jsonLen := -1
+	if h := r.Header.Get(HeaderContentLength); h != "" {
+		if jsonLen, err = strconv.Atoi(h); err != nil || jsonLen < 0 {
+			writeError(w, fmt.Errorf("%w: %s %q is not a length", ErrBadRequest, HeaderContentLength, h), "")
+			return
+		}
+	}
+	req, err := decodeREST(body, jsonLen)
+	if err != nil {
+		id := ""
+		if req != nil {
+			id = req.ID
+		}
+		writeError(w, err, id)
+		return
+	}
+	ctx := r.Context()
+	if req.timeoutUS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.timeoutUS)*time.Microsecond)
+		defer cancel()
+	}
+	resp, err := m.Infer(ctx, &req.Request)
+	if err != nil {
+		writeError(w, err, req.ID)
+		return
+	}
+	resp.ID = req.ID
+	out, headLen, err := encodeREST(resp, req.binary)
+	if err != nil {
+		writeError(w, err, req.ID)
+		return
+	}
+	if headLen >= 0 {
+		w.Header().Set(HeaderContentLength, strconv.Itoa(headLen))
+		w.Header().Set("Content-Type", "application/octet-stream")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+func (s *Server) repositoryIndex(w http.ResponseWriter, r *http.Request) {
+	type entry struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		State   string `json:"state"`
+	}
+	var out []entry
+	for _, n := range s.Names() {
+		out = append(out, entry{n, Version, "READY"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) repositoryLoad(w http.ResponseWriter, r *http.Request) {
+	if err := s.Load(r.Context(), r.PathValue("name")); err != nil {
+		writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err), "")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) repositoryUnload(w http.ResponseWriter, r *http.Request) {
+	if err := s.Unload(r.PathValue("name")); err != nil {
+		writeError(w, err, "")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// HTTPStatus is the REST status of an error from the server.
+func HTTPStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers {"error": "..."}, with the request's id when it had one.
+func writeError(w http.ResponseWriter, err error, id string) {
+	body := map[string]string{"error": err.Error()}
+	if id != "" {
+		body["id"] = id
+	}
+	writeJSON(w, HTTPStatus(err), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		status, raw = http.StatusInternalServerError, []byte(`{"error":"encode the response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(raw)
+}

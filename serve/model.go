@@ -1,0 +1,269 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/fno"
+)
+
+// faceNames are the boundary inputs a model may take besides its input: the Dirichlet
+// values on the first axis' faces (and the second's in 3-D), or the Neumann fluxes.
+var faceNames = []string{"left", "right", "top", "down", "flux_left", "flux_right"}
+
+// Version is the one version each model is served as.
+const Version = "1"
+
+// Platform is what model metadata reports as the models' platform.
+const Platform = "fluxcore_fno"
+
+// TensorSpec describes an input or output: its protocol datatype and shape, -1 where any
+// extent goes (the batch axis, and the grid axes of a model that serves several grids).
+type TensorSpec struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+	// Optional inputs may be left out: a Neumann flux then defaults to 0.
+	Optional bool `json:"optional,omitempty"`
+}
+
+// Model is one model of the repository, with its dynamic batcher and execution instances.
+type Model struct {
+	Name    string
+	Config  ModelConfig
+	Inputs  []TensorSpec
+	Outputs []TensorSpec
+
+	fno    *fno.Model
+	kind   fno.BoundaryKind
+	engine *engine.Engine
+	opts   *Options
+	met    *metrics
+
+	queue   chan *request
+	queued  atomic.Int64 // admitted and not yet taken into a batch
+	batches chan *batch
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	mu    sync.Mutex
+	grids map[string][]int // the grids admitted so far, by key
+}
+
+// loadModel reads DIR/name's checkpoint and config and starts its batcher and instances.
+func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Options, met *metrics) (*Model, error) {
+	if err := CheckModelName(name); err != nil {
+		return nil, err
+	}
+	mdir := filepath.Join(dir, name)
+	cfg, hyper, err := readModelConfig(mdir, opts.MaxBatch)
+	if err != nil {
+		return nil, fmt.Errorf("serve: model %q: %w", name, err)
+	}
+	fm, err := fno.Load(ctx, filepath.Join(mdir, "model.safetensors"), hyper, fno.Overrides{})
+	if err != nil {
+		return nil, fmt.Errorf("serve: model %q: %w", name, err)
+	}
+	m := &Model{Name: name, Config: cfg, fno: fm, kind: fm.BOON, engine: e, opts: opts, met: met,
+		queue: make(chan *request, opts.MaxQueue), batches: make(chan *batch), stop: make(chan struct{}),
+		grids: map[string][]int{}}
+	if hyper.BC != nil {
+		m.kind = *hyper.BC
+	}
+	m.describe()
+	for _, g := range cfg.Grids {
+		if _, err := m.admitGrid(g); err != nil {
+			return nil, fmt.Errorf("serve: model %q: grids: %w", name, err)
+		}
+	}
+	instances := make([]*instance, cfg.Instances)
+	for i := range instances {
+		instances[i] = &instance{m: m, runners: map[string]*fno.Runner{}}
+		// Build the listed grids now, so that the first requests do not wait for them.
+		for _, g := range cfg.Grids {
+			if _, err := instances[i].runner(ctx, g); err != nil {
+				for _, in := range instances[:i+1] {
+					in.close()
+				}
+				return nil, fmt.Errorf("serve: model %q: grid %v: %w", name, g, err)
+			}
+		}
+	}
+	m.wg.Add(1 + len(instances))
+	go m.schedule()
+	for _, in := range instances {
+		go in.serve()
+	}
+	return m, nil
+}
+
+// describe sets the tensors' metadata from the checkpoint and the boundary condition.
+func (m *Model) describe() {
+	grid := make([]int64, m.fno.Dims)
+	for i := range grid {
+		grid[i] = -1
+	}
+	if len(m.Config.Grids) == 1 && m.Config.MaxGrids == 1 {
+		for i, n := range m.Config.Grids[0] {
+			grid[i] = int64(n)
+		}
+	}
+	shape := func(channels int) []int64 { return append(append([]int64{-1}, grid...), int64(channels)) }
+	m.Inputs = []TensorSpec{{Name: m.Config.Input, Datatype: "FP32", Shape: shape(m.fno.InChannels)}}
+	m.Outputs = []TensorSpec{{Name: m.Config.Output, Datatype: "FP32", Shape: shape(m.fno.OutChannels)}}
+	face := func(axis int) []int64 { // [batch, the grid without axis]
+		return append([]int64{-1}, append(slices.Clone(grid[:axis]), grid[axis+1:]...)...)
+	}
+	switch m.kind {
+	case fno.Dirichlet:
+		m.Inputs = append(m.Inputs, TensorSpec{Name: "left", Datatype: "FP32", Shape: face(0)}, TensorSpec{Name: "right", Datatype: "FP32", Shape: face(0)})
+		if m.fno.Dims == 3 {
+			m.Inputs = append(m.Inputs, TensorSpec{Name: "top", Datatype: "FP32", Shape: face(1)}, TensorSpec{Name: "down", Datatype: "FP32", Shape: face(1)})
+		}
+	case fno.Neumann:
+		m.Inputs = append(m.Inputs, TensorSpec{Name: "flux_left", Datatype: "FP32", Shape: face(0), Optional: true},
+			TensorSpec{Name: "flux_right", Datatype: "FP32", Shape: face(0), Optional: true})
+	}
+}
+
+// gridKey names a grid in maps.
+func gridKey(grid []int) string { return fmt.Sprint(grid) }
+
+// admitGrid accepts a request's grid if the model serves it already or may build it.
+func (m *Model) admitGrid(grid []int) (string, error) {
+	key := gridKey(grid)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.grids[key]; ok {
+		return key, nil
+	}
+	if len(m.grids) >= m.Config.MaxGrids {
+		served := make([]string, 0, len(m.grids))
+		for k := range m.grids {
+			served = append(served, k)
+		}
+		slices.Sort(served)
+		return "", fmt.Errorf("%w: grid %v: model %q serves at most %d grids (max_grids), and has %v", ErrBadRequest, grid, m.Name, m.Config.MaxGrids, served)
+	}
+	for a, n := range grid {
+		if n < 2 {
+			return "", fmt.Errorf("%w: grid axis %d has %d points, want ≥ 2", ErrBadRequest, a, n)
+		}
+	}
+	m.grids[key] = slices.Clone(grid)
+	return key, nil
+}
+
+// Errors that decide a response's status.
+var (
+	// ErrBadRequest marks a request that cannot be served as sent (HTTP 400, gRPC
+	// INVALID_ARGUMENT).
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnavailable marks a full queue or a server shutting down (HTTP 503, gRPC UNAVAILABLE).
+	ErrUnavailable = errors.New("unavailable")
+	// ErrNotFound marks an unknown model or version (HTTP 404, gRPC NOT_FOUND).
+	ErrNotFound = errors.New("not found")
+)
+
+// Infer runs one request through the batcher: it waits until the batch that took it has
+// run, or until ctx ends (a client's timeout, deadline or disconnect), which takes it off
+// the queue if it is still there.
+func (m *Model) Infer(ctx context.Context, in *Request) (*Response, error) {
+	start := time.Now()
+	r, err := m.admit(in)
+	if err != nil {
+		m.met.failure(m.Name, failureReason(err), start)
+		return nil, err
+	}
+	select {
+	case m.queue <- r:
+	default:
+		m.queued.Add(-1)
+		err := fmt.Errorf("%w: model %q: the queue holds %d requests (--max-queue)", ErrUnavailable, m.Name, m.opts.MaxQueue)
+		m.met.failure(m.Name, "REJECTED", start)
+		return nil, err
+	}
+	m.met.pending(m.Name, m.queued.Load())
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.abandon() {
+			m.queued.Add(-1)
+			m.met.pending(m.Name, m.queued.Load())
+			m.met.failure(m.Name, "CANCELED", start)
+			return nil, fmt.Errorf("model %q: %w", m.Name, context.Cause(ctx))
+		}
+		<-r.done // a batch holds it already: its result is moments away
+	}
+	if r.err != nil {
+		m.met.failure(m.Name, failureReason(r.err), start)
+		return nil, r.err
+	}
+	m.met.success(m.Name, r.samples, start, r.started.Sub(r.enqueued), r.computed)
+	return &Response{Model: m.Name, Version: Version, Outputs: []Tensor{{Name: m.Config.Output, Datatype: "FP32",
+		Shape: outShape(r.samples, r.grid, m.fno.OutChannels), F32: r.out}}}, nil
+}
+
+func outShape(samples int, grid []int, channels int) []int {
+	return append(append([]int{samples}, grid...), channels)
+}
+
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, ErrBadRequest), errors.Is(err, ErrUnavailable):
+		return "REJECTED"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "CANCELED"
+	}
+	return "BACKEND"
+}
+
+// close stops the batcher and the instances after the requests queued have run.
+func (m *Model) close() {
+	close(m.stop)
+	m.wg.Wait()
+}
+
+// ModelMetadata is the protocol's model metadata.
+type ModelMetadata struct {
+	Name     string       `json:"name"`
+	Versions []string     `json:"versions"`
+	Platform string       `json:"platform"`
+	Inputs   []TensorSpec `json:"inputs"`
+	Outputs  []TensorSpec `json:"outputs"`
+}
+
+// Metadata describes the model's tensors.
+func (m *Model) Metadata() ModelMetadata {
+	return ModelMetadata{Name: m.Name, Versions: []string{Version}, Platform: Platform, Inputs: m.Inputs, Outputs: m.Outputs}
+}
+
+// TritonConfig is the model's configuration as Triton reports it at /config, enough for
+// perf_analyzer and other Triton tools: max_batch_size, and the tensors' dims without the
+// batch axis.
+func (m *Model) TritonConfig(backendName string, delay time.Duration) map[string]any {
+	dims := func(specs []TensorSpec) []map[string]any {
+		out := make([]map[string]any, len(specs))
+		for i, s := range specs {
+			out[i] = map[string]any{"name": s.Name, "data_type": "TYPE_FP32", "dims": s.Shape[1:], "optional": s.Optional}
+		}
+		return out
+	}
+	kind := "KIND_CPU"
+	if backendName == "cuda" {
+		kind = "KIND_GPU"
+	}
+	return map[string]any{
+		"name": m.Name, "platform": Platform, "backend": "fluxcore", "max_batch_size": m.Config.MaxBatchSize,
+		"input": dims(m.Inputs), "output": dims(m.Outputs),
+		"dynamic_batching": map[string]any{"max_queue_delay_microseconds": delay.Microseconds()},
+		"instance_group":   []map[string]any{{"count": m.Config.Instances, "kind": kind}},
+	}
+}

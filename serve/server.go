@@ -1,0 +1,197 @@
+// Package serve is fluxcore's inference server: a repository of FNO checkpoints behind the
+// Open Inference Protocol (KServe's and Triton's "v2"), over REST and gRPC, with a dynamic
+// batcher per model and Triton's Prometheus metrics.
+package serve
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/fft"
+)
+
+// Options configure a Server.
+type Options struct {
+	// ModelDir holds one directory per model: <name>/model.safetensors and an optional
+	// <name>/config.json (ModelConfig).
+	ModelDir string
+	// MaxBatch bounds every model's batch (default 64); MaxQueueDelay is how long the
+	// batcher waits for a batch to fill (default 2 ms); MaxQueue bounds the requests a
+	// model queues (default 1024): a request past it is refused as unavailable.
+	MaxBatch      int
+	MaxQueueDelay time.Duration
+	MaxQueue      int
+	// MaxRequestBytes bounds a request's body or message (default 64 MiB).
+	MaxRequestBytes int64
+	// AllowModelControl enables loading and unloading models at run time.
+	AllowModelControl bool
+	// Transform is the runners' Fourier transform method ("" for $FLUXCORE_FFT, else auto).
+	Transform fft.Method
+	// Registerer receives the metrics (default: a registry of the server's own).
+	Registerer prometheus.Registerer
+}
+
+func (o *Options) fill() error {
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 64
+	}
+	if o.MaxQueueDelay == 0 {
+		o.MaxQueueDelay = 2 * time.Millisecond
+	}
+	if o.MaxQueue == 0 {
+		o.MaxQueue = 1024
+	}
+	if o.MaxRequestBytes == 0 {
+		o.MaxRequestBytes = 64 << 20
+	}
+	switch {
+	case o.MaxBatch < 1 || o.MaxBatch > 1<<16:
+		return fmt.Errorf("serve: max batch %d, want 1..%d", o.MaxBatch, 1<<16)
+	case o.MaxQueueDelay < 0 || o.MaxQueueDelay > time.Minute:
+		return fmt.Errorf("serve: max queue delay %v, want 0..1m", o.MaxQueueDelay)
+	case o.MaxQueue < 1 || o.MaxQueue > 1<<20:
+		return fmt.Errorf("serve: max queue %d, want 1..%d", o.MaxQueue, 1<<20)
+	case o.MaxRequestBytes < 1<<10 || o.MaxRequestBytes > 1<<32:
+		return fmt.Errorf("serve: max request bytes %d, want 1 KiB..4 GiB", o.MaxRequestBytes)
+	}
+	return nil
+}
+
+// Server holds the loaded models. Its handlers (HTTPHandler, the gRPC service) look models
+// up by name; Close drains them.
+type Server struct {
+	opts     Options
+	engine   *engine.Engine
+	met      *metrics
+	Registry *prometheus.Registry // the metrics, unless Options.Registerer was given
+
+	mu     sync.RWMutex
+	models map[string]*Model
+	ready  atomic.Bool
+}
+
+// New loads every model of opts.ModelDir onto e and starts their batchers.
+func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, engine: e, models: map[string]*Model{}}
+	reg := opts.Registerer
+	if reg == nil {
+		s.Registry = prometheus.NewRegistry()
+		reg = s.Registry
+	}
+	s.met = newMetrics(reg)
+	entries, err := os.ReadDir(opts.ModelDir)
+	if err != nil {
+		return nil, fmt.Errorf("serve: models: %w", err)
+	}
+	for _, ent := range entries {
+		if !ent.IsDir() || ent.Name()[0] == '.' {
+			continue
+		}
+		if err := s.Load(ctx, ent.Name()); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Load loads (or reloads) one model of the repository.
+func (s *Server) Load(ctx context.Context, name string) error {
+	m, err := loadModel(ctx, s.opts.ModelDir, name, s.engine, &s.opts, s.met)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.models[name]
+	s.models[name] = m
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	return nil
+}
+
+// Unload stops serving a model once its queued requests have run.
+func (s *Server) Unload(name string) error {
+	s.mu.Lock()
+	m := s.models[name]
+	delete(s.models, name)
+	s.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("%w: model %q is not loaded", ErrNotFound, name)
+	}
+	m.close()
+	return nil
+}
+
+// Model is the named model at version ("" or Version).
+func (s *Server) Model(name, version string) (*Model, error) {
+	s.mu.RLock()
+	m := s.models[name]
+	s.mu.RUnlock()
+	switch {
+	case m == nil:
+		return nil, fmt.Errorf("%w: no model %q", ErrNotFound, name)
+	case version != "" && version != Version:
+		return nil, fmt.Errorf("%w: model %q has no version %q (it has %q)", ErrNotFound, name, version, Version)
+	}
+	return m, nil
+}
+
+// Names are the loaded models' names, sorted.
+func (s *Server) Names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.models))
+	for n := range s.models {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Ready reports whether the server takes inference requests: false once draining starts.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+// SetReady turns readiness off (draining) or on.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// Close stops every model after its queued requests have run.
+func (s *Server) Close() {
+	s.ready.Store(false)
+	s.mu.Lock()
+	models := s.models
+	s.models = map[string]*Model{}
+	s.mu.Unlock()
+	for _, m := range models {
+		m.close()
+	}
+}
+
+// Metadata is the server's metadata response.
+type Metadata struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Extensions []string `json:"extensions"`
+}
+
+// ServerMetadata names the server and the protocol extensions it speaks.
+func (s *Server) ServerMetadata() Metadata {
+	ext := []string{"binary_tensor_data", "model_configuration"}
+	if s.opts.AllowModelControl {
+		ext = append(ext, "model_repository")
+	}
+	return Metadata{Name: "fluxcore", Version: engine.Version().Module, Extensions: ext}
+}
