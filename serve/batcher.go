@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -48,9 +49,10 @@ type batch struct {
 
 // schedule forms batches, as Triton's dynamic batcher does: it starts a batch with the
 // oldest request, adds the queued requests of the same grid that fit, and waits for more
-// until the batch is full or the oldest request has waited --max-queue-delay. An instance
-// takes each batch as soon as one is free; meanwhile the next batch gathers. On stop it
-// runs what is queued without waiting, then closes the instances' channel.
+// until the batch is full or the oldest request has waited --max-queue-delay. It then
+// keeps adding requests until an instance is idle, so that a busy engine gets fuller
+// batches rather than a queue of small ones. On stop it runs what is queued without
+// waiting, then closes the instances' channel.
 func (m *Model) schedule() {
 	defer m.wg.Done()
 	defer close(m.batches)
@@ -73,13 +75,43 @@ func (m *Model) schedule() {
 		if !stopping {
 			pending, stopping = m.gather(pending)
 		}
+		pending, stopping = m.awaitIdle(pending, stopping)
 		var b *batch
 		b, pending = m.form(pending)
 		m.met.pending(m.Name, m.queued.Load())
-		if b != nil {
-			m.batches <- b
+		if b == nil {
+			m.idle <- struct{}{} // every pending request was abandoned: the instance stays idle
+			continue
+		}
+		m.batches <- b
+	}
+}
+
+// awaitIdle waits for an idle instance, taking in requests meanwhile while the batch has
+// room.
+func (m *Model) awaitIdle(pending []*request, stopping bool) ([]*request, bool) {
+	for {
+		queue := m.queue
+		if fitting(pending, m.Config.MaxBatchSize) >= m.Config.MaxBatchSize {
+			queue = nil // full: only an idle instance matters now
+		}
+		select {
+		case <-m.idle:
+			return pending, stopping
+		case r := <-queue:
+			pending = append(pending, r)
+		case <-m.stopSignal(stopping):
+			stopping = true
 		}
 	}
+}
+
+// stopSignal is the stop channel until the stop has been seen, then nil.
+func (m *Model) stopSignal(seen bool) <-chan struct{} {
+	if seen {
+		return nil
+	}
+	return m.stop
 }
 
 // drain moves whatever is queued into pending without waiting.
@@ -147,7 +179,9 @@ func (m *Model) form(pending []*request) (*batch, []*request) {
 	return b, rest
 }
 
-// instance runs batches on runners of its own, one per grid, built on first use.
+// instance runs batches on runners of its own, built on first use: per grid, one for each
+// power-of-two batch size up to max_batch_size, because a runner computes its whole
+// batch whatever the samples given, and a lone request must not pay for 64.
 type instance struct {
 	m       *Model
 	runners map[string]*fno.Runner
@@ -160,6 +194,7 @@ func (in *instance) serve() {
 	defer in.close()
 	for b := range in.m.batches {
 		in.run(b)
+		in.m.idle <- struct{}{}
 	}
 }
 
@@ -184,14 +219,27 @@ func (in *instance) run(b *batch) {
 	}
 }
 
-// runner is the instance's runner for grid, built on first use.
-func (in *instance) runner(ctx context.Context, grid []int) (*fno.Runner, error) {
-	key := gridKey(grid)
+// batchSize is the runner size that holds samples: the smallest of 1, 2, 3, 4, 6, 8, 12,
+// 16, 24, ... (powers of two and the halfway points) that does, or max_batch_size. A batch
+// computes at most 1.5 times its samples; an instance holds about 3.5 times the largest
+// runner's buffers.
+func batchSize(samples, maxBatch int) int {
+	p := 1 << bits.Len(uint(samples-1)) // the power of two ≥ samples
+	if half := p / 4 * 3; p >= 4 && samples <= half {
+		p = half
+	}
+	return min(p, maxBatch)
+}
+
+// runner is the instance's runner for samples samples of grid, of batchSize.
+func (in *instance) runner(ctx context.Context, grid []int, samples int) (*fno.Runner, error) {
+	m := in.m
+	size := batchSize(samples, m.Config.MaxBatchSize)
+	key := fmt.Sprintf("%s×%d", gridKey(grid), size)
 	if r := in.runners[key]; r != nil {
 		return r, nil
 	}
-	m := in.m
-	r, err := m.fno.NewRunner(ctx, m.engine.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: m.Config.MaxBatchSize, Transform: m.opts.Transform})
+	r, err := m.fno.NewRunner(ctx, m.engine.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: size, Transform: m.opts.Transform})
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +247,21 @@ func (in *instance) runner(ctx context.Context, grid []int) (*fno.Runner, error)
 	return r, nil
 }
 
+// warm builds every batch size's runner for grid.
+func (in *instance) warm(ctx context.Context, grid []int) error {
+	for n := 1; n <= in.m.Config.MaxBatchSize; n = batchSize(n, in.m.Config.MaxBatchSize) + 1 {
+		if _, err := in.runner(ctx, grid, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // execute runs the batch's joined inputs and splits the outputs back. A lone request runs
 // from and into its own buffers.
 func (in *instance) execute(b *batch) error {
 	ctx := context.Background() // one client's cancel must not fail the others in the batch
-	runner, err := in.runner(ctx, b.grid)
+	runner, err := in.runner(ctx, b.grid, b.samples)
 	if err != nil {
 		return fmt.Errorf("model %q: grid %v: %w", in.m.Name, b.grid, err)
 	}

@@ -74,12 +74,9 @@ func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request, m *Model) {
 }
 
 // infer decodes a request (checking its size before reading it), runs it through the
-// model's batcher and answers in the form it asked for.
+// model's batcher and answers in the form it asked for. It serves while readiness is off:
+// a draining server finishes what its endpoints still send.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
-	if !s.Ready() {
-		writeError(w, fmt.Errorf("%w: the server is shutting down", ErrUnavailable), "")
-		return
-	}
 	limit := s.opts.MaxRequestBytes
 	if r.ContentLength > limit {
 		writeError(w, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit), "")

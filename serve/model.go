@@ -50,11 +50,17 @@ type Model struct {
 	queue   chan *request
 	queued  atomic.Int64 // admitted and not yet taken into a batch
 	batches chan *batch
+	idle    chan struct{} // a token per idle instance
 	stop    chan struct{}
 	wg      sync.WaitGroup
 
 	mu    sync.Mutex
 	grids map[string][]int // the grids admitted so far, by key
+
+	// closing guards closed: a request is queued under its read lock, so that none can be
+	// queued after close has told the scheduler to finish what is queued.
+	closing sync.RWMutex
+	closed  bool
 }
 
 // loadModel reads DIR/name's checkpoint and config and starts its batcher and instances.
@@ -72,7 +78,7 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 		return nil, fmt.Errorf("serve: model %q: %w", name, err)
 	}
 	m := &Model{Name: name, Config: cfg, fno: fm, kind: fm.BOON, engine: e, opts: opts, met: met,
-		queue: make(chan *request, opts.MaxQueue), batches: make(chan *batch), stop: make(chan struct{}),
+		queue: make(chan *request, opts.MaxQueue), batches: make(chan *batch), idle: make(chan struct{}, cfg.Instances), stop: make(chan struct{}),
 		grids: map[string][]int{}}
 	if hyper.BC != nil {
 		m.kind = *hyper.BC
@@ -86,15 +92,18 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 	instances := make([]*instance, cfg.Instances)
 	for i := range instances {
 		instances[i] = &instance{m: m, runners: map[string]*fno.Runner{}}
-		// Build the listed grids now, so that the first requests do not wait for them.
+		// Build the listed grids' runners now, so that the first requests do not wait.
 		for _, g := range cfg.Grids {
-			if _, err := instances[i].runner(ctx, g); err != nil {
+			if err := instances[i].warm(ctx, g); err != nil {
 				for _, in := range instances[:i+1] {
 					in.close()
 				}
 				return nil, fmt.Errorf("serve: model %q: grid %v: %w", name, g, err)
 			}
 		}
+	}
+	for range instances {
+		m.idle <- struct{}{}
 	}
 	m.wg.Add(1 + len(instances))
 	go m.schedule()
@@ -152,10 +161,8 @@ func (m *Model) admitGrid(grid []int) (string, error) {
 		slices.Sort(served)
 		return "", fmt.Errorf("%w: grid %v: model %q serves at most %d grids (max_grids), and has %v", ErrBadRequest, grid, m.Name, m.Config.MaxGrids, served)
 	}
-	for a, n := range grid {
-		if n < 2 {
-			return "", fmt.Errorf("%w: grid axis %d has %d points, want ≥ 2", ErrBadRequest, a, n)
-		}
+	if err := m.fno.CheckGrid(grid); err != nil {
+		return "", fmt.Errorf("%w: model %q: %v", ErrBadRequest, m.Name, err)
 	}
 	m.grids[key] = slices.Clone(grid)
 	return key, nil
@@ -177,17 +184,9 @@ var (
 // the queue if it is still there.
 func (m *Model) Infer(ctx context.Context, in *Request) (*Response, error) {
 	start := time.Now()
-	r, err := m.admit(in)
+	r, err := m.enqueue(in)
 	if err != nil {
 		m.met.failure(m.Name, failureReason(err), start)
-		return nil, err
-	}
-	select {
-	case m.queue <- r:
-	default:
-		m.queued.Add(-1)
-		err := fmt.Errorf("%w: model %q: the queue holds %d requests (--max-queue)", ErrUnavailable, m.Name, m.opts.MaxQueue)
-		m.met.failure(m.Name, "REJECTED", start)
 		return nil, err
 	}
 	m.met.pending(m.Name, m.queued.Load())
@@ -211,6 +210,26 @@ func (m *Model) Infer(ctx context.Context, in *Request) (*Response, error) {
 		Shape: outShape(r.samples, r.grid, m.fno.OutChannels), F32: r.out}}}, nil
 }
 
+// enqueue admits a request and queues it, unless the model is closing.
+func (m *Model) enqueue(in *Request) (*request, error) {
+	m.closing.RLock()
+	defer m.closing.RUnlock()
+	if m.closed {
+		return nil, fmt.Errorf("%w: model %q is shutting down", ErrUnavailable, m.Name)
+	}
+	r, err := m.admit(in)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case m.queue <- r:
+		return r, nil
+	default: // admit counted it within --max-queue, so this is only a safeguard
+		m.queued.Add(-1)
+		return nil, fmt.Errorf("%w: model %q: the queue holds %d requests (--max-queue)", ErrUnavailable, m.Name, m.opts.MaxQueue)
+	}
+}
+
 func outShape(samples int, grid []int, channels int) []int {
 	return append(append([]int{samples}, grid...), channels)
 }
@@ -225,8 +244,12 @@ func failureReason(err error) string {
 	return "BACKEND"
 }
 
-// close stops the batcher and the instances after the requests queued have run.
+// close stops the batcher and the instances after the requests queued have run; later
+// requests are refused as unavailable.
 func (m *Model) close() {
+	m.closing.Lock()
+	m.closed = true
+	m.closing.Unlock()
 	close(m.stop)
 	m.wg.Wait()
 }

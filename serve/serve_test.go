@@ -290,7 +290,7 @@ func TestRESTBadRequests(t *testing.T) {
 		{"missing input", map[string]any{"inputs": []any{}}, `input "input" is missing`},
 		{"rank", map[string]any{"inputs": []any{ok([]int{64, 1}, ramp)}}, "want [batch, 1 grid axes, 1]"},
 		{"batch", map[string]any{"inputs": []any{ok([]int{8, 8, 1}, ramp)}}, "batch of 8, want 1..4 (max_batch_size)"},
-		{"tiny grid", map[string]any{"inputs": []any{ok([]int{64, 1, 1}, ramp)}}, "batch of 64"},
+		{"tiny grid", map[string]any{"inputs": []any{ok([]int{1, 8, 1}, ramp[:8])}}, "last axis keeps 8 modes, more than the 5 a real FFT of 8 points has"},
 		{"unknown output", map[string]any{"inputs": []any{ok([]int{1, 64, 1}, ramp)}, "outputs": []any{map[string]any{"name": "y"}}}, `no output "y"`},
 		{"float32 range", map[string]any{"inputs": []any{ok([]int{1, 2, 1}, []float64{1e39, 0})}}, "want a finite float32"},
 		{"boon faces", map[string]any{"inputs": []any{ok([]int{1, 64, 1}, ramp)}}, `needs input "left"`},
@@ -389,7 +389,7 @@ func TestQueueFullAndTimeout(t *testing.T) {
 	s, hs := newTestServer(t, Options{MaxQueue: 2, MaxQueueDelay: time.Minute, MaxBatch: 64}, nil)
 	m, _ := s.Model("fno1d", "")
 	m.queued.Add(2) // two requests that have not been taken yet
-	body := map[string]any{"inputs": []any{map[string]any{"name": "input", "datatype": "FP32", "shape": []int{1, 8, 1}, "data": make([]float32, 8)}}}
+	body := map[string]any{"inputs": []any{map[string]any{"name": "input", "datatype": "FP32", "shape": []int{1, 16, 1}, "data": make([]float32, 16)}}}
 	code, resp := postJSON(t, hs.URL+"/v2/models/fno1d/infer", body)
 	if code != 503 || !strings.Contains(resp["error"].(string), "the queue holds 2 requests (--max-queue)") {
 		t.Errorf("full queue: %d %v", code, resp)
@@ -405,5 +405,16 @@ func TestQueueFullAndTimeout(t *testing.T) {
 	}
 	if n := m.queued.Load(); n != 0 {
 		t.Errorf("the timed-out request is still counted as queued: %d", n)
+	}
+}
+
+// Runner sizes: the smallest of the powers of two and their halfway points that holds the
+// samples, capped by the model's largest batch.
+func TestBatchSize(t *testing.T) {
+	for _, c := range [][3]int{{1, 64, 1}, {2, 64, 2}, {3, 64, 3}, {4, 64, 4}, {5, 64, 6}, {7, 64, 8}, {9, 64, 12},
+		{13, 64, 16}, {17, 64, 24}, {25, 64, 32}, {33, 64, 48}, {49, 64, 64}, {33, 40, 40}, {5, 5, 5}} {
+		if got := batchSize(c[0], c[1]); got != c[2] {
+			t.Errorf("batchSize(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/fft"
@@ -76,6 +78,7 @@ type Server struct {
 	mu     sync.RWMutex
 	models map[string]*Model
 	ready  atomic.Bool
+	health *health.Server // gRPC health, once NewGRPCServer made one
 }
 
 // New loads every model of opts.ModelDir onto e and starts their batchers.
@@ -165,12 +168,23 @@ func (s *Server) Names() []string {
 // Ready reports whether the server takes inference requests: false once draining starts.
 func (s *Server) Ready() bool { return s.ready.Load() }
 
-// SetReady turns readiness off (draining) or on.
-func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+// SetReady turns readiness off (draining) or on, over REST and gRPC health alike.
+func (s *Server) SetReady(ready bool) {
+	s.ready.Store(ready)
+	if s.health == nil {
+		return
+	}
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ready {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus("inference.GRPCInferenceService", st)
+}
 
 // Close stops every model after its queued requests have run.
 func (s *Server) Close() {
-	s.ready.Store(false)
+	s.SetReady(false)
 	s.mu.Lock()
 	models := s.models
 	s.models = map[string]*Model{}

@@ -38,6 +38,8 @@ var commands = []command{
 			{"kalman", "compute this shard's chunks of Kalman steps (.npz in)"},
 			{"merge", "join the chunks into one .npy, or an .npz for several outputs"},
 			{"status", "chunks done, per shard"}}},
+	{"serve", "serve checkpoints over the Open Inference Protocol (KServe/Triton v2): REST, gRPC, metrics", runServe, nil},
+	{"loadgen", "measure a served model's throughput and p50/p99 latency per concurrency (like perf_analyzer)", runLoadgen, nil},
 	{"conserve", "impose linear conservation laws on Gaussian predictions (ProbConserv), .npy in and out", runConserve,
 		[]subcommand{{"gpme", "the ProbConserv paper's GPME experiment: diffusion, PME and Stefan problems"}}},
 	{"kalman", "one predict and/or update step of many small Kalman filters, .npz in and out", runKalman, nil},

@@ -83,6 +83,34 @@ type RunnerConfig struct {
 	Transform fft.Method
 }
 
+// CheckGrid reports whether m can run inputs of grid: at least 2 points an axis, within the
+// limits with padding, and enough points for the Fourier modes the weights keep.
+func (m *Model) CheckGrid(grid []int) error {
+	if len(grid) != m.Dims {
+		return fmt.Errorf("fno: grid %v has %d axes, the model is %d-D", grid, len(grid), m.Dims)
+	}
+	padded, err := m.paddedGrid(grid)
+	if err == nil {
+		_, _, err = m.keptFrequencies(padded)
+	}
+	return err
+}
+
+// paddedGrid is grid with the model's padding, each axis checked.
+func (m *Model) paddedGrid(grid []int) ([]int, error) {
+	var padded []int
+	for a, n := range grid {
+		if n < 2 {
+			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
+		}
+		if err := limits.Check(fmt.Sprintf("fno: grid axis %d points with padding", a), n+m.Config.Padding[a], limits.MaxGridAxis); err != nil {
+			return nil, err
+		}
+		padded = append(padded, n+m.Config.Padding[a])
+	}
+	return padded, nil
+}
+
 // NewRunner places m on b for cfg: it uploads the weights, binds the transforms and
 // allocates every activation buffer.
 func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConfig) (*Runner, error) {
@@ -97,15 +125,11 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConf
 		return nil, fmt.Errorf("fno: batch size %d, want ≥ 1", maxBatch)
 	}
 	r := &Runner{m: m, b: b, grid: append([]int(nil), cfg.Grid...), maxBatch: maxBatch}
-	for a, n := range cfg.Grid {
-		if n < 2 {
-			return nil, fmt.Errorf("fno: grid axis %d has %d points, want ≥ 2", a, n)
-		}
-		if err := limits.Check(fmt.Sprintf("fno: grid axis %d points with padding", a), n+m.Config.Padding[a], limits.MaxGridAxis); err != nil {
-			return nil, err
-		}
-		r.padded = append(r.padded, n+m.Config.Padding[a])
+	padded, err := m.paddedGrid(cfg.Grid)
+	if err != nil {
+		return nil, err
 	}
+	r.padded = padded
 	if _, err := limits.Product("fno: padded grid × batch × width", limits.MaxArrayElements, append(slices.Clone(r.padded), maxBatch, m.Width)...); err != nil {
 		return nil, err
 	}

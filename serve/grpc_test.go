@@ -1,0 +1,157 @@
+package serve
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
+)
+
+// grpcClient serves s over gRPC on a loopback port and dials it.
+func grpcClient(t *testing.T, s *Server) *grpc.ClientConn {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.NewGRPCServer()
+	go g.Serve(lis)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		g.Stop()
+	})
+	return conn
+}
+
+func rawFloats(b []byte) []float32 {
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// ModelInfer answers raw inputs with raw outputs (tritonclient's form) and typed contents
+// with typed contents, both equal to the offline run; metadata and readiness answer too.
+func TestGRPCInfer(t *testing.T) {
+	s, _ := newTestServer(t, Options{}, nil)
+	client := pb.NewGRPCInferenceServiceClient(grpcClient(t, s))
+	ctx := context.Background()
+	in := readGolden(t, "fno1d", "input")
+	ref := offline(t, "fno1d", in.Data, 3, nil)
+	tensor := &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: "FP32", Shape: []int64{3, 64, 1}}
+
+	raw, err := client.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "fno1d", Id: "g1",
+		Inputs: []*pb.ModelInferRequest_InferInputTensor{tensor}, RawInputContents: [][]byte{floatBytes(in.Data)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.GetId() != "g1" || len(raw.GetRawOutputContents()) != 1 || !slices.Equal(rawFloats(raw.GetRawOutputContents()[0]), ref) {
+		t.Errorf("raw infer: id %q, %d raw outputs, equal to offline: %v", raw.GetId(), len(raw.GetRawOutputContents()),
+			len(raw.GetRawOutputContents()) == 1 && slices.Equal(rawFloats(raw.GetRawOutputContents()[0]), ref))
+	}
+	typed := &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: "FP32", Shape: []int64{3, 64, 1},
+		Contents: &pb.InferTensorContents{Fp32Contents: in.Data}}
+	resp, err := client.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "fno1d", ModelVersion: "1",
+		Inputs: []*pb.ModelInferRequest_InferInputTensor{typed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := resp.GetOutputs()[0]; !slices.Equal(out.GetContents().GetFp32Contents(), ref) || !slices.Equal(out.GetShape(), []int64{3, 64, 1}) {
+		t.Errorf("typed infer: shape %v, equal to offline: %v", out.GetShape(), slices.Equal(out.GetContents().GetFp32Contents(), ref))
+	}
+	md, err := client.ModelMetadata(ctx, &pb.ModelMetadataRequest{Name: "boon1d"})
+	if err != nil || md.GetPlatform() != Platform || len(md.GetInputs()) != 3 || md.GetInputs()[1].GetName() != "left" {
+		t.Errorf("model metadata: %v, %v", md, err)
+	}
+	if r, err := client.ServerReady(ctx, &pb.ServerReadyRequest{}); err != nil || !r.GetReady() {
+		t.Errorf("server ready: %v, %v", r, err)
+	}
+	if sm, err := client.ServerMetadata(ctx, &pb.ServerMetadataRequest{}); err != nil || !slices.Contains(sm.GetExtensions(), "binary_tensor_data") {
+		t.Errorf("server metadata: %v, %v", sm, err)
+	}
+}
+
+// Errors carry the protocol's status codes.
+func TestGRPCErrors(t *testing.T) {
+	s, _ := newTestServer(t, Options{MaxRequestBytes: 4 << 10}, nil)
+	client := pb.NewGRPCInferenceServiceClient(grpcClient(t, s))
+	ctx := context.Background()
+	input := func(datatype string, shape ...int64) *pb.ModelInferRequest_InferInputTensor {
+		return &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: datatype, Shape: shape}
+	}
+	for _, c := range []struct {
+		name string
+		req  *pb.ModelInferRequest
+		code codes.Code
+	}{
+		{"unknown model", &pb.ModelInferRequest{ModelName: "nope"}, codes.NotFound},
+		{"unknown version", &pb.ModelInferRequest{ModelName: "fno1d", ModelVersion: "3"}, codes.NotFound},
+		{"datatype", &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("INT32", 1, 8, 1)}}, codes.InvalidArgument},
+		{"raw count", &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("FP32", 1, 8, 1)},
+			RawInputContents: [][]byte{make([]byte, 32), make([]byte, 4)}}, codes.InvalidArgument},
+		{"raw size", &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("FP32", 1, 8, 1)},
+			RawInputContents: [][]byte{make([]byte, 31)}}, codes.InvalidArgument},
+		{"too large", &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{input("FP32", 1, 2048, 1)},
+			RawInputContents: [][]byte{make([]byte, 8192)}}, codes.ResourceExhausted},
+	} {
+		_, err := client.ModelInfer(ctx, c.req)
+		if status.Code(err) != c.code {
+			t.Errorf("%s: %v, want %v", c.name, err, c.code)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, time.Nanosecond)
+	defer cancel()
+	if _, err := client.ModelInfer(short, &pb.ModelInferRequest{ModelName: "fno1d"}); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("expired deadline: %v", err)
+	}
+}
+
+// grpc.health.v1 follows readiness, and reflection lists the inference service.
+func TestGRPCHealthAndReflection(t *testing.T) {
+	s, _ := newTestServer(t, Options{}, nil)
+	conn := grpcClient(t, s)
+	ctx := context.Background()
+	hc := healthpb.NewHealthClient(conn)
+	if r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health: %v, %v", r, err)
+	}
+	s.SetReady(false)
+	if r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "inference.GRPCInferenceService"}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("health while draining: %v, %v", r, err)
+	}
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, svc := range resp.GetListServicesResponse().GetService() {
+		names = append(names, svc.GetName())
+	}
+	if !slices.Contains(names, "inference.GRPCInferenceService") || !slices.Contains(names, "grpc.health.v1.Health") {
+		t.Errorf("reflection lists %v", names)
+	}
+}
