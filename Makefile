@@ -8,7 +8,7 @@ TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean \
-        slurm-deps slurm-test batch-bench proto proto-check
+        slurm-deps slurm-test batch-bench proto proto-check serve-bench serve-soak
 
 all: build
 
@@ -78,7 +78,8 @@ stress: cpu-stamp
 FUZZTIME ?= 60s
 FUZZ_TARGETS := ./internal/safetensors:FuzzParse ./npy:FuzzParse64 ./npy:FuzzReadNPZ ./npy:FuzzOpenNPZ \
 	./engine/traj:FuzzParseScenario ./engine/fno:FuzzReadConfig ./cmd/fluxcore:FuzzKalmanCommand \
-	./cmd/fluxcore:FuzzPlanCommand ./cmd/fluxcore:FuzzConserveCommand ./cmd/fluxcore:FuzzFNOCommand
+	./cmd/fluxcore:FuzzPlanCommand ./cmd/fluxcore:FuzzConserveCommand ./cmd/fluxcore:FuzzFNOCommand \
+	./serve:FuzzDecodeREST
 fuzz: cpu-stamp
 	scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
@@ -171,6 +172,13 @@ slurm-test: build slurm-deps
 GB ?= 2.1
 batch-bench: build
 	bash bench/batch_bench.sh $(BUILD) $(GB)
+
+# fluxcore serve against offline forwards (throughput, p50/p99), and a soak of MINUTES
+# (default 10) that samples the server's goroutines and memory; neither runs in CI.
+serve-bench: build
+	bash bench/serve_bench.sh $(BUILD)
+serve-soak: build
+	bash bench/serve_soak.sh $(BUILD) $(MINUTES)
 
 # g++, cmake, pkg-config and NumPy from Debian, for the bindings' tests.
 lib-deps:

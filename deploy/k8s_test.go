@@ -1,7 +1,7 @@
 // Package deploy holds the Slurm and Kubernetes examples; scripts/slurm-local.sh runs the
 // Slurm one on a real Slurm. Kubernetes is not available on these machines, so this test
 // checks the structure of the manifests: the fields the batch runner relies on, by the
-// names of Kubernetes' batch/v1 and core/v1 APIs.
+// names of Kubernetes' batch/v1, apps/v1 and core/v1 APIs.
 package deploy
 
 import (
@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -171,5 +172,111 @@ func checkSharedPaths(t *testing.T, pod podSpec, claim string, paths ...string) 
 		if p == "" || !shared {
 			t.Errorf("path %q is not on the shared claim %q", p, claim)
 		}
+	}
+}
+
+// serveObject is what the serving test reads of a Deployment or a Service.
+type serveObject struct {
+	Kind string `json:"kind"`
+	Spec struct {
+		Selector struct {
+			MatchLabels map[string]string `json:"matchLabels"`
+		} `json:"selector"`
+		Template struct {
+			Metadata struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+			Spec struct {
+				TerminationGracePeriodSeconds *int `json:"terminationGracePeriodSeconds"`
+				Containers                    []struct {
+					Args  []string `json:"args"`
+					Ports []struct {
+						Name          string `json:"name"`
+						ContainerPort int    `json:"containerPort"`
+					} `json:"ports"`
+					ReadinessProbe *probe `json:"readinessProbe"`
+					LivenessProbe  *probe `json:"livenessProbe"`
+				} `json:"containers"`
+			} `json:"spec"`
+		} `json:"template"`
+		// Service
+		Ports []struct {
+			Name       string `json:"name"`
+			TargetPort string `json:"targetPort"`
+		} `json:"ports"`
+	} `json:"spec"`
+}
+
+type probe struct {
+	HTTPGet struct {
+		Path string `json:"path"`
+		Port string `json:"port"`
+	} `json:"httpGet"`
+}
+
+// The serving Deployment probes the protocol's health endpoints on the REST port, gives a
+// stopping pod longer than fluxcore's drain, and its Service reaches every port by name.
+func TestServeDeploymentManifest(t *testing.T) {
+	raw, err := os.ReadFile("k8s/serve-deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := bytes.Split(raw, []byte("\n---\n"))
+	if len(docs) != 2 {
+		t.Fatalf("want a Deployment and a Service, got %d documents", len(docs))
+	}
+	var dep, svc serveObject
+	if err := yaml.Unmarshal(docs[0], &dep); err != nil || dep.Kind != "Deployment" {
+		t.Fatalf("first document: %v, kind %q", err, dep.Kind)
+	}
+	if err := yaml.Unmarshal(docs[1], &svc); err != nil || svc.Kind != "Service" {
+		t.Fatalf("second document: %v, kind %q", err, svc.Kind)
+	}
+	pod := dep.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%d containers, want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if len(c.Args) == 0 || c.Args[0] != "serve" || flagValue(c.Args, "--host") != "0.0.0.0" {
+		t.Errorf("args %v: want serve listening on every interface", c.Args)
+	}
+	ports := map[string]string{}
+	for _, p := range c.Ports {
+		ports[p.Name] = strconv.Itoa(p.ContainerPort)
+	}
+	for name, flag := range map[string]string{"http": "--http-port", "grpc": "--grpc-port", "metrics": "--metrics-port"} {
+		if ports[name] == "" || ports[name] != flagValue(c.Args, flag) {
+			t.Errorf("port %s is %q, %s is %q", name, ports[name], flag, flagValue(c.Args, flag))
+		}
+	}
+	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/v2/health/ready" || c.ReadinessProbe.HTTPGet.Port != "http" {
+		t.Errorf("readiness probe %+v, want GET /v2/health/ready on http", c.ReadinessProbe)
+	}
+	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/v2/health/live" {
+		t.Errorf("liveness probe %+v, want GET /v2/health/live", c.LivenessProbe)
+	}
+	seconds := func(flag string) int {
+		d, err := time.ParseDuration(flagValue(c.Args, flag))
+		if err != nil {
+			t.Errorf("%s: %v", flag, err)
+		}
+		return int(d.Seconds())
+	}
+	drain := seconds("--drain-delay") + seconds("--drain-timeout")
+	if g := pod.TerminationGracePeriodSeconds; g == nil || *g <= drain {
+		t.Errorf("terminationGracePeriodSeconds %v, want more than drain-delay + drain-timeout = %d s", g, drain)
+	}
+	for k, v := range dep.Spec.Selector.MatchLabels {
+		if dep.Spec.Template.Metadata.Labels[k] != v {
+			t.Errorf("the selector's %s=%s does not match the pods' labels", k, v)
+		}
+	}
+	for _, p := range svc.Spec.Ports {
+		if ports[p.TargetPort] == "" {
+			t.Errorf("service port %s targets %q, which the container does not name", p.Name, p.TargetPort)
+		}
+	}
+	if len(svc.Spec.Ports) != 3 {
+		t.Errorf("the Service exposes %d ports, want http, grpc and metrics", len(svc.Spec.Ports))
 	}
 }

@@ -156,15 +156,18 @@ func fitting(pending []*request, maxBatch int) int {
 }
 
 // form takes the oldest live request and the same grid's that fit into a batch, drops the
-// abandoned ones, and returns the rest in order.
+// abandoned ones, and returns the rest in order. The batch stops at a runner size (a power
+// of two, batchSize's): with 17 samples waiting, 16 run now on the 16-sample runner and
+// one waits for the next batch, rather than 17 running on the 32-sample runner.
 func (m *Model) form(pending []*request) (*batch, []*request) {
 	var b *batch
+	limit := preferred(fitting(pending, m.Config.MaxBatchSize), m.Config.MaxBatchSize)
 	rest := pending[:0]
 	for _, r := range pending {
 		switch {
 		case b == nil && r.take():
 			b = &batch{key: r.key, grid: r.grid, samples: r.samples, reqs: []*request{r}}
-		case b != nil && r.key == b.key && b.samples+r.samples <= m.Config.MaxBatchSize && r.take():
+		case b != nil && r.key == b.key && b.samples+r.samples <= limit && r.take():
 			b.samples += r.samples
 			b.reqs = append(b.reqs, r)
 		case r.state.Load() == stateAbandoned: // Infer has counted it out of the queue
@@ -181,7 +184,8 @@ func (m *Model) form(pending []*request) (*batch, []*request) {
 
 // instance runs batches on runners of its own, built on first use: per grid, one for each
 // power-of-two batch size up to max_batch_size, because a runner computes its whole
-// batch whatever the samples given, and a lone request must not pay for 64.
+// batch whatever the samples given, and a lone request must not pay for 64. An instance
+// runs one batch at a time; the model's instances run theirs at once.
 type instance struct {
 	m       *Model
 	runners map[string]*fno.Runner
@@ -219,16 +223,21 @@ func (in *instance) run(b *batch) {
 	}
 }
 
-// batchSize is the runner size that holds samples: the smallest of 1, 2, 3, 4, 6, 8, 12,
-// 16, 24, ... (powers of two and the halfway points) that does, or max_batch_size. A batch
-// computes at most 1.5 times its samples; an instance holds about 3.5 times the largest
-// runner's buffers.
+// batchSize is the runner size that holds samples: the smallest power of two that does, or
+// max_batch_size. A runner computes its whole batch, so a batch costs at most twice its
+// samples, and an instance's runners of one grid hold about twice the largest one's
+// buffers (the weights are shared).
 func batchSize(samples, maxBatch int) int {
-	p := 1 << bits.Len(uint(samples-1)) // the power of two ≥ samples
-	if half := p / 4 * 3; p >= 4 && samples <= half {
-		p = half
+	return min(1<<bits.Len(uint(samples-1)), maxBatch)
+}
+
+// preferred is the largest runner size of at most n samples: max_batch_size when n
+// reaches it, else the largest power of two.
+func preferred(n, maxBatch int) int {
+	if n < 1 || n >= maxBatch {
+		return max(min(n, maxBatch), 1)
 	}
-	return min(p, maxBatch)
+	return 1 << (bits.Len(uint(n)) - 1)
 }
 
 // runner is the instance's runner for samples samples of grid, of batchSize.
@@ -239,7 +248,7 @@ func (in *instance) runner(ctx context.Context, grid []int, samples int) (*fno.R
 	if r := in.runners[key]; r != nil {
 		return r, nil
 	}
-	r, err := m.fno.NewRunner(ctx, m.engine.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: size, Transform: m.opts.Transform})
+	r, err := m.fno.NewRunner(ctx, m.engine.Backend(), fno.RunnerConfig{Grid: grid, MaxBatch: size, Transform: m.opts.Transform, Weights: m.weights})
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,12 @@ func (s *Server) HTTPHandler() http.Handler {
 	return mux
 }
 
-// MetricsHandler serves the Prometheus metrics.
+// MetricsHandler serves the Prometheus metrics: the server's registry, or the default one
+// when Options.Registerer was given.
 func (s *Server) MetricsHandler() http.Handler {
+	if s.Registry == nil {
+		return promhttp.Handler()
+	}
 	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 }
 

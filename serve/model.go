@@ -41,11 +41,12 @@ type Model struct {
 	Inputs  []TensorSpec
 	Outputs []TensorSpec
 
-	fno    *fno.Model
-	kind   fno.BoundaryKind
-	engine *engine.Engine
-	opts   *Options
-	met    *metrics
+	fno     *fno.Model
+	weights *fno.Weights // placed once, shared by every runner of every instance
+	kind    fno.BoundaryKind
+	engine  *engine.Engine
+	opts    *Options
+	met     *metrics
 
 	queue   chan *request
 	queued  atomic.Int64 // admitted and not yet taken into a batch
@@ -89,6 +90,9 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 			return nil, fmt.Errorf("serve: model %q: grids: %w", name, err)
 		}
 	}
+	if m.weights, err = fm.PlaceWeights(ctx, e.Backend()); err != nil {
+		return nil, fmt.Errorf("serve: model %q: %w", name, err)
+	}
 	instances := make([]*instance, cfg.Instances)
 	for i := range instances {
 		instances[i] = &instance{m: m, runners: map[string]*fno.Runner{}}
@@ -98,6 +102,7 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 				for _, in := range instances[:i+1] {
 					in.close()
 				}
+				m.weights.Close()
 				return nil, fmt.Errorf("serve: model %q: grid %v: %w", name, g, err)
 			}
 		}
@@ -252,6 +257,7 @@ func (m *Model) close() {
 	m.closing.Unlock()
 	close(m.stop)
 	m.wg.Wait()
+	m.weights.Close()
 }
 
 // ModelMetadata is the protocol's model metadata.

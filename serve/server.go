@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -89,7 +90,10 @@ func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
 	s := &Server{opts: opts, engine: e, models: map[string]*Model{}}
 	reg := opts.Registerer
 	if reg == nil {
+		// The process's and the Go runtime's metrics come along (go_goroutines,
+		// process_resident_memory_bytes), for leak and soak checks.
 		s.Registry = prometheus.NewRegistry()
+		s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg = s.Registry
 	}
 	s.met = newMetrics(reg)

@@ -130,3 +130,66 @@ func TestRunnerOnClosedEngine(t *testing.T) {
 		t.Fatalf("Forward on a closed engine: %v, want ErrClosed", err)
 	}
 }
+
+// Runners of several batch sizes that share one placement of the weights compute what a
+// runner with its own does, bit for bit, at the same time; and the shared weights cost
+// their bytes once.
+func TestRunnersShareWeights(t *testing.T) {
+	e := openCPUEngine(t)
+	ctx := context.Background()
+	m, err := fno.Load(ctx, "testdata/golden/neuralop1d/model.safetensors", fno.Overrides{}, fno.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := make([]float32, 3*40)
+	for i := range input {
+		input[i] = float32(i%11) / 11
+	}
+	own := neuralopRunner(t, e, 3)
+	want, err := own.Forward(ctx, input, 3, nil)
+	own.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.Budget().Used()
+	w, err := m.PlaceWeights(ctx, e.Backend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	weightBytes := e.Budget().Used() - before
+	var runners []*fno.Runner
+	for _, batch := range []int{3, 4, 8} {
+		r, err := m.NewRunner(ctx, e.Backend(), fno.RunnerConfig{Grid: []int{40}, MaxBatch: batch, Weights: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runners = append(runners, r)
+	}
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Go(func() {
+			got, err := r.Forward(ctx, input, 3, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("shared weights: value %d = %v, own weights %v", i, got[i], want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range runners {
+		r.Close()
+	}
+	if left := e.Budget().Used() - before; left != weightBytes {
+		t.Errorf("after closing the runners %d bytes are held, want the weights' %d", left, weightBytes)
+	}
+	w.Close()
+	if left := e.Budget().Used() - before; left != 0 {
+		t.Errorf("after closing the weights %d bytes are held", left)
+	}
+}

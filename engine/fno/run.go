@@ -32,6 +32,10 @@ type Runner struct {
 	plan     fft.Transform
 	estimate fft.Estimate
 
+	// weights are the model's on the backend, the runner's own or shared with others
+	// (RunnerConfig.Weights); lift, project and layers are their views.
+	weights       *Weights
+	ownWeights    bool
 	lift, project []deviceDense
 	layers        []deviceLayer
 
@@ -81,6 +85,9 @@ type RunnerConfig struct {
 	// Transform is how the Fourier transforms are computed; fft.Auto lets the cost model
 	// pick for this grid, and "" reads $FLUXCORE_FFT (auto when unset).
 	Transform fft.Method
+	// Weights, when set, are shared with the other runners that use them (Model.PlaceWeights);
+	// nil places the runner's own, which Close frees.
+	Weights *Weights
 }
 
 // CheckGrid reports whether m can run inputs of grid: at least 2 points an axis, within the
@@ -151,9 +158,9 @@ func (m *Model) NewRunner(ctx context.Context, b backend.Backend, cfg RunnerConf
 	if err != nil {
 		return nil, err
 	}
-	widest, err := r.placeWeights(ctx)
+	err = r.useWeights(ctx, cfg.Weights)
 	if err == nil {
-		err = r.allocActivations(modes, widest)
+		err = r.allocActivations(modes, r.weights.widest)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("fno: place model on %s: %w", b.Name(), err)
@@ -182,9 +189,21 @@ func (r *Runner) bindTransforms(ctx context.Context, transform fft.Method) (mode
 	return plan.Modes(), nil
 }
 
-// placeWeights uploads every weight and returns the widest hidden layer of any MLP.
-func (r *Runner) placeWeights(ctx context.Context) (widest int, err error) {
-	m, b := r.m, r.b
+// Weights are a model's weights placed on a backend. Runners of the model on that backend
+// may share them (RunnerConfig.Weights), so that a server keeping runners for several
+// batch sizes and grids holds one copy. They are read-only, so runners sharing them may run
+// at the same time.
+type Weights struct {
+	m             *Model
+	b             backend.Backend
+	lift, project []deviceDense
+	layers        []deviceLayer
+	widest        int // the widest hidden layer of any MLP
+}
+
+// PlaceWeights uploads every weight of m to b. Close them after every runner using them.
+func (m *Model) PlaceWeights(ctx context.Context, b backend.Backend) (w *Weights, err error) {
+	w = &Weights{m: m, b: b, widest: m.Width}
 	place := func(d Dense) deviceDense {
 		dd := deviceDense{in: d.In, out: d.Out}
 		if err == nil {
@@ -195,14 +214,13 @@ func (r *Runner) placeWeights(ctx context.Context) (widest int, err error) {
 		}
 		return dd
 	}
-	widest = m.Width
 	for _, d := range m.Lift {
-		r.lift = append(r.lift, place(d))
-		widest = max(widest, d.Out)
+		w.lift = append(w.lift, place(d))
+		w.widest = max(w.widest, d.Out)
 	}
 	for _, d := range m.Project {
-		r.project = append(r.project, place(d))
-		widest = max(widest, d.Out)
+		w.project = append(w.project, place(d))
+		w.widest = max(w.widest, d.Out)
 	}
 	for _, l := range m.Layers {
 		var dl deviceLayer
@@ -212,15 +230,52 @@ func (r *Runner) placeWeights(ctx context.Context) (widest int, err error) {
 		dl.pointwise = place(l.Pointwise)
 		for _, d := range l.ChannelMLP {
 			dl.channelMLP = append(dl.channelMLP, place(d))
-			widest = max(widest, d.Out)
+			w.widest = max(w.widest, d.Out)
 		}
 		if l.Gate != nil {
 			g := place(*l.Gate)
 			dl.gate = &g
 		}
-		r.layers = append(r.layers, dl)
+		w.layers = append(w.layers, dl)
 	}
-	return widest, err
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("fno: place weights on %s: %w", b.Name(), err)
+	}
+	return w, nil
+}
+
+// Close frees the weights on the backend.
+func (w *Weights) Close() error {
+	dense := append(append([]deviceDense(nil), w.lift...), w.project...)
+	var bufs []backend.Buffer
+	for _, l := range w.layers {
+		bufs = append(bufs, l.spectral)
+		dense = append(append(dense, l.pointwise), l.channelMLP...)
+		if l.gate != nil {
+			dense = append(dense, *l.gate)
+		}
+	}
+	for _, d := range dense {
+		bufs = append(bufs, d.w, d.bias)
+	}
+	return backend.FreeAll(w.b, bufs...)
+}
+
+// useWeights takes shared weights, or places the runner's own.
+func (r *Runner) useWeights(ctx context.Context, shared *Weights) error {
+	w := shared
+	if w == nil {
+		var err error
+		if w, err = r.m.PlaceWeights(ctx, r.b); err != nil {
+			return err
+		}
+		r.ownWeights = true
+	} else if w.m != r.m || w.b != r.b {
+		return fmt.Errorf("fno: the shared weights are another model's or on another backend")
+	}
+	r.weights, r.lift, r.project, r.layers = w, w.lift, w.project, w.layers
+	return nil
 }
 
 // allocActivations allocates the buffers a Forward pass runs through.
@@ -274,16 +329,10 @@ func (r *Runner) Close() error {
 	}
 	bufs := []backend.Buffer{r.input, r.lifted, r.act[0], r.act[1], r.spectral, r.modesIn, r.modesOut,
 		r.chain[0], r.chain[1], r.gated, r.output}
-	dense := append(append([]deviceDense(nil), r.lift...), r.project...)
-	for _, l := range r.layers {
-		bufs = append(bufs, l.spectral)
-		dense = append(append(dense, l.pointwise), l.channelMLP...)
-		if l.gate != nil {
-			dense = append(dense, *l.gate)
+	if r.ownWeights {
+		if err := r.weights.Close(); first == nil {
+			first = err
 		}
-	}
-	for _, d := range dense {
-		bufs = append(bufs, d.w, d.bias)
 	}
 	if r.boon != nil {
 		bufs = append(bufs, r.boon.bufs...)
