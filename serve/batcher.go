@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // request is one admitted inference on its way through the batcher.
@@ -253,6 +255,9 @@ func (in *instance) runner(ctx context.Context, grid []int, samples int) (*fno.R
 		return nil, err
 	}
 	in.runners[key] = r
+	m.mu.Lock()
+	m.built[gridKey(grid)] = true
+	m.mu.Unlock()
 	return r, nil
 }
 
@@ -272,7 +277,7 @@ func (in *instance) execute(b *batch) error {
 	ctx := context.Background() // one client's cancel must not fail the others in the batch
 	runner, err := in.runner(ctx, b.grid, b.samples)
 	if err != nil {
-		return fmt.Errorf("model %q: grid %v: %w", in.m.Name, b.grid, err)
+		return in.m.runnerFailed(b, err)
 	}
 	if len(b.reqs) == 1 {
 		r := b.reqs[0]
@@ -297,6 +302,21 @@ func (in *instance) execute(b *batch) error {
 		off += copy(r.out, in.out[off:])
 	}
 	return nil
+}
+
+// runnerFailed reports a runner that could not be built for a batch. A grid too large for
+// the memory budget is the request's fault (400); a grid that never got a runner gives
+// its place among max_grids back, so that failing grids cannot use them up.
+func (m *Model) runnerFailed(b *batch, err error) error {
+	m.mu.Lock()
+	if !m.built[b.key] {
+		delete(m.grids, b.key)
+	}
+	m.mu.Unlock()
+	if errors.Is(err, limits.ErrBudget) {
+		return fmt.Errorf("%w: model %q: grid %v at batch %d needs more memory than the budget (--mem-budget): %v", ErrBadRequest, m.Name, b.grid, b.samples, err)
+	}
+	return fmt.Errorf("model %q: grid %v: %w", m.Name, b.grid, err)
 }
 
 // boundary is the forward's boundary data from a request's or a batch's faces.

@@ -57,6 +57,7 @@ type Model struct {
 
 	mu    sync.Mutex
 	grids map[string][]int // the grids admitted so far, by key
+	built map[string]bool  // the grids some instance has a runner for
 
 	// closing guards closed: a request is queued under its read lock, so that none can be
 	// queued after close has told the scheduler to finish what is queued.
@@ -80,7 +81,7 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 	}
 	m := &Model{Name: name, Config: cfg, fno: fm, kind: fm.BOON, engine: e, opts: opts, met: met,
 		queue: make(chan *request, opts.MaxQueue), batches: make(chan *batch), idle: make(chan struct{}, cfg.Instances), stop: make(chan struct{}),
-		grids: map[string][]int{}}
+		grids: map[string][]int{}, built: map[string]bool{}}
 	if hyper.BC != nil {
 		m.kind = *hyper.BC
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/fluxcore/fluxcore/engine"
 	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/npy"
 )
 
@@ -422,4 +423,70 @@ func TestBatchSize(t *testing.T) {
 			t.Errorf("preferred(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
 		}
 	}
+}
+
+// Repository control is off unless allowed; when allowed, a model can be unloaded (then
+// 404) and loaded again.
+func TestRepositoryControl(t *testing.T) {
+	_, off := newTestServer(t, Options{}, nil)
+	if r, err := http.Post(off.URL+"/v2/repository/models/fno1d/unload", "application/json", nil); err != nil || r.StatusCode == 200 {
+		t.Errorf("unload without --allow-model-control: %v %v", r, err)
+	}
+	_, on := newTestServer(t, Options{AllowModelControl: true}, nil)
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{"POST", "/v2/repository/models/fno1d/unload", 200},
+		{"GET", "/v2/models/fno1d/ready", 404},
+		{"POST", "/v2/repository/models/fno1d/unload", 404},
+		{"POST", "/v2/repository/models/fno1d/load", 200},
+		{"GET", "/v2/models/fno1d/ready", 200},
+		{"POST", "/v2/repository/models/..%2Fetc/load", 400},
+	} {
+		req, _ := http.NewRequest(c.method, on.URL+c.path, nil)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != c.code {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, r.StatusCode, body, c.code)
+		}
+	}
+}
+
+// A grid too large for the memory budget is the request's fault, and gives its place
+// among max_grids back.
+func TestGridOverTheBudget(t *testing.T) {
+	e, err := engine.Open(engine.Options{Device: "cpu", Budget: mustBudget(t, 32<<20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s, err := New(context.Background(), e, Options{ModelDir: repository(t, map[string]string{"fno1d": `{"max_grids": 1}`})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m, _ := s.Model("fno1d", "")
+	big := Tensor{Name: "input", Datatype: "FP32", Shape: []int{1, 60000, 1}, F32: make([]float32, 60000)}
+	_, err = m.Infer(context.Background(), &Request{Inputs: []Tensor{big}})
+	if HTTPStatus(err) != 400 || !strings.Contains(err.Error(), "needs more memory than the budget") {
+		t.Fatalf("a grid over the budget: %v", err)
+	}
+	small := Tensor{Name: "input", Datatype: "FP32", Shape: []int{1, 64, 1}, F32: make([]float32, 64)}
+	if _, err := m.Infer(context.Background(), &Request{Inputs: []Tensor{small}}); err != nil {
+		t.Errorf("after the failed grid, another: %v", err)
+	}
+}
+
+func mustBudget(t *testing.T, bytes int64) *limits.Budget {
+	t.Helper()
+	b, err := limits.NewBudget(bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

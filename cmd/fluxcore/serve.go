@@ -117,7 +117,9 @@ func (f *serveFlags) run(ctx context.Context, s *serve.Server, sigs <-chan os.Si
 	}
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", s.MetricsHandler())
-	httpSrv := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// A client that sends its body slower than this holds a connection no longer.
+	httpSrv := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute}
 	metricsSrv := &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
 	grpcSrv := s.NewGRPCServer()
 	failed := make(chan error, 3)

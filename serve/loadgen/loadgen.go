@@ -112,33 +112,33 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) ([]Result, erro
 	return out, nil
 }
 
-// measure runs c clients for d and summarizes their latencies.
+// measure runs c clients for d and summarizes the latencies of the requests that finished
+// within it. Requests run under ctx alone, not under the level's end, so that none is cut
+// off by it and miscounted as an error.
 func measure(ctx context.Context, send sender, c int, d time.Duration) Result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	var mu sync.Mutex
 	var lat []float64
 	res := Result{Concurrency: c}
 	start := time.Now()
+	end := start.Add(d)
 	var wg sync.WaitGroup
 	for range c {
 		wg.Go(func() {
 			var mine []float64
 			errs, first := 0, ""
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(end) {
 				t0 := time.Now()
 				err := send(ctx)
-				if ctx.Err() != nil {
-					break // cut off by the end of the level, not failed
-				}
-				if err != nil {
+				switch {
+				case time.Now().After(end) || ctx.Err() != nil:
+				case err != nil:
 					errs++
 					if first == "" {
 						first = err.Error()
 					}
-					continue
+				default:
+					mine = append(mine, time.Since(t0).Seconds()*1e3)
 				}
-				mine = append(mine, time.Since(t0).Seconds()*1e3)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -150,7 +150,7 @@ func measure(ctx context.Context, send sender, c int, d time.Duration) Result {
 		})
 	}
 	wg.Wait()
-	res.Seconds = time.Since(start).Seconds()
+	res.Seconds = d.Seconds()
 	res.Requests = len(lat)
 	res.RequestsPerS = float64(len(lat)) / res.Seconds
 	slices.Sort(lat)
