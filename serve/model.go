@@ -85,26 +85,34 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 	if hyper.BC != nil {
 		m.kind = *hyper.BC
 	}
-	m.describe()
-	for _, g := range cfg.Grids {
+	for _, g := range cfg.Grids { // before describe, which trusts them
 		if _, err := m.admitGrid(g); err != nil {
 			return nil, fmt.Errorf("serve: model %q: grids: %w", name, err)
 		}
 	}
+	m.describe()
 	if m.weights, err = fm.PlaceWeights(ctx, e.Backend()); err != nil {
 		return nil, fmt.Errorf("serve: model %q: %w", name, err)
 	}
-	instances := make([]*instance, cfg.Instances)
+	if err := m.start(ctx); err != nil {
+		m.weights.Close()
+		return nil, fmt.Errorf("serve: model %q: %w", name, err)
+	}
+	return m, nil
+}
+
+// start builds the instances, with the listed grids' runners so that the first requests do
+// not wait for them, and starts them and the scheduler.
+func (m *Model) start(ctx context.Context) error {
+	instances := make([]*instance, m.Config.Instances)
 	for i := range instances {
 		instances[i] = &instance{m: m, runners: map[string]*fno.Runner{}}
-		// Build the listed grids' runners now, so that the first requests do not wait.
-		for _, g := range cfg.Grids {
+		for _, g := range m.Config.Grids {
 			if err := instances[i].warm(ctx, g); err != nil {
 				for _, in := range instances[:i+1] {
 					in.close()
 				}
-				m.weights.Close()
-				return nil, fmt.Errorf("serve: model %q: grid %v: %w", name, g, err)
+				return fmt.Errorf("grid %v: %w", g, err)
 			}
 		}
 	}
@@ -116,7 +124,7 @@ func loadModel(ctx context.Context, dir, name string, e *engine.Engine, opts *Op
 	for _, in := range instances {
 		go in.serve()
 	}
-	return m, nil
+	return nil
 }
 
 // describe sets the tensors' metadata from the checkpoint and the boundary condition.

@@ -490,3 +490,23 @@ func mustBudget(t *testing.T, bytes int64) *limits.Budget {
 	}
 	return b
 }
+
+// A config whose grids do not fit the model is refused at load, naming the grid.
+func TestConfigGridsAreChecked(t *testing.T) {
+	e, err := engine.Open(engine.Options{Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for cfg, want := range map[string]string{
+		`{"grids": [[64, 64]]}`:                    "grid [64 64] has 2 axes, the model is 1-D",
+		`{"grids": [[8]]}`:                         "last axis keeps 8 modes",
+		`{"grids": [[64], [128]], "max_grids": 1}`: "max_grids 1, want 2..64",
+		`{"instances": 0, "typo": 1}`:              `unknown field "typo"`,
+	} {
+		_, err := New(context.Background(), e, Options{ModelDir: repository(t, map[string]string{"fno1d": cfg})})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %s: %v, want %q", cfg, err, want)
+		}
+	}
+}
