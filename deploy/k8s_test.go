@@ -280,3 +280,29 @@ func TestServeDeploymentManifest(t *testing.T) {
 		t.Errorf("the Service exposes %d ports, want http, grpc and metrics", len(svc.Spec.Ports))
 	}
 }
+
+// The image the manifests name is the repository's Dockerfile: its entry point is fluxcore,
+// so that each container's args begin with a fluxcore command.
+func TestManifestsMatchTheImage(t *testing.T) {
+	raw, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `ENTRYPOINT ["/usr/local/bin/fluxcore"]`) || !strings.Contains(string(raw), "docker build -t ghcr.io/fluxcore/fluxcore:latest") {
+		t.Error("the Dockerfile's entry point is not fluxcore, or it does not build the image the manifests name")
+	}
+	for _, path := range []string{"k8s/fno-indexed-job.yaml", "k8s/fno-merge-job.yaml", "k8s/serve-deployment.yaml"} {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(text), "\n") {
+			if image, ok := strings.CutPrefix(strings.TrimSpace(line), "image: "); ok && image != "ghcr.io/fluxcore/fluxcore:latest" {
+				t.Errorf("%s names image %s", path, image)
+			}
+			if args, ok := strings.CutPrefix(strings.TrimSpace(line), "args: ["); ok && !strings.HasPrefix(args, "batch,") && !strings.HasPrefix(args, "serve,") {
+				t.Errorf("%s: args [%s do not begin with a fluxcore command", path, args)
+			}
+		}
+	}
+}

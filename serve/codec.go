@@ -34,6 +34,9 @@ type jsonRequest struct {
 }
 
 // restRequest is a decoded REST request with the response form it asks for.
+// maxTimeoutUS bounds a request's timeout parameter (µs), well inside time.Duration.
+const maxTimeoutUS = 24 * 3600 * 1e6
+
 type restRequest struct {
 	Request
 	timeoutUS int64
@@ -59,6 +62,9 @@ func decodeREST(body []byte, jsonLen int) (*restRequest, error) {
 	var err error
 	if out.timeoutUS, err = intParam(jr.Parameters, "timeout"); err != nil {
 		return out, err
+	}
+	if out.timeoutUS > maxTimeoutUS {
+		return out, fmt.Errorf("%w: parameter timeout is %d µs, more than a day (%d)", ErrBadRequest, out.timeoutUS, int64(maxTimeoutUS))
 	}
 	allBinary, err := boolParam(jr.Parameters, "binary_data_output")
 	if err != nil {

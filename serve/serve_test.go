@@ -295,6 +295,7 @@ func TestRESTBadRequests(t *testing.T) {
 		{"unknown output", map[string]any{"inputs": []any{ok([]int{1, 64, 1}, ramp)}, "outputs": []any{map[string]any{"name": "y"}}}, `no output "y"`},
 		{"float32 range", map[string]any{"inputs": []any{ok([]int{1, 2, 1}, []float64{1e39, 0})}}, "want a finite float32"},
 		{"boon faces", map[string]any{"inputs": []any{ok([]int{1, 64, 1}, ramp)}}, `needs input "left"`},
+		{"timeout", map[string]any{"parameters": map[string]any{"timeout": int64(1) << 60}, "inputs": []any{ok([]int{1, 64, 1}, ramp)}}, "more than a day"},
 	} {
 		url := hs.URL + "/v2/models/fno1d/infer"
 		if c.name == "boon faces" {
