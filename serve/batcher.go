@@ -217,10 +217,20 @@ func (in *instance) run(b *batch) {
 		r.started = start
 	}
 	err := in.execute(b)
-	elapsed := time.Since(start)
 	in.m.met.executed(in.m.Name, b.samples)
 	for _, r := range b.reqs {
-		r.err, r.computed = err, elapsed
+		r.err = err
+	}
+	if err != nil && len(b.reqs) > 1 && !errors.Is(err, ErrBadRequest) {
+		// One request's values (a finite input that overflows the network, say) must not
+		// fail the others: each runs alone, and only the culprit fails.
+		for _, r := range b.reqs {
+			r.err = in.execute(&batch{key: b.key, grid: b.grid, samples: r.samples, reqs: []*request{r}})
+		}
+	}
+	elapsed := time.Since(start)
+	for _, r := range b.reqs {
+		r.computed = elapsed
 		close(r.done)
 	}
 }
@@ -293,7 +303,8 @@ func (in *instance) execute(b *batch) error {
 			in.faces[k] = append(in.faces[k], f...)
 		}
 	}
-	in.out = slices.Grow(in.out[:0], len(b.reqs[0].out)/b.reqs[0].samples*b.samples)[:len(b.reqs[0].out)/b.reqs[0].samples*b.samples]
+	outPerSample := len(b.reqs[0].out) / b.reqs[0].samples
+	in.out = slices.Grow(in.out[:0], outPerSample*b.samples)[:outPerSample*b.samples]
 	if err := runner.ForwardInto(ctx, in.out, in.in, b.samples, in.m.boundary(in.faces)); err != nil {
 		return err
 	}

@@ -511,3 +511,28 @@ func TestConfigGridsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// A request whose finite values overflow the network fails alone: the request batched
+// with it still gets its result.
+func TestOverflowFailsOnlyItsRequest(t *testing.T) {
+	s, _ := newTestServer(t, Options{MaxQueueDelay: 300 * time.Millisecond}, nil)
+	m, _ := s.Model("fno1d", "")
+	good, huge := make([]float32, 64), make([]float32, 64)
+	for i := range huge {
+		good[i], huge[i] = float32(i)/64, 3e38
+	}
+	results := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, data := range [][]float32{good, huge} {
+		wg.Go(func() {
+			_, results[i] = m.Infer(context.Background(), &Request{Inputs: []Tensor{{Name: "input", Datatype: "FP32", Shape: []int{1, 64, 1}, F32: data}}})
+		})
+	}
+	wg.Wait()
+	if results[0] != nil || results[1] == nil || !strings.Contains(results[1].Error(), "overflowed float32") {
+		t.Errorf("good: %v; huge: %v", results[0], results[1])
+	}
+	if execs := testutil.ToFloat64(s.met.execCount.WithLabelValues("fno1d", Version)); execs != 1 {
+		t.Errorf("%v executions, want the two requests joined in 1", execs)
+	}
+}
