@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -48,7 +49,8 @@ func rawFloats(b []byte) []float32 {
 }
 
 // ModelInfer answers raw inputs with raw outputs (tritonclient's form) and typed contents
-// with typed contents, both equal to the offline run; metadata and readiness answer too.
+// (here gzip-compressed) with typed contents, both equal to the offline run; metadata and
+// readiness answer too.
 func TestGRPCInfer(t *testing.T) {
 	s, _ := newTestServer(t, Options{}, nil)
 	client := pb.NewGRPCInferenceServiceClient(grpcClient(t, s))
@@ -69,7 +71,7 @@ func TestGRPCInfer(t *testing.T) {
 	typed := &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: "FP32", Shape: []int64{3, 64, 1},
 		Contents: &pb.InferTensorContents{Fp32Contents: in.Data}}
 	resp, err := client.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "fno1d", ModelVersion: "1",
-		Inputs: []*pb.ModelInferRequest_InferInputTensor{typed}})
+		Inputs: []*pb.ModelInferRequest_InferInputTensor{typed}}, grpc.UseCompressor(gzip.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -81,14 +85,9 @@ func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request, m *Model) {
 // model's batcher and answers in the form it asked for. It serves while readiness is off:
 // a draining server finishes what its endpoints still send.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
-	limit := s.opts.MaxRequestBytes
-	if r.ContentLength > limit {
-		writeError(w, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit), "")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(w, r, s.opts.MaxRequestBytes)
 	if err != nil {
-		writeError(w, fmt.Errorf("%w: read the body (at most %d bytes, --max-request-bytes): %v", ErrBadRequest, limit, err), "")
+		writeError(w, err, "")
 		return
 	}
 	jsonLen := -1
@@ -129,6 +128,64 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 	} else {
 		w.Header().Set("Content-Type", "application/json")
+	}
+	writeBody(w, r, out)
+}
+
+// readBody reads a request's body, decompressing a gzip or deflate Content-Encoding (what
+// tritonclient's request_compression_algorithm sends); the body and its decompressed form
+// may each be at most limit bytes, which is checked before and while reading.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit)
+	}
+	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the gzip body: %v", ErrBadRequest, err)
+		}
+		body = zr
+	case "deflate":
+		zr, err := zlib.NewReader(body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the deflate body: %v", ErrBadRequest, err)
+		}
+		body = zr
+	default:
+		return nil, fmt.Errorf("%w: Content-Encoding %q, want gzip, deflate or none", ErrBadRequest, enc)
+	}
+	raw, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err == nil && int64(len(raw)) > limit {
+		err = fmt.Errorf("it decompresses past %d bytes", limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: read the body (at most %d bytes, --max-request-bytes): %v", ErrBadRequest, limit, err)
+	}
+	return raw, nil
+}
+
+// writeBody answers 200 with out, compressed when the client accepts gzip or deflate (as
+// tritonclient's response_compression_algorithm asks); the binary-data header still
+// counts the uncompressed JSON.
+func writeBody(w http.ResponseWriter, r *http.Request, out []byte) {
+	accept := strings.ToLower(r.Header.Get("Accept-Encoding"))
+	var buf bytes.Buffer
+	var zw io.WriteCloser
+	switch {
+	case strings.Contains(accept, "gzip"):
+		w.Header().Set("Content-Encoding", "gzip")
+		zw = gzip.NewWriter(&buf)
+	case strings.Contains(accept, "deflate"):
+		w.Header().Set("Content-Encoding", "deflate")
+		zw = zlib.NewWriter(&buf)
+	}
+	if zw != nil {
+		zw.Write(out)
+		zw.Close()
+		out = buf.Bytes()
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)

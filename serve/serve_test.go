@@ -2,6 +2,8 @@ package serve
 
 import (
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -534,5 +536,57 @@ func TestOverflowFailsOnlyItsRequest(t *testing.T) {
 	}
 	if execs := testutil.ToFloat64(s.met.execCount.WithLabelValues("fno1d", Version)); execs != 1 {
 		t.Errorf("%v executions, want the two requests joined in 1", execs)
+	}
+}
+
+// Compressed requests (deflate, gzip) are decompressed within --max-request-bytes, a
+// compression bomb is refused, and a response is compressed as the client accepts.
+func TestRESTCompression(t *testing.T) {
+	_, hs := newTestServer(t, Options{MaxRequestBytes: 64 << 10}, nil)
+	in := readGolden(t, "fno1d", "input")
+	plain, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{"name": "input", "datatype": "FP32", "shape": []int{3, 64, 1}, "data": in.Data}}})
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}} // see the raw encoding
+	post := func(body []byte, encoding, accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("POST", hs.URL+"/v2/models/fno1d/infer", bytes.NewReader(body))
+		if encoding != "" {
+			req.Header.Set("Content-Encoding", encoding)
+		}
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp, data
+	}
+	_, want := post(plain, "", "")
+	var deflated bytes.Buffer
+	zw := zlib.NewWriter(&deflated)
+	zw.Write(plain)
+	zw.Close()
+	resp, data := post(deflated.Bytes(), "deflate", "deflate")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "deflate" {
+		t.Fatalf("deflate both ways: %d %v %s", resp.StatusCode, resp.Header, data)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(zr)
+	if !bytes.Equal(got, want) {
+		t.Errorf("the deflated exchange answers %q, the plain one %q", got, want)
+	}
+	var bomb bytes.Buffer
+	gw := gzip.NewWriter(&bomb)
+	gw.Write(bytes.Repeat([]byte(" "), 1<<20)) // 1 MiB of JSON whitespace in about 1 KiB
+	gw.Close()
+	if resp, data := post(bomb.Bytes(), "gzip", ""); resp.StatusCode != 400 || !strings.Contains(string(data), "decompresses past 65536 bytes") {
+		t.Errorf("gzip bomb: %d %s", resp.StatusCode, data)
+	}
+	if resp, data := post(plain, "br", ""); resp.StatusCode != 400 || !strings.Contains(string(data), `Content-Encoding \"br\"`) {
+		t.Errorf("brotli: %d %s", resp.StatusCode, data)
 	}
 }
