@@ -53,10 +53,10 @@ func (m *metrics) success(model string, samples int, start time.Time, queued, co
 }
 
 // failure records a request that failed: REJECTED (bad or refused), CANCELED (its client
-// left or its timeout passed) or BACKEND (the execution failed).
-func (m *metrics) failure(model, reason string, start time.Time) {
+// left or its timeout passed) or BACKEND (the execution failed). As in Triton, the
+// duration counters cover successful requests only, so that their means stay meaningful.
+func (m *metrics) failure(model, reason string) {
 	m.failures.WithLabelValues(model, Version, reason).Inc()
-	m.requestUS.WithLabelValues(model, Version).Add(micros(time.Since(start)))
 }
 
 // executed records one execution of a batch of samples.

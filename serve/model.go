@@ -200,7 +200,7 @@ func (m *Model) Infer(ctx context.Context, in *Request) (*Response, error) {
 	start := time.Now()
 	r, err := m.enqueue(in)
 	if err != nil {
-		m.met.failure(m.Name, failureReason(err), start)
+		m.met.failure(m.Name, failureReason(err))
 		return nil, err
 	}
 	m.met.pending(m.Name, m.queued.Load())
@@ -210,13 +210,13 @@ func (m *Model) Infer(ctx context.Context, in *Request) (*Response, error) {
 		if r.abandon() {
 			m.queued.Add(-1)
 			m.met.pending(m.Name, m.queued.Load())
-			m.met.failure(m.Name, "CANCELED", start)
+			m.met.failure(m.Name, "CANCELED")
 			return nil, fmt.Errorf("model %q: %w", m.Name, context.Cause(ctx))
 		}
 		<-r.done // a batch holds it already: its result is moments away
 	}
 	if r.err != nil {
-		m.met.failure(m.Name, failureReason(r.err), start)
+		m.met.failure(m.Name, failureReason(r.err))
 		return nil, r.err
 	}
 	m.met.success(m.Name, r.samples, start, r.started.Sub(r.enqueued), r.computed)
