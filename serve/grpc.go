@@ -13,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
 )
@@ -21,7 +22,8 @@ import (
 // grpc.health.v1 (following readiness) and server reflection, so that grpcurl works without
 // the .proto. Its messages may be as large as --max-request-bytes.
 func (s *Server) NewGRPCServer() *grpc.Server {
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(int(s.opts.MaxRequestBytes)), grpc.MaxSendMsgSize(math.MaxInt32))
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(int(s.opts.MaxRequestBytes)), grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.MaxConcurrentStreams(maxStreamsPerConn))
 	pb.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(g, s.health)
@@ -29,6 +31,9 @@ func (s *Server) NewGRPCServer() *grpc.Server {
 	s.SetReady(s.Ready()) // publish the current state to the health service
 	return g
 }
+
+// maxStreamsPerConn bounds the calls one connection has open at once.
+const maxStreamsPerConn = 1024
 
 type grpcService struct {
 	pb.UnimplementedGRPCInferenceServiceServer
@@ -98,6 +103,13 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *pb.ModelInferRequest)
 	if err != nil {
 		return nil, grpcError(err)
 	}
+	// grpc-go has decoded the message by now: its bytes and the tensors made from them are
+	// charged while the request is served (MaxConcurrentStreams bounds what arrives at once).
+	release, err := g.s.admitBytes(3 * int64(proto.Size(req)))
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	defer release()
 	in, err := decodeGRPC(req)
 	if err != nil {
 		return nil, grpcError(err)

@@ -85,7 +85,24 @@ func (s *Server) modelConfig(w http.ResponseWriter, r *http.Request, m *Model) {
 // model's batcher and answers in the form it asked for. It serves while readiness is off:
 // a draining server finishes what its endpoints still send.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
-	body, err := readBody(w, r, s.opts.MaxRequestBytes)
+	limit := s.opts.MaxRequestBytes
+	if r.ContentLength > limit {
+		writeError(w, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit), "")
+		return
+	}
+	// The body and the tensors decoded from it, at most twice the body (a JSON number takes
+	// at least 2 bytes, a float 4), or as much for the limit when its length is not known.
+	size := limit
+	if r.ContentLength >= 0 && r.Header.Get("Content-Encoding") == "" {
+		size = r.ContentLength
+	}
+	release, err := s.admitBytes(3 * size)
+	if err != nil {
+		writeError(w, err, "")
+		return
+	}
+	defer release()
+	body, err := readBody(w, r, limit)
 	if err != nil {
 		writeError(w, err, "")
 		return
@@ -134,11 +151,8 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
 
 // readBody reads a request's body, decompressing a gzip or deflate Content-Encoding (what
 // tritonclient's request_compression_algorithm sends); the body and its decompressed form
-// may each be at most limit bytes, which is checked before and while reading.
+// may each be at most limit bytes, checked while reading.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, fmt.Errorf("%w: the body has %d bytes, more than --max-request-bytes %d", ErrBadRequest, r.ContentLength, limit)
-	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
 	case "", "identity":

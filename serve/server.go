@@ -18,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/fluxcore/fluxcore/engine"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/fft"
 )
 
@@ -34,6 +35,10 @@ type Options struct {
 	MaxQueue      int
 	// MaxRequestBytes bounds a request's body or message (default 64 MiB).
 	MaxRequestBytes int64
+	// MaxInflightBytes bounds the requests being read and decoded at once, all clients
+	// together (default 1 GiB, at least 3·MaxRequestBytes: a body and its tensors): past it
+	// a request is refused as unavailable, so that many large requests cannot exhaust memory.
+	MaxInflightBytes int64
 	// AllowModelControl enables loading and unloading models at run time.
 	AllowModelControl bool
 	// Transform is the runners' Fourier transform method ("" for $FLUXCORE_FFT, else auto).
@@ -55,6 +60,9 @@ func (o *Options) fill() error {
 	if o.MaxRequestBytes == 0 {
 		o.MaxRequestBytes = 64 << 20
 	}
+	if o.MaxInflightBytes == 0 {
+		o.MaxInflightBytes = max(1<<30, 3*o.MaxRequestBytes)
+	}
 	switch {
 	case o.MaxBatch < 1 || o.MaxBatch > 1<<16:
 		return fmt.Errorf("serve: max batch %d, want 1..%d", o.MaxBatch, 1<<16)
@@ -64,6 +72,8 @@ func (o *Options) fill() error {
 		return fmt.Errorf("serve: max queue %d, want 1..%d", o.MaxQueue, 1<<20)
 	case o.MaxRequestBytes < 1<<10 || o.MaxRequestBytes > 1<<32:
 		return fmt.Errorf("serve: max request bytes %d, want 1 KiB..4 GiB", o.MaxRequestBytes)
+	case o.MaxInflightBytes < 3*o.MaxRequestBytes:
+		return fmt.Errorf("serve: max in-flight bytes %d, want at least 3 × the max request bytes, %d", o.MaxInflightBytes, 3*o.MaxRequestBytes)
 	}
 	return nil
 }
@@ -74,6 +84,7 @@ type Server struct {
 	opts     Options
 	engine   *engine.Engine
 	met      *metrics
+	inflight *limits.Budget       // the bytes of the requests being read and decoded
 	Registry *prometheus.Registry // the metrics, unless Options.Registerer was given
 
 	mu     sync.RWMutex
@@ -87,7 +98,11 @@ func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, engine: e, models: map[string]*Model{}}
+	inflight, err := limits.NewBudget(opts.MaxInflightBytes)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	s := &Server{opts: opts, engine: e, models: map[string]*Model{}, inflight: inflight}
 	reg := opts.Registerer
 	if reg == nil {
 		// The process's and the Go runtime's metrics come along (go_goroutines,
@@ -112,6 +127,16 @@ func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
 	}
 	s.ready.Store(true)
 	return s, nil
+}
+
+// admitBytes charges a request's bytes (its body or message, and its decoded tensors) to
+// the in-flight bound, or refuses it as unavailable; release gives them back.
+func (s *Server) admitBytes(n int64) (release func(), err error) {
+	if err := s.inflight.ChargeBytes("requests in flight", n); err != nil {
+		return nil, fmt.Errorf("%w: the requests being read hold %d of --max-inflight-bytes %d; this one needs %d more",
+			ErrUnavailable, s.inflight.Used(), s.inflight.Limit(), n)
+	}
+	return func() { s.inflight.Release(n) }, nil
 }
 
 // Load loads (or reloads) one model of the repository.

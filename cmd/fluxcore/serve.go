@@ -58,6 +58,11 @@ func (f *serveFlags) register(ctx context.Context, fs *flag.FlagSet) {
 		f.opts.MaxRequestBytes = n
 		return err
 	})
+	fs.Func("max-inflight-bytes", "the requests read and decoded at once, all clients together (default 1GiB, at least 3 × --max-request-bytes)", func(s string) error {
+		n, err := limits.ParseBytes(s)
+		f.opts.MaxInflightBytes = n
+		return err
+	})
 	fs.BoolVar(&f.opts.AllowModelControl, "allow-model-control", false, "serve /v2/repository/... to load and unload models at run time")
 	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving with readiness off")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 10*time.Second, "then, how long the requests in flight may take to finish")
