@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"unsafe"
 
 	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/atomicfile"
+	"github.com/fluxcore/fluxcore/internal/finite"
 )
 
 // File is an .npy file opened for reading a range of rows at a time with pread, so that
@@ -130,13 +130,12 @@ func readRows[T float32 | float64](ctx context.Context, f *File, dst []T, lo, hi
 	if err != nil || !finiteOnly {
 		return err
 	}
-	for i, v := range dst {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			flat := first + int64(i)
-			return fmt.Errorf("npy: %s: row %d, element %d is %v", f.path, flat/int64(f.rowElems), flat%int64(f.rowElems), v)
-		}
+	i, err := finite.First(ctx, dst)
+	if err != nil || i < 0 {
+		return err
 	}
-	return nil
+	flat := first + int64(i)
+	return fmt.Errorf("npy: %s: row %d, element %d is %v", f.path, flat/int64(f.rowElems), flat%int64(f.rowElems), dst[i])
 }
 
 // readNative reads data stored as T straight into dst's memory, which on a little-endian

@@ -1,12 +1,13 @@
 package serve
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
-	"unsafe"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
+	"github.com/fluxcore/fluxcore/internal/float32le"
 )
 
 // The REST wire format of the Open Inference Protocol, with its binary-data extension.
@@ -97,16 +98,9 @@ func decodeREST(body []byte, jsonLen int) (*restRequest, error) {
 
 // decodeTensor reads one input from its JSON data or from the front of blobs.
 func decodeTensor(t jsonTensor, blobs []byte) (Tensor, []byte, error) {
-	shape := make([]int, len(t.Shape))
-	for i, d := range t.Shape {
-		if d < 0 || d > math.MaxInt32 {
-			return Tensor{}, nil, fmt.Errorf("%w: input %q has shape %v: extent %d", ErrBadRequest, t.Name, t.Shape, d)
-		}
-		shape[i] = int(d)
-	}
-	n, ok := shapeElements(shape)
-	if !ok {
-		return Tensor{}, nil, fmt.Errorf("%w: input %q: shape %v is too large", ErrBadRequest, t.Name, t.Shape)
+	shape, n, err := tensorShape(t.Name, t.Shape)
+	if err != nil {
+		return Tensor{}, nil, err
 	}
 	if t.Datatype != "FP32" {
 		return Tensor{}, nil, fmt.Errorf("%w: input %q has datatype %q, want FP32", ErrBadRequest, t.Name, t.Datatype)
@@ -134,8 +128,25 @@ func decodeTensor(t jsonTensor, blobs []byte) (Tensor, []byte, error) {
 	case size > int64(len(blobs)):
 		return Tensor{}, nil, fmt.Errorf("%w: input %q: binary_data_size %d, %d bytes of binary data are left", ErrBadRequest, t.Name, size, len(blobs))
 	}
-	out.F32 = littleEndianFloats(blobs[:size])
+	out.F32 = float32le.Floats(blobs[:size])
 	return out, blobs[size:], nil
+}
+
+// tensorShape is a protocol shape as ints, with its element count within
+// limits.MaxArrayElements: an error names the input.
+func tensorShape(name string, dims []int64) ([]int, int, error) {
+	shape := make([]int, len(dims))
+	for i, d := range dims {
+		if d < 0 || d > math.MaxInt32 {
+			return nil, 0, fmt.Errorf("%w: input %q has shape %v: extent %d", ErrBadRequest, name, dims, d)
+		}
+		shape[i] = int(d)
+	}
+	n, err := limits.Product("input "+strconv.Quote(name)+" shape", limits.MaxArrayElements, shape...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	return shape, n, nil
 }
 
 // parseNumbers reads a JSON array of exactly n numbers, flat or nested (row-major), as
@@ -182,33 +193,6 @@ func parseNumbers(raw []byte, n int) ([]float32, error) {
 	return out, nil
 }
 
-// littleEndianFloats decodes raw FP32 bytes.
-func littleEndianFloats(raw []byte) []float32 {
-	out := make([]float32, len(raw)/4)
-	if littleEndian {
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), len(raw)), raw)
-		return out
-	}
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out
-}
-
-// floatBytes is the FP32 wire bytes of v.
-func floatBytes(v []float32) []byte {
-	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
-	}
-	out := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
-	}
-	return out
-}
-
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
 func intParam(params map[string]json.RawMessage, name string) (int64, error) {
 	raw := params[name]
 	if raw == nil {
@@ -253,7 +237,7 @@ func encodeREST(resp *Response, binaryOut map[string]bool) (body []byte, jsonLen
 	for _, t := range resp.Outputs {
 		o := out{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape}
 		if binaryOut[t.Name] || binaryOut[""] {
-			b := floatBytes(t.F32)
+			b := float32le.Bytes(t.F32)
 			o.Parameters = map[string]any{"binary_data_size": len(b)}
 			blobs = append(blobs, b)
 		} else if o.Data, err = jsonNumbers(t); err != nil {

@@ -3,6 +3,8 @@ package serve
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/fluxcore/fluxcore/engine/limits"
 )
 
 // FuzzDecodeREST: no body or header length makes the REST decoder panic, and every input
@@ -18,8 +20,8 @@ func FuzzDecodeREST(f *testing.F) {
 			return
 		}
 		for _, in := range req.Inputs {
-			n, ok := shapeElements(in.Shape)
-			if !ok || n != len(in.F32) {
+			n, err := limits.Product("shape", limits.MaxArrayElements, in.Shape...)
+			if err != nil || n != len(in.F32) {
 				t.Fatalf("input %q: shape %v, %d values", in.Name, in.Shape, len(in.F32))
 			}
 		}

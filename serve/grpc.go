@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fluxcore/fluxcore/internal/float32le"
 	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
 )
 
@@ -126,7 +127,7 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *pb.ModelInferRequest)
 		}
 		o := &pb.ModelInferResponse_InferOutputTensor{Name: t.Name, Datatype: t.Datatype, Shape: shape}
 		if len(req.GetRawInputContents()) > 0 {
-			out.RawOutputContents = append(out.RawOutputContents, floatBytes(t.F32))
+			out.RawOutputContents = append(out.RawOutputContents, float32le.Bytes(t.F32))
 		} else {
 			o.Contents = &pb.InferTensorContents{Fp32Contents: t.F32}
 		}
@@ -146,16 +147,9 @@ func decodeGRPC(req *pb.ModelInferRequest) (*Request, error) {
 		if t.GetDatatype() != "FP32" {
 			return nil, fmt.Errorf("%w: input %q has datatype %q, want FP32", ErrBadRequest, t.GetName(), t.GetDatatype())
 		}
-		shape := make([]int, len(t.GetShape()))
-		for k, d := range t.GetShape() {
-			if d < 0 || d > math.MaxInt32 {
-				return nil, fmt.Errorf("%w: input %q has shape %v: extent %d", ErrBadRequest, t.GetName(), t.GetShape(), d)
-			}
-			shape[k] = int(d)
-		}
-		n, ok := shapeElements(shape)
-		if !ok {
-			return nil, fmt.Errorf("%w: input %q: shape %v is too large", ErrBadRequest, t.GetName(), t.GetShape())
+		shape, n, err := tensorShape(t.GetName(), t.GetShape())
+		if err != nil {
+			return nil, err
 		}
 		tensor := Tensor{Name: t.GetName(), Datatype: "FP32", Shape: shape}
 		switch {
@@ -164,7 +158,7 @@ func decodeGRPC(req *pb.ModelInferRequest) (*Request, error) {
 		case len(raw) > 0 && len(raw[i]) != 4*n:
 			return nil, fmt.Errorf("%w: input %q: %d raw bytes, shape %v of FP32 is %d", ErrBadRequest, t.GetName(), len(raw[i]), t.GetShape(), 4*n)
 		case len(raw) > 0:
-			tensor.F32 = littleEndianFloats(raw[i])
+			tensor.F32 = float32le.Floats(raw[i])
 		case len(t.GetContents().GetFp32Contents()) != n:
 			return nil, fmt.Errorf("%w: input %q: %d fp32_contents, shape %v holds %d", ErrBadRequest, t.GetName(),
 				len(t.GetContents().GetFp32Contents()), t.GetShape(), n)

@@ -17,6 +17,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/fluxcore/fluxcore/internal/float32le"
 	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
 )
 
@@ -60,7 +61,7 @@ func TestGRPCInfer(t *testing.T) {
 	tensor := &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: "FP32", Shape: []int64{3, 64, 1}}
 
 	raw, err := client.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "fno1d", Id: "g1",
-		Inputs: []*pb.ModelInferRequest_InferInputTensor{tensor}, RawInputContents: [][]byte{floatBytes(in.Data)}})
+		Inputs: []*pb.ModelInferRequest_InferInputTensor{tensor}, RawInputContents: [][]byte{float32le.Bytes(in.Data)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,21 +129,17 @@ func (m *Model) start(ctx context.Context) error {
 
 // describe sets the tensors' metadata from the checkpoint and the boundary condition.
 func (m *Model) describe() {
-	grid := make([]int64, m.fno.Dims)
+	grid := make([]int, m.fno.Dims) // -1: any extent
 	for i := range grid {
 		grid[i] = -1
 	}
 	if len(m.Config.Grids) == 1 && m.Config.MaxGrids == 1 {
-		for i, n := range m.Config.Grids[0] {
-			grid[i] = int64(n)
-		}
+		copy(grid, m.Config.Grids[0])
 	}
-	shape := func(channels int) []int64 { return append(append([]int64{-1}, grid...), int64(channels)) }
+	shape := func(channels int) []int64 { return int64s(append(append([]int{-1}, grid...), channels)) }
 	m.Inputs = []TensorSpec{{Name: m.Config.Input, Datatype: "FP32", Shape: shape(m.fno.InChannels)}}
 	m.Outputs = []TensorSpec{{Name: m.Config.Output, Datatype: "FP32", Shape: shape(m.fno.OutChannels)}}
-	face := func(axis int) []int64 { // [batch, the grid without axis]
-		return append([]int64{-1}, append(slices.Clone(grid[:axis]), grid[axis+1:]...)...)
-	}
+	face := func(axis int) []int64 { return int64s(fno.FaceShape(grid, -1, axis)) }
 	switch m.kind {
 	case fno.Dirichlet:
 		m.Inputs = append(m.Inputs, TensorSpec{Name: "left", Datatype: "FP32", Shape: face(0)}, TensorSpec{Name: "right", Datatype: "FP32", Shape: face(0)})
@@ -304,4 +300,12 @@ func (m *Model) TritonConfig(backendName string, delay time.Duration) map[string
 		"dynamic_batching": map[string]any{"max_queue_delay_microseconds": delay.Microseconds()},
 		"instance_group":   []map[string]any{{"count": m.Config.Instances, "kind": kind}},
 	}
+}
+
+func int64s(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/fluxcore/fluxcore/engine/fno"
@@ -124,26 +125,13 @@ func (m *Model) checkFaces(r *request, inputs map[string]*Tensor) error {
 // checkValues refuses data that does not fill the shape, and NaN or Inf: one request's bad
 // values must not fail the others in its batch.
 func checkValues(t *Tensor) error {
-	if n, ok := shapeElements(t.Shape); !ok || n != len(t.F32) {
+	if n, err := limits.Product("input "+strconv.Quote(t.Name)+" shape", limits.MaxArrayElements, t.Shape...); err != nil || n != len(t.F32) {
 		return fmt.Errorf("%w: input %q has %d values for shape %v", ErrBadRequest, t.Name, len(t.F32), t.Shape)
 	}
 	if i, _ := finite.First(context.Background(), t.F32); i >= 0 {
 		return fmt.Errorf("%w: input %q: element %d (flat index) is %v", ErrBadRequest, t.Name, i, t.F32[i])
 	}
 	return nil
-}
-
-// shapeElements is the element count of a shape, false for a negative extent or an
-// overflow of the protocol's limits.
-func shapeElements(shape []int) (int, bool) {
-	n := 1
-	for _, d := range shape {
-		if d < 0 || (d > 0 && n > limits.MaxArrayElements/d) {
-			return 0, false
-		}
-		n *= d
-	}
-	return n, true
 }
 
 func specNames(specs []TensorSpec) string {

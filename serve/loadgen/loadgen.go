@@ -6,7 +6,6 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/fluxcore/fluxcore/internal/float32le"
 	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
 )
 
@@ -286,7 +286,7 @@ func (t *target) sender(cfg Config, inputs []input) (sender, error) {
 				shape[i] = int64(d)
 			}
 			req.Inputs = append(req.Inputs, &pb.ModelInferRequest_InferInputTensor{Name: in.name, Datatype: "FP32", Shape: shape})
-			req.RawInputContents = append(req.RawInputContents, floatBytes(in.data))
+			req.RawInputContents = append(req.RawInputContents, float32le.Bytes(in.data))
 		}
 		return func(ctx context.Context) error {
 			_, err := t.grpc.ModelInfer(ctx, req)
@@ -321,7 +321,7 @@ func restBody(inputs []input, binaryData bool) ([]byte, int) {
 	for _, in := range inputs {
 		t := map[string]any{"name": in.name, "datatype": "FP32", "shape": in.shape}
 		if binaryData {
-			b := floatBytes(in.data)
+			b := float32le.Bytes(in.data)
 			t["parameters"] = map[string]any{"binary_data_size": len(b)}
 			blobs = append(blobs, b...)
 		} else {
@@ -338,12 +338,4 @@ func restBody(inputs []input, binaryData bool) ([]byte, int) {
 		return head, -1
 	}
 	return append(head, blobs...), len(head)
-}
-
-func floatBytes(v []float32) []byte {
-	out := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
-	}
-	return out
 }
