@@ -8,7 +8,7 @@ TESTFLAGS ?=
 
 .PHONY: fuzz all cpu-stamp build demo test vet unit conformance sanitize stress bench kernels kernels-check \
         cuda-deps cuda-check lib lib-deps lib-test lib-bench python-test wheel install cmake-build clean \
-        slurm-deps slurm-test batch-bench proto proto-check serve-bench serve-soak
+        slurm-deps slurm-test batch-bench proto proto-check serve-bench serve-soak serve-flood
 
 all: build
 
@@ -173,12 +173,15 @@ GB ?= 2.1
 batch-bench: build
 	bash bench/batch_bench.sh $(BUILD) $(GB)
 
-# fluxcore serve against offline forwards (throughput, p50/p99), and a soak of MINUTES
-# (default 10) that samples the server's goroutines and memory; neither runs in CI.
+# fluxcore serve against offline forwards (throughput, p50/p99), a soak of MINUTES
+# (default 10) that samples the server's goroutines and memory, and the peak memory under
+# a flood of large gRPC messages; none runs in CI.
 serve-bench: build
 	bash bench/serve_bench.sh $(BUILD)
 serve-soak: build
 	bash bench/serve_soak.sh $(BUILD) $(MINUTES)
+serve-flood: build
+	bash bench/serve_flood.sh $(BUILD)
 
 # g++, cmake, pkg-config and NumPy from Debian, for the bindings' tests.
 lib-deps:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,8 +25,12 @@ import (
 // the .proto. Its messages may be as large as --max-request-bytes.
 func (s *Server) NewGRPCServer() *grpc.Server {
 	g := grpc.NewServer(grpc.MaxRecvMsgSize(int(s.opts.MaxRequestBytes)), grpc.MaxSendMsgSize(math.MaxInt32),
-		grpc.MaxConcurrentStreams(maxStreamsPerConn))
-	pb.RegisterGRPCInferenceServiceServer(g, &grpcService{s: s})
+		grpc.MaxConcurrentStreams(maxStreamsPerConn),
+		// Fixed windows, without grpc-go's growth to 16 MiB: a call's unread message holds
+		// at most this much until its handler has room to read it.
+		grpc.InitialWindowSize(streamWindowBytes), grpc.InitialConnWindowSize(connWindowBytes))
+	svc := &grpcService{s: s}
+	g.RegisterService(inferServiceDesc(svc), svc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)
@@ -33,8 +38,47 @@ func (s *Server) NewGRPCServer() *grpc.Server {
 	return g
 }
 
-// maxStreamsPerConn bounds the calls one connection has open at once.
-const maxStreamsPerConn = 1024
+const (
+	// maxStreamsPerConn bounds the calls one connection has open at once, and with
+	// streamWindowBytes what their unread messages hold: 8 MiB a connection.
+	maxStreamsPerConn = 128
+	streamWindowBytes = 64 << 10 // HTTP/2's default, and grpc-go's least
+	connWindowBytes   = 1 << 20
+)
+
+// inferServiceDesc is the generated service with ModelInfer served as a stream, which
+// reads its one message itself once the in-flight budget has room (modelInferStream). The
+// wire is the same as a unary call's, so clients see no difference.
+func inferServiceDesc(g *grpcService) *grpc.ServiceDesc {
+	desc := pb.GRPCInferenceService_ServiceDesc
+	desc.Methods = slices.DeleteFunc(slices.Clone(desc.Methods), func(m grpc.MethodDesc) bool { return m.MethodName == "ModelInfer" })
+	desc.Streams = append(slices.Clone(desc.Streams), grpc.StreamDesc{StreamName: "ModelInfer", Handler: g.modelInferStream})
+	return &desc
+}
+
+// modelInferStream serves a ModelInfer call: it waits until the in-flight budget holds
+// what the largest message and its tensors may need, reads the message, keeps what this one
+// needs while it is served, and answers.
+func (g *grpcService) modelInferStream(_ any, stream grpc.ServerStream) error {
+	ctx := stream.Context()
+	held := 3 * g.s.opts.MaxRequestBytes // the message, and the tensors made from it
+	if err := g.s.inflight.charge(ctx, held); err != nil {
+		return grpcError(err)
+	}
+	defer func() { g.s.inflight.release(held) }()
+	req := new(pb.ModelInferRequest)
+	if err := stream.RecvMsg(req); err != nil {
+		return err // a status already, grpc-go's as for a unary call (a call of no message is Internal)
+	}
+	need := 3 * int64(proto.Size(req))
+	g.s.inflight.release(held - need)
+	held = need
+	resp, err := g.ModelInfer(ctx, req)
+	if err != nil {
+		return err
+	}
+	return stream.SendMsg(resp)
+}
 
 type grpcService struct {
 	pb.UnimplementedGRPCInferenceServiceServer
@@ -104,13 +148,6 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *pb.ModelInferRequest)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	// grpc-go has decoded the message by now: its bytes and the tensors made from them are
-	// charged while the request is served (MaxConcurrentStreams bounds what arrives at once).
-	release, err := g.s.admitBytes(3 * int64(proto.Size(req)))
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	defer release()
 	in, err := decodeGRPC(req)
 	if err != nil {
 		return nil, grpcError(err)

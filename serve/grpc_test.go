@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +95,8 @@ func TestGRPCInfer(t *testing.T) {
 // Errors carry the protocol's status codes.
 func TestGRPCErrors(t *testing.T) {
 	s, _ := newTestServer(t, Options{MaxRequestBytes: 4 << 10}, nil)
-	client := pb.NewGRPCInferenceServiceClient(grpcClient(t, s))
+	conn := grpcClient(t, s)
+	client := pb.NewGRPCInferenceServiceClient(conn)
 	ctx := context.Background()
 	input := func(datatype string, shape ...int64) *pb.ModelInferRequest_InferInputTensor {
 		return &pb.ModelInferRequest_InferInputTensor{Name: "input", Datatype: datatype, Shape: shape}
@@ -123,6 +125,16 @@ func TestGRPCErrors(t *testing.T) {
 	defer cancel()
 	if _, err := client.ModelInfer(short, &pb.ModelInferRequest{ModelName: "fno1d"}); status.Code(err) != codes.DeadlineExceeded {
 		t.Errorf("expired deadline: %v", err)
+	}
+	// A call that sends no message is refused as grpc-go refuses it for a unary method,
+	// although ModelInfer is served as a stream.
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{}, pb.GRPCInferenceService_ModelInfer_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream.CloseSend()
+	if err := stream.RecvMsg(new(pb.ModelInferResponse)); status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "no request message") {
+		t.Errorf("a call without a message: %v", err)
 	}
 }
 
@@ -156,5 +168,55 @@ func TestGRPCHealthAndReflection(t *testing.T) {
 	}
 	if !slices.Contains(names, "inference.GRPCInferenceService") || !slices.Contains(names, "grpc.health.v1.Health") {
 		t.Errorf("reflection lists %v", names)
+	}
+}
+
+// Requests being read and decoded are bounded all together: past --max-inflight-bytes a
+// REST request is refused with 503 before its body is read, and a gRPC call waits, its
+// message unread, until there is room for the largest message; both are served once room
+// is back, and every byte is given back.
+func TestInflightBytesAreBounded(t *testing.T) {
+	const maxRequest = 64 << 10
+	s, hs := newTestServer(t, Options{MaxRequestBytes: maxRequest, MaxInflightBytes: 4 * maxRequest}, nil)
+	client := pb.NewGRPCInferenceServiceClient(grpcClient(t, s))
+	body := map[string]any{"inputs": []any{map[string]any{"name": "input", "datatype": "FP32", "shape": []int{1, 64, 1}, "data": make([]float32, 64)}}}
+	held := int64(4*maxRequest - 100) // other requests, being read
+	if err := s.inflight.tryCharge(held); err != nil {
+		t.Fatal(err)
+	}
+	code, resp := postJSON(t, hs.URL+"/v2/models/fno1d/infer", body)
+	if code != 503 || !strings.Contains(resp["error"].(string), "of --max-inflight-bytes 262144") {
+		t.Errorf("REST over the in-flight bound: %d %v", code, resp)
+	}
+	req := &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{
+		{Name: "input", Datatype: "FP32", Shape: []int64{1, 64, 1}}}, RawInputContents: [][]byte{make([]byte, 256)}}
+	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := client.ModelInfer(short, req); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("gRPC over the in-flight bound: %v, want it to wait until its deadline", err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		_, err := client.ModelInfer(context.Background(), req)
+		waited <- err
+	}()
+	select {
+	case err := <-waited:
+		t.Fatalf("gRPC call answered while the bound was full: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	s.inflight.release(held)
+	if err := <-waited; err != nil {
+		t.Errorf("gRPC call after the others finished: %v", err)
+	}
+	if code, resp := postJSON(t, hs.URL+"/v2/models/fno1d/infer", body); code != 200 {
+		t.Errorf("REST after the others finished: %d %v", code, resp)
+	}
+	if used := s.inflight.Used(); used != 0 {
+		t.Errorf("%d bytes still charged after the requests", used)
+	}
+	if _, err := New(context.Background(), s.engine, Options{ModelDir: t.TempDir(), MaxRequestBytes: 1 << 20, MaxInflightBytes: 2 << 20}); err == nil ||
+		!strings.Contains(err.Error(), "want at least 3 × the max request bytes") {
+		t.Errorf("an in-flight bound below 3 requests: %v", err)
 	}
 }

@@ -96,12 +96,11 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *Model) {
 	if r.ContentLength >= 0 && r.Header.Get("Content-Encoding") == "" {
 		size = r.ContentLength
 	}
-	release, err := s.admitBytes(3 * size)
-	if err != nil {
+	if err := s.inflight.tryCharge(3 * size); err != nil {
 		writeError(w, err, "")
 		return
 	}
-	defer release()
+	defer s.inflight.release(3 * size)
 	body, err := readBody(w, r, limit)
 	if err != nil {
 		writeError(w, err, "")

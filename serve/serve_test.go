@@ -590,29 +590,3 @@ func TestRESTCompression(t *testing.T) {
 		t.Errorf("brotli: %d %s", resp.StatusCode, data)
 	}
 }
-
-// Requests being read and decoded are bounded all together: past --max-inflight-bytes a
-// request is refused with 503 (gRPC UNAVAILABLE), and served again once room is back.
-func TestInflightBytesAreBounded(t *testing.T) {
-	s, hs := newTestServer(t, Options{MaxRequestBytes: 64 << 10, MaxInflightBytes: 3 * 64 << 10}, nil)
-	body := map[string]any{"inputs": []any{map[string]any{"name": "input", "datatype": "FP32", "shape": []int{1, 64, 1}, "data": make([]float32, 64)}}}
-	hold, err := s.admitBytes(3*64<<10 - 100) // other requests, being read
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, resp := postJSON(t, hs.URL+"/v2/models/fno1d/infer", body)
-	if code != 503 || !strings.Contains(resp["error"].(string), "of --max-inflight-bytes 196608") {
-		t.Errorf("over the in-flight bound: %d %v", code, resp)
-	}
-	hold()
-	if code, resp := postJSON(t, hs.URL+"/v2/models/fno1d/infer", body); code != 200 {
-		t.Errorf("after the others finished: %d %v", code, resp)
-	}
-	if used := s.inflight.Used(); used != 0 {
-		t.Errorf("%d bytes still charged after the requests", used)
-	}
-	if _, err := New(context.Background(), s.engine, Options{ModelDir: t.TempDir(), MaxRequestBytes: 1 << 20, MaxInflightBytes: 2 << 20}); err == nil ||
-		!strings.Contains(err.Error(), "want at least 3 × the max request bytes") {
-		t.Errorf("an in-flight bound below 3 requests: %v", err)
-	}
-}

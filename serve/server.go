@@ -18,7 +18,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/fluxcore/fluxcore/engine"
-	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/fft"
 )
 
@@ -36,8 +35,9 @@ type Options struct {
 	// MaxRequestBytes bounds a request's body or message (default 64 MiB).
 	MaxRequestBytes int64
 	// MaxInflightBytes bounds the requests being read and decoded at once, all clients
-	// together (default 1 GiB, at least 3·MaxRequestBytes: a body and its tensors): past it
-	// a request is refused as unavailable, so that many large requests cannot exhaust memory.
+	// together (default 1 GiB, at least 3·MaxRequestBytes: a body and its tensors), so that
+	// many large requests cannot exhaust memory: past it a REST request is refused as
+	// unavailable, and a gRPC call waits with its message unread (inflight's comment says why).
 	MaxInflightBytes int64
 	// AllowModelControl enables loading and unloading models at run time.
 	AllowModelControl bool
@@ -84,7 +84,7 @@ type Server struct {
 	opts     Options
 	engine   *engine.Engine
 	met      *metrics
-	inflight *limits.Budget       // the bytes of the requests being read and decoded
+	inflight *inflight            // the bytes of the requests being read and decoded
 	Registry *prometheus.Registry // the metrics, unless Options.Registerer was given
 
 	mu     sync.RWMutex
@@ -98,11 +98,7 @@ func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	inflight, err := limits.NewBudget(opts.MaxInflightBytes)
-	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	s := &Server{opts: opts, engine: e, models: map[string]*Model{}, inflight: inflight}
+	s := &Server{opts: opts, engine: e, models: map[string]*Model{}, inflight: newInflight(opts.MaxInflightBytes)}
 	reg := opts.Registerer
 	if reg == nil {
 		// The process's and the Go runtime's metrics come along (go_goroutines,
@@ -127,16 +123,6 @@ func New(ctx context.Context, e *engine.Engine, opts Options) (*Server, error) {
 	}
 	s.ready.Store(true)
 	return s, nil
-}
-
-// admitBytes charges a request's bytes (its body or message, and its decoded tensors) to
-// the in-flight bound, or refuses it as unavailable; release gives them back.
-func (s *Server) admitBytes(n int64) (release func(), err error) {
-	if err := s.inflight.ChargeBytes("requests in flight", n); err != nil {
-		return nil, fmt.Errorf("%w: the requests being read hold %d of --max-inflight-bytes %d; this one needs %d more",
-			ErrUnavailable, s.inflight.Used(), s.inflight.Limit(), n)
-	}
-	return func() { s.inflight.Release(n) }, nil
 }
 
 // Load loads (or reloads) one model of the repository.

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/serve"
 )
@@ -39,6 +41,7 @@ type serveFlags struct {
 	host                            string
 	httpPort, grpcPort, metricsPort int
 	drainDelay, drainTimeout        time.Duration
+	maxConnections                  int
 	cpuProfile                      string
 }
 
@@ -63,6 +66,7 @@ func (f *serveFlags) register(ctx context.Context, fs *flag.FlagSet) {
 		f.opts.MaxInflightBytes = n
 		return err
 	})
+	fs.IntVar(&f.maxConnections, "max-connections", 512, "REST and gRPC connections open at once, each; more wait to be accepted")
 	fs.BoolVar(&f.opts.AllowModelControl, "allow-model-control", false, "serve /v2/repository/... to load and unload models at run time")
 	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving with readiness off")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 10*time.Second, "then, how long the requests in flight may take to finish")
@@ -84,6 +88,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := requireFlags(fs, "models"); err != nil {
 		return err
+	}
+	if f.maxConnections < 1 {
+		return fmt.Errorf("serve: --max-connections %d, want at least 1", f.maxConnections)
 	}
 	// Signals are caught before anything loads, so that a stop during loading is clean too.
 	sigs := make(chan os.Signal, 1)
@@ -120,6 +127,9 @@ func (f *serveFlags) run(ctx context.Context, s *serve.Server, sigs <-chan os.Si
 		}
 		lns[i] = ln
 	}
+	// What a connection holds before its requests are charged (headers, gRPC messages
+	// waiting in their flow-control windows) is bounded per connection, so the count is.
+	lns[0], lns[1] = netutil.LimitListener(lns[0], f.maxConnections), netutil.LimitListener(lns[1], f.maxConnections)
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", s.MetricsHandler())
 	// A client that sends its body slower than this holds a connection no longer.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,5 +121,31 @@ func TestServeRefusesABadRepository(t *testing.T) {
 	code, _, stderr = runCLI(t, "serve", "--models", repo, "--http-port", "0", "--grpc-port", "0", "--metrics-port", "0")
 	if code != 1 || !strings.Contains(stderr, `model name "bad name"`) {
 		t.Errorf("bad name: exit %d, %s", code, stderr)
+	}
+}
+
+// --max-connections bounds the connections served at once: one more waits to be accepted
+// until one closes.
+func TestServeLimitsConnections(t *testing.T) {
+	_, api, _, _ := startServe(t, "--max-connections", "1")
+	held, err := net.Dial("tcp", strings.TrimPrefix(api, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := client.Get(api + "/v2/health/live"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a second connection was served while the first was open: %d", resp.StatusCode)
+	}
+	held.Close()
+	client.Timeout = 10 * time.Second
+	resp, err := client.Get(api + "/v2/health/live")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("once the first connection closed: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	code, _, stderr := runCLI(t, "serve", "--models", t.TempDir(), "--max-connections", "0")
+	if code != 1 || !strings.Contains(stderr, "--max-connections 0, want at least 1") {
+		t.Errorf("--max-connections 0: exit %d, %s", code, stderr)
 	}
 }
