@@ -70,7 +70,7 @@ func (g *grpcService) modelInferStream(_ any, stream grpc.ServerStream) error {
 	if err := stream.RecvMsg(req); err != nil {
 		return err // a status already, grpc-go's as for a unary call (a call of no message is Internal)
 	}
-	need := 3 * int64(proto.Size(req))
+	need := min(3*int64(proto.Size(req)), held) // a decoded message re-encodes no larger than it came
 	g.s.inflight.release(held - need)
 	held = need
 	resp, err := g.ModelInfer(ctx, req)
