@@ -15,12 +15,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/fluxcore/fluxcore/engine"
@@ -384,6 +386,48 @@ func TestConcurrentClientsGetTheirOwnResults(t *testing.T) {
 	successes := testutil.ToFloat64(s.met.successes.WithLabelValues("fno1d", Version))
 	if successes != 64 || execs >= successes {
 		t.Errorf("%v successes in %v executions: want 64, some of them joined", successes, execs)
+	}
+	checkSummaries(t, s)
+}
+
+// checkSummaries checks the latency summaries against the counters, as Triton documents
+// them: a summary's count is the successes, its sum the cumulative counter, and its
+// quantiles (Triton's five) rise.
+func checkSummaries(t *testing.T, s *Server) {
+	t.Helper()
+	families, err := s.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := map[string]*prometheus.CounterVec{"nv_inference_request_summary_us": s.met.requestUS,
+		"nv_inference_queue_summary_us": s.met.queueUS, "nv_inference_compute_infer_summary_us": s.met.computeUS}
+	successes := testutil.ToFloat64(s.met.successes.WithLabelValues("fno1d", Version))
+	for _, f := range families {
+		counter, ok := counters[f.GetName()]
+		if !ok {
+			continue
+		}
+		delete(counters, f.GetName())
+		sum := f.GetMetric()[0].GetSummary()
+		cumulative := testutil.ToFloat64(counter.WithLabelValues("fno1d", Version))
+		if float64(sum.GetSampleCount()) != successes || math.Abs(sum.GetSampleSum()-cumulative) > 1e-6*cumulative {
+			t.Errorf("%s: count %d, sum %v; successes %v, counter %v", f.GetName(), sum.GetSampleCount(), sum.GetSampleSum(), successes, cumulative)
+		}
+		var quantiles []float64
+		last := 0.0
+		for _, q := range sum.GetQuantile() {
+			quantiles = append(quantiles, q.GetQuantile())
+			if q.GetValue() < last {
+				t.Errorf("%s: quantile %v is %v, below the one before, %v", f.GetName(), q.GetQuantile(), q.GetValue(), last)
+			}
+			last = q.GetValue()
+		}
+		if !slices.Equal(quantiles, []float64{0.5, 0.9, 0.95, 0.99, 0.999}) {
+			t.Errorf("%s: quantiles %v", f.GetName(), quantiles)
+		}
+	}
+	if len(counters) != 0 {
+		t.Errorf("summaries missing: %v", counters)
 	}
 }
 
