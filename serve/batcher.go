@@ -228,6 +228,11 @@ func (in *instance) run(b *batch) {
 			r.err = in.execute(&batch{key: b.key, grid: b.grid, samples: r.samples, reqs: []*request{r}})
 		}
 	}
+	for _, r := range b.reqs {
+		if errors.Is(r.err, fno.ErrOverflow) { // having run alone, the request's own values overflowed
+			r.err = fmt.Errorf("%w: model %q: the input's values are too large for the network: %w", ErrBadRequest, in.m.Name, r.err)
+		}
+	}
 	elapsed := time.Since(start)
 	for _, r := range b.reqs {
 		r.computed = elapsed

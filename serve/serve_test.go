@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -558,8 +559,8 @@ func TestConfigGridsAreChecked(t *testing.T) {
 	}
 }
 
-// A request whose finite values overflow the network fails alone: the request batched
-// with it still gets its result.
+// A request whose finite values overflow the network fails alone, as a bad request (its
+// values are at fault): the request batched with it still gets its result.
 func TestOverflowFailsOnlyItsRequest(t *testing.T) {
 	s, _ := newTestServer(t, Options{MaxQueueDelay: 300 * time.Millisecond}, nil)
 	m, _ := s.Model("fno1d", "")
@@ -575,7 +576,7 @@ func TestOverflowFailsOnlyItsRequest(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if results[0] != nil || results[1] == nil || !strings.Contains(results[1].Error(), "overflowed float32") {
+	if results[0] != nil || !errors.Is(results[1], ErrBadRequest) || !strings.Contains(fmt.Sprint(results[1]), "overflowed float32") {
 		t.Errorf("good: %v; huge: %v", results[0], results[1])
 	}
 	if execs := testutil.ToFloat64(s.met.execCount.WithLabelValues("fno1d", Version)); execs != 1 {

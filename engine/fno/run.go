@@ -3,6 +3,7 @@ package fno
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -400,10 +401,14 @@ func (r *Runner) ForwardInto(ctx context.Context, out, input []float32, batch in
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("fno: output element %d (flat index) is %v: the network overflowed float32", i, out[i])
+		return fmt.Errorf("fno: output element %d (flat index) is %v: %w", i, out[i], ErrOverflow)
 	}
 	return nil
 }
+
+// ErrOverflow is a forward whose finite inputs and weights overflowed float32 on the way:
+// the inputs are too large for the network.
+var ErrOverflow = errors.New("the network overflowed float32")
 
 // checkInput checks a batch's size and that every value is finite.
 func (r *Runner) checkInput(ctx context.Context, input []float32, batch int) error {
