@@ -28,7 +28,8 @@ func (s *Server) NewGRPCServer() *grpc.Server {
 		grpc.MaxConcurrentStreams(maxStreamsPerConn),
 		// Fixed windows, without grpc-go's growth to 16 MiB: a call's unread message holds
 		// at most this much until its handler has room to read it.
-		grpc.InitialWindowSize(streamWindowBytes), grpc.InitialConnWindowSize(connWindowBytes))
+		grpc.InitialWindowSize(streamWindowBytes), grpc.InitialConnWindowSize(connWindowBytes),
+		grpc.InTapHandle(readContexts))
 	svc := &grpcService{s: s}
 	g.RegisterService(inferServiceDesc(svc), svc)
 	s.health = health.NewServer()
@@ -67,7 +68,14 @@ func (g *grpcService) modelInferStream(_ any, stream grpc.ServerStream) error {
 	}
 	defer func() { g.s.inflight.release(held) }()
 	req := new(pb.ModelInferRequest)
-	if err := stream.RecvMsg(req); err != nil {
+	// A client that sends its message slower than ReadTimeout holds the budget no longer:
+	// grpc-go answers DEADLINE_EXCEEDED.
+	disarm := armRead(ctx, g.s.opts.ReadTimeout)
+	err := stream.RecvMsg(req)
+	if disarm() && err == nil { // the message came as the deadline passed: the call is over all the same
+		return status.Errorf(codes.DeadlineExceeded, "ModelInfer: the request message took %v or more (--read-timeout)", g.s.opts.ReadTimeout)
+	}
+	if err != nil {
 		return err // a status already, grpc-go's as for a unary call (a call of no message is Internal)
 	}
 	need := min(3*int64(proto.Size(req)), held) // a decoded message re-encodes no larger than it came

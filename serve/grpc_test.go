@@ -220,3 +220,31 @@ func TestInflightBytesAreBounded(t *testing.T) {
 		t.Errorf("an in-flight bound below 3 requests: %v", err)
 	}
 }
+
+// A gRPC call whose message does not arrive within the read timeout is cut off, and gives
+// back the in-flight bytes it held for the message, so that a slow sender cannot hold them.
+func TestGRPCReadTimeout(t *testing.T) {
+	s, _ := newTestServer(t, Options{MaxRequestBytes: 64 << 10, ReadTimeout: 200 * time.Millisecond}, nil)
+	conn := grpcClient(t, s)
+	stream, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ClientStreams: true}, pb.GRPCInferenceService_ModelInfer_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = stream.RecvMsg(new(pb.ModelInferResponse)) // the message is never sent
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("a call that sends no message: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("cut off after %v, want about 200ms", took)
+	}
+	if used := s.inflight.Used(); used != 0 {
+		t.Errorf("%d bytes still charged after the call was cut off", used)
+	}
+	client := pb.NewGRPCInferenceServiceClient(conn)
+	_, err = client.ModelInfer(context.Background(), &pb.ModelInferRequest{ModelName: "fno1d", Inputs: []*pb.ModelInferRequest_InferInputTensor{
+		{Name: "input", Datatype: "FP32", Shape: []int64{1, 64, 1}}}, RawInputContents: [][]byte{make([]byte, 256)}})
+	if err != nil {
+		t.Errorf("a prompt call after it: %v", err)
+	}
+}

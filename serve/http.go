@@ -17,6 +17,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// NewHTTPServer is an HTTP server of HTTPHandler whose clients must send a request within
+// ReadTimeout (its headers within 10 s) and whose idle connections close after 2 minutes.
+func (s *Server) NewHTTPServer() *http.Server {
+	return &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.opts.ReadTimeout,
+		IdleTimeout: 2 * time.Minute}
+}
+
 // HTTPHandler serves the protocol's REST endpoints, each model route also under
 // /versions/{version}.
 func (s *Server) HTTPHandler() http.Handler {

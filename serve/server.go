@@ -39,6 +39,10 @@ type Options struct {
 	// many large requests cannot exhaust memory: past it a REST request is refused as
 	// unavailable, and a gRPC call waits with its message unread (inflight's comment says why).
 	MaxInflightBytes int64
+	// ReadTimeout bounds how long a client may take to send a request, a REST body or a
+	// gRPC message (default 2 minutes), so that a slow sender cannot hold the in-flight
+	// budget.
+	ReadTimeout time.Duration
 	// AllowModelControl enables loading and unloading models at run time.
 	AllowModelControl bool
 	// Transform is the runners' Fourier transform method ("" for $FLUXCORE_FFT, else auto).
@@ -63,6 +67,9 @@ func (o *Options) fill() error {
 	if o.MaxInflightBytes == 0 {
 		o.MaxInflightBytes = max(1<<30, 3*o.MaxRequestBytes)
 	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 2 * time.Minute
+	}
 	switch {
 	case o.MaxBatch < 1 || o.MaxBatch > 1<<16:
 		return fmt.Errorf("serve: max batch %d, want 1..%d", o.MaxBatch, 1<<16)
@@ -74,6 +81,8 @@ func (o *Options) fill() error {
 		return fmt.Errorf("serve: max request bytes %d, want 1 KiB..4 GiB", o.MaxRequestBytes)
 	case o.MaxInflightBytes < 3*o.MaxRequestBytes:
 		return fmt.Errorf("serve: max in-flight bytes %d, want at least 3 × the max request bytes, %d", o.MaxInflightBytes, 3*o.MaxRequestBytes)
+	case o.ReadTimeout < time.Millisecond || o.ReadTimeout > time.Hour:
+		return fmt.Errorf("serve: read timeout %v, want 1ms..1h", o.ReadTimeout)
 	}
 	return nil
 }

@@ -66,6 +66,7 @@ func (f *serveFlags) register(ctx context.Context, fs *flag.FlagSet) {
 		f.opts.MaxInflightBytes = n
 		return err
 	})
+	fs.DurationVar(&f.opts.ReadTimeout, "read-timeout", 2*time.Minute, "how long a client may take to send a request (a REST body, a gRPC message)")
 	fs.IntVar(&f.maxConnections, "max-connections", 512, "REST and gRPC connections open at once, each; more wait to be accepted")
 	fs.BoolVar(&f.opts.AllowModelControl, "allow-model-control", false, "serve /v2/repository/... to load and unload models at run time")
 	fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving with readiness off")
@@ -132,9 +133,7 @@ func (f *serveFlags) run(ctx context.Context, s *serve.Server, sigs <-chan os.Si
 	lns[0], lns[1] = netutil.LimitListener(lns[0], f.maxConnections), netutil.LimitListener(lns[1], f.maxConnections)
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", s.MetricsHandler())
-	// A client that sends its body slower than this holds a connection no longer.
-	httpSrv := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
-		IdleTimeout: 2 * time.Minute}
+	httpSrv := s.NewHTTPServer()
 	metricsSrv := &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
 	grpcSrv := s.NewGRPCServer()
 	failed := make(chan error, 3)
