@@ -198,14 +198,15 @@ type DFTBound struct {
 	lastInv  backend.Buffer
 	outerFwd []backend.Buffer
 	outerInv []backend.Buffer
-	rows     int
+	rows     int               // bound: the scratch fits them
+	active   int               // transformed (SetRows)
 	scratch  [2]backend.Buffer // ping-pong intermediates
 	products backend.Buffer    // P of each outer-axis step
 }
 
 // bindDFT uploads the plan's matrices to b and reserves scratch for rows grids per call.
 func (p *Spectral) bindDFT(ctx context.Context, b backend.Backend, rows int) (*DFTBound, error) {
-	bd := &DFTBound{Spectral: p, b: b, rows: rows}
+	bd := &DFTBound{Spectral: p, b: b, rows: rows, active: rows}
 	ok := false
 	defer func() {
 		if !ok {
@@ -287,11 +288,17 @@ func (bd *DFTBound) Close() error {
 
 func (bd *DFTBound) Method() Method { return TruncatedDFT }
 
+// SetRows makes the products run over rows grids only.
+func (bd *DFTBound) SetRows(rows int) (err error) {
+	bd.active, err = activeRows(rows, bd.rows)
+	return err
+}
+
 func (bd *DFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) error {
 	if err := checkOperands(bd.Spectral, "forward", bd.rows, grid, modes); err != nil {
 		return err
 	}
-	rows := bd.rows
+	rows := bd.active
 	p := bd.Spectral
 	// The last axis first: every line of the grid times the N×2M matrix.
 	dst := modes
@@ -321,7 +328,7 @@ func (bd *DFTBound) Inverse(ctx context.Context, grid, modes backend.Buffer) err
 	if err := checkOperands(bd.Spectral, "inverse", bd.rows, grid, modes); err != nil {
 		return err
 	}
-	rows := bd.rows
+	rows := bd.active
 	p := bd.Spectral
 	stages := p.stages(rows)
 	src := modes

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -417,5 +418,70 @@ func testAgainstGonum(t *testing.T, b backend.Backend, plan *Spectral, method Me
 	}
 	if e := metrics.RelL2(out, wantGrid); !(e <= 1e-6) {
 		t.Errorf("inverse: relative L2 error %.3g against gonum", e)
+	}
+}
+
+// After SetRows(k), a transform gives the first k rows as it gives them when it transforms
+// every row, and out-of-range counts are refused. The truncated DFT matches bit for bit.
+// The full FFT still transforms every bound row, and the CPU's pairs rows, so a row's last
+// bits depend on its neighbour's data: it must match to float32 rounding.
+func TestSetRowsTransformsTheFirstRows(t *testing.T) {
+	b := newCPU(t)
+	ctx := context.Background()
+	dims := []int{12, 10}
+	plan, err := NewSpectral(dims, [][]int{{0, 1, 2, 9, 10, 11}}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bound, active = 7, 3
+	points, modes := plan.Points(), plan.Modes()
+	rng := rand.New(rand.NewPCG(5, 6))
+	grid := make([]float32, bound*points)
+	for i := range grid {
+		grid[i] = float32(rng.NormFloat64())
+	}
+	run := func(method Method, rows, use int) (fwd []complex64, inv []float32) {
+		tr, err := plan.Bind(ctx, b, rows, method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		if err := tr.SetRows(use); err != nil {
+			t.Fatal(err)
+		}
+		gridBuf, _ := backend.FromHost(ctx, b, grid[:rows*points])
+		modesBuf, _ := b.Alloc(backend.Complex64, rows*modes)
+		outBuf, _ := b.Alloc(backend.Float32, rows*points)
+		defer backend.FreeAll(b, gridBuf, modesBuf, outBuf)
+		if err := tr.Forward(ctx, modesBuf, gridBuf); err != nil {
+			t.Fatal(err)
+		}
+		fwd = make([]complex64, rows*modes)
+		backend.Download(ctx, b, fwd, modesBuf)
+		if err := tr.Inverse(ctx, outBuf, modesBuf); err != nil {
+			t.Fatal(err)
+		}
+		inv = make([]float32, rows*points)
+		backend.Download(ctx, b, inv, outBuf)
+		return fwd[:use*modes], inv[:use*points]
+	}
+	for _, method := range methods {
+		gotF, gotI := run(method, bound, active)
+		wantF, wantI := run(method, bound, bound)
+		wantF, wantI = wantF[:active*modes], wantI[:active*points]
+		if method == TruncatedDFT {
+			if !slices.Equal(gotF, wantF) || !slices.Equal(gotI, wantI) {
+				t.Errorf("%s: the first %d rows differ from a transform of every row", method, active)
+			}
+		} else if ef, ei := metrics.RelL2Complex(gotF, wantF), metrics.RelL2(gotI, wantI); ef > 1e-5 || ei > 1e-5 {
+			t.Errorf("%s: the first %d rows differ from a transform of every row: relative L2 %.2g forward, %.2g inverse", method, active, ef, ei)
+		}
+		tr, _ := plan.Bind(ctx, b, bound, method)
+		for _, rows := range []int{0, bound + 1} {
+			if err := tr.SetRows(rows); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d rows, the transform is bound for 1..%d", rows, bound)) {
+				t.Errorf("%s: SetRows(%d): %v", method, rows, err)
+			}
+		}
+		tr.Close()
 	}
 }

@@ -49,7 +49,19 @@ type Transform interface {
 	// and, like NumPy, ignoring the imaginary parts of the DC and Nyquist modes of the last
 	// axis after the outer axes are inverted. It may overwrite modes.
 	Inverse(ctx context.Context, grid, modes backend.Buffer) error
+	// SetRows makes the calls that follow transform only the first rows grids of their
+	// buffers (1 to the rows bound; all of them until it is called), so that a smaller
+	// batch costs less. What the other rows of a destination hold afterwards is undefined.
+	SetRows(rows int) error
 	Close() error
+}
+
+// activeRows checks a SetRows count against the rows bound.
+func activeRows(rows, bound int) (int, error) {
+	if rows < 1 || rows > bound {
+		return 0, fmt.Errorf("fft: %d rows, the transform is bound for 1..%d", rows, bound)
+	}
+	return rows, nil
 }
 
 // Bind places the plan on b for rows grids per call with the given method; Auto asks
@@ -180,7 +192,8 @@ func smallestFactor(n int) int {
 type FFTBound struct {
 	*Spectral
 	b        backend.Backend
-	rows     int
+	rows     int // bound
+	active   int // transformed: the gathers move these rows; the FFT itself runs them all
 	fft      backend.FFT
 	columns  int            // of the FFT's spectrum layout
 	spectrum backend.Buffer // [rows, n₀, n₁, columns]
@@ -193,7 +206,7 @@ func (p *Spectral) bindFFT(ctx context.Context, b backend.Backend, rows int) (*F
 	if err != nil {
 		return nil, fmt.Errorf("fft: bind: %w", err)
 	}
-	bd := &FFTBound{Spectral: p, b: b, rows: rows, fft: f, columns: f.Shape().Columns}
+	bd := &FFTBound{Spectral: p, b: b, rows: rows, active: rows, fft: f, columns: f.Shape().Columns}
 	ok := false
 	defer func() {
 		if !ok {
@@ -248,6 +261,20 @@ func (p *Spectral) gatherIndices(columns int) (read, write []int32) {
 
 func (bd *FFTBound) Method() Method { return FullFFT }
 
+// SetRows shrinks the gathers to rows, and the backend's FFT as far as it can
+// (backend.FFT.SetRows).
+func (bd *FFTBound) SetRows(rows int) error {
+	active, err := activeRows(rows, bd.rows)
+	if err != nil {
+		return err
+	}
+	if err := bd.fft.SetRows(active); err != nil {
+		return fmt.Errorf("fft: %w", err)
+	}
+	bd.active = active
+	return nil
+}
+
 func (bd *FFTBound) Close() error {
 	var err error
 	if bd.fft != nil {
@@ -266,7 +293,7 @@ func (bd *FFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) err
 	if err := bd.fft.Forward(ctx, bd.spectrum, grid); err != nil {
 		return fmt.Errorf("fft: spectral forward: %w", err)
 	}
-	g := backend.Gather{Rows: bd.rows, SrcLen: bd.spectrum.Len() / bd.rows, DstLen: bd.Modes(), Index: bd.read, Scale: 1}
+	g := backend.Gather{Rows: bd.active, SrcLen: bd.spectrum.Len() / bd.rows, DstLen: bd.Modes(), Index: bd.read, Scale: 1}
 	return bd.b.GatherModes(ctx, modes, bd.spectrum, g)
 }
 
@@ -275,7 +302,7 @@ func (bd *FFTBound) Inverse(ctx context.Context, grid, modes backend.Buffer) err
 		return err
 	}
 	// The inverse FFT is unnormalized; the scatter applies irfftn's 1/N.
-	g := backend.Gather{Rows: bd.rows, SrcLen: bd.Modes(), DstLen: bd.spectrum.Len() / bd.rows, Index: bd.write,
+	g := backend.Gather{Rows: bd.active, SrcLen: bd.Modes(), DstLen: bd.spectrum.Len() / bd.rows, Index: bd.write,
 		Scale: float32(1 / float64(bd.Points()))}
 	if err := bd.b.GatherModes(ctx, bd.spectrum, modes, g); err != nil {
 		return fmt.Errorf("fft: spectral inverse: %w", err)

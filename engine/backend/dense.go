@@ -279,7 +279,8 @@ func CheckCombine(z, p Buffer, s CombineShape) error {
 // Box describes a copy between two dense tensors of shape [Outer, d0, d1, d2] that differ only
 // in their spatial extents: the overlap (the minimum of each extent) is copied and the rest
 // of the destination is set to zero. It pads an activation on the right of each axis and
-// crops it back. Unused trailing axes have extent 1.
+// crops it back. Unused trailing axes have extent 1. Either buffer may hold more (a runner's
+// buffers fit its largest batch): the box covers the first Outer rows.
 type Box struct {
 	Outer    int
 	Src, Dst [3]int
@@ -305,8 +306,8 @@ func CheckBox(dst, src Buffer, bx Box) error {
 		want int
 		dims [3]int
 	}{{"source", src, bx.SrcLen(), bx.Src}, {"destination", dst, bx.DstLen(), bx.Dst}} {
-		if op.buf == nil || op.buf.DType() != Float32 || op.buf.Len() != op.want {
-			return fmt.Errorf("copy box: %s must be %d float32 values (%d×%v)", op.name, op.want, bx.Outer, op.dims)
+		if op.buf == nil || op.buf.DType() != Float32 || op.buf.Len() < op.want {
+			return fmt.Errorf("copy box: %s must hold %d float32 values (%d×%v)", op.name, op.want, bx.Outer, op.dims)
 		}
 	}
 	if dst == src {

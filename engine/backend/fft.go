@@ -69,7 +69,20 @@ type FFT interface {
 	// parts of the DC and Nyquist columns after the outer axes are inverted, so spectra
 	// that are not Hermitian come back as numpy would return them. It overwrites spectrum.
 	Inverse(ctx context.Context, grid, spectrum Buffer) error
+	// SetRows makes the calls that follow transform at least the first rows grids
+	// (1..Batch; all of them until it is called). The CPU transforms exactly those, since it
+	// pairs lines and a stale line must not meet a live one; cuFFT's plans are made for
+	// Batch, and its grids do not mix, so it transforms them all.
+	SetRows(rows int) error
 	Close() error
+}
+
+// CheckRows validates a SetRows count for a transform of batch grids.
+func CheckRows(rows, batch int) error {
+	if rows < 1 || rows > batch {
+		return fmt.Errorf("fft: %d rows, the plan is made for 1..%d", rows, batch)
+	}
+	return nil
 }
 
 // CheckFFT validates the operands of a transform with shape s.
@@ -89,7 +102,8 @@ func CheckFFT(s FFTShape, spectrum, grid Buffer) error {
 //	dst[r][j] = Scale · src[r][Index[j]]   (0 where Index[j] < 0)
 //
 // with rows of SrcLen and DstLen values. Index is an Int32 buffer of DstLen entries. It picks
-// the kept modes out of a spectrum and puts them back.
+// the kept modes out of a spectrum and puts them back. The buffers may hold more rows than
+// Rows: the first Rows are moved.
 type Gather struct {
 	Rows, SrcLen, DstLen int
 	Index                Buffer
@@ -105,11 +119,11 @@ func CheckGather(dst, src Buffer, g Gather) error {
 	if g.Index == nil || g.Index.DType() != Int32 || g.Index.Len() != g.DstLen {
 		return fmt.Errorf("gather modes: index must be %d int32 values", g.DstLen)
 	}
-	if src == nil || src.DType() != Complex64 || src.Len() != g.Rows*g.SrcLen {
-		return fmt.Errorf("gather modes: source must be %d complex64 values (%d rows × %d)", g.Rows*g.SrcLen, g.Rows, g.SrcLen)
+	if src == nil || src.DType() != Complex64 || src.Len() < g.Rows*g.SrcLen {
+		return fmt.Errorf("gather modes: source must hold %d complex64 values (%d rows × %d)", g.Rows*g.SrcLen, g.Rows, g.SrcLen)
 	}
-	if dst == nil || dst.DType() != Complex64 || dst.Len() != g.Rows*g.DstLen {
-		return fmt.Errorf("gather modes: destination must be %d complex64 values (%d rows × %d)", g.Rows*g.DstLen, g.Rows, g.DstLen)
+	if dst == nil || dst.DType() != Complex64 || dst.Len() < g.Rows*g.DstLen {
+		return fmt.Errorf("gather modes: destination must hold %d complex64 values (%d rows × %d)", g.Rows*g.DstLen, g.Rows, g.DstLen)
 	}
 	if dst == src {
 		return errors.New("gather modes: destination aliases source")

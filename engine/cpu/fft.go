@@ -110,16 +110,25 @@ func (p *fftPlan) free() {
 // transforms along each outer axis of those columns only. That pruning is what makes a full
 // FFT competitive with the truncated DFT when a layer keeps few modes.
 type cpuFFT struct {
-	b     *Backend
-	shape backend.FFTShape
-	plans []*fftPlan // per axis; equal lengths share one
+	b      *Backend
+	shape  backend.FFTShape
+	plans  []*fftPlan // per axis; equal lengths share one
+	active int        // the grids transformed (SetRows)
+}
+
+func (f *cpuFFT) SetRows(rows int) error {
+	if err := backend.CheckRows(rows, f.shape.Batch); err != nil {
+		return err
+	}
+	f.active = rows
+	return nil
 }
 
 func (b *Backend) NewFFT(s backend.FFTShape) (backend.FFT, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	f := &cpuFFT{b: b, shape: backend.FFTShape{Batch: s.Batch, Dims: append([]int(nil), s.Dims...), Columns: s.Columns}}
+	f := &cpuFFT{b: b, shape: backend.FFTShape{Batch: s.Batch, Dims: append([]int(nil), s.Dims...), Columns: s.Columns}, active: s.Batch}
 	byLength := map[int]*fftPlan{}
 	for _, n := range s.Dims {
 		p, ok := byLength[n]
@@ -208,7 +217,7 @@ func (f *cpuFFT) lines(ctx context.Context, inverse bool, grid *C.float, spectru
 	s := f.shape
 	last := len(s.Dims) - 1
 	plan := f.plans[last]
-	count := s.GridLen() / s.Dims[last]
+	count := f.active * (s.GridLen() / s.Batch / s.Dims[last])
 	perItem := 2 * int(C.fc_cpu_fft_lanes(C.int(f.b.variant)))
 	items := int64((count + perItem - 1) / perItem)
 	t := linesTasks.get()
@@ -249,7 +258,7 @@ func fftError(err error) error {
 // [outer, n_a, inner] with inner = the later outer extents times the columns.
 func (f *cpuFFT) axis(ctx context.Context, a int, inverse bool, spectrum *C.fc_c32) error {
 	s := f.shape
-	outer, inner := s.Batch, s.Columns
+	outer, inner := f.active, s.Columns
 	for _, n := range s.Dims[:a] {
 		outer *= n
 	}

@@ -111,6 +111,10 @@ func (b *Backend) NewFFT(s backend.FFTShape) (backend.FFT, error) {
 	return &cudaFFT{b: b, shape: s, pair: pair, input: input}, nil
 }
 
+// SetRows checks the count only: the plan transforms every grid of its batch, and cuFFT's
+// grids do not mix, so the rows past it cost time but cannot touch the first.
+func (f *cudaFFT) SetRows(rows int) error { return backend.CheckRows(rows, f.shape.Batch) }
+
 func (f *cudaFFT) Shape() backend.FFTShape {
 	s := f.shape
 	s.Dims = append([]int(nil), s.Dims...)

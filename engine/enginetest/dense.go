@@ -301,7 +301,7 @@ func testDenseErrors(t *testing.T, b backend.Backend) {
 		t.Errorf("combine with a wrong Z: got %v", err)
 	}
 	if err := b.CopyBox(ctx, alloc(t, b, backend.Float32, 5), alloc(t, b, backend.Float32, 4), backend.Box{Outer: 1, Src: [3]int{4, 1, 1}, Dst: [3]int{6, 1, 1}}); err == nil ||
-		!strings.Contains(err.Error(), "destination must be 6 float32 values") {
+		!strings.Contains(err.Error(), "destination must hold 6 float32 values") {
 		t.Errorf("copy box with a short destination: got %v", err)
 	}
 }

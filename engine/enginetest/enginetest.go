@@ -34,6 +34,7 @@ func Run(t *testing.T, b backend.Backend) {
 	t.Run("GatherModes", func(t *testing.T) { testGatherModes(t, b) })
 	t.Run("Faces", func(t *testing.T) { testFaces(t, b) })
 	t.Run("AddScaled", func(t *testing.T) { testAddScaled(t, b) })
+	t.Run("OpsOnPrefix", func(t *testing.T) { testOpsOnPrefix(t, b) })
 	t.Run("Conserve", func(t *testing.T) { testConserve(t, b) })
 	t.Run("ConserveErrors", func(t *testing.T) { testConserveErrors(t, b) })
 	t.Run("Kalman", func(t *testing.T) { testKalman(t, b) })

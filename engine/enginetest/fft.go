@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fluxcore/fluxcore/engine/backend"
@@ -39,6 +40,7 @@ func testFFT(t *testing.T, b backend.Backend) {
 	for _, want := range fftCases {
 		t.Run(fmt.Sprintf("%d×%v/%d", want.Batch, want.Dims, want.Columns), func(t *testing.T) { runFFTCase(t, b, rng, want) })
 	}
+	t.Run("Rows", func(t *testing.T) { testFFTRows(t, b, rng) })
 	t.Run("Errors", func(t *testing.T) {
 		for _, bad := range []backend.FFTShape{
 			{Batch: 0, Dims: []int{8}, Columns: 1},
@@ -216,4 +218,54 @@ func keepColumns(x []complex128, s backend.FFTShape) []complex128 {
 		out = append(out, x[l:l+s.Columns]...)
 	}
 	return out
+}
+
+// testFFTRows: after SetRows(k), the first k grids transform as they do alone, against
+// the float64 DFT, whatever the other grids hold: NaN there must not reach them (the CPU
+// pairs lines, and a stale NaN line paired with a live one would poison it).
+func testFFTRows(t *testing.T, b backend.Backend, rng *rand.Rand) {
+	ctx := context.Background()
+	for _, want := range []backend.FFTShape{{Batch: 5, Dims: []int{9}, Columns: 3}, {Batch: 4, Dims: []int{5, 6}, Columns: 2}, {Batch: 3, Dims: []int{3, 4, 5}, Columns: 2}} {
+		f, err := b.NewFFT(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.Shape()
+		const rows = 1
+		if err := f.SetRows(rows); err != nil {
+			t.Fatal(err)
+		}
+		live := randomFloats(rng, s.GridLen()/s.Batch*rows, 1)
+		grid := append(slices.Clone(live), make([]float32, s.GridLen()-len(live))...)
+		for i := len(live); i < len(grid); i++ {
+			grid[i] = float32(math.NaN())
+		}
+		spectrum := alloc(t, b, backend.Complex64, s.SpectrumLen())
+		if err := f.Forward(ctx, spectrum, upload(t, b, grid)); err != nil {
+			t.Fatal(err)
+		}
+		one := s
+		one.Batch = rows
+		got := download[complex64](t, b, spectrum)[:one.SpectrumLen()]
+		if e := metrics.RelL2Complex(got, rfftnReference(live, one)); !(e <= FFTTolerance) {
+			t.Errorf("%+v, first %d grids: forward relative L2 error %.3g > %.1g", s, rows, e, FFTTolerance)
+		}
+		modes := append(randomComplex(rng, one.SpectrumLen()), make([]complex64, s.SpectrumLen()-one.SpectrumLen())...)
+		for i := one.SpectrumLen(); i < len(modes); i++ {
+			modes[i] = complex(float32(math.NaN()), 0)
+		}
+		out := alloc(t, b, backend.Float32, s.GridLen())
+		if err := f.Inverse(ctx, out, upload(t, b, modes)); err != nil {
+			t.Fatal(err)
+		}
+		if e := metrics.RelL2(download[float32](t, b, out)[:one.GridLen()], irfftnReference(modes[:one.SpectrumLen()], one)); !(e <= FFTTolerance) {
+			t.Errorf("%+v, first %d grids: inverse relative L2 error %.3g > %.1g", s, rows, e, FFTTolerance)
+		}
+		for _, bad := range []int{0, s.Batch + 1} {
+			if err := f.SetRows(bad); err == nil {
+				t.Errorf("%+v: SetRows(%d) succeeded", s, bad)
+			}
+		}
+		f.Close()
+	}
 }

@@ -376,7 +376,7 @@ func FaceShape(grid []int, batch, a int) []int {
 // extents of the layers, zero in the padding as the published code pads the boundary data.
 func (r *Runner) uploadFaces(ctx context.Context, fd faceData, a int, faces ...[]float32) error {
 	grid, padded := without(r.grid, a), without(r.padded, a)
-	box := backend.Box{Outer: r.maxBatch, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
+	box := backend.Box{Outer: r.active, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
 	copy(box.Src[:], grid)
 	copy(box.Dst[:], padded)
 	host := r.boon.staging(fd.out[0].Len())
@@ -462,7 +462,19 @@ func (r *Runner) computeProbes(ctx context.Context, f form) error {
 	if r.m.Dims > 1 {
 		period = r.padded[r.m.Dims-1]
 	}
-	rows := r.maxBatch * r.m.Width
+	// The probes run on one sample, so that they come out the same, bit for bit, whatever
+	// batch the runner holds and whichever call computes them (the CPU FFT's rounding
+	// depends on how many lines it runs).
+	active := r.active
+	defer func() {
+		r.active = active
+		r.plan.SetRows(active * r.m.Width)
+	}()
+	r.active = 1
+	if err := r.plan.SetRows(r.m.Width); err != nil {
+		return fmt.Errorf("fno: boundary probes: %w", err)
+	}
+	rows := r.maxBatch * r.m.Width // t2's size; the rows past the first sample are not run
 	e1, eN := make([]float32, rows*n*inner), make([]float32, rows*n*inner)
 	for row := range rows {
 		for p := range inner {
@@ -544,7 +556,7 @@ func (st *boonState) facesOf(op backend.FaceOp, dst backend.Buffer, a int, dims 
 			inner *= d
 		}
 	}
-	samples := st.r.maxBatch
+	samples := st.r.active
 	return backend.Faces{Op: op, Dst: dst, Outer: samples * rowsPerSample * lead, N: dims[a], Inner: inner,
 		Channels: rowsPerSample, Lead: lead}
 }
@@ -669,7 +681,7 @@ func (st *boonState) layer(ctx context.Context, i int, src, dst backend.Buffer, 
 // faces unless this form applies it there too: the interior of the first axis, and in 3-D of
 // the second as well.
 func (st *boonState) activate(ctx context.Context, buf backend.Buffer, dims []int, rowsPerSample int, act backend.Activation) error {
-	rows := st.r.maxBatch * rowsPerSample
+	rows := st.r.active * rowsPerSample
 	points := 1
 	for _, d := range dims {
 		points *= d

@@ -24,7 +24,7 @@ func neuralopRunner(t *testing.T, e *engine.Engine, batch int) *fno.Runner {
 	return r
 }
 
-func openCPUEngine(t *testing.T) *engine.Engine {
+func openCPUEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	e, err := engine.Open(engine.Options{Device: "cpu"})
 	if err != nil {

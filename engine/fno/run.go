@@ -29,7 +29,8 @@ type Runner struct {
 	b        backend.Backend
 	grid     []int // as given
 	padded   []int // after padding
-	maxBatch int
+	maxBatch int   // the buffers hold this many samples
+	active   int   // the running Forward's samples: every operation covers these only
 	plan     fft.Transform
 	estimate fft.Estimate
 
@@ -359,8 +360,9 @@ func (r *Runner) OutputShape(batch int) []int {
 // grid..., out]. bc applies BOON corrections: a BOON checkpoint needs the values of the
 // condition it was trained with, and a plain FNO gets the corrections when bc is non-nil.
 //
-// Every operation runs over the runner's full batch so that buffers and plans keep one
-// shape; samples past batch are zeros whose results are dropped.
+// A batch smaller than the runner's costs in proportion: every operation covers the first
+// batch samples of the buffers, except the full-FFT transform's FFT itself, whose plan is
+// made for the runner's batch.
 func (r *Runner) Forward(ctx context.Context, input []float32, batch int, bc *Boundary) ([]float32, error) {
 	out := make([]float32, max(batch, 0)*r.points()*r.m.OutChannels)
 	if err := r.ForwardInto(ctx, out, input, batch, bc); err != nil {
@@ -381,6 +383,10 @@ func (r *Runner) ForwardInto(ctx context.Context, out, input []float32, batch in
 	}
 	if want := batch * r.points() * r.m.OutChannels; len(out) != want {
 		return fmt.Errorf("fno: output holds %d values, want shape %v = %d", len(out), r.OutputShape(batch), want)
+	}
+	r.active = batch
+	if err := r.plan.SetRows(batch * r.m.Width); err != nil {
+		return fmt.Errorf("fno: %w", err)
 	}
 	corr, err := r.prepareBoundary(ctx, bc, batch)
 	if err != nil {
@@ -431,13 +437,9 @@ func (r *Runner) checkInput(ctx context.Context, input []float32, batch int) err
 func (r *Runner) stageInput(ctx context.Context, input []float32, batch int) error {
 	m, points := r.m, r.points()
 	cin := m.InChannels + m.Dims
-	for s := range r.maxBatch {
+	for s := range batch { // the samples past it are not computed
 		for c := range m.InChannels {
 			dst := r.staging[(s*cin+c)*points:][:points]
-			if s >= batch {
-				clear(dst)
-				continue
-			}
 			for p := range points {
 				dst[p] = input[(s*points+p)*m.InChannels+c]
 			}
@@ -572,7 +574,7 @@ func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, ad
 		// the hidden layer, never goes to memory.
 		first, second := chain[0], chain[1]
 		return r.b.MLP(ctx, backend.MLP{
-			Batch:  r.maxBatch,
+			Batch:  r.active,
 			X:      backend.Matrix{Buf: src, Rows: first.in, Cols: points, BatchStride: first.in * points},
 			Y:      backend.Matrix{Buf: dst, Rows: second.out, Cols: points, BatchStride: second.out * points},
 			Hidden: first.out,
@@ -609,7 +611,7 @@ func (r *Runner) chainMLP(ctx context.Context, chain []deviceDense, src, dst, ad
 func (r *Runner) gemm(ctx context.Context, d deviceDense, src, dst backend.Buffer, points int, addend backend.Buffer,
 	act backend.Activation) error {
 	g := backend.Gemm{
-		Batch: r.maxBatch,
+		Batch: r.active,
 		A:     backend.Matrix{Buf: d.w, Rows: d.out, Cols: d.in},
 		B:     backend.Matrix{Buf: src, Rows: d.in, Cols: points, BatchStride: d.in * points},
 		C:     backend.Matrix{Buf: dst, Rows: d.out, Cols: points, BatchStride: d.out * points},
@@ -630,7 +632,7 @@ func (r *Runner) spectralConv(ctx context.Context, i int, src, dst backend.Buffe
 	if err := r.plan.Forward(ctx, r.modesIn, src); err != nil {
 		return err
 	}
-	shape := backend.MixShape{Batch: r.maxBatch, In: m.Width, Out: m.Width, Modes: r.plan.Modes()}
+	shape := backend.MixShape{Batch: r.active, In: m.Width, Out: m.Width, Modes: r.plan.Modes()}
 	if err := r.b.SpectralMix(ctx, r.modesOut, r.modesIn, r.layers[i].spectral, shape); err != nil {
 		return err
 	}
@@ -643,7 +645,7 @@ func (r *Runner) pointwise(ctx context.Context, i int, src, dst, addend backend.
 }
 
 func (r *Runner) box(from, to []int) backend.Box {
-	bx := backend.Box{Outer: r.maxBatch * r.m.Width, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
+	bx := backend.Box{Outer: r.active * r.m.Width, Src: [3]int{1, 1, 1}, Dst: [3]int{1, 1, 1}}
 	copy(bx.Src[:], from)
 	copy(bx.Dst[:], to)
 	return bx
