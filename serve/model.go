@@ -108,7 +108,7 @@ func (m *Model) start(ctx context.Context) error {
 	for i := range instances {
 		instances[i] = &instance{m: m, runners: map[string]*fno.Runner{}}
 		for _, g := range m.Config.Grids {
-			if err := instances[i].warm(ctx, g); err != nil {
+			if _, err := instances[i].runner(ctx, g); err != nil {
 				for _, in := range instances[:i+1] {
 					in.close()
 				}

@@ -457,15 +457,8 @@ func TestQueueFullAndTimeout(t *testing.T) {
 	}
 }
 
-// Runner sizes: the smallest power of two that holds the samples, capped by the model's
-// largest batch.
-func TestBatchSize(t *testing.T) {
-	for _, c := range [][3]int{{1, 64, 1}, {2, 64, 2}, {3, 64, 4}, {4, 64, 4}, {5, 64, 8}, {9, 64, 16},
-		{17, 64, 32}, {33, 64, 64}, {64, 64, 64}, {33, 40, 40}, {5, 5, 5}} {
-		if got := batchSize(c[0], c[1]); got != c[2] {
-			t.Errorf("batchSize(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
-		}
-	}
+// A batch stops at the largest power of two it fills, or at the model's largest batch.
+func TestPreferredBatch(t *testing.T) {
 	for _, c := range [][3]int{{1, 64, 1}, {3, 64, 2}, {17, 64, 16}, {63, 64, 32}, {64, 64, 64}, {47, 40, 40}, {45, 48, 32}} {
 		if got := preferred(c[0], c[1]); got != c[2] {
 			t.Errorf("preferred(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
