@@ -289,9 +289,12 @@ func (bd *DFTBound) Close() error {
 func (bd *DFTBound) Method() Method { return TruncatedDFT }
 
 // SetRows makes the products run over rows grids only.
-func (bd *DFTBound) SetRows(rows int) (err error) {
-	bd.active, err = activeRows(rows, bd.rows)
-	return err
+func (bd *DFTBound) SetRows(rows int) error {
+	if err := backend.CheckRows(rows, bd.rows); err != nil {
+		return err
+	}
+	bd.active = rows
+	return nil
 }
 
 func (bd *DFTBound) Forward(ctx context.Context, modes, grid backend.Buffer) error {

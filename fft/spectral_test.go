@@ -478,7 +478,7 @@ func TestSetRowsTransformsTheFirstRows(t *testing.T) {
 		}
 		tr, _ := plan.Bind(ctx, b, bound, method)
 		for _, rows := range []int{0, bound + 1} {
-			if err := tr.SetRows(rows); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d rows, the transform is bound for 1..%d", rows, bound)) {
+			if err := tr.SetRows(rows); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d rows, the plan is made for 1..%d", rows, bound)) {
 				t.Errorf("%s: SetRows(%d): %v", method, rows, err)
 			}
 		}

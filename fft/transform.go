@@ -56,14 +56,6 @@ type Transform interface {
 	Close() error
 }
 
-// activeRows checks a SetRows count against the rows bound.
-func activeRows(rows, bound int) (int, error) {
-	if rows < 1 || rows > bound {
-		return 0, fmt.Errorf("fft: %d rows, the transform is bound for 1..%d", rows, bound)
-	}
-	return rows, nil
-}
-
 // Bind places the plan on b for rows grids per call with the given method; Auto asks
 // Choose.
 func (p *Spectral) Bind(ctx context.Context, b backend.Backend, rows int, method Method) (Transform, error) {
@@ -264,14 +256,13 @@ func (bd *FFTBound) Method() Method { return FullFFT }
 // SetRows shrinks the gathers to rows, and the backend's FFT as far as it can
 // (backend.FFT.SetRows).
 func (bd *FFTBound) SetRows(rows int) error {
-	active, err := activeRows(rows, bd.rows)
-	if err != nil {
+	if err := backend.CheckRows(rows, bd.rows); err != nil {
 		return err
 	}
-	if err := bd.fft.SetRows(active); err != nil {
-		return fmt.Errorf("fft: %w", err)
+	if err := bd.fft.SetRows(rows); err != nil {
+		return err
 	}
-	bd.active = active
+	bd.active = rows
 	return nil
 }
 

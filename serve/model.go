@@ -14,9 +14,26 @@ import (
 	"github.com/fluxcore/fluxcore/engine/fno"
 )
 
-// faceNames are the boundary inputs a model may take besides its input: the Dirichlet
-// values on the first axis' faces (and the second's in 3-D), or the Neumann fluxes.
-var faceNames = []string{"left", "right", "top", "down", "flux_left", "flux_right"}
+// The boundary inputs a model may take besides its input: the Dirichlet values on the
+// first axis' faces (and the second's in 3-D), or the Neumann fluxes. A name's index is
+// its slot in a request's faces, whose axis is slot/2.
+var (
+	dirichletFaces = []string{"left", "right", "top", "down"}
+	neumannFaces   = []string{"flux_left", "flux_right"}
+	faceNames      = append(slices.Clone(dirichletFaces), neumannFaces...)
+)
+
+// faceInputs are the boundary inputs m's condition takes, in slot order; Neumann fluxes
+// may be left out (they default to 0).
+func (m *Model) faceInputs() (names []string, optional bool) {
+	switch m.kind {
+	case fno.Dirichlet:
+		return dirichletFaces[:2*m.fno.CorrectedAxes()], false
+	case fno.Neumann:
+		return neumannFaces, true
+	}
+	return nil, false
+}
 
 // Version is the one version each model is served as.
 const Version = "1"
@@ -139,16 +156,10 @@ func (m *Model) describe() {
 	shape := func(channels int) []int64 { return int64s(append(append([]int{-1}, grid...), channels)) }
 	m.Inputs = []TensorSpec{{Name: m.Config.Input, Datatype: "FP32", Shape: shape(m.fno.InChannels)}}
 	m.Outputs = []TensorSpec{{Name: m.Config.Output, Datatype: "FP32", Shape: shape(m.fno.OutChannels)}}
-	face := func(axis int) []int64 { return int64s(fno.FaceShape(grid, -1, axis)) }
-	switch m.kind {
-	case fno.Dirichlet:
-		m.Inputs = append(m.Inputs, TensorSpec{Name: "left", Datatype: "FP32", Shape: face(0)}, TensorSpec{Name: "right", Datatype: "FP32", Shape: face(0)})
-		if m.fno.Dims == 3 {
-			m.Inputs = append(m.Inputs, TensorSpec{Name: "top", Datatype: "FP32", Shape: face(1)}, TensorSpec{Name: "down", Datatype: "FP32", Shape: face(1)})
-		}
-	case fno.Neumann:
-		m.Inputs = append(m.Inputs, TensorSpec{Name: "flux_left", Datatype: "FP32", Shape: face(0), Optional: true},
-			TensorSpec{Name: "flux_right", Datatype: "FP32", Shape: face(0), Optional: true})
+	names, optional := m.faceInputs()
+	for slot, name := range names {
+		shape := int64s(fno.FaceShape(grid, -1, slot/2))
+		m.Inputs = append(m.Inputs, TensorSpec{Name: name, Datatype: "FP32", Shape: shape, Optional: optional})
 	}
 }
 

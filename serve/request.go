@@ -98,18 +98,12 @@ func (m *Model) checkMain(t *Tensor) (*request, error) {
 // checkFaces takes the boundary inputs the condition needs, each [batch, face...], and
 // fills a Neumann flux left out with zeros.
 func (m *Model) checkFaces(r *request, inputs map[string]*Tensor) error {
-	names := [4]string{"left", "right", "top", "down"}
-	if m.kind == fno.Neumann {
-		names = [4]string{"flux_left", "flux_right"}
-	}
+	names, optional := m.faceInputs()
 	for k, name := range names {
-		if name == "" || (k >= 2 && m.fno.Dims != 3) || m.kind == "" || m.kind == fno.Periodic {
-			continue
-		}
 		want := fno.FaceShape(r.grid, r.samples, k/2)
 		t := inputs[name]
 		switch {
-		case t == nil && m.kind == fno.Neumann:
+		case t == nil && optional:
 			r.faces[k] = make([]float32, product(want))
 		case t == nil:
 			return fmt.Errorf("%w: a %s condition needs input %q, shape %v", ErrBadRequest, m.kind, name, want)

@@ -58,12 +58,16 @@ cut into chunks, and each shard updates its chunks' slices; batch merge joins th
 		return err
 	}
 	defer e.Close()
-	return jf.run(ctx, job{kind: "conserve", inputPaths: in.Paths(), samples: in.Samples(), inputs: in.Specs(), outputs: specs,
-		chunkBytes: batch.SolverChunkBytes, sampleBytes: in.SampleBytes(), files: in.SharedSums(),
-		settings: map[string]string{"noise-var": strconv.FormatFloat(*noiseVar, 'g', -1, 64)},
-		source:   in, device: e.Info().Device,
-		worker: &batch.Conserve{Input: in, Backend: e.Backend(), NoiseVar: *noiseVar, Outputs: specs},
-	}, stdout, stderr)
+	settings := map[string]string{"noise-var": strconv.FormatFloat(*noiseVar, 'g', -1, 64)}
+	w := &batch.Conserve{Input: in, Backend: e.Backend(), NoiseVar: *noiseVar, Outputs: specs}
+	return jf.run(ctx, archiveJob("conserve", in, specs, settings, w, e.Info().Device), stdout, stderr)
+}
+
+// archiveJob is the job of a solver whose per-sample arrays come from one .npz archive.
+func archiveJob(kind string, in *batch.Archive, outputs []batch.ArraySpec, settings map[string]string, w batch.Worker, device string) job {
+	return job{kind: kind, inputPaths: in.Paths(), samples: in.Samples(), inputs: in.Specs(), outputs: outputs,
+		chunkBytes: batch.SolverChunkBytes, sampleBytes: in.SampleBytes(), files: in.SharedSums(), settings: settings,
+		source: in, worker: w, device: device}
 }
 
 func runBatchKalman(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -106,9 +110,7 @@ joins them into an .npz of x, P and status. A chunk with failed filters is an er
 	}
 	defer e.Close()
 	w := &batch.Kalman{Input: in, Backend: e.Backend(), AllowFailed: *allowFailed}
-	err = jf.run(ctx, job{kind: "kalman", inputPaths: in.Paths(), samples: in.Samples(), inputs: in.Specs(), outputs: specs,
-		chunkBytes: batch.SolverChunkBytes, sampleBytes: in.SampleBytes(), files: in.SharedSums(), settings: map[string]string{},
-		source: in, device: e.Info().Device, worker: w}, stdout, stderr)
+	err = jf.run(ctx, archiveJob("kalman", in, specs, map[string]string{}, w, e.Info().Device), stdout, stderr)
 	if err == nil && w.Failed > 0 {
 		fmt.Fprintf(stderr, "fluxcore batch: %d filters failed and were kept with their status: %d with S not positive definite, %d non-finite\n",
 			w.Failed, w.NotPositiveDefinite, w.NonFinite)

@@ -231,9 +231,9 @@ func (r *Runner) prepareBoundary(ctx context.Context, bc *Boundary, batch int) (
 	return st, nil
 }
 
-// correctedAxes is how many leading grid axes have their faces set: the x faces, and in
+// CorrectedAxes is how many leading grid axes have their faces set: the x faces, and in
 // 3-D the y faces too.
-func (m *Model) correctedAxes() int {
+func (m *Model) CorrectedAxes() int {
 	if m.Dims == 3 {
 		return 2
 	}
@@ -259,7 +259,7 @@ func (r *Runner) checkBoundary(bc *Boundary) error {
 	if m.Dims == 3 && bc.Kind == Neumann {
 		return fmt.Errorf("fno: BOON defines no 3-D Neumann correction (its BOON_FNO3d supports dirichlet; fluxcore adds periodic)")
 	}
-	corrected := m.correctedAxes()
+	corrected := m.CorrectedAxes()
 	for a := range corrected {
 		if m.Config.Padding[a] != 0 && !bc.OutputOnly {
 			return fmt.Errorf("fno: boundary corrections need grid axis %d unpadded, the model pads it by %d (padding %v; pass e.g. --padding %s)",
@@ -282,7 +282,7 @@ func (r *Runner) placeFaces(ctx context.Context, bc *Boundary, batch int) error 
 		{[2]string{"left", "right"}, [2][]float32{bc.Left, bc.Right}, bb.x},
 		{[2]string{"top", "down"}, [2][]float32{bc.Top, bc.Down}, bb.y},
 	}
-	for a, f := range faces[:r.m.correctedAxes()] {
+	for a, f := range faces[:r.m.CorrectedAxes()] {
 		for i, side := range f.sides {
 			if err := checkFaces(string(bc.Kind), side, f.data[i], r.grid, batch, a); err != nil {
 				return err
@@ -429,7 +429,7 @@ func (r *Runner) allocBoundary(eliminate bool) error {
 	}
 	alloc(&bb.stencil, 2*r.grid[0])
 	axes := [2]*faceData{&bb.x, &bb.y}
-	for a, fd := range axes[:r.m.correctedAxes()] {
+	for a, fd := range axes[:r.m.CorrectedAxes()] {
 		for i := range 2 {
 			alloc(&fd.layer[i], r.maxBatch*product(without(r.padded, a)))
 			alloc(&fd.out[i], r.maxBatch*product(without(r.grid, a)))
@@ -474,9 +474,9 @@ func (r *Runner) computeProbes(ctx context.Context, f form) error {
 	if err := r.plan.SetRows(r.m.Width); err != nil {
 		return fmt.Errorf("fno: boundary probes: %w", err)
 	}
-	rows := r.maxBatch * r.m.Width // t2's size; the rows past the first sample are not run
-	e1, eN := make([]float32, rows*n*inner), make([]float32, rows*n*inner)
-	for row := range rows {
+	size := r.maxBatch * r.m.Width * n * inner // t2's: transfers are whole buffers
+	e1, eN := make([]float32, size), make([]float32, size)
+	for row := range r.m.Width { // the first sample's rows, the only ones run
 		for p := range inner {
 			e1[row*n*inner+p] = 1
 			eN[(row*n+n-1)*inner+p] = 1

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/fluxcore/fluxcore/engine/fno"
+	"github.com/fluxcore/fluxcore/engine/limits"
 	"github.com/fluxcore/fluxcore/internal/float32le"
 	pb "github.com/fluxcore/fluxcore/serve/inferencepb"
 )
@@ -191,13 +193,13 @@ func inputsFor(specs []tensorSpec, shape []int) ([]input, error) {
 	if len(shape) < 3 {
 		return nil, fmt.Errorf("loadgen: shape %v, want [batch, grid..., channels]", shape)
 	}
+	if _, err := limits.Product("loadgen: shape", limits.MaxArrayElements, shape...); err != nil {
+		return nil, err
+	}
 	grid := shape[1 : len(shape)-1]
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(shape []int) []float32 {
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
+		n, _ := limits.Product("", limits.MaxArrayElements, shape...) // within the input's, checked above
 		v := make([]float32, n)
 		for i := range v {
 			v[i] = float32(rng.NormFloat64())
@@ -213,7 +215,7 @@ func inputsFor(specs []tensorSpec, shape []int) ([]input, error) {
 		if s.Name == "top" || s.Name == "down" {
 			axis = 1
 		}
-		face := append([]int{shape[0]}, append(slices.Clone(grid[:axis]), grid[axis+1:]...)...)
+		face := fno.FaceShape(grid, shape[0], axis)
 		out = append(out, input{s.Name, face, random(face)})
 	}
 	return out, nil
